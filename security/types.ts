@@ -1,0 +1,33 @@
+/**
+ * Contracts shared across layers. The front door (transports/) consumes these;
+ * security/ and store/ provide implementations. Kept dependency-free on purpose.
+ */
+
+/** Who is calling, as established by a verified JWT or API key. */
+export interface Principal {
+  tenant: string;
+  user: string;
+  scopes: string[];
+  /** Epoch milliseconds after which the credential is no longer valid, when known. */
+  expiresAt?: number;
+  via: 'jwt' | 'api_key';
+}
+
+/** Turns a bearer credential into a Principal, or rejects with an UNAUTHORIZED error. */
+export interface Authenticator {
+  authenticate(credential: string): Promise<Principal>;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Whole tokens left in the bucket after this decision. */
+  remaining: number;
+  /** When not allowed: how long until `cost` tokens are available. 0 when allowed. */
+  retryAfterMs: number;
+}
+
+/** A token-bucket limiter keyed by an opaque string (e.g. `tenant:acme`). */
+export interface RateLimiter {
+  take(key: string, cost?: number): Promise<RateDecision>;
+  close?(): Promise<void>;
+}
