@@ -1,0 +1,80 @@
+/**
+ * Errors the kernel raises. Each carries a stable `code` from the project's
+ * catalogue (the front door maps codes to wire errors and HTTP statuses) and a
+ * `retryable` flag, so callers can decide without string matching.
+ */
+
+export type RuntimeErrorCode = 'TIMEOUT' | 'OVERLOADED' | 'UNAVAILABLE' | 'NOT_FOUND' | 'INTERNAL' | 'INVALID_REQUEST';
+
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+  readonly retryable: boolean;
+  /** A finer, machine-readable reason within the code (e.g. `mailbox_full`). */
+  readonly reason: string;
+
+  constructor(code: RuntimeErrorCode, reason: string, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.reason = reason;
+    this.retryable = retryable;
+  }
+}
+
+/** An `ask` got no reply within its timeout. */
+export class AskTimeoutError extends RuntimeError {
+  constructor(readonly timeoutMs: number, target: string) {
+    super('TIMEOUT', 'ask_timeout', `ask to ${target} timed out after ${timeoutMs} ms`, true);
+  }
+}
+
+/** The target's mailbox is full and its overflow policy is `reject`. */
+export class MailboxFullError extends RuntimeError {
+  constructor(target: string, readonly capacity: number) {
+    super('OVERLOADED', 'mailbox_full', `mailbox of ${target} is full (capacity ${capacity})`, true);
+  }
+}
+
+/** The target's host went away (worker died, or the system is shutting down). Safe to retry. */
+export class UnavailableError extends RuntimeError {
+  constructor(reason: string, message: string) {
+    super('UNAVAILABLE', reason, message, true);
+  }
+}
+
+/** The target actor does not exist (never did, or has stopped for good). */
+export class ActorNotFoundError extends RuntimeError {
+  constructor(target: string) {
+    super('NOT_FOUND', 'actor_not_found', `actor ${target} is not running`, false);
+  }
+}
+
+/** The handler threw while processing an ask; the asker gets this, the supervisor handles the actor. */
+export class ActorFailedError extends RuntimeError {
+  constructor(target: string, cause: unknown) {
+    super('INTERNAL', 'actor_failed', `actor ${target} failed while handling the request`, false, { cause });
+  }
+}
+
+/** Wraps an error value that crossed a thread boundary, keeping its code and flags. */
+export function errorFromWire(value: { code?: string; reason?: string; message?: string; retryable?: boolean }): RuntimeError {
+  const code = (value.code ?? 'INTERNAL') as RuntimeErrorCode;
+  return new RuntimeError(code, value.reason ?? 'remote_error', value.message ?? 'remote error', value.retryable ?? false);
+}
+
+/** The serialisable form of any thrown value, for replies that cross threads. */
+export function errorToWire(err: unknown): { code: string; reason: string; message: string; retryable: boolean } {
+  if (err instanceof RuntimeError) {
+    return { code: err.code, reason: err.reason, message: err.message, retryable: err.retryable };
+  }
+  if (err !== null && typeof err === 'object') {
+    const e = err as { code?: unknown; reason?: unknown; message?: unknown; retryable?: unknown };
+    return {
+      code: typeof e.code === 'string' ? e.code : 'INTERNAL',
+      reason: typeof e.reason === 'string' ? e.reason : 'error',
+      message: typeof e.message === 'string' ? e.message : String(err),
+      retryable: e.retryable === true,
+    };
+  }
+  return { code: 'INTERNAL', reason: 'error', message: String(err), retryable: false };
+}

@@ -1,0 +1,19 @@
+/**
+ * runtime/: the actor kernel. A general-purpose library: it knows nothing about
+ * AI, HTTP or databases and imports nothing of Troupe's other layers.
+ */
+export { ActorSystem, MAX_HOSTS } from './system.js';
+export type { SystemOptions, DeadLetter, SystemEvent, RemoteHub } from './system.js';
+export { ActorRef } from './ref.js';
+export type { AskOptions, RefData } from './ref.js';
+export { isTerminated } from './behavior.js';
+export type {
+  ActorContext, Behavior, BehaviorFactory, ModuleProps, Placement, Props, Replier, RestartType, SpawnOptions,
+  SupervisionStrategy, SupervisorSpec, Terminated, TerminationReason, MailboxOptions,
+} from './behavior.js';
+export type { OverflowPolicy } from './mailbox.js';
+export {
+  RuntimeError, AskTimeoutError, MailboxFullError, UnavailableError, ActorNotFoundError, ActorFailedError,
+} from './errors.js';
+export type { RuntimeErrorCode } from './errors.js';
+export type { HostMetricsSnapshot, RuntimeMetricsSnapshot } from './metrics.js';
