@@ -92,6 +92,32 @@ export class ActorSystem implements RefRouter {
   private readonly deadLetterListeners = new Set<(d: DeadLetter) => void>();
   private readonly eventListeners = new Set<(e: SystemEvent) => void>();
   private shuttingDown = false;
+  private pool: import('./pool.js').WorkerPool | null = null;
+
+  /**
+   * Starts a system on the main thread with a pool of worker hosts (default:
+   * one per core). Resolves once every worker is ready.
+   */
+  static async start(options: SystemOptions & { pool?: import('./pool.js').PoolOptions } = {}): Promise<ActorSystem> {
+    const { WorkerPool } = await import('./pool.js');
+    const { pool: poolOptions, ...systemOptions } = options;
+    const system = new ActorSystem({ ...systemOptions, host: 0 });
+    const pool = new WorkerPool(system, poolOptions ?? {}, systemOptions);
+    system.pool = pool;
+    await pool.start();
+    return system;
+  }
+
+  /** The worker pool, when started with `ActorSystem.start`. */
+  get workers(): import('./pool.js').WorkerPool | null {
+    return this.pool;
+  }
+
+  /** Metrics of every host of this system (just this thread without a pool). */
+  metricsSnapshot(): import('./metrics.js').RuntimeMetricsSnapshot {
+    if (this.pool !== null) return this.pool.snapshot();
+    return { hosts: [this.metrics.snapshot()], workerReplacements: 0, pendingAsks: this.asks.pending };
+  }
 
   constructor(options: SystemOptions = {}) {
     this.host = options.host ?? 0;
@@ -247,9 +273,14 @@ export class ActorSystem implements RefRouter {
 
   /** Delivers to a local actor. Throws MailboxFullError for a tell to a full `reject` mailbox. */
   deliverLocal(target: ActorRef, msg: unknown, sender: ActorRef | undefined, reply: ReplyTo | undefined): void {
-    const cell = this.cells.get(target.id);
+    this.deliverToId(target.id, msg, sender, reply, target);
+  }
+
+  /** As deliverLocal, by id (frames from other threads carry ids, not refs). */
+  deliverToId(id: number, msg: unknown, sender: ActorRef | undefined, reply: ReplyTo | undefined, target?: ActorRef): void {
+    const cell = this.cells.get(id);
     if (cell === undefined || (cell.flags & (STOPPING | STOPPED)) !== 0) {
-      this.deadLetter(target, msg, sender, reply);
+      this.deadLetter(target ?? this.refFor(this.host, id), msg, sender, reply);
       return;
     }
     const mb = cell.mailbox;
@@ -257,19 +288,19 @@ export class ActorSystem implements RefRouter {
       this.metrics.dropped++;
       switch (cell.overflow) {
         case 'reject': {
-          const err = new MailboxFullError(target.path, mb.capacity);
+          const err = new MailboxFullError(cell.self.path, mb.capacity);
           if (reply !== undefined) reply.reject(err);
           else throw err;
           return;
         }
         case 'drop-newest':
-          reply?.reject(new MailboxFullError(target.path, mb.capacity));
+          reply?.reject(new MailboxFullError(cell.self.path, mb.capacity));
           return;
         case 'drop-oldest': {
           const oldReply = mb.peekReply();
           mb.shift();
           this.metrics.mailboxDepth--;
-          oldReply?.reject(new MailboxFullError(target.path, mb.capacity));
+          oldReply?.reject(new MailboxFullError(cell.self.path, mb.capacity));
           break;
         }
       }
@@ -617,9 +648,9 @@ export class ActorSystem implements RefRouter {
     return n;
   }
 
-  /** Shuts this system down (a pooled system also stops its workers; see pool.ts). */
+  /** Shuts this system down; a pooled system also drains and terminates its workers. */
   shutdown(deadlineMs = 5_000): Promise<void> {
-    return this.shutdownLocal(deadlineMs);
+    return this.pool !== null ? this.pool.shutdown(deadlineMs) : this.shutdownLocal(deadlineMs);
   }
 
   /** Number of live actors on this thread. */
