@@ -14,7 +14,7 @@ import { deserialize } from 'node:v8';
 import { Piscina } from 'piscina';
 import { UnavailableError } from './errors.js';
 import {
-  InvalidTaskError, TaskAbortedError, TaskOutOfMemoryError, TaskQueueFullError, TaskTimeoutError, errorFromOutcome,
+  InvalidTaskError, TaskAbortedError, TaskFailedError, TaskOutOfMemoryError, TaskQueueFullError, TaskTimeoutError, errorFromOutcome,
   errorFromPool,
 } from './task_errors.js';
 import type { TaskOutcome, WorkerTask } from './task_worker.js';
@@ -83,11 +83,9 @@ function checkCount(name: string, value: number, min: number): number {
   return value;
 }
 
-function checkTimeout(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
-    throw new RangeError(`${name} must be an integer between 1 and ${MAX_TIMEOUT_MS} ms, got ${value}`);
-  }
-  return value;
+function timeoutProblem(name: string, value: number): string | null {
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_TIMEOUT_MS) return null;
+  return `${name} must be an integer between 1 and ${MAX_TIMEOUT_MS} ms, got ${value}`;
 }
 
 function checkLimits(limits: TaskResourceLimits): TaskResourceLimits {
@@ -133,7 +131,9 @@ export class TaskPool {
     const minThreads = checkCount('minThreads', options.minThreads ?? 0, 0);
     if (minThreads > this.maxThreads) throw new RangeError(`minThreads (${minThreads}) exceeds maxThreads (${this.maxThreads})`);
     this.maxQueue = checkCount('maxQueue', options.maxQueue ?? DEFAULT_TASK_MAX_QUEUE, 0);
-    this.defaultTimeoutMs = checkTimeout('defaultTimeoutMs', options.defaultTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS);
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    const badTimeout = timeoutProblem('defaultTimeoutMs', this.defaultTimeoutMs);
+    if (badTimeout !== null) throw new RangeError(badTimeout);
     this.pool = new Piscina<WorkerTask, TaskOutcome>({
       filename: WORKER_FILE,
       minThreads,
@@ -160,7 +160,9 @@ export class TaskPool {
    */
   async run<T = unknown>(task: TaskSpec, options: TaskRunOptions = {}): Promise<T> {
     const spec = checkSpec(task);
-    const timeoutMs = options.timeoutMs === undefined ? this.defaultTimeoutMs : checkTimeout('timeoutMs', options.timeoutMs);
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    const badTimeout = timeoutProblem('timeoutMs', timeoutMs);
+    if (badTimeout !== null) throw new InvalidTaskError('task_invalid', badTimeout);
     if (this.closing !== null) throw new UnavailableError('task_pool_closed', 'the task pool is closed');
     const { signal } = options;
     if (signal?.aborted) {
@@ -216,13 +218,16 @@ export class TaskPool {
       this.counters.aborted++;
       return new TaskAbortedError(module, signal?.reason);
     }
-    if (this.closing !== null) {
-      this.counters.failed++;
+    const mapped = errorFromPool(err, module);
+    if (mapped instanceof TaskOutOfMemoryError) {
+      this.counters.outOfMemory++;
+      return mapped;
+    }
+    this.counters.failed++;
+    // While closing, a bare worker failure is the pool terminating its workers.
+    if (this.closing !== null && mapped instanceof TaskFailedError) {
       return new UnavailableError('task_pool_closed', `task ${module} was cut short: the task pool closed`);
     }
-    const mapped = errorFromPool(err, module);
-    if (mapped instanceof TaskOutOfMemoryError) this.counters.outOfMemory++;
-    else this.counters.failed++;
     return mapped;
   }
 

@@ -41,6 +41,15 @@ t.test('tasks running beside a spinning task finish normally', async (t) => {
   t.same(await pool.run({ module: echo, args: 'after' }), { echoed: 'after' }, 'the pool keeps serving');
 });
 
+t.test('the deadline counts queue time: a task stuck behind a busy worker times out unstarted', async (t) => {
+  const pool = newPool(t, { maxThreads: 1 });
+  const spin = rejection(pool.run({ module: bad, export: 'spin' }, { timeoutMs: 800 }));
+  const queued = await rejection(pool.run({ module: echo, args: 'late' }, { timeoutMs: 200 }));
+  t.match(queued, { code: 'TIMEOUT', reason: 'task_timeout', timeoutMs: 200 });
+  t.match(await spin, { code: 'TIMEOUT', timeoutMs: 800 }, 'the running task keeps its own deadline');
+  t.match(pool.metrics(), { timedOut: 2, inFlight: 0, queueSize: 0 });
+});
+
 t.test('a memory hog is killed at its resource limit and the pool keeps serving', async (t) => {
   const pool = newPool(t, { maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
   const err = await rejection(pool.run({ module: bad, export: 'hogMemory' }, { timeoutMs: 20_000 }));
@@ -112,12 +121,13 @@ t.test('malformed tasks are rejected with INVALID_REQUEST and a precise reason',
   t.same(await pool.run({ module: echo, args: 'ok' }), { echoed: 'ok' }, 'the pool still serves');
 });
 
-t.test('bad pool options and run timeouts are refused up front', async (t) => {
+t.test('bad pool options and run timeouts are refused before anything runs', async (t) => {
   t.throws(() => new TaskPool({ maxThreads: 0 }), RangeError);
   t.throws(() => new TaskPool({ minThreads: 3, maxThreads: 2 }), RangeError);
   t.throws(() => new TaskPool({ resourceLimits: { maxOldGenerationSizeMb: -1 } }), RangeError);
   const pool = newPool(t);
-  t.match(await rejection(pool.run({ module: echo }, { timeoutMs: 0 })), RangeError);
+  t.match(await rejection(pool.run({ module: echo }, { timeoutMs: 0 })), { code: 'INVALID_REQUEST', reason: 'task_invalid' });
+  t.match(await rejection(pool.run({ module: echo }, { timeoutMs: 2 ** 31 })), { reason: 'task_invalid' }, 'beyond what setTimeout can wait');
 });
 
 t.test('close lets in-flight tasks finish, then refuses new ones', async (t) => {
