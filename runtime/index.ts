@@ -17,3 +17,8 @@ export {
 } from './errors.js';
 export type { RuntimeErrorCode } from './errors.js';
 export type { HostMetricsSnapshot, RuntimeMetricsSnapshot } from './metrics.js';
+export { TaskPool, DEFAULT_TASK_TIMEOUT_MS, DEFAULT_TASK_MAX_QUEUE, DEFAULT_TASK_OLD_GENERATION_MB } from './tasks.js';
+export type { TaskPoolOptions, TaskResourceLimits, TaskSpec, TaskRunOptions, TaskPoolMetricsSnapshot } from './tasks.js';
+export {
+  TaskTimeoutError, TaskAbortedError, TaskOutOfMemoryError, TaskQueueFullError, TaskFailedError, InvalidTaskError,
+} from './task_errors.js';
