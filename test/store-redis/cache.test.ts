@@ -1,7 +1,8 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { RedisCache } from '../../store/redis/cache.js';
 import { RedisConnection } from '../../store/redis/connection.js';
-import { redisSkipReason } from './redis_available.js';
+import { REDIS_URL, redisSkipReason } from './redis_available.js';
+import { TcpProxy } from './tcp_proxy.js';
 import { connectForTest, freePort, recordingLogger, waitFor } from './test_redis.js';
 
 const skip = await redisSkipReason();
@@ -37,6 +38,16 @@ function cacheOn(connection: RedisConnection, prefix: string): RedisCache<AgentC
   });
 }
 
+/** Two connections and two caches over one key space, as two gateway processes would have. */
+async function twoProcesses(t: Test): Promise<{ cacheA: RedisCache<AgentConfig>; cacheB: RedisCache<AgentConfig> }> {
+  const a = await connectForTest(t);
+  const b = await connectForTest(t);
+  const cacheA = cacheOn(a.connection, a.prefix);
+  const cacheB = cacheOn(b.connection, a.prefix);
+  t.teardown(() => Promise.all([cacheA.close(), cacheB.close()]));
+  return { cacheA, cacheB };
+}
+
 t.test('a repeated get is answered in process without the loader', { skip }, async (t) => {
   const { connection, prefix } = await connectForTest(t);
   const cache = cacheOn(connection, prefix);
@@ -60,11 +71,7 @@ t.test('concurrent gets for one key share one load', { skip }, async (t) => {
 });
 
 t.test('a value loaded by one process is read from Redis by another', { skip }, async (t) => {
-  const a = await connectForTest(t);
-  const b = await connectForTest(t);
-  const cacheA = cacheOn(a.connection, a.prefix);
-  const cacheB = cacheOn(b.connection, a.prefix);
-  t.teardown(() => Promise.all([cacheA.close(), cacheB.close()]));
+  const { cacheA, cacheB } = await twoProcesses(t);
   const db = source({ a1: { model: 'sim' } });
   await cacheA.get('a1', db.load);
   t.same(await cacheB.get('a1', db.load), { model: 'sim' });
@@ -73,11 +80,7 @@ t.test('a value loaded by one process is read from Redis by another', { skip }, 
 });
 
 t.test('invalidate in one process drops the in-process copy in another', { skip }, async (t) => {
-  const a = await connectForTest(t);
-  const b = await connectForTest(t);
-  const cacheA = cacheOn(a.connection, a.prefix);
-  const cacheB = cacheOn(b.connection, a.prefix);
-  t.teardown(() => Promise.all([cacheA.close(), cacheB.close()]));
+  const { cacheA, cacheB } = await twoProcesses(t);
   t.equal(await cacheB.waitUntilSubscribed(5000), true);
   const db = source({ a1: { model: 'old' } });
   await cacheA.get('a1', db.load);
@@ -178,4 +181,32 @@ t.test('bad cache options are rejected with INVALID_REQUEST', { skip }, async (t
   const cache = new RedisCache<string>(connection, { namespace: 'agent', ttlMs: 1000, logger });
   t.teardown(() => cache.close());
   await t.rejects(async () => cache.get('', async () => 'x'), { code: 'INVALID_REQUEST' });
+});
+
+t.test('an invalidation made while Redis is unreachable is replayed when it returns', { skip }, async (t) => {
+  const direct = await connectForTest(t);
+  const proxy = await TcpProxy.start(Number(new URL(REDIS_URL).port || 6379));
+  t.teardown(() => proxy.cut());
+  const viaProxy = new RedisConnection({ url: proxy.url, logger: recordingLogger().logger, maxBackoffMs: 50 });
+  t.teardown(() => viaProxy.close());
+  t.equal(await viaProxy.waitUntilUp(5000), true);
+  const cache = cacheOn(viaProxy, direct.prefix);
+  t.teardown(() => cache.close());
+  const db = source({ a1: { model: 'old' } });
+  await cache.get('a1', db.load);
+  const redisKey = cache.keyFor('a1');
+  t.equal(await direct.connection.client.exists(redisKey), 1, 'cached in Redis');
+
+  await proxy.cut();
+  t.ok(await waitFor(() => viaProxy.health === 'down', 5000), 'the cache’s connection is down');
+  db.rows.set('a1', { model: 'new' });
+  await cache.invalidate('a1');
+  t.same(await cache.get('a1', db.load), { model: 'new' }, 'dropped locally at once');
+  t.equal(await direct.connection.client.exists(redisKey), 1, 'the Redis copy is still there');
+
+  await proxy.restore();
+  t.ok(
+    await waitFor(async () => (await direct.connection.client.exists(redisKey)) === 0, 5000),
+    'the Redis copy was deleted after the connection came back',
+  );
 });
