@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from './connection.js';
-import { describe, RedisStoreError } from './errors.js';
+import { errorMessage, RedisStoreError } from './errors.js';
 import { ExpiringLru } from './expiring_lru.js';
 import { consoleLogger, type StoreLogger } from './types.js';
 import { requireKey, requirePositiveInt, requirePrefix } from './validate.js';
@@ -253,7 +253,7 @@ export class RedisCache<V> {
 
   #countError(message: string, err: unknown): void {
     this.stats.redisErrors++;
-    this.#logger.warn(message, { namespace: this.namespace, error: describe(err) });
+    this.#logger.warn(message, { namespace: this.namespace, error: errorMessage(err) });
   }
 }
 

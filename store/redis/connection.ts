@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { describe, RedisStoreError } from './errors.js';
+import { errorMessage, RedisStoreError } from './errors.js';
 import { consoleLogger, type RedisHealth, type StoreLogger } from './types.js';
 
 export interface RedisConnectionOptions {
@@ -63,7 +63,7 @@ export class RedisConnection {
     }
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
-    this.client = new Redis(options.url, this.#clientOptions());
+    this.client = createClient(options.url, this.#clientOptions());
     this.client.on('error', (err: unknown) => this.#onError(err));
     this.client.on('ready', () => this.#setHealth('up'));
     this.client.on('close', () => this.#setHealth('down'));
@@ -144,7 +144,7 @@ export class RedisConnection {
     if (!this.#everUp && !this.#warnedUnreachable) {
       this.#warnedUnreachable = true;
       this.#logger.warn('redis unreachable; using in-process fallbacks until it answers', {
-        error: describe(err),
+        error: errorMessage(err),
       });
     }
   }
@@ -168,9 +168,18 @@ export class RedisConnection {
       try {
         listener(next);
       } catch (err) {
-        this.#logger.warn('redis health listener threw', { error: describe(err) });
+        this.#logger.warn('redis health listener threw', { error: errorMessage(err) });
       }
     }
+  }
+}
+
+function createClient(url: string, options: RedisOptions): Redis {
+  try {
+    return new Redis(url, options);
+  } catch (err) {
+    // ioredis parses the url synchronously; its message names the problem but not the code.
+    throw new RedisStoreError('INVALID_REQUEST', `invalid Redis url: ${errorMessage(err)}`, { cause: err });
   }
 }
 

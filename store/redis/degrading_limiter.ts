@@ -1,4 +1,4 @@
-import { describe, isInvalidRequest } from './errors.js';
+import { errorMessage, isInvalidRequest } from './errors.js';
 import { consoleLogger, type RateDecision, type RateLimiter, type StoreLogger } from './types.js';
 
 export interface DegradingLimiterOptions {
@@ -104,7 +104,7 @@ export class DegradingLimiter implements RateLimiter {
     this.#mode = 'fallback';
     this.#nextProbeAt = Date.now() + this.#probeIntervalMs;
     this.stats.degradations++;
-    this.#logger.warn('rate limiter degraded to in-process fallback', { error: describe(err) });
+    this.#logger.warn('rate limiter degraded to in-process fallback', { error: errorMessage(err) });
     this.#notify(() => this.#options.onDegrade?.(err));
   }
 
@@ -120,7 +120,7 @@ export class DegradingLimiter implements RateLimiter {
     try {
       callback();
     } catch (err) {
-      this.#logger.warn('rate limiter callback threw', { error: describe(err) });
+      this.#logger.warn('rate limiter callback threw', { error: errorMessage(err) });
     }
   }
 }

@@ -20,6 +20,6 @@ export function isInvalidRequest(err: unknown): boolean {
 }
 
 /** A message for logs from anything thrown. */
-export function describe(err: unknown): string {
+export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,5 @@
 import type { RedisConnection } from './connection.js';
-import { describe } from './errors.js';
+import { errorMessage } from './errors.js';
 import { ExpiringLru } from './expiring_lru.js';
 import { LuaScript } from './lua_script.js';
 import { consoleLogger, type StoreLogger } from './types.js';
@@ -123,7 +123,7 @@ export class IdempotencyStore {
       return await call();
     } catch (err) {
       this.stats.redisErrors++;
-      this.#logger.warn('idempotency store fell back to in-process claims', { error: describe(err) });
+      this.#logger.warn('idempotency store fell back to in-process claims', { error: errorMessage(err) });
       return undefined;
     }
   }

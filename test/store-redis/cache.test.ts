@@ -1,9 +1,8 @@
 import t, { type Test } from 'tap';
 import { RedisCache } from '../../store/redis/cache.js';
 import { RedisConnection } from '../../store/redis/connection.js';
-import { REDIS_URL, redisSkipReason } from './redis_available.js';
-import { TcpProxy } from './tcp_proxy.js';
-import { connectForTest, freePort, recordingLogger, waitFor } from './test_redis.js';
+import { redisSkipReason } from './redis_available.js';
+import { connectForTest, connectThroughProxy, freePort, recordingLogger, waitFor } from './test_redis.js';
 
 const skip = await redisSkipReason();
 
@@ -185,11 +184,7 @@ t.test('bad cache options are rejected with INVALID_REQUEST', { skip }, async (t
 
 t.test('an invalidation made while Redis is unreachable is replayed when it returns', { skip }, async (t) => {
   const direct = await connectForTest(t);
-  const proxy = await TcpProxy.start(Number(new URL(REDIS_URL).port || 6379));
-  t.teardown(() => proxy.cut());
-  const viaProxy = new RedisConnection({ url: proxy.url, logger: recordingLogger().logger, maxBackoffMs: 50 });
-  t.teardown(() => viaProxy.close());
-  t.equal(await viaProxy.waitUntilUp(5000), true);
+  const { proxy, connection: viaProxy } = await connectThroughProxy(t);
   const cache = cacheOn(viaProxy, direct.prefix);
   t.teardown(() => cache.close());
   const db = source({ a1: { model: 'old' } });

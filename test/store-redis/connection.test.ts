@@ -9,6 +9,7 @@ const skip = await redisSkipReason();
 t.test('rejects a url that is not redis:// with INVALID_REQUEST', async (t) => {
   t.throws(() => new RedisConnection({ url: 'http://127.0.0.1:6379' }), { code: 'INVALID_REQUEST' });
   t.throws(() => new RedisConnection({ url: '' }), RedisStoreError);
+  t.throws(() => new RedisConnection({ url: 'redis://127.0.0.1:notaport' }), { code: 'INVALID_REQUEST' });
 });
 
 t.test('reconnect backoff doubles and stops at the ceiling', async (t) => {

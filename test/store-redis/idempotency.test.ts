@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { RedisConnection } from '../../store/redis/connection.js';
 import { IdempotencyStore } from '../../store/redis/idempotency.js';
 import { redisSkipReason } from './redis_available.js';
-import { connectForTest, freePort, recordingLogger } from './test_redis.js';
+import { connectForTest, connectThroughProxy, freePort, recordingLogger, waitFor } from './test_redis.js';
 
 const skip = await redisSkipReason();
 
@@ -96,6 +96,27 @@ t.test('with Redis unreachable, claims are decided in process and never throw', 
   t.equal(await store.complete('acme', 'send-1', 'run-9'), true);
   t.same(await store.claim('acme', 'send-1', 60_000), { fresh: false, runId: 'run-9' });
   t.equal(store.stats.fallbackClaims, 1);
+});
+
+t.test('claims made during an outage are still honoured after Redis returns', { skip }, async (t) => {
+  const { prefix } = await connectForTest(t);
+  const { proxy, connection } = await connectThroughProxy(t);
+  const store = storeOn(connection, prefix);
+  t.same(await store.claim('acme', 'before', 60_000), { fresh: true });
+
+  await proxy.cut();
+  t.ok(await waitFor(() => connection.health === 'down', 5000));
+  t.same(await store.claim('acme', 'during', 60_000), { fresh: true }, 'decided in process');
+  t.same(await store.claim('acme', 'during', 60_000), { fresh: false });
+  t.same(await store.claim('acme', 'before', 60_000), { fresh: true }, 'the weaker guarantee: Redis claims are unseen');
+
+  await proxy.restore();
+  t.ok(await waitFor(() => connection.health === 'up', 5000));
+  t.same(await store.claim('acme', 'during', 60_000), { fresh: false }, 'the in-process claim still counts');
+  t.same(await store.claim('acme', 'after', 60_000), { fresh: true });
+  t.same(await store.claim('acme', 'after', 60_000), { fresh: false });
+  t.equal(await connection.client.exists(store.keyFor('acme', 'after')), 1, 'new claims go to Redis again');
+  t.equal(store.stats.fallbackClaims, 2);
 });
 
 t.test('the in-process fallback is bounded and forgets its oldest claims', async (t) => {

@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import { RedisConnection } from '../../store/redis/connection.js';
 import type { StoreLogger } from '../../store/redis/types.js';
 import { REDIS_URL, redisAnswers } from './redis_available.js';
+import { TcpProxy } from './tcp_proxy.js';
 
 /** A key prefix no other test (or engineer) uses. */
 export function uniquePrefix(): string {
@@ -37,6 +38,19 @@ export async function connectForTest(t: Test, url = REDIS_URL): Promise<{ connec
   });
   if (!(await connection.waitUntilUp(5000))) throw new Error(`redis at ${url} did not come up`);
   return { connection, prefix };
+}
+
+/**
+ * A connection to the shared Redis through a TcpProxy the test can cut and
+ * restore; reconnects are quick (50 ms backoff ceiling).
+ */
+export async function connectThroughProxy(t: Test): Promise<{ proxy: TcpProxy; connection: RedisConnection }> {
+  const proxy = await TcpProxy.start(Number(new URL(REDIS_URL).port || 6379));
+  t.teardown(() => proxy.cut());
+  const connection = new RedisConnection({ url: proxy.url, logger: recordingLogger().logger, maxBackoffMs: 50 });
+  t.teardown(() => connection.close());
+  if (!(await connection.waitUntilUp(5000))) throw new Error('redis did not come up through the proxy');
+  return { proxy, connection };
 }
 
 export interface LogLine {
