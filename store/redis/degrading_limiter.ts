@@ -1,5 +1,10 @@
 import { errorMessage, isInvalidRequest } from './errors.js';
-import { consoleLogger, type RateDecision, type RateLimiter, type StoreLogger } from './types.js';
+import { consoleLogger, type RateDecision, type RateLimiter, type RedisHealth, type StoreLogger } from './types.js';
+
+/** What DegradingLimiter needs of a connection; RedisConnection fits. */
+export interface HealthSource {
+  onHealthChange(listener: (health: RedisHealth) => void): () => void;
+}
 
 export interface DegradingLimiterOptions {
   /** Called once per switch to the fallback, with the error that caused it. */
@@ -8,6 +13,8 @@ export interface DegradingLimiterOptions {
   onRecover?: () => void;
   /** While degraded, at most one call per this interval tries the primary. Default 1000. */
   probeIntervalMs?: number;
+  /** When given, the first call after the connection comes back up probes at once. */
+  connection?: HealthSource;
   logger?: StoreLogger;
 }
 
@@ -41,6 +48,7 @@ export class DegradingLimiter implements RateLimiter {
   #mode: LimiterMode = 'primary';
   #nextProbeAt = 0;
   #probing = false;
+  readonly #offHealth: () => void;
 
   constructor(primary: RateLimiter, fallback: RateLimiter, options: DegradingLimiterOptions = {}) {
     this.#primary = primary;
@@ -48,6 +56,10 @@ export class DegradingLimiter implements RateLimiter {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.#offHealth =
+      options.connection?.onHealthChange((health) => {
+        if (health === 'up') this.#nextProbeAt = 0;
+      }) ?? (() => undefined);
   }
 
   get mode(): LimiterMode {
@@ -62,6 +74,7 @@ export class DegradingLimiter implements RateLimiter {
 
   /** Closes both limiters: the caller hands ownership over with the constructor. */
   async close(): Promise<void> {
+    this.#offHealth();
     await Promise.all([this.#primary.close?.(), this.#fallback.close?.()]);
   }
 

@@ -4,8 +4,8 @@ import { DegradingLimiter } from '../../store/redis/degrading_limiter.js';
 import { RedisStoreError } from '../../store/redis/errors.js';
 import { RedisTokenBucketLimiter } from '../../store/redis/rate_limiter.js';
 import type { RateDecision, RateLimiter } from '../../store/redis/types.js';
-import { redisServerSkipReason } from './redis_available.js';
-import { recordingLogger, RedisServerProcess, waitFor } from './test_redis.js';
+import { redisServerSkipReason, redisSkipReason } from './redis_available.js';
+import { connectForTest, connectThroughProxy, recordingLogger, RedisServerProcess, waitFor } from './test_redis.js';
 
 const FALLBACK_DECISION: RateDecision = { allowed: true, remaining: 42, retryAfterMs: 0 };
 
@@ -142,4 +142,27 @@ t.test('killing Redis degrades to the fallback once; restarting it brings the pr
     'one log line for the switch and one for the return',
   );
   t.same(unhandled, [], 'no unhandled rejections');
+});
+
+const skipShared = await redisSkipReason();
+
+t.test('given the connection, the first call after Redis returns goes to Redis without waiting for a probe', { skip: skipShared }, async (t) => {
+  const { prefix } = await connectForTest(t);
+  const { proxy, connection } = await connectThroughProxy(t);
+  const primary = new RedisTokenBucketLimiter(connection.client, { capacity: 10, refillPerSec: 0.001, prefix });
+  const fallback = countingFallback();
+  const limiter = new DegradingLimiter(primary, fallback, {
+    logger: recordingLogger().logger,
+    probeIntervalMs: 3_600_000,
+    connection,
+  });
+  t.teardown(() => limiter.close());
+  await proxy.cut();
+  t.ok(await waitFor(() => connection.health === 'down', 5000));
+  t.same(await limiter.take('k'), FALLBACK_DECISION);
+  await proxy.restore();
+  t.ok(await waitFor(() => connection.health === 'up', 5000));
+  t.equal((await limiter.take('k')).remaining, 9, 'answered by Redis');
+  t.equal(limiter.mode, 'primary');
+  t.equal(fallback.calls, 1);
 });
