@@ -1,0 +1,14 @@
+export { RedisConnection, backoffMs } from './connection.js';
+export type { RedisConnectionOptions, RedisConnectionStats, HealthListener } from './connection.js';
+export { RedisTokenBucketLimiter } from './rate_limiter.js';
+export type { RedisTokenBucketOptions } from './rate_limiter.js';
+export { DegradingLimiter } from './degrading_limiter.js';
+export type { DegradingLimiterOptions, DegradingLimiterStats, HealthSource, LimiterMode } from './degrading_limiter.js';
+export { RedisCache } from './cache.js';
+export type { RedisCacheOptions, RedisCacheStats, CacheLoader } from './cache.js';
+export { IdempotencyStore } from './idempotency.js';
+export type { ClaimResult, IdempotencyOptions, IdempotencyStats } from './idempotency.js';
+export { RedisStoreError, isInvalidRequest } from './errors.js';
+export type { RedisStoreErrorCode } from './errors.js';
+export { consoleLogger } from './types.js';
+export type { RateDecision, RateLimiter, RedisHealth, StoreLogger } from './types.js';
