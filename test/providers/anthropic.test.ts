@@ -109,12 +109,6 @@ t.test('anthropic: 529 overloaded_error is overloaded and retryable', async (t) 
   t.equal(error?.retryable, true);
 });
 
-t.test('anthropic: max_tokens stop maps to length', async (t) => {
-  const fake = await started(t, () => new AnthropicUpstream());
-  fake.script({ text: 'truncated', finish: 'length' });
-  const reply = await collectStream(provider(fake).stream(hello));
-  t.equal(reply.stopReason, 'length');
-});
 
 t.test('anthropic: tool arguments that are not JSON fail as bad_request before sending', async (t) => {
   const fake = await started(t, () => new AnthropicUpstream());

@@ -100,6 +100,14 @@ export function runConformance(h: Harness): void {
     t.not(reply.toolCalls[0].id, reply.toolCalls[1].id);
   });
 
+  t.test(`${h.name}: a reply cut by the token limit stops with length`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'cut short', finish: 'length' });
+    const reply = await collectStream(provider(fake).stream(hello));
+    t.equal(reply.text, 'cut short');
+    t.equal(reply.stopReason, 'length');
+  });
+
   t.test(`${h.name}: 429 with Retry-After is rate_limited with retryAfterMs`, async (t) => {
     const fake = await started(t, h.fake);
     fake.script({ status: 429, retryAfter: '3', errorMessage: 'slow down' });

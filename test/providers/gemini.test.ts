@@ -93,9 +93,3 @@ t.test('gemini: a tool result for an unknown call is bad_request', async (t) => 
   t.equal(fake.requests.length, 0);
 });
 
-t.test('gemini: MAX_TOKENS maps to length', async (t) => {
-  const fake = await started(t, () => new GeminiUpstream());
-  fake.script({ text: 'so far', finish: 'length' });
-  const reply = await collectStream(provider(fake).stream(hello));
-  t.equal(reply.stopReason, 'length');
-});

@@ -63,9 +63,3 @@ t.test('ollama: a 404 for a missing model is bad_request with the upstream messa
   t.match(error?.message, /not found, try pulling/);
 });
 
-t.test('ollama: done_reason length maps to length', async (t) => {
-  const fake = await started(t, () => new OllamaUpstream());
-  fake.script({ text: 'partial', finish: 'length' });
-  const reply = await collectStream(provider(fake).stream(hello));
-  t.equal(reply.stopReason, 'length');
-});

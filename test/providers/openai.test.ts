@@ -84,12 +84,6 @@ t.test('openai: cached prompt tokens are reported as cacheReadTokens', async (t)
   t.same(reply.usage, { type: 'usage', inputTokens: 100, outputTokens: 1, cacheReadTokens: 64 });
 });
 
-t.test('openai: finish_reason length maps to stop reason length', async (t) => {
-  const fake = await started(t, () => new OpenAIUpstream());
-  fake.script({ text: 'cut short', finish: 'length' });
-  const reply = await collectStream(provider(fake).stream(hello));
-  t.equal(reply.stopReason, 'length');
-});
 
 t.test('openai: maxTokensField selects max_completion_tokens', async (t) => {
   const fake = await started(t, () => new OpenAIUpstream());
