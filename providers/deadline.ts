@@ -46,8 +46,14 @@ export class RequestDeadline {
     return genericError(provider, err, this.signal.aborted ? this.signal : undefined);
   }
 
+  /**
+   * Ends the request's life. Aborting here is a no-op for a response already
+   * read to its end, and closes the connection of one the caller walked away
+   * from (broke out of the stream), which would otherwise keep downloading.
+   */
   dispose(): void {
     clearTimeout(this.timer);
     this.outer?.removeEventListener('abort', this.onOuterAbort);
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('request finished'));
   }
 }

@@ -177,6 +177,16 @@ export function runConformance(h: Harness): void {
     t.ok(fake.clientAborts >= 1);
   });
 
+  t.test(`${h.name}: breaking out of the stream early closes the upstream connection`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'a b c d e f g h i j k l', delayMsPerChunk: 100 });
+    for await (const event of provider(fake).stream(hello)) {
+      if (event.type === 'text') break;
+    }
+    await withTimeout(fake.waitForClientAbort(), 5000, 'the upstream seeing the connection close');
+    t.ok(fake.clientAborts >= 1);
+  });
+
   t.test(`${h.name}: an already-aborted signal fails before any request`, async (t) => {
     const fake = await started(t, h.fake);
     const controller = new AbortController();
