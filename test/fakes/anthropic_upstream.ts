@@ -4,7 +4,7 @@
 // content_block_stop per block, message_delta (stop_reason, usage), message_stop.
 // Errors use Anthropic's `{"type":"error","error":{type,message}}` body.
 
-import { argumentPieces, textChunks, toolCallId, usageOf, type ScriptedReply } from './script.js';
+import { argumentPieces, textChunks, toolCallId, usageOf, withStreamError, type ScriptedReply } from './script.js';
 import { FakeUpstream, type Rendered } from './upstream.js';
 
 const ERROR_TYPES: Record<number, string> = {
@@ -84,5 +84,5 @@ function eventFrames(id: string, model: string, reply: ScriptedReply): string[] 
   const stopReason = reply.finish === 'length' ? 'max_tokens' : reply.toolCalls?.length ? 'tool_use' : 'end_turn';
   frames.push(event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output } }));
   frames.push(event('message_stop', {}));
-  return frames;
+  return withStreamError(frames, reply, (type, message) => event('error', { error: { type, message } }));
 }

@@ -4,7 +4,7 @@
 // `done:true` line carrying done_reason, prompt_eval_count and eval_count.
 // Errors are `{"error":"..."}` bodies, as Ollama sends them.
 
-import { textChunks, toolCallId, usageOf, type ScriptedReply } from './script.js';
+import { textChunks, toolCallId, usageOf, withStreamError, type ScriptedReply } from './script.js';
 import { FakeUpstream, type Rendered } from './upstream.js';
 
 interface OllamaBody {
@@ -48,5 +48,5 @@ function lines(model: string, reply: ScriptedReply): string[] {
       eval_duration: 700_000,
     }),
   );
-  return out;
+  return withStreamError(out, reply, (_type, message) => `${JSON.stringify({ error: message })}\n`);
 }

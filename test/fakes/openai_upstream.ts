@@ -8,7 +8,7 @@
 // prints `{"port":N}` and serves the default reply until killed.
 
 import { pathToFileURL } from 'node:url';
-import { argumentPieces, textChunks, toolCallId, usageOf, type ScriptedReply } from './script.js';
+import { argumentPieces, textChunks, toolCallId, usageOf, withStreamError, type ScriptedReply } from './script.js';
 import { FakeUpstream, portFromArgs, type Rendered } from './upstream.js';
 
 const ERROR_TYPES: Record<number, string> = {
@@ -123,7 +123,7 @@ function chunkFrames(id: string, model: string, reply: ScriptedReply, includeUsa
   frames.push(frame(delta({}, finishReason(reply))));
   if (includeUsage) frames.push(frame([], usageBody(reply)));
   frames.push('data: [DONE]\n\n');
-  return frames;
+  return withStreamError(frames, reply, (type, message) => `data: ${JSON.stringify({ error: { message, type, param: null, code: null } })}\n\n`);
 }
 
 async function main(): Promise<void> {

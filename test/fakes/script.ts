@@ -34,11 +34,26 @@ export interface ScriptedReply {
   /** 'end' closes the response cleanly; 'destroy' resets the socket. */
   readonly cutMode?: 'end' | 'destroy';
   readonly delayMsPerChunk?: number;
+  /**
+   * After this many frames the upstream reports an error inside the open
+   * stream (where the protocol has a way to) and ends it.
+   */
+  readonly streamErrorAfterChunks?: number;
+  /** The vendor error type for that in-stream error, e.g. 'overloaded_error'. */
+  readonly streamErrorType?: string;
   /** Overrides the protocol's finish marker ('length' for a truncated answer). */
   readonly finish?: 'stop' | 'length';
 }
 
 export const DEFAULT_REPLY: ScriptedReply = { text: 'Hello from the fake upstream.' };
+
+/** The frames with an in-stream error frame in place of the rest, when scripted. */
+export function withStreamError(frames: string[], reply: ScriptedReply, errorFrame: (type: string, message: string) => string): string[] {
+  const at = reply.streamErrorAfterChunks;
+  if (at === undefined) return frames;
+  const message = reply.errorMessage ?? 'scripted stream error';
+  return [...frames.slice(0, at), errorFrame(reply.streamErrorType ?? 'api_error', message)];
+}
 
 export function textChunks(reply: ScriptedReply): string[] {
   if (reply.chunks) return [...reply.chunks];

@@ -14,6 +14,7 @@ runConformance({
   name: 'anthropic',
   fake: () => new AnthropicUpstream(),
   at: (root, timeoutMs) => new AnthropicProvider({ apiKey: 'sk-ant-test', baseURL: root, timeoutMs }),
+  inStreamErrors: true,
 });
 
 t.test('anthropic: cache_control markers reach the upstream body on system, parts, messages and tools', async (t) => {
@@ -99,6 +100,13 @@ t.test('anthropic: usage counts the whole prompt and reports cache reads and wri
   fake.script({ text: 'cached answer', usage: { input: 20, output: 3, cacheRead: 1000, cacheWrite: 50 } });
   const reply = await collectStream(provider(fake).stream(hello));
   t.same(reply.usage, { type: 'usage', inputTokens: 1070, outputTokens: 3, cacheReadTokens: 1000, cacheWriteTokens: 50 });
+});
+
+t.test('anthropic: a rate_limit_error event inside the stream is rate_limited', async (t) => {
+  const fake = await started(t, () => new AnthropicUpstream());
+  fake.script({ text: 'a b c', streamErrorAfterChunks: 3, streamErrorType: 'rate_limit_error' });
+  const { error } = await drain(provider(fake).stream(hello));
+  t.equal(error?.kind, 'rate_limited');
 });
 
 t.test('anthropic: 529 overloaded_error is overloaded and retryable', async (t) => {

@@ -12,6 +12,8 @@ export interface Harness {
   readonly fake: () => FakeUpstream;
   /** The adapter pointed at a server root (the fake's or another). */
   readonly at: (root: string, timeoutMs: number) => Provider;
+  /** Whether the protocol can report an error inside an open stream. */
+  readonly inStreamErrors?: boolean;
 }
 
 export const hello: ChatRequest = {
@@ -145,6 +147,18 @@ export function runConformance(h: Harness): void {
     t.match(error?.message, /ended early/);
     t.notOk(events.some((e) => e.type === 'stop'), 'no clean stop was reported');
   });
+
+  if (h.inStreamErrors) {
+    t.test(`${h.name}: an error reported inside the stream rejects it as retryable, without a stop`, async (t) => {
+      const fake = await started(t, h.fake);
+      fake.script({ text: 'one two three four five', streamErrorAfterChunks: 3, streamErrorType: 'overloaded_error', errorMessage: 'Overloaded' });
+      const { events, error } = await drain(provider(fake).stream(hello));
+      t.equal(error?.kind, 'overloaded');
+      t.equal(error?.retryable, true);
+      t.match(error?.message, /Overloaded/);
+      t.notOk(events.some((e) => e.type === 'stop'), 'no clean stop was reported');
+    });
+  }
 
   t.test(`${h.name}: a connection reset mid-stream is a network error`, async (t) => {
     const fake = await started(t, h.fake);

@@ -12,6 +12,7 @@ runConformance({
   name: 'ollama',
   fake: () => new OllamaUpstream(),
   at: (root, timeoutMs) => new OllamaProvider({ baseURL: root, timeoutMs }),
+  inStreamErrors: true,
 });
 
 t.test('ollama: the request uses native messages, options and tool_calls with object arguments', async (t) => {

@@ -14,6 +14,7 @@ runConformance({
   name: 'openai',
   fake: () => new OpenAIUpstream(),
   at: (root, timeoutMs) => new OpenAIProvider({ apiKey: 'sk-test', baseURL: `${root}/v1`, timeoutMs }),
+  inStreamErrors: true,
 });
 
 t.test('openai: the request asks for streamed usage and carries the key, tools and history', async (t) => {
