@@ -1,0 +1,240 @@
+// The behaviours every network adapter must show, run once per adapter with
+// its real SDK against its fake upstream. Adapter-specific behaviour (request
+// translation, cache_control, schema cleaning) lives in each adapter's test.
+
+import { createServer } from 'node:http';
+import t from 'tap';
+import { collectStream, ProviderError, type ChatRequest, type Provider, type StreamEvent } from '../../providers/index.js';
+import type { FakeUpstream } from '../fakes/upstream.js';
+
+export interface Harness {
+  readonly name: string;
+  readonly fake: () => FakeUpstream;
+  /** The adapter pointed at a server root (the fake's or another). */
+  readonly at: (root: string, timeoutMs: number) => Provider;
+  /** Whether the protocol can report an error inside an open stream. */
+  readonly inStreamErrors?: boolean;
+}
+
+export const hello: ChatRequest = {
+  model: 'test-model',
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Say hello.' },
+  ],
+};
+
+/** Anything with tap's teardown: the test that owns the fake. */
+export interface Owner {
+  teardown(fn: () => unknown): void;
+}
+
+export async function started(test: Owner, make: () => FakeUpstream): Promise<FakeUpstream> {
+  const fake = make();
+  await fake.start();
+  test.teardown(() => fake.close());
+  return fake;
+}
+
+/** Runs a stream to its end or failure, keeping what arrived before a failure. */
+export async function drain(stream: AsyncIterable<StreamEvent>): Promise<{ events: StreamEvent[]; error?: ProviderError }> {
+  const events: StreamEvent[] = [];
+  try {
+    for await (const event of stream) events.push(event);
+    return { events };
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    return { events, error: err };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A server that accepts requests and never answers them. */
+async function silentServer(test: Owner): Promise<string> {
+  const server = createServer(() => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  test.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('silent server has no port');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+export function runConformance(h: Harness): void {
+  const provider = (fake: FakeUpstream): Provider => h.at(fake.url, 5000);
+
+  t.test(`${h.name}: streamed text arrives in order with exact usage, then stop`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ chunks: ['Hel', 'lo, ', 'world', '!'], usage: { input: 12, output: 5 } });
+    const { events, error } = await drain(provider(fake).stream(hello));
+    t.equal(error, undefined);
+    const texts = events.filter((e) => e.type === 'text').map((e) => (e.type === 'text' ? e.delta : ''));
+    t.same(texts, ['Hel', 'lo, ', 'world', '!']);
+    t.same(events.find((e) => e.type === 'usage'), { type: 'usage', inputTokens: 12, outputTokens: 5 });
+    t.same(events[events.length - 1], { type: 'stop', reason: 'stop' });
+  });
+
+  t.test(`${h.name}: tool-call pieces reassemble into whole calls`, async (t) => {
+    const fake = await started(t, h.fake);
+    const weather = { city: 'Hà Nội', units: 'metric', days: [1, 2] };
+    fake.script({
+      text: 'Checking.',
+      toolCalls: [
+        { name: 'get_weather', arguments: weather, argumentChunks: 4 },
+        { name: 'lookup', arguments: { q: 'tides' } },
+      ],
+    });
+    const reply = await collectStream(provider(fake).stream(hello));
+    t.equal(reply.stopReason, 'tool_calls');
+    t.same(reply.toolCalls.map((c) => c.name), ['get_weather', 'lookup']);
+    t.same(JSON.parse(reply.toolCalls[0].arguments), weather);
+    t.same(JSON.parse(reply.toolCalls[1].arguments), { q: 'tides' });
+    t.ok(reply.toolCalls.every((c) => c.id.length > 0), 'every call has an id');
+    t.not(reply.toolCalls[0].id, reply.toolCalls[1].id);
+  });
+
+  t.test(`${h.name}: a reply cut by the token limit stops with length`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'cut short', finish: 'length' });
+    const reply = await collectStream(provider(fake).stream(hello));
+    t.equal(reply.text, 'cut short');
+    t.equal(reply.stopReason, 'length');
+  });
+
+  t.test(`${h.name}: 429 with Retry-After is rate_limited with retryAfterMs`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ status: 429, retryAfter: '3', errorMessage: 'slow down' });
+    const { error } = await drain(provider(fake).stream(hello));
+    t.equal(error?.kind, 'rate_limited');
+    t.equal(error?.status, 429);
+    t.equal(error?.retryAfterMs, 3000);
+    t.equal(error?.retryable, true);
+    t.equal(error?.code, 'RATE_LIMITED');
+  });
+
+  const statuses: Array<[number, string, string]> = [
+    [500, 'internal error', 'overloaded'],
+    [503, 'unavailable', 'overloaded'],
+    [401, 'invalid api key', 'auth'],
+    [400, 'prompt is too long: 250000 tokens > 200000 maximum context length', 'context_overflow'],
+    [400, 'unknown field "foo"', 'bad_request'],
+  ];
+  for (const [status, message, kind] of statuses) {
+    t.test(`${h.name}: HTTP ${status} (${message}) is ${kind}`, async (t) => {
+      const fake = await started(t, h.fake);
+      fake.script({ status, errorMessage: message });
+      const { events, error } = await drain(provider(fake).stream(hello));
+      t.equal(error?.kind, kind);
+      t.equal(error?.status, status);
+      t.same(events, [], 'nothing was emitted before the error');
+    });
+  }
+
+  t.test(`${h.name}: a stream that ends before its terminal marker is a network error`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'one two three four five six seven', cutAfterChunks: 4 });
+    const { events, error } = await drain(provider(fake).stream(hello));
+    t.equal(error?.kind, 'network');
+    t.match(error?.message, /ended early/);
+    t.notOk(events.some((e) => e.type === 'stop'), 'no clean stop was reported');
+  });
+
+  if (h.inStreamErrors) {
+    t.test(`${h.name}: an error reported inside the stream rejects it as retryable, without a stop`, async (t) => {
+      const fake = await started(t, h.fake);
+      fake.script({ text: 'one two three four five', streamErrorAfterChunks: 3, streamErrorType: 'overloaded_error', errorMessage: 'Overloaded' });
+      const { events, error } = await drain(provider(fake).stream(hello));
+      t.equal(error?.kind, 'overloaded');
+      t.equal(error?.retryable, true);
+      t.match(error?.message, /Overloaded/);
+      t.notOk(events.some((e) => e.type === 'stop'), 'no clean stop was reported');
+    });
+  }
+
+  t.test(`${h.name}: a connection reset mid-stream is a network error`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'one two three four five six seven', cutAfterChunks: 4, cutMode: 'destroy' });
+    const { events, error } = await drain(provider(fake).stream(hello));
+    t.equal(error?.kind, 'network');
+    t.equal(error?.retryable, true);
+    t.notOk(events.some((e) => e.type === 'stop'), 'no clean stop was reported');
+  });
+
+  t.test(`${h.name}: aborting mid-stream rejects with aborted and closes the upstream connection`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'a b c d e f g h i j k l', delayMsPerChunk: 100 });
+    const controller = new AbortController();
+    const events: StreamEvent[] = [];
+    let caught: unknown;
+    try {
+      for await (const event of provider(fake).stream({ ...hello, signal: controller.signal })) {
+        events.push(event);
+        if (event.type === 'text') controller.abort();
+      }
+    } catch (err) {
+      caught = err;
+    }
+    t.ok(caught instanceof ProviderError, 'the stream rejected with a ProviderError');
+    t.equal((caught as ProviderError).kind, 'aborted');
+    t.equal((caught as ProviderError).retryable, false);
+    t.ok(events.length < 12, 'the stream stopped early');
+    await withTimeout(fake.waitForClientAbort(), 5000, 'the upstream seeing the connection close');
+    t.ok(fake.clientAborts >= 1);
+  });
+
+  t.test(`${h.name}: breaking out of the stream early closes the upstream connection`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ text: 'a b c d e f g h i j k l', delayMsPerChunk: 100 });
+    for await (const event of provider(fake).stream(hello)) {
+      if (event.type === 'text') break;
+    }
+    await withTimeout(fake.waitForClientAbort(), 5000, 'the upstream seeing the connection close');
+    t.ok(fake.clientAborts >= 1);
+  });
+
+  t.test(`${h.name}: an already-aborted signal fails before any request`, async (t) => {
+    const fake = await started(t, h.fake);
+    const controller = new AbortController();
+    controller.abort();
+    const { error } = await drain(provider(fake).stream({ ...hello, signal: controller.signal }));
+    t.equal(error?.kind, 'aborted');
+    t.equal(fake.requests.length, 0);
+  });
+
+  t.test(`${h.name}: slow tokens arrive one by one, not all at the end`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ chunks: ['a', 'b', 'c', 'd'], delayMsPerChunk: 80 });
+    const stamps: number[] = [];
+    for await (const event of provider(fake).stream(hello)) {
+      if (event.type === 'text') stamps.push(performance.now());
+    }
+    t.equal(stamps.length, 4, 'four separate text events');
+    // Three pauses of 80 ms separate the chunks; a buffered reply would show ~0.
+    t.ok(stamps[3] - stamps[0] >= 80, `first and last text are spread in time (${Math.round(stamps[3] - stamps[0])} ms)`);
+  });
+
+  t.test(`${h.name}: a closed port is a retryable network error`, async (t) => {
+    const fake = await started(t, h.fake);
+    const adapter = provider(fake);
+    await fake.close();
+    const { error } = await drain(adapter.stream(hello));
+    t.equal(error?.kind, 'network');
+    t.equal(error?.retryable, true);
+  });
+
+  t.test(`${h.name}: a response that never starts fails as timeout`, async (t) => {
+    const root = await silentServer(t);
+    const { error } = await drain(h.at(root, 150).stream(hello));
+    t.equal(error?.kind, 'timeout');
+    t.equal(error?.retryable, true);
+  });
+}
