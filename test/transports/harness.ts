@@ -4,6 +4,7 @@
  */
 import { Registry } from 'prom-client';
 import { pack, unpack } from 'msgpackr';
+import type tap from 'tap';
 import WebSocket from 'ws';
 import type { RateLimiter } from '../../security/types.js';
 import type { FrontDoorConfig } from '../../transports/config.js';
@@ -21,6 +22,9 @@ export interface Started {
   wsUrl: string;
   httpUrl: string;
 }
+
+/** The type of `t` inside a tap subtest. */
+export type TapTest = Parameters<Parameters<typeof tap.test>[0]>[0];
 
 interface Teardown {
   teardown(fn: () => unknown): void;
