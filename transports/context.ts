@@ -2,13 +2,13 @@
  * What the WS and HTTP handlers share: the injected collaborators plus the
  * front door's own state. Built once by createFrontDoor; handlers see only this.
  */
-import type { Authenticator, Principal, RateLimiter } from '../security/types.js';
+import type { Authenticator, Principal, RateDecision, RateLimiter } from '../security/types.js';
 import type { GatewayBackend } from './backend.js';
 import type { FrontDoorConfig } from './config.js';
 import type { Engine } from './engine.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RunTracker } from './run_tracker.js';
-import { isErrorCode, TroupeError } from './errors.js';
+import { carriesCatalogueCode, TroupeError } from './errors.js';
 
 export interface FrontDoorLogger {
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -45,13 +45,38 @@ export function chatLimitKey(p: Principal): string {
   return `tenant:${p.tenant}:user:${p.user}`;
 }
 
-/** Takes one token or throws RATE_LIMITED carrying the limiter's wait. */
+/** Authenticators and limiters may sit on Redis or a database: never wait on them forever. */
+const COLLABORATOR_TIMEOUT_MS = 5000;
+
+function bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TroupeError('UNAVAILABLE', `The ${what} did not answer in time`, { reason: `${what}_timeout` })),
+      COLLABORATOR_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Takes one token or throws RATE_LIMITED carrying the limiter's wait. A broken
+ * limiter fails closed (UNAVAILABLE, retryable): refusing work is safer than
+ * serving it unmetered.
+ */
 export async function takeOrThrow(
   ctx: FrontDoorContext,
   limiter: keyof Limiters,
   key: string,
 ): Promise<void> {
-  const decision = await ctx.limiters[limiter].take(key);
+  let decision: RateDecision;
+  try {
+    decision = await bounded(ctx.limiters[limiter].take(key), 'limiter');
+  } catch (err) {
+    if (carriesCatalogueCode(err)) throw err;
+    ctx.logger.error('rate limiter failed', { limiter, error: String(err) });
+    throw new TroupeError('UNAVAILABLE', 'Rate limiter unavailable, retry later', { reason: 'limiter_unavailable', retryAfterMs: 1000 });
+  }
   if (decision.allowed) return;
   ctx.metrics.rateLimited.inc({ limiter });
   throw new TroupeError('RATE_LIMITED', `Too many ${limiter === 'chat' ? 'chat requests' : 'connections'}, retry later`, {
@@ -72,9 +97,9 @@ export async function authenticate(ctx: FrontDoorContext, credential: string): P
   }
   let principal: Principal;
   try {
-    principal = await ctx.authenticator.authenticate(credential);
+    principal = await bounded(ctx.authenticator.authenticate(credential), 'authenticator');
   } catch (err) {
-    if (isErrorCode((err as { code?: unknown } | null)?.code)) throw err;
+    if (carriesCatalogueCode(err)) throw err;
     ctx.logger.warn('authenticator threw a non-catalogue error; answering UNAUTHORIZED', { error: String(err) });
     throw new TroupeError('UNAUTHORIZED', 'Invalid credentials', { reason: 'bad_token', cause: err });
   }

@@ -87,6 +87,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
+/** True when a thrown value already speaks the catalogue (ours or another layer's). */
+export function carriesCatalogueCode(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && isErrorCode((err as { code?: unknown }).code);
+}
+
 /** Messages longer than this are cut: an error must never echo a whole payload back. */
 const MAX_MESSAGE_CHARS = 500;
 
@@ -102,7 +107,7 @@ function readString(obj: Record<string, unknown>, key: string): string | undefin
  * traces, SQL or file paths never reach a client.
  */
 export function toWireError(err: unknown): WireError {
-  if (typeof err === 'object' && err !== null && isErrorCode((err as { code?: unknown }).code)) {
+  if (carriesCatalogueCode(err)) {
     const obj = err as Record<string, unknown>;
     const code = obj.code as ErrorCode;
     const entry = ERROR_CATALOGUE[code];

@@ -117,7 +117,7 @@ async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Pri
   let held: [ChatEventName, unknown][] | undefined = [];
   let backlog = 0;
   const write = (chunk: string): void => {
-    if (ex.write(chunk)) return;
+    if (!ex.open || ex.write(chunk)) return;
     // uWS buffered it: bound what a non-reading client can pin.
     backlog += chunk.length;
     if (backlog > ctx.config.maxQueuedBytes) {

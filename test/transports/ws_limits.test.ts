@@ -125,3 +125,12 @@ t.test('a client that stops reading is closed as a slow consumer and memory stay
   t.ok(closed.code === 4008 || closed.code === 1006, `close code ${closed.code}`);
   bystander.close();
 });
+
+t.test('a broken limiter fails closed with UNAVAILABLE limiter_unavailable', async (t) => {
+  const s = await start(t, { chat: { take: async () => { throw new Error('redis down'); } } });
+  const c = await Client.connected(s.wsUrl);
+  const res = await c.request('chat.send', { message: 'x' });
+  t.match(errorOf(res), { code: 'UNAVAILABLE', reason: 'limiter_unavailable', retryable: true, retryAfterMs: 1000 });
+  t.equal(s.backend.sent.length, 0, 'nothing reached the backend');
+  c.close();
+});
