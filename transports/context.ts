@@ -90,6 +90,12 @@ export function assertAccepting(ctx: FrontDoorContext): void {
   if (ctx.shuttingDown) throw new TroupeError('UNAVAILABLE', 'The server is shutting down', { reason: 'shutting_down' });
 }
 
+/** The token of an `Authorization: Bearer <token>` header, if that is what it holds. */
+export function bearerToken(authorization: string): string | undefined {
+  const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(authorization);
+  return m === null ? undefined : m[1];
+}
+
 /** Verifies a bearer credential; anything but a catalogue error counts as bad credentials. */
 export async function authenticate(ctx: FrontDoorContext, credential: string): Promise<Principal> {
   if (credential.length === 0 || credential.length > 8192) {

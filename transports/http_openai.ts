@@ -6,12 +6,11 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Principal } from '../security/types.js';
 import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
-import { assertAccepting, authenticate, chatLimitKey, takeOrThrow, type FrontDoorContext } from './context.js';
+import { assertAccepting, authenticate, bearerToken, chatLimitKey, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
 import { chunkEvent, completionObject, finishReason, openaiUsage, parseCompletionRequest, type CompletionRequest } from './openai_request.js';
 import type { TrackedRun } from './run_tracker.js';
-import { bearerToken } from './ws_handler.js';
 
 interface RequestHeaders {
   authorization: string;

@@ -6,7 +6,7 @@
  */
 import uws, { type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocketBehavior } from 'uWebSockets.js';
 import { decodePayload, FrameError, negotiateSubprotocol, toRequestFrame } from './codec.js';
-import { authenticate, takeOrThrow, type FrontDoorContext } from './context.js';
+import { authenticate, bearerToken, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
 import { CloseCode, WsConnection, type ConnectionUserData } from './ws_connection.js';
@@ -14,11 +14,6 @@ import { METHODS, validateParams } from './ws_methods.js';
 
 /** uWS hard-closes (1006) frames above its own limit; we set it above ours so we can answer first. */
 const UWS_PAYLOAD_HEADROOM = 2;
-
-export function bearerToken(authorization: string): string | undefined {
-  const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(authorization);
-  return m === null ? undefined : m[1];
-}
 
 export function originAllowed(origin: string, allowed: readonly string[]): boolean {
   // Browsers always send Origin on WebSocket upgrades; non-browser clients usually do not.

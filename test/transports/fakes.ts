@@ -16,6 +16,7 @@ export const TOKENS: Record<string, Principal> = {
 export function fakeAuthenticator(tokens: Record<string, Principal> = TOKENS): Authenticator {
   return {
     async authenticate(credential) {
+      if (credential === 'tok-crash') throw new Error('JWKS endpoint unreachable');
       const p = Object.hasOwn(tokens, credential) ? tokens[credential] : undefined;
       if (p === undefined) throw new TroupeError('UNAUTHORIZED', 'Unknown token', { reason: 'bad_token' });
       return p;

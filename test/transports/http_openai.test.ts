@@ -97,6 +97,13 @@ t.test('malformed JSON is 400 INVALID_REQUEST', async (t) => {
   t.match(await res.json(), { error: { code: 'INVALID_REQUEST', reason: 'malformed_json', type: 'invalid_request_error' } });
 });
 
+t.test('an empty body is 400 malformed_json', async (t) => {
+  const s = await start(t);
+  const res = await post(s, '');
+  t.equal(res.status, 400);
+  t.match(await res.json(), { error: { reason: 'malformed_json' } });
+});
+
 t.test('a request without a user message is 400 naming messages', async (t) => {
   const s = await start(t);
   const res = await post(s, JSON.stringify({ model: 'echo', messages: [{ role: 'system', content: 'x' }] }));

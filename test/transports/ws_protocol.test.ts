@@ -44,6 +44,15 @@ t.test('a bad token in connect is UNAUTHORIZED', async (t) => {
   c.close();
 });
 
+t.test('an authenticator failing with a non-catalogue error answers UNAUTHORIZED, not INTERNAL', async (t) => {
+  const s = await start(t);
+  const c = await Client.open(s.wsUrl);
+  const res = await c.request('connect', { token: 'tok-crash' });
+  t.match(errorOf(res), { code: 'UNAUTHORIZED', reason: 'bad_token' });
+  t.notMatch(JSON.stringify(res), /JWKS/);
+  c.close();
+});
+
 t.test('an expired principal is refused with reason token_expired', async (t) => {
   const s = await start(t);
   const c = await Client.open(s.wsUrl);
