@@ -58,6 +58,8 @@ export class FakeBackend implements GatewayBackend {
   /** Deltas emitted per event-loop turn (big values flood the transport). */
   burst = 1;
   isReady = true;
+  /** Emit the first delta synchronously, before chatSend resolves (a race the transport must order). */
+  emitBeforeAccept = false;
   readonly sent: { principal: Principal; params: ChatSendParams }[] = [];
   readonly aborts: string[] = [];
   private readonly runs = new Map<string, Run>();
@@ -94,6 +96,7 @@ export class FakeBackend implements GatewayBackend {
         stopReason: 'end_turn',
       });
     };
+    if (this.emitBeforeAccept) sink('chat.delta', { runId: run.runId, delta: 'early ' });
     setTimeout(step, delayMs);
     return { runId: run.runId, sessionKey };
   }

@@ -68,6 +68,21 @@ t.test('raw SSE ends with data: [DONE]', async (t) => {
   t.match(text, /data: \[DONE\]\n\n$/);
 });
 
+t.test('X-Troupe-Session-Key continues the given session', async (t) => {
+  const s = await start(t);
+  t.equal((await post(s, chat(), { authorization: 'Bearer tok-alice', 'x-troupe-session-key': 'alice:work' })).status, 200);
+  t.equal(s.backend.sent[0].params.sessionKey, 'alice:work');
+});
+
+t.test('events emitted before chatSend resolves are streamed after the role chunk', async (t) => {
+  const s = await start(t);
+  s.backend.emitBeforeAccept = true;
+  const stream = await sdk(s).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'hi' }], stream: true });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  t.equal(text, 'early tok tok tok ');
+});
+
 t.test('GET /v1/models lists agents as models', async (t) => {
   const s = await start(t);
   const models = await sdk(s).models.list();

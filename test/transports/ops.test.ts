@@ -110,3 +110,19 @@ t.test('upgrades during shutdown are refused', async (t) => {
   await t.rejects(Client.open(s.wsUrl));
   await done;
 });
+
+t.test('shutdown lets an in-flight streaming HTTP completion finish', async (t) => {
+  const s = await start(t, { config: { shutdownDeadlineMs: 5000 } });
+  s.backend.deltaCount = 10;
+  s.backend.delayMs = 20;
+  const res = await fetch(`${s.httpUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer tok-alice', 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'x' }], stream: true }),
+  });
+  const done = s.fd.shutdown();
+  const text = await res.text();
+  t.match(text, /data: \[DONE\]\n\n$/);
+  t.equal(text.split('"content":"tok "').length - 1, 10, 'all ten deltas arrived');
+  await done;
+});

@@ -118,6 +118,18 @@ t.test('chat.send answers runId first, then deltas and final with seq 1, 2, 3, â
   c.close();
 });
 
+t.test('events a backend emits before chatSend resolves still arrive after the res frame', async (t) => {
+  const s = await start(t);
+  s.backend.emitBeforeAccept = true;
+  const c = await Client.connected(s.wsUrl);
+  const res = await c.request('chat.send', { message: 'race' });
+  await c.waitFor((f) => f.event === 'chat.final', 'final');
+  const first = c.frames.find((f) => f.type === 'event');
+  t.ok(c.frames.indexOf(res) < c.frames.indexOf(first as never), 'res first');
+  t.match(first, { event: 'chat.delta', seq: 1, payload: { delta: 'early ' } });
+  c.close();
+});
+
 t.test('chat.abort stops a slow run, which ends in chat.error', async (t) => {
   const s = await start(t);
   s.backend.deltaCount = 1000;
