@@ -5,7 +5,7 @@
  * throw out of a handler.
  */
 import uws, { type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocketBehavior } from 'uWebSockets.js';
-import { decodePayload, FrameError, negotiateSubprotocol, toRequestFrame } from './codec.js';
+import { decodePayload, FrameError, negotiateSubprotocol, toRequestFrame, type RequestFrame } from './codec.js';
 import { authenticate, bearerToken, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
@@ -25,7 +25,7 @@ function rejectUpgrade(res: HttpResponse, ctx: FrontDoorContext, err: unknown): 
   new HttpExchange(res, ctx.metrics).fail(err);
 }
 
-async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: ReturnType<typeof toRequestFrame>): Promise<void> {
+async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: RequestFrame): Promise<void> {
   const started = performance.now();
   const spec = Object.hasOwn(METHODS, frame.method) ? METHODS[frame.method] : undefined;
   if (spec === undefined) {
@@ -63,7 +63,7 @@ function onMessage(ctx: FrontDoorContext, conn: WsConnection, message: ArrayBuff
     conn.end(CloseCode.MESSAGE_TOO_BIG, 'payload too large');
     return;
   }
-  let frame: ReturnType<typeof toRequestFrame>;
+  let frame: RequestFrame;
   try {
     frame = toRequestFrame(decodePayload(message, isBinary, conn.protocol, config.maxJsonDepth));
   } catch (err) {
