@@ -1,0 +1,67 @@
+/**
+ * The contract between the front door and whatever answers it (the actor layer
+ * in production, a fake in tests). The front door only validates, authenticates,
+ * limits and frames; every decision about sessions, agents and runs is the
+ * backend's. Kept deliberately small: one method per wire method.
+ *
+ * Errors: reject with an object carrying a catalogue `code` (see errors.ts),
+ * e.g. `{ code: 'NOT_FOUND', message: 'no such agent' }`; anything else is
+ * reported to clients as INTERNAL.
+ */
+import type { Principal } from '../security/types.js';
+
+export interface ChatUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Payloads of the events a chat run emits, by event name. */
+export interface ChatEventMap {
+  /** A piece of assistant text, in order. */
+  'chat.delta': { runId: string; delta: string };
+  /** A tool call started or finished inside the run (informational). */
+  'chat.tool': { runId: string; name: string; phase: 'start' | 'end'; callId?: string; ok?: boolean };
+  /** The run ended normally. `text` is the whole answer. */
+  'chat.final': { runId: string; text: string; usage?: ChatUsage; stopReason?: string };
+  /** The run failed or was aborted; `error.code` is from the catalogue. */
+  'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean } };
+}
+
+export type ChatEventName = keyof ChatEventMap;
+
+/**
+ * Where a run's events go. The transport assigns `seq` and handles slow
+ * clients; a sink never throws and never blocks, and becomes a no-op once the
+ * client is gone. Exactly one `chat.final` or `chat.error` ends a run.
+ */
+export type EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]) => void;
+
+export interface ChatSendParams {
+  /** Continue this session; absent: the backend picks (e.g. the user's main session). */
+  sessionKey?: string;
+  /** Which agent answers; absent: the backend's default agent. */
+  agent?: string;
+  message: string;
+  /** Same key within a session ⇒ the same run, not a second one. */
+  idempotencyKey?: string;
+}
+
+export interface AgentInfo {
+  id: string;
+  description?: string;
+}
+
+export interface GatewayBackend {
+  /** Round trip through the session actor (proves the session is alive). */
+  ping(p: Principal, sessionKey?: string): Promise<{ pong: true; at: number }>;
+  /** Starts a run; resolves as soon as it is accepted, then streams events into `sink`. */
+  chatSend(p: Principal, params: ChatSendParams, sink: EventSink): Promise<{ runId: string; sessionKey: string }>;
+  chatAbort(p: Principal, params: { runId?: string; sessionKey?: string }): Promise<{ aborted: boolean }>;
+  chatHistory(p: Principal, params: { sessionKey: string; limit?: number }): Promise<{ messages: unknown[] }>;
+  sessionsList(p: Principal): Promise<{ sessions: unknown[] }>;
+  agentsList(p: Principal): Promise<{ agents: AgentInfo[] }>;
+  /** Free-form details for /health and the `health` method. */
+  health(): Promise<Record<string, unknown>>;
+  /** False while starting or degraded: /ready answers 503. */
+  ready(): boolean;
+}

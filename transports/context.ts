@@ -1,0 +1,116 @@
+/**
+ * What the WS and HTTP handlers share: the injected collaborators plus the
+ * front door's own state. Built once by createFrontDoor; handlers see only this.
+ */
+import type { Authenticator, Principal, RateDecision, RateLimiter } from '../security/types.js';
+import type { GatewayBackend } from './backend.js';
+import type { FrontDoorConfig } from './config.js';
+import type { Engine } from './engine.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RunTracker } from './run_tracker.js';
+import { carriesCatalogueCode, TroupeError } from './errors.js';
+
+export interface FrontDoorLogger {
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** One JSON line per entry on stderr, until the gateway injects its own logger. */
+export const stderrLogger: FrontDoorLogger = {
+  warn: (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...fields })}\n`),
+  error: (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 'error', msg, ...fields })}\n`),
+};
+
+export interface Limiters {
+  /** Taken once per WS upgrade, keyed `ip:<address>` (before credentials are checked). */
+  connect: RateLimiter;
+  /** Taken once per chat.send / completion, keyed `tenant:<t>:user:<u>`. */
+  chat: RateLimiter;
+}
+
+export interface FrontDoorContext {
+  backend: GatewayBackend;
+  authenticator: Authenticator;
+  limiters: Limiters;
+  metrics: GatewayMetrics;
+  runs: RunTracker;
+  config: FrontDoorConfig;
+  logger: FrontDoorLogger;
+  engine: Engine;
+  startedAt: number;
+  shuttingDown: boolean;
+}
+
+export function chatLimitKey(p: Principal): string {
+  return `tenant:${p.tenant}:user:${p.user}`;
+}
+
+/** Authenticators and limiters may sit on Redis or a database: never wait on them forever. */
+const COLLABORATOR_TIMEOUT_MS = 5000;
+
+function bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TroupeError('UNAVAILABLE', `The ${what} did not answer in time`, { reason: `${what}_timeout` })),
+      COLLABORATOR_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Takes one token or throws RATE_LIMITED carrying the limiter's wait. A broken
+ * limiter fails closed (UNAVAILABLE, retryable): refusing work is safer than
+ * serving it unmetered.
+ */
+export async function takeOrThrow(
+  ctx: FrontDoorContext,
+  limiter: keyof Limiters,
+  key: string,
+): Promise<void> {
+  let decision: RateDecision;
+  try {
+    decision = await bounded(ctx.limiters[limiter].take(key), 'limiter');
+  } catch (err) {
+    if (carriesCatalogueCode(err)) throw err;
+    ctx.logger.error('rate limiter failed', { limiter, error: String(err) });
+    throw new TroupeError('UNAVAILABLE', 'Rate limiter unavailable, retry later', { reason: 'limiter_unavailable', retryAfterMs: 1000 });
+  }
+  if (decision.allowed) return;
+  ctx.metrics.rateLimited.inc({ limiter });
+  throw new TroupeError('RATE_LIMITED', `Too many ${limiter === 'chat' ? 'chat requests' : 'connections'}, retry later`, {
+    reason: `${limiter}_rate`,
+    retryAfterMs: Math.max(1, Math.ceil(decision.retryAfterMs)),
+  });
+}
+
+/** Refuses new work while shutting down (clients retry on another instance). */
+export function assertAccepting(ctx: FrontDoorContext): void {
+  if (ctx.shuttingDown) throw new TroupeError('UNAVAILABLE', 'The server is shutting down', { reason: 'shutting_down' });
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if that is what it holds. */
+export function bearerToken(authorization: string): string | undefined {
+  const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(authorization);
+  return m === null ? undefined : m[1];
+}
+
+/** Verifies a bearer credential; anything but a catalogue error counts as bad credentials. */
+export async function authenticate(ctx: FrontDoorContext, credential: string): Promise<Principal> {
+  if (credential.length === 0 || credential.length > 8192) {
+    throw new TroupeError('UNAUTHORIZED', 'Missing or malformed credentials', { reason: 'bad_token' });
+  }
+  let principal: Principal;
+  try {
+    principal = await bounded(ctx.authenticator.authenticate(credential), 'authenticator');
+  } catch (err) {
+    if (carriesCatalogueCode(err)) throw err;
+    ctx.logger.warn('authenticator threw a non-catalogue error; answering UNAUTHORIZED', { error: String(err) });
+    throw new TroupeError('UNAUTHORIZED', 'Invalid credentials', { reason: 'bad_token', cause: err });
+  }
+  if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) {
+    throw new TroupeError('UNAUTHORIZED', 'Credentials have expired', { reason: 'token_expired' });
+  }
+  return principal;
+}

@@ -1,0 +1,136 @@
+/**
+ * One WebSocket client as the front door sees it: who it is, its event
+ * counter, its bounded send queue. Created in the upgrade handler (before uWS
+ * has a socket), attached on open, detached on close; after close every send is
+ * a silent no-op, because runs may outlive their client.
+ */
+import type { WebSocket } from 'uWebSockets.js';
+import type { Principal } from '../security/types.js';
+import { encodeFrame, type OutboundFrame, type RequestId, type WireProtocol } from './codec.js';
+import type { FrontDoorContext } from './context.js';
+import { toWireError, type ErrorCode } from './errors.js';
+import { SendQueue } from './send_queue.js';
+
+export interface ConnectionUserData {
+  conn: WsConnection;
+}
+
+/** Close codes the front door uses (1000-1015 are RFC 6455's; 4xxx are ours). */
+export const CloseCode = {
+  GOING_AWAY: 1001,
+  MESSAGE_TOO_BIG: 1009,
+  AUTH_TIMEOUT: 4401,
+  SLOW_CONSUMER: 4008,
+} as const;
+
+export class WsConnection {
+  /** Set by an upgrade token or a successful `connect`. */
+  principal: Principal | undefined;
+  /** `connect` has completed on this connection. */
+  connected = false;
+  connecting = false;
+  inflight = 0;
+  private seq = 0;
+  private ws: WebSocket<ConnectionUserData> | undefined;
+  private queue: SendQueue | undefined;
+  private closed = false;
+  private authTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly protocol: WireProtocol,
+    readonly ip: string,
+    principal: Principal | undefined,
+    private readonly ctx: FrontDoorContext,
+  ) {
+    this.principal = principal;
+  }
+
+  get isOpen(): boolean {
+    return this.ws !== undefined && !this.closed;
+  }
+
+  get queuedBytes(): number {
+    return this.queue?.queuedBytes ?? 0;
+  }
+
+  attach(ws: WebSocket<ConnectionUserData>): void {
+    const { config, metrics } = this.ctx;
+    this.ws = ws;
+    this.queue = new SendQueue(
+      ws,
+      this.protocol === 'msgpack',
+      { maxBufferedBytes: config.maxBufferedBytes, maxQueuedBytes: config.maxQueuedBytes, stallMs: config.slowConsumerMs },
+      () => this.closeSlowConsumer(),
+      (delta) => metrics.queuedBytes.inc(delta),
+    );
+    if (this.principal === undefined) {
+      this.authTimer = setTimeout(() => {
+        if (this.principal === undefined) this.end(CloseCode.AUTH_TIMEOUT, 'authentication timeout');
+      }, config.connectTimeoutMs);
+    }
+  }
+
+  /** Called from the uWS close handler: the socket is gone, stop everything. */
+  detach(): void {
+    this.closed = true;
+    this.queue?.close();
+    this.clearAuthTimer();
+  }
+
+  authenticated(principal: Principal): void {
+    this.principal = principal;
+    this.clearAuthTimer();
+  }
+
+  reply(id: RequestId | null, payload: unknown): void {
+    this.send({ type: 'res', id, ok: true, payload });
+  }
+
+  replyError(id: RequestId | null, err: unknown): ErrorCode {
+    const error = toWireError(err);
+    this.ctx.metrics.errors.inc({ transport: 'ws', code: error.code });
+    this.send({ type: 'res', id, ok: false, error });
+    return error.code;
+  }
+
+  /** Sends an event with the next per-connection sequence number (1, 2, 3, …). */
+  event(event: string, payload: unknown): void {
+    if (!this.isOpen) return;
+    this.seq += 1;
+    this.send({ type: 'event', event, payload, seq: this.seq });
+  }
+
+  drain(): void {
+    this.queue?.drain();
+  }
+
+  /** Closes with a close frame; uWS runs the close handler synchronously. */
+  end(code: number, reason: string): void {
+    if (!this.isOpen) return;
+    (this.ws as WebSocket<ConnectionUserData>).end(code, reason);
+  }
+
+  private send(frame: OutboundFrame): void {
+    const ws = this.ws;
+    const queue = this.queue;
+    if (ws === undefined || queue === undefined || this.closed) return;
+    const data = encodeFrame(frame, this.protocol);
+    this.ctx.metrics.framesOut.inc({ protocol: this.protocol });
+    // Corking packs frames sent from async code into one syscall.
+    ws.cork(() => {
+      queue.push(data);
+    });
+  }
+
+  private closeSlowConsumer(): void {
+    this.ctx.metrics.slowConsumerCloses.inc();
+    this.ctx.logger.warn('closing slow WebSocket consumer', { ip: this.ip, user: this.principal?.user });
+    // Not from inside cork/drain: uWS must finish the current write first.
+    setImmediate(() => this.end(CloseCode.SLOW_CONSUMER, 'slow consumer'));
+  }
+
+  private clearAuthTimer(): void {
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+  }
+}

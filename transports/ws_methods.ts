@@ -1,0 +1,185 @@
+/**
+ * The WebSocket RPC methods: for each, the params schema checked at the edge,
+ * whether it needs an authenticated connection, and the handler that turns it
+ * into one backend call. Adding a method is adding one entry here.
+ */
+import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
+import { assertAccepting, authenticate, chatLimitKey, takeOrThrow, type FrontDoorContext } from './context.js';
+import { TroupeError } from './errors.js';
+import { validate, type Infer, type Schema } from './schema.js';
+import type { WsConnection } from './ws_connection.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Events a run may emit before chat.send is answered; more means a broken backend. */
+const MAX_EARLY_EVENTS = 4096;
+
+const SESSION_KEY = { kind: 'string', maxLength: 256 } as const;
+
+/** What a handler answers: the payload, and work to do right after it is sent. */
+export interface MethodResult {
+  payload: unknown;
+  afterReply?: () => void;
+}
+
+interface MethodSpec<S extends Schema> {
+  schema: S;
+  /** False only for `connect`, which is how a connection authenticates. */
+  needsAuth: boolean;
+  run(ctx: FrontDoorContext, conn: WsConnection, params: Infer<S>): Promise<MethodResult>;
+}
+
+function method<S extends Schema>(spec: MethodSpec<S>): MethodSpec<Schema> {
+  return spec as unknown as MethodSpec<Schema>;
+}
+
+const plain = (payload: unknown): MethodResult => ({ payload });
+
+function principalOf(conn: WsConnection): NonNullable<WsConnection['principal']> {
+  if (conn.principal === undefined) throw new TroupeError('UNAUTHORIZED', 'Send connect first', { reason: 'not_connected' });
+  return conn.principal;
+}
+
+export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
+  connect: method({
+    schema: {
+      token: { kind: 'string', maxLength: 8192 },
+      protocol: { kind: 'integer', min: 1, max: 1_000_000 },
+    },
+    needsAuth: false,
+    async run(ctx, conn, params) {
+      if (conn.connected || conn.connecting) {
+        throw new TroupeError('INVALID_REQUEST', 'connect was already sent on this connection', { reason: 'already_connected' });
+      }
+      if (params.protocol !== undefined && params.protocol !== PROTOCOL_VERSION) {
+        throw new TroupeError('INVALID_REQUEST', `Unsupported protocol ${params.protocol}; this server speaks ${PROTOCOL_VERSION}`, {
+          reason: 'unsupported_protocol', field: 'protocol',
+        });
+      }
+      conn.connecting = true;
+      try {
+        if (params.token !== undefined) conn.authenticated(await authenticate(ctx, params.token));
+        else if (conn.principal === undefined) {
+          throw new TroupeError('UNAUTHORIZED', 'No credentials: pass params.token, an Authorization header or ?token=', {
+            reason: 'missing_token', field: 'token',
+          });
+        }
+      } finally {
+        conn.connecting = false;
+      }
+      conn.connected = true;
+      const p = principalOf(conn);
+      const { config } = ctx;
+      return plain({
+        protocol: PROTOCOL_VERSION,
+        user: p.user,
+        tenant: p.tenant,
+        server: { name: 'troupe', version: config.serverVersion, engine: ctx.engine },
+        policy: {
+          maxPayloadBytes: config.maxPayloadBytes,
+          heartbeatMs: Math.floor((config.idleTimeoutSec * 1000) / 2),
+          maxInflight: config.maxInflightPerConnection,
+        },
+      });
+    },
+  }),
+
+  ping: method({
+    schema: { sessionKey: SESSION_KEY },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      return plain(await ctx.backend.ping(principalOf(conn), params.sessionKey));
+    },
+  }),
+
+  'chat.send': method({
+    schema: {
+      message: { kind: 'string', required: true, maxLength: 256 * 1024 },
+      sessionKey: SESSION_KEY,
+      agent: { kind: 'string', maxLength: 128 },
+      idempotencyKey: { kind: 'string', maxLength: 128 },
+    },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      assertAccepting(ctx);
+      const p = principalOf(conn);
+      await takeOrThrow(ctx, 'chat', chatLimitKey(p));
+      // Events may race ahead of the reply; hold them so the client sees runId first.
+      let early: [ChatEventName, unknown][] | undefined = [];
+      let dropped = 0;
+      const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
+        if (early === undefined) conn.event(event, payload);
+        else if (early.length < MAX_EARLY_EVENTS) early.push([event, payload]);
+        else if (dropped++ === 0) {
+          ctx.logger.warn('backend emitted too many events before chat.send resolved; dropping the rest', { user: p.user });
+        }
+      };
+      const run = ctx.runs.start('ws', p, deliver);
+      let result: { runId: string; sessionKey: string };
+      try {
+        result = await ctx.backend.chatSend(p, params, run.sink);
+      } catch (err) {
+        run.fail();
+        throw err;
+      }
+      run.runId = result.runId;
+      return {
+        payload: result,
+        afterReply: () => {
+          const held = early ?? [];
+          early = undefined;
+          for (const [event, payload] of held) conn.event(event, payload);
+        },
+      };
+    },
+  }),
+
+  'chat.abort': method({
+    schema: { runId: { kind: 'string', maxLength: 128 }, sessionKey: SESSION_KEY },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      if (params.runId === undefined && params.sessionKey === undefined) {
+        throw new TroupeError('INVALID_REQUEST', 'Give runId or sessionKey', { reason: 'field_required', field: 'runId' });
+      }
+      return plain(await ctx.backend.chatAbort(principalOf(conn), params));
+    },
+  }),
+
+  'chat.history': method({
+    schema: { sessionKey: { ...SESSION_KEY, required: true }, limit: { kind: 'integer', min: 1, max: 1000 } },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      return plain(await ctx.backend.chatHistory(principalOf(conn), params));
+    },
+  }),
+
+  'sessions.list': method({
+    schema: {},
+    needsAuth: true,
+    async run(ctx, conn) {
+      return plain(await ctx.backend.sessionsList(principalOf(conn)));
+    },
+  }),
+
+  'agents.list': method({
+    schema: {},
+    needsAuth: true,
+    async run(ctx, conn) {
+      return plain(await ctx.backend.agentsList(principalOf(conn)));
+    },
+  }),
+
+  health: method({
+    schema: {},
+    needsAuth: true,
+    async run(ctx) {
+      return plain({ ...(await ctx.backend.health()), engine: ctx.engine, uptimeMs: Date.now() - ctx.startedAt });
+    },
+  }),
+};
+
+/** Params after schema validation, for the dispatcher. */
+export function validateParams(spec: MethodSpec<Schema>, params: Record<string, unknown>): Infer<Schema> {
+  return validate(spec.schema, params);
+}
+
+export type { MethodSpec };
