@@ -35,7 +35,7 @@ export type BehaviorFactory<M = unknown, A = unknown> = (args: A) => Behavior<M>
  */
 export type Props<M = unknown> =
   | BehaviorFactory<M, undefined>
-  | { factory: BehaviorFactory<M, unknown>; args?: unknown }
+  | { factory: BehaviorFactory<M, never>; args?: unknown }
   | ModuleProps;
 
 export interface ModuleProps {

@@ -212,7 +212,7 @@ export class ActorSystem implements RefRouter {
 
   private resolveFactory(props: Props<unknown>): Factory | Promise<Factory> {
     if (typeof props === 'function') return () => (props as BehaviorFactory<unknown, undefined>)(undefined);
-    if ('factory' in props) return () => props.factory(props.args);
+    if ('factory' in props) return () => (props.factory as BehaviorFactory<unknown, unknown>)(props.args);
     const key = props.export ?? 'default';
     const pick = (mod: Record<string, unknown>): Factory => {
       const f = mod[key];

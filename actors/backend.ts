@@ -1,0 +1,283 @@
+/**
+ * ActorBackend: what the front door calls (it satisfies transports'
+ * GatewayBackend structurally). It runs on the main thread, keeps a directory of
+ * live session actors, spawns them on demand on the worker their key hashes to,
+ * and routes run events from the workers back to each run's sink.
+ *
+ *   front door ──ask──► session (worker k) ──tell──► agent (worker k)
+ *        ▲                                              │ deltas, final
+ *        └──── sink ◄── router actor (main) ◄──tell─────┘
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  isTerminated, type ActorRef, type ActorSystem, type Behavior, type RuntimeError,
+} from '../runtime/index.js';
+import type { AgentConfig, RunEvent, RunEventName, SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
+
+/** Who is calling (security's Principal satisfies this). */
+export interface Caller {
+  tenant: string;
+  user: string;
+  scopes: string[];
+}
+
+/** Where a run's events go (the front door's EventSink satisfies this). */
+export type RunSink = (event: RunEventName, payload: never) => void;
+
+export interface BackendOptions {
+  agents: AgentConfig[];
+  /** Agent used when a request names none (default: the first). */
+  defaultAgent?: string;
+  sessionIdleMs?: number;
+  historyLimit?: number;
+  /** Timeout of asks to session actors. */
+  askTimeoutMs?: number;
+  /** Most runs in flight across the process; more are refused with OVERLOADED. */
+  maxRuns?: number;
+}
+
+interface RunEntry {
+  sink: RunSink;
+  host: number;
+  tenant: string;
+  sessionKey: string;
+}
+
+const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
+const MAX_SESSION_KEY = 256;
+
+class BackendError extends Error {
+  constructor(readonly code: string, message: string, readonly retryable = false, readonly reason?: string) {
+    super(message);
+  }
+}
+
+export class ActorBackend {
+  private readonly sessions = new Map<string, ActorRef<SessionRequest>>();
+  private readonly runs = new Map<string, RunEntry>();
+  private readonly agents: Map<string, AgentConfig>;
+  private readonly defaultAgent: string;
+  private readonly router: ActorRef<RunEvent>;
+  private readonly directory: ActorRef<unknown>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent'>>;
+  private readonly startedAt = Date.now();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly system: ActorSystem,
+    options: BackendOptions,
+  ) {
+    if (options.agents.length === 0) throw new RangeError('at least one agent must be configured');
+    this.agents = new Map(options.agents.map((a) => [a.id, a]));
+    this.defaultAgent = options.defaultAgent ?? options.agents[0].id;
+    if (!this.agents.has(this.defaultAgent)) throw new RangeError(`default agent ${this.defaultAgent} is not configured`);
+    this.options = {
+      sessionIdleMs: options.sessionIdleMs ?? 5 * 60_000,
+      historyLimit: options.historyLimit ?? 200,
+      askTimeoutMs: options.askTimeoutMs ?? 10_000,
+      maxRuns: options.maxRuns ?? 100_000,
+    };
+    this.router = system.spawn<RunEvent>(() => ({ receive: (ev) => this.dispatch(ev) }), {
+      mailbox: { capacity: 1_000_000 },
+    });
+    this.directory = system.spawn<unknown>(() => this.directoryBehavior(), { mailbox: { capacity: 1_000_000 } });
+    this.unsubscribe = system.workers?.onEvent((e) => {
+      if (e.type === 'worker-exit') this.failRunsOn(e.host);
+    });
+  }
+
+  // ---------------------------------------------------------------- GatewayBackend
+
+  async ping(p: Caller, sessionKey?: string): Promise<{ pong: true; at: number }> {
+    return (await this.callSession(p, this.keyOf(p, sessionKey), { t: 'ping' })) as { pong: true; at: number };
+  }
+
+  async chatSend(
+    p: Caller,
+    params: { sessionKey?: string; agent?: string; message: string; idempotencyKey?: string },
+    sink: RunSink,
+  ): Promise<{ runId: string; sessionKey: string }> {
+    const agent = params.agent ?? this.defaultAgent;
+    if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
+    if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
+    const sessionKey = this.keyOf(p, params.sessionKey);
+    const runId = randomUUID();
+    // Register the sink before the session can emit anything for this run.
+    const entry: RunEntry = { sink, host: -1, tenant: p.tenant, sessionKey };
+    this.runs.set(runId, entry);
+    try {
+      const { reply, host } = await this.callSessionWithHost(p, sessionKey, {
+        t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
+      });
+      const sent = reply as SendReply;
+      if (sent.duplicate) {
+        this.runs.delete(runId);
+        return { runId: sent.runId, sessionKey };
+      }
+      entry.host = host;
+      return { runId, sessionKey };
+    } catch (err) {
+      this.runs.delete(runId);
+      throw err;
+    }
+  }
+
+  async chatAbort(p: Caller, params: { runId?: string; sessionKey?: string }): Promise<{ aborted: boolean }> {
+    let sessionKey = params.sessionKey;
+    if (params.runId !== undefined) {
+      const run = this.runs.get(params.runId);
+      if (run === undefined || run.tenant !== p.tenant) return { aborted: false };
+      sessionKey = run.sessionKey;
+    }
+    if (sessionKey === undefined) throw new BackendError('INVALID_REQUEST', 'give a runId or a sessionKey', false, 'missing_field');
+    const key = this.keyOf(p, sessionKey);
+    if (!this.sessions.has(this.mapKey(p.tenant, key))) return { aborted: false };
+    return (await this.callSession(p, key, { t: 'abort', runId: params.runId })) as { aborted: boolean };
+  }
+
+  async chatHistory(p: Caller, params: { sessionKey: string; limit?: number }): Promise<{ messages: StoredMessage[] }> {
+    const limit = Math.min(Math.max(params.limit ?? 50, 0), this.options.historyLimit);
+    return (await this.callSession(p, this.keyOf(p, params.sessionKey), { t: 'history', limit })) as { messages: StoredMessage[] };
+  }
+
+  async sessionsList(p: Caller): Promise<{ sessions: { sessionKey: string; worker: number }[] }> {
+    const prefix = `${p.tenant}\u0000`;
+    const sessions: { sessionKey: string; worker: number }[] = [];
+    for (const [k, ref] of this.sessions) {
+      if (k.startsWith(prefix)) sessions.push({ sessionKey: k.slice(prefix.length), worker: ref.host });
+    }
+    return { sessions };
+  }
+
+  async agentsList(_p: Caller): Promise<{ agents: { id: string; description?: string }[] }> {
+    return { agents: [...this.agents.values()].map((a) => ({ id: a.id, ...(a.description ? { description: a.description } : {}) })) };
+  }
+
+  async health(): Promise<Record<string, unknown>> {
+    const snap = this.system.metricsSnapshot();
+    return {
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+      workers: this.system.workers?.size ?? 0,
+      workersHealthy: this.system.workers?.healthy ?? true,
+      workerReplacements: snap.workerReplacements,
+      sessions: this.sessions.size,
+      runsInFlight: this.runs.size,
+    };
+  }
+
+  ready(): boolean {
+    return !this.system.isShuttingDown && (this.system.workers?.healthy ?? true);
+  }
+
+  /** Runs in flight (for shutdown and tests). */
+  get activeRuns(): number {
+    return this.runs.size;
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private keyOf(p: Caller, sessionKey: string | undefined): string {
+    const key = sessionKey ?? `${p.user}:main`;
+    if (key.length === 0 || key.length > MAX_SESSION_KEY) {
+      throw new BackendError('INVALID_REQUEST', `sessionKey must be 1..${MAX_SESSION_KEY} characters`, false, 'field_length');
+    }
+    return key;
+  }
+
+  private mapKey(tenant: string, sessionKey: string): string {
+    return `${tenant}\u0000${sessionKey}`;
+  }
+
+  private sessionRef(p: Caller, sessionKey: string): ActorRef<SessionRequest> {
+    const k = this.mapKey(p.tenant, sessionKey);
+    let ref = this.sessions.get(k);
+    if (ref === undefined) {
+      const args: SessionArgs = {
+        tenant: p.tenant,
+        sessionKey,
+        router: this.router,
+        agents: [...this.agents.values()],
+        idleMs: this.options.sessionIdleMs,
+        historyLimit: this.options.historyLimit,
+      };
+      ref = this.system.spawn<SessionRequest>({ module: SESSION_MODULE, export: 'session', args }, {
+        placement: { key: k },
+        restart: 'transient',
+        mailbox: { capacity: 10_000 },
+      });
+      this.sessions.set(k, ref);
+      this.directory.tell({ watch: ref, key: k });
+    }
+    return ref;
+  }
+
+  private async callSession(p: Caller, sessionKey: string, msg: SessionRequest): Promise<unknown> {
+    return (await this.callSessionWithHost(p, sessionKey, msg)).reply;
+  }
+
+  /** Asks the session; if it had just passivated, spawns it again and asks once more. */
+  private async callSessionWithHost(p: Caller, sessionKey: string, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
+    for (let attempt = 0; ; attempt++) {
+      const ref = this.sessionRef(p, sessionKey);
+      try {
+        const reply = await ref.ask(msg, { timeoutMs: this.options.askTimeoutMs });
+        return { reply, host: ref.host };
+      } catch (err) {
+        if ((err as RuntimeError).code === 'NOT_FOUND' && attempt === 0) {
+          this.forget(this.mapKey(p.tenant, sessionKey), ref);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private forget(k: string, ref: ActorRef): void {
+    if (this.sessions.get(k)?.equals(ref)) this.sessions.delete(k);
+  }
+
+  /** Watches sessions so a passivated one leaves the directory. */
+  private directoryBehavior(): Behavior<unknown> {
+    const keys = new Map<number, string>();
+    return {
+      receive: (msg, ctx) => {
+        if (isTerminated(msg)) {
+          const k = keys.get(msg.ref.id);
+          keys.delete(msg.ref.id);
+          if (k !== undefined) this.forget(k, msg.ref);
+          return;
+        }
+        const { watch, key } = msg as { watch: ActorRef; key: string };
+        keys.set(watch.id, key);
+        ctx.watch(watch);
+      },
+    };
+  }
+
+  private dispatch([runId, event, payload]: RunEvent): void {
+    const run = this.runs.get(runId);
+    if (run === undefined) return;
+    if (event === 'chat.final' || event === 'chat.error') this.runs.delete(runId);
+    try {
+      run.sink(event, payload as never);
+    } catch {
+      // a sink never throws by contract; a broken one must not stop the router
+    }
+  }
+
+  /** A worker died: its runs will never finish; tell their clients now. */
+  private failRunsOn(host: number): void {
+    for (const [runId, run] of this.runs) {
+      if (run.host !== host) continue;
+      this.runs.delete(runId);
+      run.sink('chat.error', {
+        runId,
+        error: { code: 'UNAVAILABLE', message: 'the worker running this session restarted; send again', retryable: true },
+      } as never);
+    }
+  }
+}

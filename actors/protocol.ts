@@ -1,0 +1,56 @@
+/**
+ * Messages between the backend (main thread), session actors and agent actors
+ * (workers), and the run-event router. Everything here crosses threads, so it is
+ * plain data (msgpack) apart from ActorRefs, which the runtime carries.
+ */
+import type { ProviderConfig } from '../providers/index.js';
+import type { ActorRef } from '../runtime/index.js';
+
+/** An agent as configured: what answers `chat.send` for `agent: id`. */
+export interface AgentConfig {
+  id: string;
+  description?: string;
+  systemPrompt?: string;
+  model: string;
+  provider: ProviderConfig;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface StoredMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  at: number;
+  runId?: string;
+}
+
+export type SessionRequest =
+  | { t: 'ping' }
+  | { t: 'send'; runId: string; agent: string; message: string; idempotencyKey?: string }
+  | { t: 'abort'; runId?: string }
+  | { t: 'history'; limit: number }
+  | { t: 'run-done'; runId: string; text?: string };
+
+export interface SendReply {
+  runId: string;
+  /** True when the idempotency key matched an earlier run; no new run was started. */
+  duplicate: boolean;
+}
+
+/** [runId, event name, payload]: what agents tell the router on the main thread. */
+export type RunEvent = [string, RunEventName, Record<string, unknown>];
+export type RunEventName = 'chat.delta' | 'chat.tool' | 'chat.final' | 'chat.error';
+
+export interface SessionArgs {
+  tenant: string;
+  sessionKey: string;
+  router: ActorRef<RunEvent>;
+  agents: AgentConfig[];
+  /** Passivate (stop, freeing memory) after this long without messages or runs. */
+  idleMs: number;
+  /** Messages of history kept in memory. */
+  historyLimit: number;
+}

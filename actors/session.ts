@@ -1,0 +1,97 @@
+/**
+ * The session actor: one per (tenant, session key), on the worker its key
+ * hashes to. It owns the conversation history, starts runs on its agent
+ * children, aborts them, and passivates (stops, freeing its memory) after
+ * `idleMs` without traffic; the backend spawns it again on demand.
+ */
+import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
+import { agent, type AgentRun } from './agent.js';
+import type { SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
+
+/** Idempotency keys remembered per session (oldest forgotten first). */
+const MAX_IDEMPOTENCY_KEYS = 256;
+
+export function session(args: SessionArgs): Behavior<SessionRequest> {
+  const history: StoredMessage[] = [];
+  const runs = new Map<string, AbortController>();
+  const idempotency = new Map<string, string>();
+  const agents = new Map<string, ActorRef<AgentRun>>();
+  let idle: NodeJS.Timeout | undefined;
+
+  const remember = (m: StoredMessage): void => {
+    history.push(m);
+    if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
+  };
+
+  const agentRef = (ctx: ActorContext<SessionRequest>, id: string): ActorRef<AgentRun> => {
+    let ref = agents.get(id);
+    if (ref === undefined) {
+      const config = args.agents.find((a) => a.id === id);
+      if (config === undefined) throw new Error(`unknown agent ${id}`);
+      ref = ctx.spawn<AgentRun>({ factory: agent, args: { config, router: args.router } }, { restart: 'permanent' });
+      agents.set(id, ref);
+    }
+    return ref;
+  };
+
+  const touch = (ctx: ActorContext<SessionRequest>): void => {
+    if (idle !== undefined) {
+      idle.refresh();
+      return;
+    }
+    idle = setTimeout(function check() {
+      if (runs.size > 0) idle?.refresh();
+      else ctx.stop();
+    }, args.idleMs);
+    idle.unref();
+  };
+
+  return {
+    preStart(ctx) {
+      touch(ctx);
+    },
+    receive(msg, ctx) {
+      touch(ctx);
+      switch (msg.t) {
+        case 'ping':
+          return { pong: true, at: Date.now() };
+        case 'send': {
+          if (msg.idempotencyKey !== undefined) {
+            const earlier = idempotency.get(msg.idempotencyKey);
+            if (earlier !== undefined) return { runId: earlier, duplicate: true } satisfies SendReply;
+            idempotency.set(msg.idempotencyKey, msg.runId);
+            if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
+          }
+          const ref = agentRef(ctx, msg.agent);
+          remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId });
+          const controller = new AbortController();
+          runs.set(msg.runId, controller);
+          ref.tell({ t: 'run', runId: msg.runId, history: history.slice(), signal: controller.signal, session: ctx.self });
+          return { runId: msg.runId, duplicate: false } satisfies SendReply;
+        }
+        case 'abort': {
+          let aborted = 0;
+          for (const [runId, controller] of runs) {
+            if (msg.runId === undefined || msg.runId === runId) {
+              controller.abort();
+              aborted++;
+            }
+          }
+          return { aborted: aborted > 0 };
+        }
+        case 'history':
+          return { messages: history.slice(-Math.max(0, msg.limit)) };
+        case 'run-done':
+          runs.delete(msg.runId);
+          if (msg.text !== undefined) remember({ role: 'assistant', content: msg.text, at: Date.now(), runId: msg.runId });
+          return undefined;
+        default:
+          return undefined;
+      }
+    },
+    postStop() {
+      clearTimeout(idle);
+      for (const controller of runs.values()) controller.abort();
+    },
+  };
+}
