@@ -8,6 +8,7 @@ import { SignJWT, exportJWK, exportSPKI, generateKeyPair, base64url } from 'jose
 import type { JWTPayload, CryptoKey } from 'jose';
 import { createJwtAuthenticator, parseTtl, signToken } from '../../security/jwt.js';
 import { AuthError } from '../../security/errors.js';
+import { rejectionOf } from './helpers.js';
 
 const SECRET = 'an-hmac-secret-that-is-at-least-32-bytes-long';
 const NOW_MS = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -36,14 +37,8 @@ const hmacKey = new TextEncoder().encode(SECRET);
 const base = { tenant: 'acme', sub: 'alice', scope: 'chat:send sessions:read' };
 const hsAuth = createJwtAuthenticator({ secret: SECRET, now: () => NOW_MS });
 
-async function rejection(p: Promise<unknown>): Promise<AuthError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AuthError) return err;
-    throw err;
-  }
-  throw new Error('expected the token to be rejected');
+function rejection(p: Promise<unknown>): Promise<AuthError> {
+  return rejectionOf(p, AuthError);
 }
 
 t.test('a valid HS256 token yields the principal from its claims', async (t) => {
