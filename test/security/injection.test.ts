@@ -59,12 +59,14 @@ const BENIGN = [
   'The previous instructions were unclear, can you clarify step 3?',
 ];
 
+function familiesOf(text: string): InjectionFamily[] {
+  return screen(text).matches.map((m) => m.family);
+}
+
 for (const family of INJECTION_FAMILIES) {
+  const caught = (text: string): boolean => familiesOf(text).includes(family);
   t.test(`the ${family} family catches its attacks`, async (t) => {
-    for (const text of ATTACKS[family]) {
-      const families = screen(text).matches.map((m) => m.family);
-      t.ok(families.includes(family), `${JSON.stringify(text)} → ${families.join(',')}`);
-    }
+    t.same(ATTACKS[family].filter((text) => !caught(text)), [], 'no attack slips through');
   });
 }
 
