@@ -231,6 +231,14 @@ export function runConformance(h: Harness): void {
     t.equal(error?.retryable, true);
   });
 
+  t.test(`${h.name}: aborting while waiting for the response is aborted, not timeout`, async (t) => {
+    const root = await silentServer(t);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const { error } = await drain(h.at(root, 10_000).stream({ ...hello, signal: controller.signal }));
+    t.equal(error?.kind, 'aborted');
+  });
+
   t.test(`${h.name}: a response that never starts fails as timeout`, async (t) => {
     const root = await silentServer(t);
     const { error } = await drain(h.at(root, 150).stream(hello));
