@@ -155,8 +155,22 @@ export function genericError(provider: string, err: unknown, signal: AbortSignal
   if (err instanceof ProviderError) return err;
   if (signal?.aborted) return abortedError(provider, err);
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof Error && (err.name === 'TimeoutError' || /timed? ?out/i.test(message))) {
+  if (err instanceof Error && (err.name === 'TimeoutError' || /timed? ?out/i.test(message) || TIMEOUT_CODES.has(causeCode(err)))) {
     return new ProviderError('timeout', provider, message, { cause: err });
   }
   return new ProviderError('network', provider, message, { cause: err });
+}
+
+/** Socket and undici codes that mean a timeout; fetch hides them in `cause`. */
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+function causeCode(err: Error): string {
+  const cause = (err as { cause?: unknown }).cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
 }

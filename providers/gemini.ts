@@ -60,6 +60,8 @@ export class GeminiProvider implements Provider {
         if (chunk.promptFeedback?.blockReason) finish = 'SAFETY';
         const candidate = chunk.candidates?.[0];
         for (const part of candidate?.content?.parts ?? []) {
+          // Thinking models stream their thoughts as parts marked `thought`; they are not the answer.
+          if ((part as { thought?: unknown }).thought === true) continue;
           if (part.text) yield { type: 'text', delta: part.text };
           if (part.functionCall) {
             const index = calls++;
@@ -83,10 +85,12 @@ export class GeminiProvider implements Provider {
     if (finish === undefined) throw streamEndedEarly(PROVIDER);
     if (usage) {
       const cached = usage.cachedContentTokenCount;
+      // Thinking tokens are billed as output but counted apart (newer than the SDK's types).
+      const thoughts = (usage as { thoughtsTokenCount?: unknown }).thoughtsTokenCount;
       yield {
         type: 'usage',
         inputTokens: usage.promptTokenCount ?? 0,
-        outputTokens: usage.candidatesTokenCount ?? 0,
+        outputTokens: (usage.candidatesTokenCount ?? 0) + (typeof thoughts === 'number' ? thoughts : 0),
         ...(cached ? { cacheReadTokens: cached } : {}),
       };
     }

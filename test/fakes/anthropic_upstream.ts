@@ -64,6 +64,13 @@ function eventFrames(id: string, model: string, reply: ScriptedReply): string[] 
     event('ping', {}),
   ];
   let index = 0;
+  if (reply.thinking) {
+    frames.push(event('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+    frames.push(event('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: reply.thinking } }));
+    frames.push(event('content_block_delta', { index, delta: { type: 'signature_delta', signature: 'sig-fake' } }));
+    frames.push(event('content_block_stop', { index }));
+    index++;
+  }
   const pieces = textChunks(reply);
   if (pieces.length > 0) {
     frames.push(event('content_block_start', { index, content_block: { type: 'text', text: '' } }));

@@ -47,6 +47,7 @@ function errorResponse(reply: ScriptedReply): Rendered {
 
 function responseFrames(model: string, reply: ScriptedReply): string[] {
   const usage = usageOf(reply);
+  const thoughts = reply.thinking ? reply.thinking.split(' ').length : 0;
   const frame = (parts: object[], last: boolean): string => {
     const candidate = {
       content: { parts, role: 'model' },
@@ -57,14 +58,16 @@ function responseFrames(model: string, reply: ScriptedReply): string[] {
       ? {
           promptTokenCount: usage.input,
           candidatesTokenCount: usage.output,
-          totalTokenCount: usage.input + usage.output,
+          totalTokenCount: usage.input + usage.output + thoughts,
+          ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
           ...(usage.cacheRead ? { cachedContentTokenCount: usage.cacheRead } : {}),
         }
       : { promptTokenCount: usage.input, totalTokenCount: usage.input };
     // Real Gemini separates SSE events with CRLF pairs; the SDK accepts both.
     return `data: ${JSON.stringify({ candidates: [candidate], usageMetadata, modelVersion: model })}\r\n\r\n`;
   };
-  const frames = textChunks(reply).map((text) => frame([{ text }], false));
+  const frames = reply.thinking ? [frame([{ text: reply.thinking, thought: true }], false)] : [];
+  for (const text of textChunks(reply)) frames.push(frame([{ text }], false));
   if (reply.toolCalls?.length) {
     frames.push(frame(reply.toolCalls.map((call) => ({ functionCall: { name: call.name, args: call.arguments } })), false));
   }

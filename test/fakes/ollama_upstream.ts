@@ -26,7 +26,8 @@ export class OllamaUpstream extends FakeUpstream {
 
 function lines(model: string, reply: ScriptedReply): string[] {
   const line = (fields: object): string => `${JSON.stringify({ model, created_at: new Date().toISOString(), ...fields })}\n`;
-  const out = textChunks(reply).map((content) => line({ message: { role: 'assistant', content }, done: false }));
+  const out = reply.thinking ? [line({ message: { role: 'assistant', content: '', thinking: reply.thinking }, done: false })] : [];
+  for (const content of textChunks(reply)) out.push(line({ message: { role: 'assistant', content }, done: false }));
   if (reply.toolCalls?.length) {
     const tool_calls = reply.toolCalls.map((call, index) => ({
       id: toolCallId(call, index, 'call_'),

@@ -19,6 +19,8 @@ export interface ScriptedUsage {
 }
 
 export interface ScriptedReply {
+  /** Reasoning streamed before the answer, where the protocol has a place for it. */
+  readonly thinking?: string;
   readonly text?: string;
   /** Explicit text pieces; default: `text` split after each word. */
   readonly chunks?: readonly string[];

@@ -15,6 +15,7 @@ runConformance({
   fake: () => new AnthropicUpstream(),
   at: (root, timeoutMs) => new AnthropicProvider({ apiKey: 'sk-ant-test', baseURL: root, timeoutMs }),
   inStreamErrors: true,
+  thinking: true,
 });
 
 t.test('anthropic: cache_control markers reach the upstream body on system, parts, messages and tools', async (t) => {

@@ -14,6 +14,8 @@ export interface Harness {
   readonly at: (root: string, timeoutMs: number) => Provider;
   /** Whether the protocol can report an error inside an open stream. */
   readonly inStreamErrors?: boolean;
+  /** Whether the protocol streams reasoning apart from the answer. */
+  readonly thinking?: boolean;
 }
 
 export const hello: ChatRequest = {
@@ -148,6 +150,16 @@ export function runConformance(h: Harness): void {
     t.notOk(events.some((e) => e.type === 'stop'), 'no clean stop was reported');
   });
 
+  if (h.thinking) {
+    t.test(`${h.name}: streamed reasoning does not leak into the answer text`, async (t) => {
+      const fake = await started(t, h.fake);
+      fake.script({ thinking: 'secret chain of thought', text: 'The answer.' });
+      const reply = await collectStream(provider(fake).stream(hello));
+      t.equal(reply.text, 'The answer.');
+      t.equal(reply.stopReason, 'stop');
+    });
+  }
+
   if (h.inStreamErrors) {
     t.test(`${h.name}: an error reported inside the stream rejects it as retryable, without a stop`, async (t) => {
       const fake = await started(t, h.fake);
@@ -229,6 +241,14 @@ export function runConformance(h: Harness): void {
     const { error } = await drain(adapter.stream(hello));
     t.equal(error?.kind, 'network');
     t.equal(error?.retryable, true);
+  });
+
+  t.test(`${h.name}: aborting while waiting for the response is aborted, not timeout`, async (t) => {
+    const root = await silentServer(t);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const { error } = await drain(h.at(root, 10_000).stream({ ...hello, signal: controller.signal }));
+    t.equal(error?.kind, 'aborted');
   });
 
   t.test(`${h.name}: a response that never starts fails as timeout`, async (t) => {

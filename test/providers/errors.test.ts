@@ -1,6 +1,7 @@
 // ProviderError and the status / Retry-After rules every adapter shares.
 
 import t from 'tap';
+import { genericError } from '../../providers/errors.js';
 import { kindForStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, ProviderError } from '../../providers/index.js';
 
 const headers = (entries: Record<string, string>): Headers => new Headers(entries);
@@ -63,4 +64,17 @@ t.test('a ProviderError carries the catalogue code, provider and status', async 
   t.equal(err.retryAfterMs, 1200);
   t.equal(err.message, 'openai: slow down');
   t.equal(new ProviderError('network', 'x', 'y').code, 'UNAVAILABLE');
+});
+
+t.test('a fetch failure whose cause is a connect timeout is timeout, others are network', async (t) => {
+  const timedOut = new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) });
+  const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) });
+  t.equal(genericError('p', timedOut, undefined).kind, 'timeout');
+  t.equal(genericError('p', refused, undefined).kind, 'network');
+});
+
+t.test('any failure after the caller aborted is aborted', async (t) => {
+  const controller = new AbortController();
+  controller.abort();
+  t.equal(genericError('p', new Error('socket hang up'), controller.signal).kind, 'aborted');
 });

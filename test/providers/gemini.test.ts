@@ -14,6 +14,7 @@ runConformance({
   name: 'gemini',
   fake: () => new GeminiUpstream(),
   at: (root, timeoutMs) => new GeminiProvider({ apiKey: 'gm-test', baseURL: root, timeoutMs }),
+  thinking: true,
 });
 
 t.test('gemini: tool schemas arrive cleaned of keywords Gemini rejects', async (t) => {
@@ -93,3 +94,9 @@ t.test('gemini: a tool result for an unknown call is bad_request', async (t) => 
   t.equal(fake.requests.length, 0);
 });
 
+t.test('gemini: thinking tokens count as output tokens', async (t) => {
+  const fake = await started(t, () => new GeminiUpstream());
+  fake.script({ thinking: 'one two three', text: 'done', usage: { input: 4, output: 1 } });
+  const reply = await collectStream(provider(fake).stream(hello));
+  t.same(reply.usage, { type: 'usage', inputTokens: 4, outputTokens: 4 });
+});

@@ -13,6 +13,7 @@ runConformance({
   fake: () => new OllamaUpstream(),
   at: (root, timeoutMs) => new OllamaProvider({ baseURL: root, timeoutMs }),
   inStreamErrors: true,
+  thinking: true,
 });
 
 t.test('ollama: the request uses native messages, options and tool_calls with object arguments', async (t) => {

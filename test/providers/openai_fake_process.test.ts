@@ -18,10 +18,7 @@ t.test('openai fake process: prints {"port":N} and serves the fixed reply both w
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([
-    once(lines, 'line'),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('no port line within 10 s')), 10_000)),
-  ])) as [string];
+  const [first] = (await once(lines, 'line', { signal: AbortSignal.timeout(10_000) })) as [string];
   const { port } = JSON.parse(first) as { port: number };
   t.ok(Number.isInteger(port) && port > 0, `listening on ${port}`);
 
