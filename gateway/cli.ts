@@ -1,45 +1,131 @@
 #!/usr/bin/env node
 /**
- * The `troupe` command. Subcommands:
- *   start                 start Troupe (for now: the runtime demo)
- *   bench runtime         the actor kernel's microbenchmarks (JSON on stdout)
+ * The `troupe` command: start the gateway, mint a token, chat from the
+ * terminal, run the runtime demo or a benchmark.
  */
 import { runRuntimeBench } from '../bench/runtime/index.js';
+import { parseTtl, signToken } from '../security/jwt.js';
+import { runChat } from './chat_client.js';
+import { ConfigError, loadConfig } from './config.js';
 import { runDemo } from './demo.js';
+import { startGateway } from './gateway.js';
 
-const USAGE = `usage: troupe <command>
+const USAGE = `usage: troupe <command> [options]
 
 commands:
-  start [--workers N]          start Troupe (until the front door lands: the runtime demo)
-  bench runtime [--quick]      run the actor kernel's microbenchmarks; prints one JSON summary
-  help                         show this help
+  start [--config FILE]                 start the gateway (settings: TROUPE_HOST, TROUPE_PORT,
+                                        TROUPE_WORKERS, TROUPE_JWT_SECRET, TROUPE_JWKS,
+                                        TROUPE_DATA_DIR, TROUPE_CONFIG; see docs/configuration.md)
+  token --tenant T --user U [--ttl 1h] [--scope S ...]
+                                        print a JWT that the current configuration accepts
+  chat "message" [--url URL] [--token T] [--session KEY] [--agent ID]
+                                        send one message over WebSocket and stream the reply
+  demo [--workers N]                    the actor runtime demo (no network)
+  bench runtime [--quick]               the actor kernel's microbenchmarks (JSON on stdout)
+  help                                  show this help
 `;
+
+class UsageError extends Error {}
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  return v;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`troupe: ${message}\n\n${USAGE}`);
-  process.exit(2);
+function flags(args: string[], name: string): string[] {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    if (a === name && args[i + 1] !== undefined) out.push(args[i + 1]);
+  });
+  return out;
+}
+
+function positional(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--')) {
+      if (args[i] !== '--quick') i++;
+      continue;
+    }
+    out.push(args[i]);
+  }
+  return out;
+}
+
+const out = (line: string) => process.stdout.write(line + '\n');
+
+async function start(args: string[]): Promise<void> {
+  const config = loadConfig(process.env, flag(args, '--config'));
+  const gw = await startGateway(config);
+  out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
+  out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
+  out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);
+  if (gw.devToken !== undefined) {
+    if (config.jwtSecretSource === 'generated') out(`  a signing secret was generated in ${config.dataDir}/jwt-secret`);
+    out(`  dev token (tenant dev, user dev, 24h):\n    ${gw.devToken}`);
+    out(`  try: npx troupe chat "hello"    (or: curl ${gw.url}/v1/chat/completions -H "Authorization: Bearer $TOKEN" -d '{"model":"${config.agents[0].id}","messages":[{"role":"user","content":"hi"}]}')`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      out(`${signal}: draining runs in flight (up to ${config.shutdownDeadlineMs} ms)…`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await gw.shutdown();
+  out('stopped');
+}
+
+async function token(args: string[]): Promise<void> {
+  const tenant = flag(args, '--tenant');
+  const user = flag(args, '--user');
+  if (tenant === undefined || user === undefined) throw new UsageError('token needs --tenant and --user');
+  const config = loadConfig(process.env, flag(args, '--config'));
+  if (config.jwt.secret === undefined) throw new UsageError('tokens can only be minted for an HS256 configuration (TROUPE_JWKS is set)');
+  out(await signToken({
+    secret: config.jwt.secret, tenant, user, scopes: flags(args, '--scope'), ttlSec: parseTtl(flag(args, '--ttl') ?? '1h'),
+    ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
+    ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
+  }));
+}
+
+async function chat(args: string[]): Promise<void> {
+  const message = positional(args).join(' ');
+  if (message.length === 0) throw new UsageError('chat needs a message');
+  const config = loadConfig(process.env, flag(args, '--config'));
+  const url = flag(args, '--url') ?? `http://${config.host}:${config.port}`;
+  let tok = flag(args, '--token') ?? process.env.TROUPE_TOKEN;
+  if (tok === undefined) {
+    if (config.jwt.secret === undefined) throw new UsageError('give --token (or TROUPE_TOKEN)');
+    tok = await signToken({ secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: 600,
+      ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
+      ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}) });
+  }
+  await runChat({ url, token: tok, message, sessionKey: flag(args, '--session'), agent: flag(args, '--agent'), write: (t) => process.stdout.write(t) });
 }
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'start': {
+    case 'start':
+      return start(rest);
+    case 'token':
+      return token(rest);
+    case 'chat':
+      return chat(rest);
+    case 'demo': {
       const w = flag(rest, '--workers') ?? process.env.TROUPE_WORKERS;
       const workers = w === undefined ? undefined : Number(w);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) fail('--workers must be a whole number');
-      await runDemo({ workers, log: (line) => process.stdout.write(line + '\n') });
-      return;
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new UsageError('--workers must be a whole number');
+      return runDemo({ workers, log: out });
     }
     case 'bench': {
-      const kind = rest[0];
-      if (kind !== 'runtime') fail(`unknown benchmark "${kind ?? ''}" (known: runtime)`);
-      const summary = await runRuntimeBench({ quick: rest.includes('--quick') });
-      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      if (rest[0] !== 'runtime') throw new UsageError(`unknown benchmark "${rest[0] ?? ''}" (known: runtime)`);
+      out(JSON.stringify(await runRuntimeBench({ quick: rest.includes('--quick') }), null, 2));
       return;
     }
     case undefined:
@@ -49,11 +135,16 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE);
       return;
     default:
-      fail(`unknown command "${command}"`);
+      throw new UsageError(`unknown command "${command}"`);
   }
 }
 
 await main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`troupe: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+    process.exit(2);
+  }
+  const e = err as { code?: string; message?: string; stack?: string };
+  process.stderr.write(`troupe: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}\n`);
   process.exit(1);
 });

@@ -1,0 +1,130 @@
+/**
+ * Gateway configuration: defaults that run anywhere, overridden by a JSON
+ * config file (`TROUPE_CONFIG` or `--config`), then by environment variables.
+ * Bad values fail start-up with a message naming the setting.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AgentConfig } from '../actors/protocol.js';
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** Actor worker threads; undefined = one per core. */
+  workers?: number;
+  dataDir: string;
+  jwt: { secret?: string; jwks?: string; issuer?: string; audience?: string };
+  /** Where the HS256 secret came from, for the start-up banner. */
+  jwtSecretSource: 'env' | 'config' | 'generated' | 'file' | 'none';
+  agents: AgentConfig[];
+  defaultAgent?: string;
+  limits: {
+    connectPerSec: number;
+    connectBurst: number;
+    chatPerSec: number;
+    chatBurst: number;
+    maxConnections: number;
+    maxPayloadBytes: number;
+  };
+  allowedOrigins: string[];
+  sessionIdleMs: number;
+  shutdownDeadlineMs: number;
+  /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
+  allowFallback: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_REQUEST';
+}
+
+const DEFAULT_AGENTS: AgentConfig[] = [
+  {
+    id: 'assistant',
+    description: 'A demo agent on the simulated provider (no keys needed)',
+    model: 'simulated-1',
+    provider: { kind: 'simulated', tokens: 32, latencyMs: 0 },
+  },
+];
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  return n;
+}
+
+function readFileConfig(path: string | undefined): Partial<GatewayConfig> {
+  if (path === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Partial<GatewayConfig>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid: ${(err as Error).message}`);
+  }
+}
+
+/** The HS256 secret: from the environment or config, else one generated once and kept in the data dir. */
+export function resolveJwtSecret(dataDir: string, fromEnvOrConfig: string | undefined): { secret: string; source: GatewayConfig['jwtSecretSource'] } {
+  if (fromEnvOrConfig !== undefined && fromEnvOrConfig !== '') return { secret: fromEnvOrConfig, source: 'env' };
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), source: 'file' };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return { secret, source: 'generated' };
+}
+
+export function loadConfig(env: Env = process.env, configPath?: string): GatewayConfig {
+  const file = readFileConfig(configPath ?? env.TROUPE_CONFIG);
+  const dataDir = resolve(env.TROUPE_DATA_DIR ?? file.dataDir ?? '.troupe');
+  const workersRaw = env.TROUPE_WORKERS;
+  const workers = workersRaw === undefined || workersRaw === '' ? file.workers : int(env, 'TROUPE_WORKERS', 0, 0, 256);
+  const jwks = env.TROUPE_JWKS ?? file.jwt?.jwks;
+  let secret: string | undefined;
+  let jwtSecretSource: GatewayConfig['jwtSecretSource'] = 'none';
+  if (jwks === undefined) {
+    const r = resolveJwtSecret(dataDir, env.TROUPE_JWT_SECRET ?? file.jwt?.secret);
+    secret = r.secret;
+    jwtSecretSource = env.TROUPE_JWT_SECRET ? 'env' : file.jwt?.secret ? 'config' : r.source;
+  }
+  const agents = file.agents ?? DEFAULT_AGENTS;
+  if (!Array.isArray(agents) || agents.length === 0) throw new ConfigError('agents must be a non-empty array');
+  for (const a of agents) {
+    if (typeof a?.id !== 'string' || a.id.length === 0) throw new ConfigError('every agent needs an "id"');
+    if (typeof a.model !== 'string' || typeof a.provider?.kind !== 'string') throw new ConfigError(`agent ${a.id} needs "model" and "provider.kind"`);
+  }
+  const limits = file.limits ?? {} as Partial<GatewayConfig['limits']>;
+  return {
+    host: env.TROUPE_HOST ?? file.host ?? '127.0.0.1',
+    port: int(env, 'TROUPE_PORT', file.port ?? 8787, 0, 65_535),
+    workers,
+    dataDir,
+    jwt: { secret, jwks, issuer: env.TROUPE_JWT_ISSUER ?? file.jwt?.issuer, audience: env.TROUPE_JWT_AUDIENCE ?? file.jwt?.audience },
+    jwtSecretSource,
+    agents,
+    defaultAgent: file.defaultAgent,
+    limits: {
+      connectPerSec: int(env, 'TROUPE_CONNECT_RATE', limits.connectPerSec ?? 2_000, 1, 1e9),
+      connectBurst: int(env, 'TROUPE_CONNECT_BURST', limits.connectBurst ?? 20_000, 1, 1e9),
+      chatPerSec: int(env, 'TROUPE_CHAT_RATE', limits.chatPerSec ?? 100, 1, 1e9),
+      chatBurst: int(env, 'TROUPE_CHAT_BURST', limits.chatBurst ?? 200, 1, 1e9),
+      maxConnections: int(env, 'TROUPE_MAX_CONNECTIONS', limits.maxConnections ?? 50_000, 1, 1e7),
+      maxPayloadBytes: int(env, 'TROUPE_MAX_PAYLOAD', limits.maxPayloadBytes ?? 512 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    allowedOrigins: (env.TROUPE_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean).concat(file.allowedOrigins ?? []),
+    sessionIdleMs: int(env, 'TROUPE_SESSION_IDLE_MS', file.sessionIdleMs ?? 300_000, 1_000, 86_400_000),
+    shutdownDeadlineMs: int(env, 'TROUPE_SHUTDOWN_DEADLINE_MS', file.shutdownDeadlineMs ?? 10_000, 0, 600_000),
+    allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
+  };
+}
