@@ -6,7 +6,7 @@
  * ref and mailbox header.
  */
 import type {
-  ActorContext, Behavior, Props, Replier, SpawnOptions, SupervisorSpec,
+  ActorContext, Behavior, BehaviorFactory, Props, Replier, SpawnOptions, SupervisorSpec,
 } from './behavior.js';
 import { ActorFailedError } from './errors.js';
 import { Mailbox, type OverflowPolicy, type ReplyTo } from './mailbox.js';
@@ -20,6 +20,22 @@ export const STOP_REQUESTED = 4; // stop once the current message is done
 export const STOPPING = 8;
 export const STOPPED = 16;
 export const LOADING = 32; // behaviour module still importing
+export const IN_HANDLER = 64; // a synchronous handler is running (a self-stop waits for it)
+export const SELF_STOP = 128; // the pending stop was requested by the actor itself
+
+/** Any of these keeps the actor from taking its next message. */
+export const BLOCKED = SUSPENDED | BUSY | STOP_REQUESTED | STOPPING | STOPPED | LOADING;
+
+/** Rarely needed per-actor state, allocated on first use so idle actors stay small. */
+export class CellExtra {
+  /** Timestamps of restarts this cell performed as a supervisor (intensity window). */
+  restartLog: number[] = [];
+  /** Consecutive restarts of this cell, for backoff. */
+  restartStreak = 0;
+  lastRestartAt = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+  stopWaiters: (() => void)[] = [];
+}
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
@@ -31,30 +47,22 @@ export class ActorCell<M = unknown> implements ActorContext<M>, Runnable {
   behavior!: Behavior<M>;
   readonly mailbox: Mailbox;
   readonly overflow: OverflowPolicy;
-  /** Children in start order (rest-for-one and shutdown order depend on it). */
-  childCells: ActorCell[] | null = null;
+  /** Children in start order (insertion-ordered; rest-for-one and shutdown order depend on it). */
+  childCells: Set<ActorCell> | null = null;
   watchers: ActorRef[] | null = null;
   curSender: ActorRef | undefined = undefined;
   curReply: ReplyTo | undefined = undefined;
   /** Bumped on every restart so late completions of the old instance are ignored. */
   incarnation = 0;
-  /** Timestamps of restarts this cell performed as a supervisor (intensity window). */
-  restartLog: number[] | null = null;
-  /** Consecutive restarts of this cell, for backoff. */
-  restartStreak = 0;
-  lastRestartAt = 0;
-  selfStop = false;
-  /** True while a synchronous handler runs (a self-stop then waits for it to return). */
-  inHandler = false;
-  timer: NodeJS.Timeout | undefined = undefined;
-  stopWaiters: (() => void)[] | null = null;
+  extra: CellExtra | null = null;
+  /** Builds a fresh behaviour (start and every restart): `makeBehavior(behaviorArgs)`. */
+  makeBehavior: BehaviorFactory<M, unknown> | null = null;
+  behaviorArgs: unknown = undefined;
 
   constructor(
     readonly system: ActorSystem,
     readonly self: ActorRef<M>,
     readonly parentCell: ActorCell | null,
-    public makeBehavior: (() => Behavior<M>) | null,
-    readonly props: Props<M>,
     readonly options: SpawnOptions,
   ) {
     const mb = options.mailbox;
@@ -82,10 +90,9 @@ export class ActorCell<M = unknown> implements ActorContext<M>, Runnable {
 
   stop(ref?: ActorRef): void {
     if (ref === undefined || ref.equals(this.self)) {
-      this.selfStop = true;
-      this.flags |= STOP_REQUESTED;
+      this.flags |= STOP_REQUESTED | SELF_STOP;
       // Outside a handler (e.g. a timer), act now; inside one, the run loop acts when it returns.
-      if ((this.flags & BUSY) === 0 && !this.inHandler) this.system.afterMessage(this as ActorCell);
+      if ((this.flags & (BUSY | IN_HANDLER)) === 0) this.system.afterMessage(this as ActorCell);
       return;
     }
     void this.system.stop(ref);
@@ -110,20 +117,24 @@ export class ActorCell<M = unknown> implements ActorContext<M>, Runnable {
   }
 
   children(): ActorRef[] {
-    return this.childCells === null ? [] : this.childCells.map((c) => c.self);
+    return this.childCells === null ? [] : [...this.childCells].map((c) => c.self);
   }
 
   // ---- Runnable ----
 
   get runnable(): boolean {
-    return this.flags === 0 && this.mailbox.size > 0;
+    return (this.flags & BLOCKED) === 0 && this.mailbox.size > 0;
+  }
+
+  get ext(): CellExtra {
+    return (this.extra ??= new CellExtra());
   }
 
   runSlice(budget: number): number {
     const mb = this.mailbox;
     const metrics = this.system.metrics;
     let n = 0;
-    while (n < budget && this.flags === 0 && mb.size > 0) {
+    while (n < budget && (this.flags & BLOCKED) === 0 && mb.size > 0) {
       const msg = mb.peekMsg() as M;
       this.curSender = mb.peekSender();
       this.curReply = mb.peekReply();
@@ -131,15 +142,15 @@ export class ActorCell<M = unknown> implements ActorContext<M>, Runnable {
       metrics.mailboxDepth--;
       n++;
       let result: unknown;
-      this.inHandler = true;
+      this.flags |= IN_HANDLER;
       try {
         result = this.behavior.receive(msg, this);
       } catch (err) {
-        this.inHandler = false;
+        this.flags &= ~IN_HANDLER;
         this.fail(err);
         break;
       }
-      this.inHandler = false;
+      this.flags &= ~IN_HANDLER;
       if (isThenable(result)) {
         this.flags |= BUSY;
         const inc = this.incarnation;

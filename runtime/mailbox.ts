@@ -19,7 +19,7 @@ export interface ReplyTo {
 
 export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest';
 
-const INITIAL_SLOTS = 4;
+const INITIAL_SLOTS = 2;
 const SHRINK_ABOVE = 64;
 
 export class Mailbox {

@@ -10,7 +10,7 @@ import { AskTable, type PendingAsk } from './asks.js';
 import type {
   Behavior, BehaviorFactory, ModuleProps, Props, SpawnOptions, SupervisorSpec, Terminated, TerminationReason,
 } from './behavior.js';
-import { ActorCell, BUSY, LOADING, STOPPED, STOPPING, STOP_REQUESTED, SUSPENDED, isThenable } from './cell.js';
+import { ActorCell, BLOCKED, BUSY, LOADING, SELF_STOP, STOPPED, STOPPING, STOP_REQUESTED, SUSPENDED, isThenable } from './cell.js';
 import { ActorNotFoundError, MailboxFullError, RuntimeError, UnavailableError } from './errors.js';
 import type { ReplyTo } from './mailbox.js';
 import { HostMetrics } from './metrics.js';
@@ -67,8 +67,6 @@ export interface RemoteHub {
 
 const DEFAULT_SUPERVISION: SupervisorSpec = { strategy: 'one-for-one', maxRestarts: 10, withinMs: 10_000 };
 
-type Factory = () => Behavior<unknown>;
-
 export class ActorSystem implements RefRouter {
   readonly host: number;
   readonly metrics: HostMetrics;
@@ -83,7 +81,8 @@ export class ActorSystem implements RefRouter {
   private readonly cells = new Map<number, ActorCell>();
   private readonly names = new Map<string, ActorRef>();
   private readonly nameOf = new Map<number, string>();
-  private readonly topLevel: ActorCell[] = [];
+  /** Top-level actors in start order (a Set: insertion-ordered, O(1) removal). */
+  private readonly topLevel = new Set<ActorCell>();
   private guardianLog: number[] = [];
   private nextId = 1;
   private readonly modules = new Map<string, Record<string, unknown>>();
@@ -164,40 +163,48 @@ export class ActorSystem implements RefRouter {
     }
     const ref = new ActorRef<M>(this.host, id ?? this.allocateId(), this);
     if (options.name !== undefined) this.registerName(options.name, ref);
-    const cell = new ActorCell<M>(this, ref, parent, null, props, options);
+    const cell = new ActorCell<M>(this, ref, parent, options);
     this.cells.set(ref.id, cell as ActorCell);
-    if (parent === null) this.topLevel.push(cell as ActorCell);
-    else (parent.childCells ??= []).push(cell as ActorCell);
+    if (parent === null) this.topLevel.add(cell as ActorCell);
+    else (parent.childCells ??= new Set()).add(cell as ActorCell);
     this.metrics.actors++;
     this.metrics.spawned++;
-    const factory = this.resolveFactory(props);
-    if (isThenable(factory)) {
-      cell.flags |= LOADING;
-      factory.then(
-        (f) => {
-          cell.flags &= ~LOADING;
-          if ((cell.flags & (STOPPING | STOPPED)) !== 0) return;
-          this.boot(cell as ActorCell, f);
-        },
-        (err) => {
-          cell.flags &= ~LOADING;
-          cell.makeBehavior = () => {
-            throw err;
-          };
-          cell.behavior = { receive() { throw err; } };
-          cell.fail(err);
-        },
-      );
+    if (typeof props === 'function') {
+      this.boot(cell as ActorCell, props as BehaviorFactory<unknown, unknown>, undefined);
+    } else if ('factory' in props) {
+      this.boot(cell as ActorCell, props.factory as BehaviorFactory<unknown, unknown>, props.args);
     } else {
-      this.boot(cell as ActorCell, factory);
+      const loaded = this.loadModule(props);
+      if (typeof loaded === 'function') {
+        this.boot(cell as ActorCell, loaded, props.args);
+      } else {
+        cell.flags |= LOADING;
+        loaded.then(
+          (f) => {
+            cell.flags &= ~LOADING;
+            if ((cell.flags & (STOPPING | STOPPED)) !== 0) return;
+            this.boot(cell as ActorCell, f, props.args);
+          },
+          (err: unknown) => {
+            cell.flags &= ~LOADING;
+            const failing = (): Behavior => {
+              throw err;
+            };
+            cell.makeBehavior = failing;
+            cell.behavior = { receive() { throw err; } };
+            cell.fail(err);
+          },
+        );
+      }
     }
     return ref;
   }
 
-  private boot(cell: ActorCell, factory: Factory): void {
+  private boot(cell: ActorCell, factory: BehaviorFactory<unknown, unknown>, args: unknown): void {
     cell.makeBehavior = factory;
+    cell.behaviorArgs = args;
     try {
-      cell.behavior = factory();
+      cell.behavior = factory(args);
     } catch (err) {
       cell.behavior = { receive() { throw err; } };
       cell.fail(err);
@@ -210,14 +217,13 @@ export class ActorSystem implements RefRouter {
     return this.nextId++ * MAX_HOSTS + this.host;
   }
 
-  private resolveFactory(props: Props<unknown>): Factory | Promise<Factory> {
-    if (typeof props === 'function') return () => (props as BehaviorFactory<unknown, undefined>)(undefined);
-    if ('factory' in props) return () => (props.factory as BehaviorFactory<unknown, unknown>)(props.args);
+  /** The named export of a behaviour module: sync once cached, a promise on first import. */
+  private loadModule(props: ModuleProps): BehaviorFactory<unknown, unknown> | Promise<BehaviorFactory<unknown, unknown>> {
     const key = props.export ?? 'default';
-    const pick = (mod: Record<string, unknown>): Factory => {
+    const pick = (mod: Record<string, unknown>): BehaviorFactory<unknown, unknown> => {
       const f = mod[key];
       if (typeof f !== 'function') throw new RuntimeError('INVALID_REQUEST', 'bad_props', `${props.module} has no function export "${key}"`, false);
-      return () => (f as BehaviorFactory<unknown, unknown>)(props.args);
+      return f as BehaviorFactory<unknown, unknown>;
     };
     const cached = this.modules.get(props.module);
     if (cached !== undefined) return pick(cached);
@@ -307,7 +313,7 @@ export class ActorSystem implements RefRouter {
     }
     mb.push(msg, sender, reply);
     this.metrics.mailboxDepth++;
-    if (cell.flags === 0) this.scheduler.schedule(cell);
+    if ((cell.flags & BLOCKED) === 0) this.scheduler.schedule(cell);
   }
 
   askRef<R>(target: ActorRef, msg: unknown, options: AskOptions | undefined): Promise<R> {
@@ -395,14 +401,14 @@ export class ActorSystem implements RefRouter {
       this.escalate(parent, cell, err);
       return;
     }
-    const siblings = parent === null ? this.topLevel : (parent.childCells ?? [cell]);
+    const siblings = [...(parent === null ? this.topLevel : (parent.childCells ?? [cell]))];
     let targets: ActorCell[];
     switch (spec.strategy) {
       case 'one-for-one':
         targets = [cell];
         break;
       case 'one-for-all':
-        targets = siblings.slice();
+        targets = siblings;
         break;
       case 'rest-for-one':
         targets = siblings.slice(Math.max(0, siblings.indexOf(cell)));
@@ -416,7 +422,7 @@ export class ActorSystem implements RefRouter {
   /** Records one restart against the supervisor's intensity; false when over the limit. */
   private recordRestart(parent: ActorCell | null, spec: SupervisorSpec): boolean {
     const now = Date.now();
-    const log = parent === null ? this.guardianLog : (parent.restartLog ??= []);
+    const log = parent === null ? this.guardianLog : parent.ext.restartLog;
     while (log.length > 0 && log[0] <= now - spec.withinMs) log.shift();
     if (log.length >= spec.maxRestarts) return false;
     log.push(now);
@@ -451,43 +457,48 @@ export class ActorSystem implements RefRouter {
     } catch {
       // a failing hook must not stop the restart
     }
-    const kids = cell.childCells;
-    if (kids !== null) for (let i = kids.length - 1; i >= 0; i--) this.terminate(kids[i], 'stopped');
+    this.terminateChildren(cell);
+  }
+
+  /** Stops a cell's children, last started first. */
+  private terminateChildren(cell: ActorCell): void {
+    if (cell.childCells === null) return;
+    const kids = [...cell.childCells];
+    for (let i = kids.length - 1; i >= 0; i--) this.terminate(kids[i], 'stopped');
   }
 
   private restart(cell: ActorCell, reason: unknown, spec: SupervisorSpec): void {
     if ((cell.flags & (STOPPING | STOPPED)) !== 0) return;
     const now = Date.now();
-    if (now - cell.lastRestartAt > spec.withinMs) cell.restartStreak = 0;
-    cell.lastRestartAt = now;
+    const ext = cell.ext;
+    if (now - ext.lastRestartAt > spec.withinMs) ext.restartStreak = 0;
+    ext.lastRestartAt = now;
     const delay = spec.backoff === undefined ? 0
-      : Math.min(spec.backoff.maxMs, spec.backoff.minMs * (spec.backoff.factor ?? 2) ** cell.restartStreak);
-    cell.restartStreak++;
+      : Math.min(spec.backoff.maxMs, spec.backoff.minMs * (spec.backoff.factor ?? 2) ** ext.restartStreak);
+    ext.restartStreak++;
     const go = (): void => {
-      cell.timer = undefined;
+      ext.timer = undefined;
       if ((cell.flags & (STOPPING | STOPPED)) !== 0 || this.shuttingDown) return;
       try {
-        cell.behavior = (cell.makeBehavior as Factory)();
+        cell.behavior = (cell.makeBehavior as BehaviorFactory<unknown, unknown>)(cell.behaviorArgs);
       } catch (err) {
         cell.flags &= ~SUSPENDED;
         cell.fail(err);
         return;
       }
-      cell.flags &= ~SUSPENDED;
-      cell.selfStop = false;
+      cell.flags &= ~(SUSPENDED | SELF_STOP);
       this.metrics.restarts++;
       cell.start(reason, true);
     };
-    if (delay > 0) cell.timer = setTimeout(go, delay);
+    if (delay > 0) ext.timer = setTimeout(go, delay);
     else go();
   }
 
   /** After a message or hook completes: act on a pending stop, or keep running. */
   afterMessage(cell: ActorCell): void {
     if ((cell.flags & STOP_REQUESTED) !== 0 && (cell.flags & BUSY) === 0) {
-      cell.flags &= ~STOP_REQUESTED;
-      const selfStop = cell.selfStop;
-      cell.selfStop = false;
+      const selfStop = (cell.flags & SELF_STOP) !== 0;
+      cell.flags &= ~(STOP_REQUESTED | SELF_STOP);
       if (selfStop && (cell.options.restart ?? 'permanent') === 'permanent' && !this.shuttingDown) {
         // A permanent actor that exits on its own is restarted (OTP semantics).
         cell.flags |= SUSPENDED;
@@ -513,7 +524,7 @@ export class ActorSystem implements RefRouter {
     }
     const cell = this.cells.get(ref.id);
     if (cell === undefined || (cell.flags & STOPPED) !== 0) return Promise.resolve();
-    const done = new Promise<void>((resolve) => (cell.stopWaiters ??= []).push(resolve));
+    const done = new Promise<void>((resolve) => cell.ext.stopWaiters.push(resolve));
     if ((cell.flags & STOPPING) === 0) {
       if ((cell.flags & BUSY) !== 0) cell.flags |= STOP_REQUESTED;
       else this.terminate(cell, 'stopped');
@@ -526,9 +537,8 @@ export class ActorSystem implements RefRouter {
     if ((cell.flags & (STOPPING | STOPPED)) !== 0) return;
     cell.flags |= STOPPING;
     cell.incarnation++;
-    if (cell.timer !== undefined) clearTimeout(cell.timer);
-    const kids = cell.childCells;
-    if (kids !== null) for (let i = kids.length - 1; i >= 0; i--) this.terminate(kids[i], 'stopped');
+    if (cell.extra?.timer !== undefined) clearTimeout(cell.extra.timer);
+    this.terminateChildren(cell);
     const reply = cell.curReply;
     cell.curReply = undefined;
     reply?.reject(new ActorNotFoundError(cell.self.path));
@@ -550,16 +560,15 @@ export class ActorSystem implements RefRouter {
   private finishTermination(cell: ActorCell, reason: TerminationReason): void {
     cell.flags |= STOPPED;
     this.cells.delete(cell.self.id);
-    const name = this.nameOf.get(cell.self.id);
-    if (name !== undefined) {
-      this.nameOf.delete(cell.self.id);
-      this.names.delete(name);
+    if (this.nameOf.size > 0) {
+      const name = this.nameOf.get(cell.self.id);
+      if (name !== undefined) {
+        this.nameOf.delete(cell.self.id);
+        this.names.delete(name);
+      }
     }
-    const siblings = cell.parentCell === null ? this.topLevel : cell.parentCell.childCells;
-    if (siblings !== null) {
-      const i = siblings.indexOf(cell);
-      if (i >= 0) siblings.splice(i, 1);
-    }
+    if (cell.parentCell === null) this.topLevel.delete(cell);
+    else cell.parentCell.childCells?.delete(cell);
     this.metrics.actors--;
     this.metrics.stopped++;
     const watchers = cell.watchers;
@@ -569,9 +578,8 @@ export class ActorSystem implements RefRouter {
       for (const w of watchers) this.deliverQuietly(w, msg);
     }
     this.remote?.actorStopped?.(cell.self);
-    const waiters = cell.stopWaiters;
-    cell.stopWaiters = null;
-    if (waiters !== null) for (const w of waiters) w();
+    const waiters = cell.extra?.stopWaiters;
+    if (waiters !== undefined) for (const w of waiters.splice(0)) w();
   }
 
   /** Tells, turning a full mailbox into a counted drop instead of an exception. */
@@ -627,9 +635,9 @@ export class ActorSystem implements RefRouter {
     while (Date.now() < until && this.busyCells() > 0) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    const order = this.topLevel.slice().reverse();
+    const order = [...this.topLevel].reverse();
     const stops = order.map((c) => {
-      const p = new Promise<void>((resolve) => (c.stopWaiters ??= []).push(resolve));
+      const p = new Promise<void>((resolve) => c.ext.stopWaiters.push(resolve));
       this.terminate(c, 'stopped');
       return p;
     });

@@ -26,7 +26,7 @@ function sizes(quick: boolean) {
     : { tell: 10_000_000, pingPong: 2_000_000, asks: 200_000, lifecycles: 300_000, idle: 100_000, skynet: 1_000_000, cross: 3_000_000, crossAsks: 20_000 };
 }
 
-async function tellThroughput(n: number): Promise<number> {
+export async function tellThroughput(n: number): Promise<number> {
   const sys = new ActorSystem({ defaultMailboxCapacity: 1 << 20 });
   let count = 0;
   const ref = sys.spawn<number>(() => ({ receive: () => { count++; } }));
@@ -44,7 +44,7 @@ async function tellThroughput(n: number): Promise<number> {
   return n / (ms / 1000);
 }
 
-async function pingPong(exchanges: number): Promise<number> {
+export async function pingPong(exchanges: number): Promise<number> {
   const sys = new ActorSystem();
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
@@ -64,7 +64,7 @@ async function pingPong(exchanges: number): Promise<number> {
   return exchanges / (ms / 1000);
 }
 
-async function sameThreadAsk(n: number) {
+export async function sameThreadAsk(n: number) {
   const sys = new ActorSystem();
   const ref = sys.spawn<number>(() => ({ receive: (x) => x }));
   for (let i = 0; i < Math.min(n, 20_000); i++) await ref.ask(i); // warm-up
@@ -78,7 +78,7 @@ async function sameThreadAsk(n: number) {
   return latencyUs(samples);
 }
 
-async function lifecycles(n: number): Promise<number> {
+export async function lifecycles(n: number): Promise<number> {
   const sys = new ActorSystem();
   const behavior: Behavior = { receive: () => undefined };
   const t0 = now();
@@ -91,14 +91,14 @@ async function lifecycles(n: number): Promise<number> {
   return n / (ms / 1000);
 }
 
-function idleActorBytes(n: number): { heapBytesPerActor: number; rssBytesPerActor: number } {
+export function idleActorBytes(n: number): { heapBytesPerActor: number; rssBytesPerActor: number } {
   const probe = fileURLToPath(new URL('./idle_probe.js', import.meta.url));
   const out = execFileSync(process.execPath, ['--expose-gc', probe, String(n)], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').at(-1) as string) as { heapBytesPerActor: number; rssBytesPerActor: number };
 }
 
 /** Skynet: a tree of actors (fan-out 10) whose leaves are 0..n-1, summed back up. */
-async function skynet(n: number): Promise<{ ms: number; sum: number; actors: number }> {
+export async function skynet(n: number): Promise<{ ms: number; sum: number; actors: number }> {
   const sys = new ActorSystem();
   let actors = 0;
   type Req = { num: number; size: number; parent: ActorRef<number> | undefined };
@@ -143,7 +143,7 @@ async function skynet(n: number): Promise<{ ms: number; sum: number; actors: num
   return { ms: round(ms, 1), sum, actors };
 }
 
-async function crossThread(n: number, asks: number) {
+export async function crossThread(n: number, asks: number) {
   const sys = await ActorSystem.start({ pool: { workers: 1 }, defaultMailboxCapacity: 1 << 22 });
   const counterRef = sys.spawn(mod('counter'), { placement: { worker: 1 } });
   const echoRef = sys.spawn(mod('echo'), { placement: { worker: 1 } });
@@ -171,7 +171,7 @@ async function crossThread(n: number, asks: number) {
   return { oneWayPerSec: n / (oneWayMs / 1000), ask: latencyUs(samples) };
 }
 
-async function rawPostMessage(n: number, asks: number) {
+export async function rawPostMessage(n: number, asks: number) {
   const worker = new Worker(new URL('./raw_worker.js', import.meta.url));
   await new Promise((r) => worker.once('online', r));
   const next = (): Promise<unknown> => new Promise((r) => worker.once('message', r));
