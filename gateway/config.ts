@@ -20,10 +20,10 @@ export interface GatewayConfig {
   agents: AgentConfig[];
   defaultAgent?: string;
   limits: {
-    connectPerSec: number;
-    connectBurst: number;
-    chatPerSec: number;
-    chatBurst: number;
+    /** Connections: per IP at the upgrade, per tenant and per user at `connect`. */
+    connect: ScopedRates;
+    /** chat.send and completions: per tenant, per user and per IP. */
+    chat: ScopedRates;
     maxConnections: number;
     maxPayloadBytes: number;
   };
@@ -33,6 +33,13 @@ export interface GatewayConfig {
   /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
   allowFallback: boolean;
 }
+
+export interface RateSpec {
+  perSec: number;
+  burst: number;
+}
+
+export type ScopedRates = Record<'tenant' | 'user' | 'ip', RateSpec>;
 
 export class ConfigError extends Error {
   readonly code = 'INVALID_REQUEST';
@@ -54,6 +61,14 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  return n;
+}
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
   return n;
 }
 
@@ -105,6 +120,19 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     if (typeof a.model !== 'string' || typeof a.provider?.kind !== 'string') throw new ConfigError(`agent ${a.id} needs "model" and "provider.kind"`);
   }
   const limits = file.limits ?? {} as Partial<GatewayConfig['limits']>;
+  const rates = (prefix: string, given: Partial<ScopedRates> | undefined, defaults: ScopedRates): ScopedRates => {
+    // TROUPE_CHAT_RATE sets every scope's default; TROUPE_CHAT_USER_RATE (etc.) one scope's.
+    const allRate = env[`TROUPE_${prefix}_RATE`] ? num(env, `TROUPE_${prefix}_RATE`, 0, 1e-6, 1e9) : undefined;
+    const allBurst = env[`TROUPE_${prefix}_BURST`] ? int(env, `TROUPE_${prefix}_BURST`, 0, 1, 1e9) : undefined;
+    const one = (scope: keyof ScopedRates): RateSpec => {
+      const name = `TROUPE_${prefix}_${scope.toUpperCase()}`;
+      return {
+        perSec: num(env, `${name}_RATE`, allRate ?? given?.[scope]?.perSec ?? defaults[scope].perSec, 1e-6, 1e9),
+        burst: int(env, `${name}_BURST`, allBurst ?? given?.[scope]?.burst ?? defaults[scope].burst, 1, 1e9),
+      };
+    };
+    return { tenant: one('tenant'), user: one('user'), ip: one('ip') };
+  };
   return {
     host: env.TROUPE_HOST ?? file.host ?? '127.0.0.1',
     port: int(env, 'TROUPE_PORT', file.port ?? 8787, 0, 65_535),
@@ -115,10 +143,12 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     agents,
     defaultAgent: file.defaultAgent,
     limits: {
-      connectPerSec: int(env, 'TROUPE_CONNECT_RATE', limits.connectPerSec ?? 2_000, 1, 1e9),
-      connectBurst: int(env, 'TROUPE_CONNECT_BURST', limits.connectBurst ?? 20_000, 1, 1e9),
-      chatPerSec: int(env, 'TROUPE_CHAT_RATE', limits.chatPerSec ?? 100, 1, 1e9),
-      chatBurst: int(env, 'TROUPE_CHAT_BURST', limits.chatBurst ?? 200, 1, 1e9),
+      connect: rates('CONNECT', limits.connect, {
+        tenant: { perSec: 1_000, burst: 20_000 }, user: { perSec: 100, burst: 20_000 }, ip: { perSec: 1_000, burst: 20_000 },
+      }),
+      chat: rates('CHAT', limits.chat, {
+        tenant: { perSec: 10_000, burst: 20_000 }, user: { perSec: 1_000, burst: 2_000 }, ip: { perSec: 5_000, burst: 10_000 },
+      }),
       maxConnections: int(env, 'TROUPE_MAX_CONNECTIONS', limits.maxConnections ?? 50_000, 1, 1e7),
       maxPayloadBytes: int(env, 'TROUPE_MAX_PAYLOAD', limits.maxPayloadBytes ?? 512 * 1024, 1024, 64 * 1024 * 1024),
     },

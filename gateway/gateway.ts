@@ -5,9 +5,9 @@
 import { ActorBackend } from '../actors/backend.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
-import { TokenBucketLimiter } from '../security/rate_limit.js';
+import { CompositeLimiter, TokenBucketLimiter } from '../security/rate_limit.js';
 import { createFrontDoor, type FrontDoor } from '../transports/index.js';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig, RateSpec } from './config.js';
 import { createRegistry } from './metrics.js';
 
 export interface RunningGateway {
@@ -21,6 +21,12 @@ export interface RunningGateway {
   devToken?: string;
   /** Drains runs in flight until the deadline, then stops everything. Idempotent. */
   shutdown(): Promise<void>;
+}
+
+/** One token bucket per scope (tenant, user, IP); a request must pass all that apply. */
+function scopedLimiter(limits: Record<'tenant' | 'user' | 'ip', RateSpec>): CompositeLimiter {
+  const bucket = (r: RateSpec) => new TokenBucketLimiter({ capacity: r.burst, refillPerSec: r.perSec, maxKeys: 100_000 });
+  return new CompositeLimiter({ tenant: bucket(limits.tenant), user: bucket(limits.user), ip: bucket(limits.ip) });
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
@@ -38,8 +44,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       backend,
       authenticator,
       limiters: {
-        connect: new TokenBucketLimiter({ capacity: config.limits.connectBurst, refillPerSec: config.limits.connectPerSec }),
-        chat: new TokenBucketLimiter({ capacity: config.limits.chatBurst, refillPerSec: config.limits.chatPerSec }),
+        connect: scopedLimiter(config.limits.connect),
+        chat: scopedLimiter(config.limits.chat),
       },
       metrics: registry,
       config: {

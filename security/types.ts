@@ -26,6 +26,20 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
+/** The scopes one request is limited by; a scope whose key is absent is not charged. */
+export interface LimitKeys {
+  tenant?: string;
+  /** Unique across tenants, e.g. `acme:alice`. */
+  user?: string;
+  ip?: string;
+}
+
+/** Limits one request by several scopes at once (security's CompositeLimiter is one). */
+export interface ScopedLimiter {
+  take(keys: LimitKeys, cost?: number): Promise<RateDecision>;
+  close?(): Promise<void>;
+}
+
 /** A token-bucket limiter keyed by an opaque string (e.g. `tenant:acme`). */
 export interface RateLimiter {
   take(key: string, cost?: number): Promise<RateDecision>;

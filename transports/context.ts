@@ -2,7 +2,7 @@
  * What the WS and HTTP handlers share: the injected collaborators plus the
  * front door's own state. Built once by createFrontDoor; handlers see only this.
  */
-import type { Authenticator, Principal, RateDecision, RateLimiter } from '../security/types.js';
+import type { Authenticator, Principal, RateDecision, ScopedLimiter, LimitKeys } from '../security/types.js';
 import type { GatewayBackend } from './backend.js';
 import type { FrontDoorConfig } from './config.js';
 import type { Engine } from './engine.js';
@@ -22,10 +22,10 @@ export const stderrLogger: FrontDoorLogger = {
 };
 
 export interface Limiters {
-  /** Taken once per WS upgrade, keyed `ip:<address>` (before credentials are checked). */
-  connect: RateLimiter;
-  /** Taken once per chat.send / completion, keyed `tenant:<t>:user:<u>`. */
-  chat: RateLimiter;
+  /** Taken with `{ip}` at each WS upgrade (before credentials), then with `{tenant, user}` at `connect`. */
+  connect: ScopedLimiter;
+  /** Taken with `{tenant, user, ip}` once per chat.send / completion. */
+  chat: ScopedLimiter;
 }
 
 export interface FrontDoorContext {
@@ -41,8 +41,9 @@ export interface FrontDoorContext {
   shuttingDown: boolean;
 }
 
-export function chatLimitKey(p: Principal): string {
-  return `tenant:${p.tenant}:user:${p.user}`;
+/** The limit scopes of an authenticated caller (user keys are unique across tenants). */
+export function limitKeys(p: Principal, ip?: string): LimitKeys {
+  return { tenant: p.tenant, user: `${p.tenant}:${p.user}`, ...(ip === undefined ? {} : { ip }) };
 }
 
 /** Authenticators and limiters may sit on Redis or a database: never wait on them forever. */
@@ -67,11 +68,11 @@ function bounded<T>(work: Promise<T>, what: string): Promise<T> {
 export async function takeOrThrow(
   ctx: FrontDoorContext,
   limiter: keyof Limiters,
-  key: string,
+  keys: LimitKeys,
 ): Promise<void> {
   let decision: RateDecision;
   try {
-    decision = await bounded(ctx.limiters[limiter].take(key), 'limiter');
+    decision = await bounded(ctx.limiters[limiter].take(keys), 'limiter');
   } catch (err) {
     if (carriesCatalogueCode(err)) throw err;
     ctx.logger.error('rate limiter failed', { limiter, error: String(err) });

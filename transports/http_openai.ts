@@ -6,13 +6,14 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Principal } from '../security/types.js';
 import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
-import { assertAccepting, authenticate, bearerToken, chatLimitKey, takeOrThrow, type FrontDoorContext } from './context.js';
+import { assertAccepting, authenticate, bearerToken, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
 import { chunkEvent, completionObject, finishReason, openaiUsage, parseCompletionRequest, type CompletionRequest } from './openai_request.js';
 import type { TrackedRun } from './run_tracker.js';
 
 interface RequestHeaders {
+  ip: string;
   authorization: string;
   contentLength: string;
   sessionKey: string;
@@ -20,6 +21,7 @@ interface RequestHeaders {
 
 function copyHeaders(req: HttpRequest): RequestHeaders {
   return {
+    ip: '',
     authorization: req.getHeader('authorization'),
     contentLength: req.getHeader('content-length'),
     sessionKey: req.getHeader('x-troupe-session-key'),
@@ -41,6 +43,7 @@ function route(
 ): (res: HttpResponse, req: HttpRequest) => void {
   return (res, req) => {
     const headers = copyHeaders(req);
+    headers.ip = Buffer.from(res.getRemoteAddressAsText()).toString();
     const ex = new HttpExchange(res, ctx.metrics, live);
     const started = performance.now();
     handler(ex, headers)
@@ -174,7 +177,7 @@ export function registerOpenAiRoutes(
     const p = await principalFrom(ctx, headers.authorization);
     const req = parseCompletionRequest(await body, config.maxJsonDepth, config.maxPayloadBytes);
     if (headers.sessionKey.length > 256) throw new TroupeError('INVALID_REQUEST', 'Session key too long', { reason: 'field_too_long', field: 'x-troupe-session-key' });
-    await takeOrThrow(ctx, 'chat', chatLimitKey(p));
+    await takeOrThrow(ctx, 'chat', limitKeys(p, headers.ip));
     await (req.stream ? completeStreaming : completeOnce)(ctx, ex, p, req, headers.sessionKey);
   }));
 

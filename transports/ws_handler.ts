@@ -107,7 +107,7 @@ function onUpgrade(
   });
   void (async () => {
     try {
-      await takeOrThrow(ctx, 'connect', `ip:${ip}`);
+      await takeOrThrow(ctx, 'connect', { ip });
       const principal = token === undefined ? undefined : await authenticate(ctx, token);
       if (aborted) return;
       const userData: ConnectionUserData = { conn: new WsConnection(protocol, ip, principal, ctx) };

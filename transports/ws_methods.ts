@@ -4,7 +4,7 @@
  * into one backend call. Adding a method is adding one entry here.
  */
 import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
-import { assertAccepting, authenticate, chatLimitKey, takeOrThrow, type FrontDoorContext } from './context.js';
+import { assertAccepting, authenticate, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { validate, type Infer, type Schema } from './schema.js';
 import type { WsConnection } from './ws_connection.js';
@@ -66,8 +66,9 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
       } finally {
         conn.connecting = false;
       }
-      conn.connected = true;
       const p = principalOf(conn);
+      await takeOrThrow(ctx, 'connect', limitKeys(p));
+      conn.connected = true;
       const { config } = ctx;
       return plain({
         protocol: PROTOCOL_VERSION,
@@ -102,7 +103,7 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
     async run(ctx, conn, params) {
       assertAccepting(ctx);
       const p = principalOf(conn);
-      await takeOrThrow(ctx, 'chat', chatLimitKey(p));
+      await takeOrThrow(ctx, 'chat', limitKeys(p, conn.ip));
       // Events may race ahead of the reply; hold them so the client sees runId first.
       let early: [ChatEventName, unknown][] | undefined = [];
       let dropped = 0;

@@ -199,3 +199,26 @@ t.test('a run on a worker that dies ends with a retryable UNAVAILABLE; the gatew
   t.equal((final.payload?.text as string).split(' ').length, 16);
   c.ws.close();
 });
+
+t.test('rate limits apply per tenant, per user and per IP, with retryAfterMs', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'troupe-gw-'));
+  const tight = await startGateway({
+    ...loadConfig({
+      TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET,
+      TROUPE_CHAT_TENANT_RATE: '0.001', TROUPE_CHAT_TENANT_BURST: '3',
+    }),
+    agents: [{ id: 'fast', model: 'sim', provider: { kind: 'simulated', tokens: 4 } }],
+  });
+  t.teardown(() => tight.shutdown());
+  const alice = await client(tight, await token('acme', 'alice'));
+  const bob = await client(tight, await token('acme', 'bob'));
+  const other = await client(tight, await token('globex', 'carol'));
+  for (const c of [alice, bob, other]) await c.call('connect');
+  const results = [];
+  for (const c of [alice, bob, alice, bob]) results.push(await c.call('chat.send', { message: 'x' }));
+  t.same(results.map((r) => r.ok), [true, true, true, false], 'the tenant budget of 3 is shared by its users');
+  t.match(results[3].error, { code: 'RATE_LIMITED', retryAfterMs: Number });
+  t.ok(((results[3].error as unknown as { retryAfterMs: number }).retryAfterMs) > 0);
+  t.equal((await other.call('chat.send', { message: 'x' })).ok, true, 'another tenant is not affected');
+  for (const c of [alice, bob, other]) c.ws.close();
+});

@@ -3,7 +3,7 @@
  * N deltas then chat.final (abortable, optionally slow), a map authenticator and
  * a token-bucket limiter. Tests tune the fake backend through its fields.
  */
-import type { Authenticator, Principal, RateDecision, RateLimiter } from '../../security/types.js';
+import type { Authenticator, LimitKeys, Principal, RateDecision, ScopedLimiter } from '../../security/types.js';
 import type { ChatSendParams, EventSink, GatewayBackend } from '../../transports/backend.js';
 import { TroupeError } from '../../transports/errors.js';
 
@@ -24,12 +24,13 @@ export function fakeAuthenticator(tokens: Record<string, Principal> = TOKENS): A
   };
 }
 
-/** Token bucket per key: `capacity` tokens, refilled at `perSecond`. */
-export class TestBucket implements RateLimiter {
+/** Token bucket per combination of scope keys: `capacity` tokens, refilled at `perSecond`. */
+export class TestBucket implements ScopedLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(private readonly capacity: number, private readonly perSecond: number) {}
 
-  async take(key: string, cost = 1): Promise<RateDecision> {
+  async take(keys: LimitKeys, cost = 1): Promise<RateDecision> {
+    const key = `${keys.tenant ?? ''}|${keys.user ?? ''}|${keys.ip ?? ''}`;
     const now = Date.now();
     const b = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
     b.tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
@@ -43,7 +44,7 @@ export class TestBucket implements RateLimiter {
   }
 }
 
-export const unlimited = (): RateLimiter => new TestBucket(1e9, 1e9);
+export const unlimited = (): ScopedLimiter => new TestBucket(1e9, 1e9);
 
 interface Run {
   runId: string;

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { pack, unpack } from 'msgpackr';
 import type tap from 'tap';
 import WebSocket from 'ws';
-import type { RateLimiter } from '../../security/types.js';
+import type { ScopedLimiter } from '../../security/types.js';
 import type { FrontDoorConfig } from '../../transports/config.js';
 import type { FrontDoorLogger } from '../../transports/context.js';
 import { createFrontDoor, type FrontDoor } from '../../transports/server.js';
@@ -32,7 +32,7 @@ interface Teardown {
 
 export async function start(
   t: Teardown,
-  opts: { config?: Partial<FrontDoorConfig>; connect?: RateLimiter; chat?: RateLimiter } = {},
+  opts: { config?: Partial<FrontDoorConfig>; connect?: ScopedLimiter; chat?: ScopedLimiter } = {},
 ): Promise<Started> {
   const backend = new FakeBackend();
   const registry = new Registry();
