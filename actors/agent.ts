@@ -1,58 +1,278 @@
 /**
- * The agent actor (minimal for now): for each run it streams one reply from its
- * provider and tells the router every delta, then `chat.final` or
- * `chat.error`. One run at a time per agent, in arrival order.
+ * The agent actor: the think → act → observe loop. Each iteration streams one
+ * reply from the provider (deltas go to the client as they arrive); if the
+ * model called tools, they run (read-only ones in parallel, results kept in
+ * call order), their results go back into the conversation, and the loop goes
+ * on, until the model answers without tools, the iteration limit is reached,
+ * a loop is detected, or the run is aborted.
+ *
+ * Sub-agents (the spawn_agent tool) are child actors running the same loop
+ * headless, within depth, fan-out and concurrency limits.
  */
-import { ProviderError, createProvider, type ChatMessage, type Provider } from '../providers/index.js';
-import type { ActorRef, Behavior } from '../runtime/index.js';
+import { randomUUID } from 'node:crypto';
+import {
+  ProviderError, createProvider, type ChatMessage, type Provider, type StopReason, type ToolCall,
+} from '../providers/index.js';
+import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
+import { installedToolbox, permitted, type AgentTool, type ToolOutcome } from './agent_tools.js';
+import { extractiveSummary, planCompaction } from './context_window.js';
+import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { AgentConfig, RunEvent, SessionRequest, StoredMessage, Usage } from './protocol.js';
 
 export interface AgentRun {
   t: 'run';
   runId: string;
   history: StoredMessage[];
-  /** Same-thread only: the session aborts the run through it. */
+  /** Same-thread only: the session (or parent agent) aborts the run through it. */
   signal: AbortSignal;
-  session: ActorRef<SessionRequest>;
+  /** The session to tell when done; absent for a sub-agent (the parent asks and awaits). */
+  session?: ActorRef<SessionRequest>;
+  tenant: string;
+  sessionKey: string;
 }
 
-export function agent(args: { config: AgentConfig; router: ActorRef<RunEvent> }): Behavior<AgentRun> {
+export interface RunResult {
+  text: string;
+  usage: Usage;
+  stopReason: string;
+}
+
+export const AGENT_DEFAULTS = {
+  maxIterations: 20,
+  maxDepth: 1,
+  maxFanOut: 4,
+  maxConcurrentSubagents: 2,
+  contextTokens: 32_000,
+};
+
+/** What a run emits; the top-level agent forwards to the router, a sub-agent emits nothing. */
+type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
+
+export function agent(args: { config: AgentConfig; router?: ActorRef<RunEvent>; depth?: number }): Behavior<AgentRun> {
   const { config, router } = args;
+  const depth = args.depth ?? 0;
   let provider: Provider | undefined;
   return {
-    async receive(run) {
-      const { runId, signal } = run;
-      let text = '';
-      let usage: Usage | undefined;
-      let stopReason: string | undefined;
+    async receive(run, ctx) {
+      const emit: Emit = router === undefined || depth > 0
+        ? () => undefined
+        : (event, payload) => router.tell([run.runId, event, { runId: run.runId, ...payload }]);
+      let result: RunResult | undefined;
       try {
         provider ??= createProvider(config.provider);
-        const messages: ChatMessage[] = [];
-        if (config.systemPrompt) messages.push({ role: 'system', content: config.systemPrompt });
-        for (const m of run.history) messages.push({ role: m.role, content: m.content });
-        for await (const ev of provider.stream({ model: config.model, messages, signal })) {
-          if (ev.type === 'text') {
-            text += ev.delta;
-            router.tell([runId, 'chat.delta', { runId, delta: ev.delta }]);
-          } else if (ev.type === 'usage') {
-            usage = { inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
-          } else if (ev.type === 'stop') {
-            stopReason = ev.reason;
-          }
-        }
-        router.tell([runId, 'chat.final', { runId, text, usage, stopReason }]);
-        run.session.tell({ t: 'run-done', runId, text });
+        result = await runLoop(config, provider, run, depth, ctx, emit);
+        emit('chat.final', { text: result.text, usage: result.usage, stopReason: result.stopReason });
+        return result;
       } catch (err) {
-        if (signal.aborted) {
-          router.tell([runId, 'chat.final', { runId, text, usage, stopReason: 'aborted' }]);
-          run.session.tell({ t: 'run-done', runId, text: text.length > 0 ? text : undefined });
-          return;
+        if (run.signal.aborted) {
+          emit('chat.final', { text: '', stopReason: 'aborted' });
+          return { text: '', usage: { inputTokens: 0, outputTokens: 0 }, stopReason: 'aborted' } satisfies RunResult;
         }
-        router.tell([runId, 'chat.error', { runId, error: wireError(err) }]);
-        run.session.tell({ t: 'run-done', runId });
+        emit('chat.error', { error: wireError(err) });
+        if (depth > 0) throw err;
+        return undefined;
+      } finally {
+        run.session?.tell({ t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) });
       }
     },
   };
+}
+
+async function runLoop(
+  config: AgentConfig, provider: Provider, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
+): Promise<RunResult> {
+  const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
+  const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
+  const tools = new Map<string, AgentTool>();
+  for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx)]) {
+    if (permitted(t, config.tools)) tools.set(t.spec.name, t);
+  }
+  const specs = [...tools.values()].map((t) => t.spec);
+  let messages: ChatMessage[] = [];
+  if (config.systemPrompt) messages.push({ role: 'system', content: config.systemPrompt });
+  for (const m of run.history) messages.push({ role: m.role, content: m.content });
+  const detector = new LoopDetector({ ...DEFAULT_LOOP_LIMITS, ...config.loopLimits });
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let text = '';
+
+  for (let iteration = 1; iteration <= maxIterations; iteration++) {
+    messages = await compactIfNeeded(messages, contextTokens, provider, config, run.signal);
+    const reply = await streamOnce(provider, config, messages, specs, run.signal, emit);
+    usage.inputTokens += reply.usage.inputTokens;
+    usage.outputTokens += reply.usage.outputTokens;
+    text += reply.text;
+    if (reply.toolCalls.length === 0) return { text, usage, stopReason: reply.stopReason ?? 'stop' };
+    messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
+    const outcomes = await runTools(reply.toolCalls, tools, run, emit);
+    for (let i = 0; i < reply.toolCalls.length; i++) {
+      const call = reply.toolCalls[i];
+      const outcome = outcomes[i];
+      messages.push({ role: 'tool', toolCallId: call.id, content: outcome.content });
+      const verdict = detector.record(call.name, parseArgs(call.arguments).args, outcome.content, tools.get(call.name)?.readOnly ?? false);
+      if (verdict.action === 'stop') {
+        return { text: text + (text ? '\n\n' : '') + `[stopped: ${verdict.message}]`, usage, stopReason: 'loop_detected' };
+      }
+      if (verdict.action === 'warn') {
+        messages.push({ role: 'user', content: `[system note] Possible loop: ${verdict.message}. Change approach or answer now.` });
+      }
+    }
+  }
+  return { text, usage, stopReason: 'max_iterations' };
+}
+
+interface Reply {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  stopReason?: StopReason;
+}
+
+async function streamOnce(
+  provider: Provider, config: AgentConfig, messages: ChatMessage[], tools: AgentTool['spec'][], signal: AbortSignal, emit: Emit,
+): Promise<Reply> {
+  let text = '';
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let stopReason: StopReason | undefined;
+  for await (const ev of provider.stream({ model: config.model, messages, ...(tools.length > 0 ? { tools } : {}), signal })) {
+    switch (ev.type) {
+      case 'text':
+        text += ev.delta;
+        emit('chat.delta', { delta: ev.delta });
+        break;
+      case 'tool_call': {
+        const c = (calls[ev.index] ??= { id: '', name: '', arguments: '' });
+        if (ev.id) c.id = ev.id;
+        if (ev.name) c.name = ev.name;
+        c.arguments += ev.argumentsDelta;
+        break;
+      }
+      case 'usage':
+        usage.inputTokens = ev.inputTokens;
+        usage.outputTokens = ev.outputTokens;
+        break;
+      case 'stop':
+        stopReason = ev.reason;
+        break;
+    }
+  }
+  const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
+  return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };
+}
+
+function parseArgs(json: string): { args: Record<string, unknown>; error?: string } {
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return { args: v as Record<string, unknown> };
+    return { args: {}, error: 'tool arguments must be a JSON object' };
+  } catch {
+    return { args: {}, error: 'tool arguments are not valid JSON' };
+  }
+}
+
+/** Runs one turn's calls: consecutive read-only calls together, others alone; results in call order. */
+async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit): Promise<ToolOutcome[]> {
+  const outcomes: ToolOutcome[] = new Array(calls.length);
+  const one = async (i: number): Promise<void> => {
+    const call = calls[i];
+    const tool = tools.get(call.name);
+    emit('chat.tool', { name: call.name, phase: 'start', callId: call.id });
+    let outcome: ToolOutcome;
+    const parsed = parseArgs(call.arguments);
+    if (tool === undefined) outcome = { content: `error: no tool named "${call.name}" is available`, isError: true };
+    else if (parsed.error !== undefined) outcome = { content: `error: ${parsed.error}`, isError: true };
+    else {
+      try {
+        outcome = await tool.run(parsed.args, { sessionId: run.sessionKey, tenant: run.tenant, signal: run.signal });
+      } catch (err) {
+        if (run.signal.aborted) throw err;
+        const e = err as { code?: string; message?: string };
+        outcome = { content: `error${e.code ? ` ${e.code}` : ''}: ${e.message ?? String(err)}`, isError: true };
+      }
+    }
+    emit('chat.tool', { name: call.name, phase: 'end', callId: call.id, ok: outcome.isError !== true });
+    outcomes[i] = outcome;
+  };
+  let i = 0;
+  while (i < calls.length) {
+    if (tools.get(calls[i].name)?.readOnly) {
+      const batch: number[] = [];
+      while (i < calls.length && tools.get(calls[i].name)?.readOnly) batch.push(i++);
+      await Promise.all(batch.map(one));
+    } else {
+      await one(i++);
+    }
+  }
+  return outcomes;
+}
+
+async function compactIfNeeded(
+  messages: ChatMessage[], budget: number, provider: Provider, config: AgentConfig, signal: AbortSignal,
+): Promise<ChatMessage[]> {
+  const plan = planCompaction(messages, budget);
+  if (plan === null) return messages;
+  let summary: string;
+  try {
+    let s = '';
+    const request: ChatMessage[] = [
+      { role: 'system', content: 'Summarise this conversation in a few sentences, keeping facts, decisions and open questions.' },
+      { role: 'user', content: extractiveSummary(plan.older, 8_000) },
+    ];
+    for await (const ev of provider.stream({ model: config.model, messages: request, maxTokens: 256, signal })) {
+      if (ev.type === 'text') s += ev.delta;
+    }
+    summary = s || extractiveSummary(plan.older);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    summary = extractiveSummary(plan.older);
+  }
+  const system = messages[0]?.role === 'system' ? [messages[0]] : [];
+  return [...system, { role: 'user', content: `[summary of earlier conversation]\n${summary}` }, ...plan.recent];
+}
+
+/** The tools an agent brings itself: spawn_agent (within limits). */
+function ownTools(config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>): AgentTool[] {
+  const limits = { ...AGENT_DEFAULTS, ...config.subagents };
+  let spawned = 0;
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const spawnAgent: AgentTool = {
+    spec: {
+      name: 'spawn_agent',
+      description: 'Delegate a self-contained task to a sub-agent and get its answer back.',
+      parameters: { type: 'object', properties: { task: { type: 'string', description: 'What the sub-agent should do' } }, required: ['task'], additionalProperties: false },
+    },
+    readOnly: true, // independent sub-agents may run side by side (bounded by maxConcurrentSubagents)
+    group: 'agent',
+    async run(a) {
+      if (depth + 1 > limits.maxDepth) {
+        return { content: `error: sub-agent depth limit reached (max depth ${limits.maxDepth}); do the task yourself`, isError: true };
+      }
+      if (spawned >= limits.maxFanOut) {
+        return { content: `error: sub-agent fan-out limit reached (${limits.maxFanOut} per run)`, isError: true };
+      }
+      const task = typeof a.task === 'string' ? a.task : '';
+      if (task.length === 0) return { content: 'error: task must be a non-empty string', isError: true };
+      spawned++;
+      while (running >= limits.maxConcurrentSubagents) await new Promise<void>((r) => waiting.push(r));
+      running++;
+      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1 } }, { restart: 'temporary' });
+      try {
+        const result = (await child.ask({
+          t: 'run', runId: randomUUID(), history: [{ role: 'user', content: task, at: Date.now() }],
+          signal: run.signal, tenant: run.tenant, sessionKey: run.sessionKey,
+        }, { timeoutMs: 10 * 60_000 })) as RunResult;
+        return { content: result.text };
+      } catch (err) {
+        return { content: `error: the sub-agent failed: ${(err as Error).message}`, isError: true };
+      } finally {
+        running--;
+        waiting.shift()?.();
+        ctx.stop(child);
+      }
+    },
+  };
+  return [spawnAgent];
 }
 
 function wireError(err: unknown): { code: string; message: string; retryable: boolean; retryAfterMs?: number } {

@@ -5,6 +5,8 @@
  */
 import type { ProviderConfig } from '../providers/index.js';
 import type { ActorRef } from '../runtime/index.js';
+import type { ToolPolicy } from './agent_tools.js';
+import type { LoopLimits } from './loop_detector.js';
 
 /** An agent as configured: what answers `chat.send` for `agent: id`. */
 export interface AgentConfig {
@@ -13,6 +15,13 @@ export interface AgentConfig {
   systemPrompt?: string;
   model: string;
   provider: ProviderConfig;
+  /** Think→act→observe iterations per run (default 20). */
+  maxIterations?: number;
+  /** Estimated tokens the conversation may take before older turns are summarised (default 32k). */
+  contextTokens?: number;
+  tools?: ToolPolicy;
+  subagents?: { maxDepth?: number; maxFanOut?: number; maxConcurrentSubagents?: number };
+  loopLimits?: Partial<LoopLimits>;
 }
 
 export interface Usage {

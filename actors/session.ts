@@ -66,7 +66,10 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
           remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId });
           const controller = new AbortController();
           runs.set(msg.runId, controller);
-          ref.tell({ t: 'run', runId: msg.runId, history: history.slice(), signal: controller.signal, session: ctx.self });
+          ref.tell({
+            t: 'run', runId: msg.runId, history: history.slice(), signal: controller.signal, session: ctx.self,
+            tenant: args.tenant, sessionKey: args.sessionKey,
+          });
           return { runId: msg.runId, duplicate: false } satisfies SendReply;
         }
         case 'abort': {

@@ -1,0 +1,58 @@
+/**
+ * What an agent can call: a Toolbox (the tool registry of its worker, when one
+ * is installed) plus the agent's own tools (spawn_agent, sessions_list), under
+ * the agent's allow/deny policy.
+ */
+import type { ToolSpec } from '../providers/index.js';
+
+export interface ToolOutcome {
+  content: string;
+  isError?: boolean;
+}
+
+export interface ToolCallContext {
+  sessionId: string;
+  tenant: string;
+  signal: AbortSignal;
+}
+
+/** A tool the agent can run: what the model sees, and how to run it. */
+export interface AgentTool {
+  spec: ToolSpec;
+  /** Read-only tools may run in parallel; the rest run one at a time, in order. */
+  readOnly: boolean;
+  group?: string;
+  run(args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolOutcome>;
+}
+
+/** A source of tools (e.g. the tools/ registry behind an adapter). */
+export interface Toolbox {
+  tools(): AgentTool[];
+}
+
+/** `allow` / `deny` entries are tool names or `group:<name>`; deny wins; no allow list = all. */
+export interface ToolPolicy {
+  allow?: string[];
+  deny?: string[];
+}
+
+function matches(entry: string, tool: AgentTool): boolean {
+  return entry.startsWith('group:') ? tool.group === entry.slice(6) : entry === tool.spec.name;
+}
+
+export function permitted(tool: AgentTool, policy: ToolPolicy | undefined): boolean {
+  if (policy?.deny?.some((e) => matches(e, tool))) return false;
+  if (policy?.allow === undefined) return true;
+  return policy.allow.some((e) => matches(e, tool));
+}
+
+/** Per-worker toolbox installed by the gateway (a worker builds its own registry). */
+let installed: Toolbox | undefined;
+
+export function installToolbox(toolbox: Toolbox | undefined): void {
+  installed = toolbox;
+}
+
+export function installedToolbox(): Toolbox | undefined {
+  return installed;
+}
