@@ -9,9 +9,9 @@ export const APP_ROLE = 'troupe_app';
  * the tenant for RLS, both LOCAL so they end with the transaction and a pooled
  * connection never carries them into someone else's work. One round trip sets both.
  */
-export function withTenant<T>(db: Db, tenant: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+export async function withTenant<T>(db: Db, tenant: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
   const id = checkTenant(tenant);
-  return db.transaction(async (q) => {
+  return await db.transaction(async (q) => {
     await enterTenant(q, id);
     return fn(q);
   });
