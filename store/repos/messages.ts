@@ -90,8 +90,8 @@ export class SqlMessagesRepo implements MessagesRepo {
     if (!CURSOR.test(after)) throw new StoreError('INVALID_REQUEST', 'after must be a cursor from a previous page');
     // One extra row tells whether another page exists without a COUNT.
     const res = await this.q.query(
-      `SELECT tenant_id, id::text AS id, session_id, role, content, meta, created_at
-       FROM messages WHERE session_id = $1 AND id > $2::bigint ORDER BY id LIMIT $3`,
+      `SELECT m.tenant_id, m.id::text AS id, m.session_id, m.role, m.content, m.meta, m.created_at
+       FROM messages m WHERE m.session_id = $1 AND m.id > $2::bigint ORDER BY m.id LIMIT $3`,
       [text('sessionId', sessionId), after, limit + 1],
     );
     const items = res.rows.slice(0, limit).map(toMessage);
