@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
 import { jsonObject, notFound, pageLimit, text } from '../validate.js';
 
 export interface Agent {
@@ -23,16 +24,7 @@ export interface AgentsRepo {
 
 const COLUMNS = 'tenant_id, id, name, config, created_at, updated_at';
 
-function toAgent(r: Record<string, unknown>): Agent {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    name: r.name as string,
-    config: r.config as Record<string, unknown>,
-    createdAt: r.created_at as Date,
-    updatedAt: r.updated_at as Date,
-  };
-}
+const toAgent = (r: Record<string, unknown>): Agent => camelRow<Agent>(r);
 
 export class SqlAgentsRepo implements AgentsRepo {
   constructor(private readonly q: Queryable) {}
@@ -51,12 +43,12 @@ export class SqlAgentsRepo implements AgentsRepo {
 
   async get(id: string): Promise<Agent | null> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [text('id', id)]);
-    return res.rows.length === 0 ? null : toAgent(res.rows[0]);
+    return firstOrNull<Agent>(res);
   }
 
   async getByName(name: string): Promise<Agent | null> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM agents WHERE name = $1`, [text('name', name)]);
-    return res.rows.length === 0 ? null : toAgent(res.rows[0]);
+    return firstOrNull<Agent>(res);
   }
 
   async list(opts: { limit?: number } = {}): Promise<Agent[]> {

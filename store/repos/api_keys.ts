@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db.js';
 import { StoreError, translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
 import { date, notFound, optionalText, pageLimit, text } from '../validate.js';
 
 export interface ApiKey {
@@ -66,30 +67,7 @@ function scopes(value: unknown): string[] {
 
 const COLUMNS = 'tenant_id, id, user_id, name, scopes, expires_at, revoked_at, last_used_at, created_at';
 
-function toApiKey(r: Record<string, unknown>): ApiKey {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    userId: (r.user_id as string | null) ?? null,
-    name: r.name as string,
-    scopes: r.scopes as string[],
-    expiresAt: r.expires_at as Date,
-    revokedAt: (r.revoked_at as Date | null) ?? null,
-    lastUsedAt: (r.last_used_at as Date | null) ?? null,
-    createdAt: r.created_at as Date,
-  };
-}
-
-export function toApiKeyMatch(r: Record<string, unknown>): ApiKeyMatch {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    userId: (r.user_id as string | null) ?? null,
-    name: r.name as string,
-    scopes: r.scopes as string[],
-    expiresAt: r.expires_at as Date,
-  };
-}
+const toApiKey = (r: Record<string, unknown>): ApiKey => camelRow<ApiKey>(r);
 
 /**
  * Finds a live (unrevoked, unexpired) key by hash across tenants. It runs through the
@@ -97,7 +75,7 @@ export function toApiKeyMatch(r: Record<string, unknown>): ApiKeyMatch {
  */
 export async function findApiKeyByHash(q: Queryable, hash: string): Promise<ApiKeyMatch | null> {
   const res = await q.query('SELECT * FROM troupe_find_api_key($1)', [keyHash(hash)]);
-  return res.rows.length === 0 ? null : toApiKeyMatch(res.rows[0]);
+  return firstOrNull<ApiKeyMatch>(res);
 }
 
 export class SqlApiKeysRepo implements ApiKeysRepo {

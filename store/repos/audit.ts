@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db.js';
 import { StoreError, translateDbError } from '../errors.js';
+import { camelRow } from '../rows.js';
 import { jsonObject, oneOf, optionalText, pageLimit, tenantId as checkTenant, text } from '../validate.js';
 
 /**
@@ -89,21 +90,7 @@ export function auditHash(prevHash: string, r: Omit<AuditRecord, 'hash' | 'prevH
 
 const COLUMNS = 'tenant_id, seq::float8 AS seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash';
 
-function toRecord(r: Record<string, unknown>): AuditRecord {
-  return {
-    tenantId: r.tenant_id as string,
-    seq: Number(r.seq),
-    at: r.at as Date,
-    actor: r.actor as string,
-    action: r.action as string,
-    target: (r.target as string | null) ?? null,
-    sourceIp: (r.source_ip as string | null) ?? null,
-    outcome: r.outcome as AuditOutcome,
-    detail: (r.detail as Record<string, unknown> | null) ?? null,
-    prevHash: r.prev_hash as string,
-    hash: r.hash as string,
-  };
-}
+const toRecord = (r: Record<string, unknown>): AuditRecord => camelRow<AuditRecord>(r);
 
 export class SqlAuditRepo implements AuditRepo {
   constructor(

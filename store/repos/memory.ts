@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { StoreError, translateDbError } from '../errors.js';
+import { camelRow } from '../rows.js';
 import type { Embedder } from '../memory/embedder.js';
 import { reciprocalRankFusion } from '../memory/fusion.js';
 import { jsonObject, notFound, pageLimit, text } from '../validate.js';
@@ -42,16 +43,7 @@ const MAX_SCAN = 20_000;
 
 const COLUMNS = 'tenant_id, id, namespace, content, metadata, created_at';
 
-function toItem(r: Record<string, unknown>): MemoryItem {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    namespace: r.namespace as string,
-    content: r.content as string,
-    metadata: (r.metadata as Record<string, unknown> | null) ?? null,
-    createdAt: r.created_at as Date,
-  };
-}
+const toItem = (r: Record<string, unknown>): MemoryItem => camelRow<MemoryItem>(r);
 
 /**
  * Hybrid memory over the portable schema: embeddings are real[] and cosine is a dot

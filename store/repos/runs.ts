@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { StoreError, translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
 import { nonNegativeInt, nonNegativeNumber, notFound, oneOf, optionalText, pageLimit, text } from '../validate.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'aborted'] as const;
@@ -39,21 +40,7 @@ export interface RunsRepo {
 const COLUMNS = `tenant_id, id, session_id, agent_id, status, input_tokens::float8 AS input_tokens,
   output_tokens::float8 AS output_tokens, cost_usd::float8 AS cost_usd, error, created_at, finished_at`;
 
-function toRun(r: Record<string, unknown>): Run {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    sessionId: r.session_id as string,
-    agentId: r.agent_id as string,
-    status: r.status as RunStatus,
-    inputTokens: Number(r.input_tokens),
-    outputTokens: Number(r.output_tokens),
-    costUsd: Number(r.cost_usd),
-    error: (r.error as string | null) ?? null,
-    createdAt: r.created_at as Date,
-    finishedAt: (r.finished_at as Date | null) ?? null,
-  };
-}
+const toRun = (r: Record<string, unknown>): Run => camelRow<Run>(r);
 
 export class SqlRunsRepo implements RunsRepo {
   constructor(private readonly q: Queryable) {}
@@ -71,7 +58,7 @@ export class SqlRunsRepo implements RunsRepo {
 
   async get(id: string): Promise<Run | null> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM runs WHERE id = $1`, [text('id', id)]);
-    return res.rows.length === 0 ? null : toRun(res.rows[0]);
+    return firstOrNull<Run>(res);
   }
 
   async setStatus(id: string, status: RunStatus, error?: string): Promise<Run> {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { StoreError, translateDbError } from '../errors.js';
+import { firstOrNull } from '../rows.js';
 import { nonNegativeInt, notFound, pageLimit } from '../validate.js';
 
 /**
@@ -55,15 +56,7 @@ export class SqlSecretsRepo implements SecretsRepo {
       'SELECT tenant_id, name, ciphertext, key_version, updated_at FROM secrets WHERE name = $1',
       [secretName(name)],
     );
-    if (res.rows.length === 0) return null;
-    const r = res.rows[0];
-    return {
-      tenantId: r.tenant_id as string,
-      name: r.name as string,
-      ciphertext: r.ciphertext as string,
-      keyVersion: Number(r.key_version),
-      updatedAt: r.updated_at as Date,
-    };
+    return firstOrNull<SealedSecret>(res);
   }
 
   async listNames(opts: { limit?: number } = {}): Promise<string[]> {

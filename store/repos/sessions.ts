@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
 import { notFound, optionalText, pageLimit, text } from '../validate.js';
 
 export interface Session {
@@ -34,18 +35,7 @@ export interface SessionsRepo {
 
 const COLUMNS = 'tenant_id, id, key, agent_id, user_id, title, created_at, updated_at';
 
-function toSession(r: Record<string, unknown>): Session {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    key: r.key as string,
-    agentId: r.agent_id as string,
-    userId: (r.user_id as string | null) ?? null,
-    title: (r.title as string | null) ?? null,
-    createdAt: r.created_at as Date,
-    updatedAt: r.updated_at as Date,
-  };
-}
+const toSession = (r: Record<string, unknown>): Session => camelRow<Session>(r);
 
 export class SqlSessionsRepo implements SessionsRepo {
   constructor(private readonly q: Queryable) {}
@@ -70,12 +60,12 @@ export class SqlSessionsRepo implements SessionsRepo {
 
   async get(id: string): Promise<Session | null> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [text('id', id)]);
-    return res.rows.length === 0 ? null : toSession(res.rows[0]);
+    return firstOrNull<Session>(res);
   }
 
   async getByKey(key: string): Promise<Session | null> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM sessions WHERE key = $1`, [text('key', key)]);
-    return res.rows.length === 0 ? null : toSession(res.rows[0]);
+    return firstOrNull<Session>(res);
   }
 
   async list(opts: { limit?: number } = {}): Promise<Session[]> {

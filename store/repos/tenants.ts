@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
 import { pageLimit, tenantId, text } from '../validate.js';
 
 export interface Tenant {
@@ -15,9 +16,7 @@ export interface TenantsRepo {
   list(opts?: { limit?: number }): Promise<Tenant[]>;
 }
 
-function toTenant(r: Record<string, unknown>): Tenant {
-  return { id: r.id as string, name: r.name as string, createdAt: r.created_at as Date };
-}
+const toTenant = (r: Record<string, unknown>): Tenant => camelRow<Tenant>(r);
 
 export class SqlTenantsRepo implements TenantsRepo {
   constructor(private readonly q: Queryable) {}
@@ -34,7 +33,7 @@ export class SqlTenantsRepo implements TenantsRepo {
 
   async get(id: string): Promise<Tenant | null> {
     const res = await this.q.query('SELECT id, name, created_at FROM tenants WHERE id = $1', [tenantId(id)]);
-    return res.rows.length === 0 ? null : toTenant(res.rows[0]);
+    return firstOrNull<Tenant>(res);
   }
 
   async list(opts: { limit?: number } = {}): Promise<Tenant[]> {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { translateDbError } from '../errors.js';
+import { camelRow } from '../rows.js';
 import { jsonObject, nonNegativeInt, notFound, oneOf, optionalText, pageLimit, text } from '../validate.js';
 
 export type ToolCallStatus = 'running' | 'succeeded' | 'failed';
@@ -34,21 +35,7 @@ export interface ToolCallsRepo {
 const COLUMNS = 'tenant_id, id, run_id, name, args, status, result, error, duration_ms, created_at, finished_at';
 const MAX_RESULT_BYTES = 256 * 1024;
 
-function toToolCall(r: Record<string, unknown>): ToolCall {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    runId: r.run_id as string,
-    name: r.name as string,
-    args: r.args as Record<string, unknown>,
-    status: r.status as ToolCallStatus,
-    result: r.result ?? null,
-    error: (r.error as string | null) ?? null,
-    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
-    createdAt: r.created_at as Date,
-    finishedAt: (r.finished_at as Date | null) ?? null,
-  };
-}
+const toToolCall = (r: Record<string, unknown>): ToolCall => camelRow<ToolCall>(r);
 
 export class SqlToolCallsRepo implements ToolCallsRepo {
   constructor(private readonly q: Queryable) {}

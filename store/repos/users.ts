@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.js';
 import { translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
 import { optionalText, pageLimit, text } from '../validate.js';
 
 export interface User {
@@ -18,16 +19,6 @@ export interface UsersRepo {
 
 const COLUMNS = 'tenant_id, id, name, email, created_at';
 
-function toUser(r: Record<string, unknown>): User {
-  return {
-    tenantId: r.tenant_id as string,
-    id: r.id as string,
-    name: r.name as string,
-    email: (r.email as string | null) ?? null,
-    createdAt: r.created_at as Date,
-  };
-}
-
 export class SqlUsersRepo implements UsersRepo {
   constructor(private readonly q: Queryable) {}
 
@@ -40,18 +31,18 @@ export class SqlUsersRepo implements UsersRepo {
         [id, text('name', input.name), optionalText('email', input.email, 320)],
       )
       .catch(translateDbError);
-    return toUser(res.rows[0]);
+    return camelRow<User>(res.rows[0]);
   }
 
   async get(id: string): Promise<User | null> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [text('id', id)]);
-    return res.rows.length === 0 ? null : toUser(res.rows[0]);
+    return firstOrNull<User>(res);
   }
 
   async list(opts: { limit?: number } = {}): Promise<User[]> {
     const res = await this.q.query(`SELECT ${COLUMNS} FROM users ORDER BY created_at, id LIMIT $1`, [
       pageLimit(opts.limit),
     ]);
-    return res.rows.map(toUser);
+    return res.rows.map((r) => camelRow<User>(r));
   }
 }
