@@ -7,6 +7,8 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size; keep it small, PostgreSQL connections are expensive. */
   max?: number;
+  /** Create `schema` if missing (default true; false for a login role without CREATE). */
+  createSchema?: boolean;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -39,8 +41,8 @@ export class PostgresDb implements Db {
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
     };
-    if (opts.schema !== undefined) {
-      config.options = `-c search_path=${opts.schema}`;
+    if (opts.schema !== undefined) config.options = `-c search_path=${opts.schema}`;
+    if (opts.schema !== undefined && opts.createSchema !== false) {
       // The schema has to exist before anything resolves names in it.
       const admin = new pg.Client({ connectionString: opts.databaseUrl });
       await admin.connect();

@@ -30,6 +30,12 @@ export interface StoreOptions {
   embedder?: Embedder;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /**
+   * PostgreSQL only: a second URL whose LOGIN role is a member of troupe_app and owns
+   * nothing. All tenant work then runs on that pool, so even a stray `RESET ROLE`
+   * cannot reach the owner. Absent: tenant work uses SET LOCAL ROLE on the owner pool.
+   */
+  appDatabaseUrl?: string;
 }
 
 /** Everything a unit of work for one tenant can touch. All of it is RLS-scoped. */
@@ -70,21 +76,25 @@ export class TenantScope {
  */
 export class Store {
   readonly tenants: TenantsRepo;
+  /** Where tenant work runs: `db` itself unless an app-role pool was configured. */
+  readonly appDb: Db;
 
   constructor(
     readonly db: Db,
     readonly embedder: Embedder = new HashEmbedder(),
+    appDb?: Db,
   ) {
     this.tenants = new SqlTenantsRepo(db);
+    this.appDb = appDb ?? db;
   }
 
   withTenant<T>(tenantId: string, fn: (scope: TenantScope) => Promise<T>): Promise<T> {
-    return withTenant(this.db, tenantId, (q) => fn(new TenantScope(tenantId, q, this.embedder)));
+    return withTenant(this.appDb, tenantId, (q) => fn(new TenantScope(tenantId, q, this.embedder)));
   }
 
   /** Authentication: the live key with this SHA-256 hash, from any tenant, or null. */
   findApiKeyByHash(hash: string): Promise<ApiKeyMatch | null> {
-    return asAppRole(this.db, (q) => findApiKeyByHash(q, hash));
+    return asAppRole(this.appDb, (q) => findApiKeyByHash(q, hash));
   }
 
   /** Owner-side check of one tenant's audit chain (`troupe audit verify`). */
@@ -96,32 +106,42 @@ export class Store {
     return migrate(this.db);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    if (this.appDb !== this.db) await this.appDb.close();
+    await this.db.close();
   }
+}
+
+function checkUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new StoreError('INVALID_REQUEST', 'database URLs must start with postgres:// or postgresql://');
+  }
+  return url;
 }
 
 export async function openDb(opts: StoreOptions = {}): Promise<Db> {
   if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
-    if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
-      throw new StoreError('INVALID_REQUEST', 'databaseUrl must start with postgres:// or postgresql://');
-    }
-    return PostgresDb.open({ databaseUrl: opts.databaseUrl, schema: opts.schema, max: opts.poolSize });
+    return PostgresDb.open({ databaseUrl: checkUrl(opts.databaseUrl), schema: opts.schema, max: opts.poolSize });
   }
   return PgliteDb.open(opts.dataDir);
 }
 
 /** Opens PGlite or PostgreSQL, migrates (unless told not to) and returns the Store. */
 export async function openStore(opts: StoreOptions = {}): Promise<Store> {
-  const db = await openDb(opts);
-  const store = new Store(db, opts.embedder);
-  if (opts.migrate !== false) {
-    try {
-      await store.migrate();
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
+  const appUrl = opts.appDatabaseUrl;
+  if (appUrl !== undefined && !opts.databaseUrl) {
+    throw new StoreError('INVALID_REQUEST', 'appDatabaseUrl needs databaseUrl (PostgreSQL)');
   }
-  return store;
+  const db = await openDb(opts);
+  let appDb: Db | undefined;
+  try {
+    if (opts.migrate !== false) await migrate(db);
+    if (appUrl !== undefined) {
+      appDb = await PostgresDb.open({ databaseUrl: checkUrl(appUrl), schema: opts.schema, max: opts.poolSize, createSchema: false });
+    }
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return new Store(db, opts.embedder, appDb);
 }

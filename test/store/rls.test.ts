@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { openStore } from '../../store/index.js';
 import { eachBackend, seedTenants } from './backends.js';
 
-await eachBackend(async (t, { store }) => {
+await eachBackend(async (t, { kind, store }) => {
   await seedTenants(store, 'acme', 'globex');
   const theirs = await store.withTenant('globex', async (s) => {
     const session = await s.sessions.open({ key: 'globex-chat', agentId: 'helper' });
@@ -128,4 +130,30 @@ await eachBackend(async (t, { store }) => {
       await t.rejects(store.withTenant(bad, async () => undefined), { code: 'INVALID_REQUEST' });
     }
   });
+
+  if (kind === 'postgres') {
+    t.test('with an app-role login pool even RESET ROLE cannot reach the owner', async (t) => {
+      const login = `troupe_gw_${randomBytes(5).toString('hex')}`;
+      await store.db.exec(`CREATE ROLE ${login} LOGIN NOINHERIT NOBYPASSRLS; GRANT troupe_app TO ${login};`);
+      const schema = (await store.db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0].s;
+      const owner = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test');
+      const app = new URL(owner);
+      app.username = login;
+      const split = await openStore({ databaseUrl: owner.toString(), appDatabaseUrl: app.toString(), schema, poolSize: 2 });
+      try {
+        const seen = await split.withTenant('acme', (s) => s.sessions.get(ours.id));
+        t.equal(seen?.key, 'acme-chat', 'tenant work runs on the app pool');
+        await t.rejects(
+          split.withTenant('acme', async (s) => {
+            await s.q.query('RESET ROLE');
+            return s.q.query(`SELECT * FROM ${schema}.sessions`);
+          }),
+          { code: '42501' },
+        );
+      } finally {
+        await split.close();
+        await store.db.exec(`DROP ROLE ${login}`);
+      }
+    });
+  }
 });
