@@ -1,4 +1,7 @@
-import { migrate, migrations, type Migration } from '../../store/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate, migrations, openStore, type Migration } from '../../store/index.js';
 import { migrationChecksum } from '../../store/migrate.js';
 import { eachBackend, testSchema } from './backends.js';
 
@@ -43,6 +46,20 @@ await eachBackend(async (t, { kind, store, openAnother }) => {
       t.ok(ra.applied.length === 0 || rb.applied.length === 0, 'one of them found the work done');
       const count = await a.db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
       t.equal(count.rows[0].n, migrations.length);
+    });
+  }
+
+  if (kind === 'pglite') {
+    t.test('a PGlite data folder keeps its data and migrations across restarts', async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), 'troupe-store-'));
+      t.teardown(() => rm(dir, { recursive: true, force: true }));
+      const first = await openStore({ dataDir: dir });
+      await first.tenants.create({ id: 'durable', name: 'Durable' });
+      await first.close();
+      const second = await openStore({ dataDir: dir });
+      t.teardown(() => second.close());
+      t.equal((await second.tenants.get('durable'))?.name, 'Durable');
+      t.same((await second.migrate()).applied, []);
     });
   }
 });
