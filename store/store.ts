@@ -5,17 +5,17 @@ import type { Embedder } from './memory/embedder.js';
 import { migrate, type MigrateResult } from './migrate.js';
 import { PgliteDb } from './pglite_db.js';
 import { PostgresDb } from './postgres_db.js';
-import { SqlAgentsRepo } from './repos/agents.js';
-import { findApiKeyByHash, SqlApiKeysRepo, type ApiKeyMatch } from './repos/api_keys.js';
-import { SqlAuditRepo, verifyAuditChain, type ChainVerdict } from './repos/audit.js';
-import { SqlMemoryRepo } from './repos/memory.js';
-import { SqlMessagesRepo } from './repos/messages.js';
-import { SqlRunsRepo } from './repos/runs.js';
-import { SqlSecretsRepo } from './repos/secrets.js';
-import { SqlSessionsRepo } from './repos/sessions.js';
+import { SqlAgentsRepo, type AgentsRepo } from './repos/agents.js';
+import { findApiKeyByHash, SqlApiKeysRepo, type ApiKeyMatch, type ApiKeysRepo } from './repos/api_keys.js';
+import { SqlAuditRepo, verifyAuditChain, type AuditRepo, type ChainVerdict } from './repos/audit.js';
+import { SqlMemoryRepo, type MemoryRepo } from './repos/memory.js';
+import { SqlMessagesRepo, type MessagesRepo } from './repos/messages.js';
+import { SqlRunsRepo, type RunsRepo } from './repos/runs.js';
+import { SqlSecretsRepo, type SecretsRepo } from './repos/secrets.js';
+import { SqlSessionsRepo, type SessionsRepo } from './repos/sessions.js';
 import { SqlTenantsRepo, type TenantsRepo } from './repos/tenants.js';
-import { SqlToolCallsRepo } from './repos/tool_calls.js';
-import { SqlUsersRepo } from './repos/users.js';
+import { SqlToolCallsRepo, type ToolCallsRepo } from './repos/tool_calls.js';
+import { SqlUsersRepo, type UsersRepo } from './repos/users.js';
 import { asAppRole, withTenant } from './tenant.js';
 
 export interface StoreOptions {
@@ -40,16 +40,16 @@ export interface StoreOptions {
 
 /** Everything a unit of work for one tenant can touch. All of it is RLS-scoped. */
 export class TenantScope {
-  readonly users: SqlUsersRepo;
-  readonly apiKeys: SqlApiKeysRepo;
-  readonly agents: SqlAgentsRepo;
-  readonly sessions: SqlSessionsRepo;
-  readonly messages: SqlMessagesRepo;
-  readonly runs: SqlRunsRepo;
-  readonly toolCalls: SqlToolCallsRepo;
-  readonly audit: SqlAuditRepo;
-  readonly secrets: SqlSecretsRepo;
-  readonly memory: SqlMemoryRepo;
+  readonly users: UsersRepo;
+  readonly apiKeys: ApiKeysRepo;
+  readonly agents: AgentsRepo;
+  readonly sessions: SessionsRepo;
+  readonly messages: MessagesRepo;
+  readonly runs: RunsRepo;
+  readonly toolCalls: ToolCallsRepo;
+  readonly audit: AuditRepo;
+  readonly secrets: SecretsRepo;
+  readonly memory: MemoryRepo;
 
   constructor(
     readonly tenantId: string,
@@ -100,6 +100,17 @@ export class Store {
   /** Owner-side check of one tenant's audit chain (`troupe audit verify`). */
   verifyAuditChain(tenantId: string, opts?: { maxRows?: number }): Promise<ChainVerdict> {
     return this.db.transaction((q) => verifyAuditChain(q, tenantId, opts));
+  }
+
+  /** Every tenant's chain (including `_system`), for `troupe audit verify` with no tenant. */
+  async verifyAllAuditChains(opts: { maxTenants?: number; maxRows?: number } = {}): Promise<Map<string, ChainVerdict>> {
+    const tenants = await this.db.query<{ tenant_id: string }>(
+      'SELECT DISTINCT tenant_id FROM audit_log ORDER BY tenant_id LIMIT $1',
+      [opts.maxTenants ?? 100_000],
+    );
+    const out = new Map<string, ChainVerdict>();
+    for (const { tenant_id: id } of tenants.rows) out.set(id, await this.verifyAuditChain(id, { maxRows: opts.maxRows }));
+    return out;
   }
 
   migrate(): Promise<MigrateResult> {

@@ -99,4 +99,12 @@ await eachBackend(async (t, { store }) => {
       { code: 'INVALID_REQUEST' },
     );
   });
+
+  t.test('verifying every chain reports each tenant, broken ones included', async (t) => {
+    const all = await store.verifyAllAuditChains();
+    t.equal(all.get('acme')?.ok, true);
+    t.equal(all.get(SYSTEM_TENANT)?.ok, true);
+    t.equal(all.get('tamper')?.ok, false);
+    t.equal(all.get('gap')?.ok, false);
+  });
 });
