@@ -1,6 +1,8 @@
 import type { Db, Queryable } from './db.js';
 import { StoreError } from './errors.js';
 import { HashEmbedder } from './memory/hash_embedder.js';
+import { MessageWriter, type TenantMessage } from './message_writer.js';
+import type { WriteBehindOptions } from './write_behind.js';
 import type { Embedder } from './memory/embedder.js';
 import { migrate, type MigrateResult } from './migrate.js';
 import { PgliteDb } from './pglite_db.js';
@@ -111,6 +113,11 @@ export class Store {
     const out = new Map<string, ChainVerdict>();
     for (const { tenant_id: id } of tenants.rows) out.set(id, await this.verifyAuditChain(id, { maxRows: opts.maxRows }));
     return out;
+  }
+
+  /** Session history through write-behind, on the same connections tenant work uses. */
+  messageWriter(options?: Omit<WriteBehindOptions<TenantMessage>, 'write'>): MessageWriter {
+    return new MessageWriter(this.appDb, options);
   }
 
   migrate(): Promise<MigrateResult> {

@@ -1,4 +1,3 @@
-import { MessageWriter } from '../../store/index.js';
 import { eachBackend, seedTenants } from './backends.js';
 
 await eachBackend(async (t, { store }) => {
@@ -11,7 +10,7 @@ await eachBackend(async (t, { store }) => {
     (await store.withTenant(tenant, (s) => s.messages.list(sessions[tenant].id, { limit: 1000 }))).items;
 
   t.test('on graceful close every queued message of every tenant is persisted, in order', async (t) => {
-    const w = new MessageWriter(store.db, { batchSize: 8, flushIntervalMs: 60_000 });
+    const w = store.messageWriter({ batchSize: 8, flushIntervalMs: 60_000 });
     for (let i = 0; i < 30; i++) {
       const tenant = i % 3 === 0 ? 'globex' : 'acme';
       t.ok(w.append({ tenantId: tenant, sessionId: sessions[tenant].id, role: 'user', content: `m${i}` }));
@@ -27,7 +26,7 @@ await eachBackend(async (t, { store }) => {
 
   t.test('a hard crash loses exactly the messages not yet flushed', async (t) => {
     const before = (await count('acme')).length;
-    const w = new MessageWriter(store.db, { batchSize: 1000, flushIntervalMs: 60_000 });
+    const w = store.messageWriter({ batchSize: 1000, flushIntervalMs: 60_000 });
     for (let i = 0; i < 5; i++) w.append({ tenantId: 'acme', sessionId: sessions.acme.id, role: 'user', content: `kept${i}` });
     await w.flush();
     for (let i = 0; i < 4; i++) w.append({ tenantId: 'acme', sessionId: sessions.acme.id, role: 'user', content: `lost${i}` });
@@ -40,7 +39,7 @@ await eachBackend(async (t, { store }) => {
   });
 
   t.test('a malformed message fails its caller at once, not a later batch', async (t) => {
-    const w = new MessageWriter(store.db);
+    const w = store.messageWriter();
     t.throws(() => w.append({ tenantId: 'acme', sessionId: sessions.acme.id, role: 'wizard' as 'user', content: 'x' }), {
       code: 'INVALID_REQUEST',
     });
@@ -51,7 +50,7 @@ await eachBackend(async (t, { store }) => {
   });
 
   t.test('a message forged into another tenant session is not written', async (t) => {
-    const w = new MessageWriter(store.db, { maxRetries: 0 });
+    const w = store.messageWriter({ maxRetries: 0 });
     // acme names globex's session id: RLS and the (tenant, session) key refuse it.
     w.append({ tenantId: 'acme', sessionId: sessions.globex.id, role: 'user', content: 'forged' });
     await t.rejects(w.close(), { code: 'UNAVAILABLE' });
