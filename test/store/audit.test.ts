@@ -1,4 +1,4 @@
-import { SYSTEM_TENANT, GENESIS_HASH } from '../../store/index.js';
+import { SYSTEM_TENANT, GENESIS_HASH, verifyAuditChain } from '../../store/index.js';
 import { eachBackend, seedTenants } from './backends.js';
 
 await eachBackend(async (t, { store }) => {
@@ -106,5 +106,14 @@ await eachBackend(async (t, { store }) => {
     t.equal(all.get(SYSTEM_TENANT)?.ok, true);
     t.equal(all.get('tamper')?.ok, false);
     t.equal(all.get('gap')?.ok, false);
+  });
+
+  t.test('verification pages through a long chain and stops at maxRows', async (t) => {
+    const full = await store.db.transaction((q) => verifyAuditChain(q, 'race', { pageSize: 5 }));
+    t.same({ ok: full.ok, checked: full.checked }, { ok: true, checked: 12 });
+    const head = (await store.withTenant('race', (s) => s.audit.list({ afterSeq: 11 })))[0];
+    t.equal(full.headHash, head.hash);
+    const part = await store.db.transaction((q) => verifyAuditChain(q, 'race', { pageSize: 5, maxRows: 7 }));
+    t.same({ ok: part.ok, checked: part.checked }, { ok: true, checked: 7 });
   });
 });
