@@ -33,6 +33,8 @@ export async function migrate(db: Db, list: readonly Migration[] = allMigrations
     }
   }
   return db.transaction(async (q) => {
+    // Waiting behind another migrator and long DDL are both expected here.
+    await q.query('SET LOCAL statement_timeout = 0');
     await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     await q.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    integer PRIMARY KEY,

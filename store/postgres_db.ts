@@ -9,6 +9,8 @@ export interface PostgresOptions {
   max?: number;
   /** Create `schema` if missing (default true; false for a login role without CREATE). */
   createSchema?: boolean;
+  /** Server-side limit on any one statement (default 30 s); migrations lift it for themselves. */
+  statementTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -40,6 +42,7 @@ export class PostgresDb implements Db {
       max: opts.max ?? 10,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
+      statement_timeout: opts.statementTimeoutMs ?? 30_000,
     };
     if (opts.schema !== undefined) config.options = `-c search_path=${opts.schema}`;
     if (opts.schema !== undefined && opts.createSchema !== false) {

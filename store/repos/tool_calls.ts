@@ -1,5 +1,5 @@
 import type { Queryable } from '../db.js';
-import { translateDbError } from '../errors.js';
+import { StoreError, translateDbError } from '../errors.js';
 import { camelRow } from '../rows.js';
 import { jsonObject, nonNegativeInt, notFound, oneOf, optionalText, pageLimit, text } from '../validate.js';
 
@@ -61,7 +61,7 @@ export class SqlToolCallsRepo implements ToolCallsRepo {
     const result = outcome.result === undefined ? null : JSON.stringify(jsonObject('result', { value: outcome.result }, MAX_RESULT_BYTES).value);
     const res = await this.q.query(
       `UPDATE tool_calls SET status = $2, result = $3::jsonb, error = $4, duration_ms = $5, finished_at = now()
-       WHERE id = $1 RETURNING ${COLUMNS}`,
+       WHERE id = $1 AND status = 'running' RETURNING ${COLUMNS}`,
       [
         text('id', id),
         oneOf('status', outcome.status, ['succeeded', 'failed'] as const),
@@ -70,8 +70,10 @@ export class SqlToolCallsRepo implements ToolCallsRepo {
         nonNegativeInt('durationMs', outcome.durationMs),
       ],
     );
-    if (res.rows.length === 0) throw notFound('tool call', id);
-    return toToolCall(res.rows[0]);
+    if (res.rows.length === 1) return toToolCall(res.rows[0]);
+    const exists = await this.q.query('SELECT 1 FROM tool_calls WHERE id = $1', [id]);
+    if (exists.rows.length === 0) throw notFound('tool call', id);
+    throw new StoreError('INVALID_REQUEST', `tool call ${id} already finished`);
   }
 
   async listByRun(runId: string, opts: { limit?: number } = {}): Promise<ToolCall[]> {

@@ -100,6 +100,23 @@ await eachBackend(async (t, { store }) => {
     );
   });
 
+  t.test('a tool call finishes only once', async (t) => {
+    const call = await store.withTenant('acme', async (s) => {
+      const run = await s.runs.create({ sessionId: session.id, agentId: 'helper' });
+      const c = await s.toolCalls.start({ runId: run.id, name: 'clock', args: {} });
+      await s.toolCalls.finish(c.id, { status: 'succeeded', result: 1, durationMs: 1 });
+      return c;
+    });
+    await t.rejects(
+      store.withTenant('acme', (s) => s.toolCalls.finish(call.id, { status: 'failed', error: 'late', durationMs: 2 })),
+      { code: 'INVALID_REQUEST', message: /already finished/ },
+    );
+    await t.rejects(
+      store.withTenant('acme', (s) => s.toolCalls.finish('missing', { status: 'failed', durationMs: 2 })),
+      { code: 'NOT_FOUND' },
+    );
+  });
+
   t.test('agent config is stored as JSON and replaced by name', async (t) => {
     const a = await store.withTenant('acme', async (s) => {
       await s.agents.upsert({ name: 'helper', config: { model: 'sim', tools: ['clock'] } });
