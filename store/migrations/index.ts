@@ -1,0 +1,7 @@
+import { migration001 } from './001_init.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/** Every migration, in order. Append new ones; never edit an applied one (checksums). */
+export const migrations: readonly Migration[] = [migration001];

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from '../db.js';
+import { StoreError, translateDbError } from '../errors.js';
+import { camelRow } from '../rows.js';
+import { jsonObject, oneOf, optionalText, pageLimit, tenantId as checkTenant, text } from '../validate.js';
+
+/**
+ * Append-only audit trail, one hash chain per tenant:
+ *
+ *   row 1: prev = 000…0      hash = H(prev ‖ fields₁)
+ *   row 2: prev = hash₁      hash = H(hash₁ ‖ fields₂)
+ *   row n: prev = hashₙ₋₁    hash = H(hashₙ₋₁ ‖ fieldsₙ)
+ *
+ * Changing any stored field, or removing or reordering a row, breaks every later
+ * link, which verifyAuditChain reports. Chains are per tenant because RLS lets a
+ * tenant's transaction see only its own rows, and it must still find its chain head.
+ */
+
+export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** Tenant used for events with no tenant yet, such as a failed authentication. */
+export const SYSTEM_TENANT = '_system';
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEvent {
+  /** Who: user id, API key id, `anonymous`… */
+  actor: string;
+  /** What: `auth.failure`, `chat.turn`, `tool.call`, `admin.agent.update`, `apikey.use`… */
+  action: string;
+  target?: string;
+  sourceIp?: string;
+  outcome: AuditOutcome;
+  detail?: Record<string, unknown>;
+  /** When; defaults to now. Millisecond precision, as JavaScript dates have. */
+  at?: Date;
+}
+
+export interface AuditRecord {
+  tenantId: string;
+  seq: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string | null;
+  sourceIp: string | null;
+  outcome: AuditOutcome;
+  detail: Record<string, unknown> | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditRepo {
+  append(event: AuditEvent): Promise<AuditRecord>;
+  /** In chain order, after `afterSeq`. */
+  list(opts?: { limit?: number; afterSeq?: number }): Promise<AuditRecord[]>;
+}
+
+export interface ChainVerdict {
+  ok: boolean;
+  /** Rows checked before stopping. */
+  checked: number;
+  /** Sequence number of the first row that does not fit, when !ok. */
+  brokenAt?: number;
+  reason?: string;
+  /**
+   * Hash of the last row checked. A chain cannot reveal rows cut from its end, so
+   * operators who need that anchor this value elsewhere and compare later.
+   */
+  headHash?: string;
+}
+
+/** JSON with object keys sorted, so jsonb's own key order cannot change a hash. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function auditHash(prevHash: string, r: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
+  const fields = canonical([
+    r.tenantId, r.seq, r.at.toISOString(), r.actor, r.action, r.target, r.sourceIp, r.outcome, r.detail,
+  ]);
+  return createHash('sha256').update(prevHash).update('\n').update(fields).digest('hex');
+}
+
+const COLUMNS = 'tenant_id, seq::float8 AS seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash';
+
+const toRecord = (r: Record<string, unknown>): AuditRecord => camelRow<AuditRecord>(r);
+
+export class SqlAuditRepo implements AuditRepo {
+  constructor(
+    private readonly q: Queryable,
+    private readonly tenantId: string,
+  ) {}
+
+  async append(event: AuditEvent): Promise<AuditRecord> {
+    const at = event.at ?? new Date();
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      throw new StoreError('INVALID_REQUEST', 'at must be a valid Date');
+    }
+    const base = {
+      tenantId: this.tenantId,
+      at,
+      actor: text('actor', event.actor),
+      action: text('action', event.action),
+      target: optionalText('target', event.target, 500),
+      sourceIp: optionalText('sourceIp', event.sourceIp, 64),
+      outcome: oneOf('outcome', event.outcome, AUDIT_OUTCOMES),
+      detail: event.detail === undefined ? null : jsonObject('detail', event.detail, 16 * 1024),
+    };
+    // Serialise appends per tenant for the rest of this transaction: read head, link, insert.
+    await this.q.query(`SELECT pg_advisory_xact_lock(hashtext('troupe.audit'), hashtext($1))`, [this.tenantId]);
+    const head = await this.q.query<{ seq: number; hash: string }>(
+      'SELECT seq::float8 AS seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1',
+      [this.tenantId],
+    );
+    const prevHash = head.rows.length === 0 ? GENESIS_HASH : head.rows[0].hash;
+    const seq = head.rows.length === 0 ? 1 : Number(head.rows[0].seq) + 1;
+    const record = { ...base, seq };
+    const hash = auditHash(prevHash, record);
+    await this.q
+      .query(
+        `INSERT INTO audit_log (tenant_id, seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          record.tenantId, seq, at, record.actor, record.action, record.target, record.sourceIp,
+          record.outcome, record.detail === null ? null : JSON.stringify(record.detail), prevHash, hash,
+        ],
+      )
+      .catch(translateDbError);
+    return { ...record, prevHash, hash };
+  }
+
+  async list(opts: { limit?: number; afterSeq?: number } = {}): Promise<AuditRecord[]> {
+    const res = await this.q.query(
+      `SELECT ${COLUMNS} FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [this.tenantId, opts.afterSeq ?? 0, pageLimit(opts.limit, 100, 1000)],
+    );
+    return res.rows.map(toRecord);
+  }
+}
+
+/**
+ * Walks one tenant's chain from the start, page by page, recomputing every hash.
+ * Works as the owner (any tenant) or inside that tenant's own transaction.
+ * `maxRows` bounds the work; a longer chain reports ok for the part checked.
+ */
+export async function verifyAuditChain(
+  q: Queryable,
+  tenant: string,
+  opts: { pageSize?: number; maxRows?: number } = {},
+): Promise<ChainVerdict> {
+  const id = checkTenant(tenant);
+  const pageSize = pageLimit(opts.pageSize, 1000, 5000);
+  const maxRows = opts.maxRows ?? 10_000_000;
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let checked = 0;
+  while (checked < maxRows) {
+    const res = await q.query(
+      `SELECT ${COLUMNS} FROM audit_log WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+      [id, expectedSeq, Math.min(pageSize, maxRows - checked)],
+    );
+    if (res.rows.length === 0) break;
+    for (const row of res.rows) {
+      const r = toRecord(row);
+      if (r.seq !== expectedSeq) return { ok: false, checked, brokenAt: expectedSeq, reason: `row ${expectedSeq} is missing` };
+      if (r.prevHash !== prevHash) return { ok: false, checked, brokenAt: r.seq, reason: 'previous-hash link does not match' };
+      if (auditHash(prevHash, r) !== r.hash) return { ok: false, checked, brokenAt: r.seq, reason: 'row content does not match its hash' };
+      prevHash = r.hash;
+      expectedSeq++;
+      checked++;
+    }
+  }
+  return { ok: true, checked, headHash: prevHash };
+}

@@ -1,0 +1,165 @@
+import type { Db, Queryable } from './db.js';
+import { StoreError } from './errors.js';
+import { HashEmbedder } from './memory/hash_embedder.js';
+import { MessageWriter, type TenantMessage } from './message_writer.js';
+import type { WriteBehindOptions } from './write_behind.js';
+import type { Embedder } from './memory/embedder.js';
+import { migrate, type MigrateResult } from './migrate.js';
+import { PgliteDb } from './pglite_db.js';
+import { PostgresDb } from './postgres_db.js';
+import { SqlAgentsRepo, type AgentsRepo } from './repos/agents.js';
+import { findApiKeyByHash, SqlApiKeysRepo, type ApiKeyMatch, type ApiKeysRepo } from './repos/api_keys.js';
+import { SqlAuditRepo, verifyAuditChain, type AuditRepo, type ChainVerdict } from './repos/audit.js';
+import { SqlMemoryRepo, type MemoryRepo } from './repos/memory.js';
+import { SqlMessagesRepo, type MessagesRepo } from './repos/messages.js';
+import { SqlRunsRepo, type RunsRepo } from './repos/runs.js';
+import { SqlSecretsRepo, type SecretsRepo } from './repos/secrets.js';
+import { SqlSessionsRepo, type SessionsRepo } from './repos/sessions.js';
+import { SqlTenantsRepo, type TenantsRepo } from './repos/tenants.js';
+import { SqlToolCallsRepo, type ToolCallsRepo } from './repos/tool_calls.js';
+import { SqlUsersRepo, type UsersRepo } from './repos/users.js';
+import { asAppRole, withTenant } from './tenant.js';
+
+export interface StoreOptions {
+  /** postgres://… runs on that server through pg; absent means embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data folder; absent means in-memory (tests). Ignored with databaseUrl. */
+  dataDir?: string;
+  /** PostgreSQL only: schema to create and use (tests isolate themselves this way). */
+  schema?: string;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+  embedder?: Embedder;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /**
+   * PostgreSQL only: a second URL whose LOGIN role is a member of troupe_app and owns
+   * nothing. All tenant work then runs on that pool, so even a stray `RESET ROLE`
+   * cannot reach the owner. Absent: tenant work uses SET LOCAL ROLE on the owner pool.
+   */
+  appDatabaseUrl?: string;
+}
+
+/** Everything a unit of work for one tenant can touch. All of it is RLS-scoped. */
+export class TenantScope {
+  readonly users: UsersRepo;
+  readonly apiKeys: ApiKeysRepo;
+  readonly agents: AgentsRepo;
+  readonly sessions: SessionsRepo;
+  readonly messages: MessagesRepo;
+  readonly runs: RunsRepo;
+  readonly toolCalls: ToolCallsRepo;
+  readonly audit: AuditRepo;
+  readonly secrets: SecretsRepo;
+  readonly memory: MemoryRepo;
+
+  constructor(
+    readonly tenantId: string,
+    /** Raw SQL in the same transaction, as the app role, for this tenant only. */
+    readonly q: Queryable,
+    embedder: Embedder,
+  ) {
+    this.users = new SqlUsersRepo(q);
+    this.apiKeys = new SqlApiKeysRepo(q);
+    this.agents = new SqlAgentsRepo(q);
+    this.sessions = new SqlSessionsRepo(q);
+    this.messages = new SqlMessagesRepo(q);
+    this.runs = new SqlRunsRepo(q);
+    this.toolCalls = new SqlToolCallsRepo(q);
+    this.audit = new SqlAuditRepo(q, tenantId);
+    this.secrets = new SqlSecretsRepo(q);
+    this.memory = new SqlMemoryRepo(q, embedder);
+  }
+}
+
+/**
+ * The system of record. `db` is the owner connection, used only for migrations and
+ * admin work (tenants); everything else goes through withTenant as the app role.
+ */
+export class Store {
+  readonly tenants: TenantsRepo;
+  /** Where tenant work runs: `db` itself unless an app-role pool was configured. */
+  readonly appDb: Db;
+
+  constructor(
+    readonly db: Db,
+    readonly embedder: Embedder = new HashEmbedder(),
+    appDb?: Db,
+  ) {
+    this.tenants = new SqlTenantsRepo(db);
+    this.appDb = appDb ?? db;
+  }
+
+  withTenant<T>(tenantId: string, fn: (scope: TenantScope) => Promise<T>): Promise<T> {
+    return withTenant(this.appDb, tenantId, (q) => fn(new TenantScope(tenantId, q, this.embedder)));
+  }
+
+  /** Authentication: the live key with this SHA-256 hash, from any tenant, or null. */
+  findApiKeyByHash(hash: string): Promise<ApiKeyMatch | null> {
+    return asAppRole(this.appDb, (q) => findApiKeyByHash(q, hash));
+  }
+
+  /** Owner-side check of one tenant's audit chain (`troupe audit verify`). */
+  verifyAuditChain(tenantId: string, opts?: { maxRows?: number }): Promise<ChainVerdict> {
+    return this.db.transaction((q) => verifyAuditChain(q, tenantId, opts));
+  }
+
+  /** Every tenant's chain (including `_system`), for `troupe audit verify` with no tenant. */
+  async verifyAllAuditChains(opts: { maxTenants?: number; maxRows?: number } = {}): Promise<Map<string, ChainVerdict>> {
+    const tenants = await this.db.query<{ tenant_id: string }>(
+      'SELECT DISTINCT tenant_id FROM audit_log ORDER BY tenant_id LIMIT $1',
+      [opts.maxTenants ?? 100_000],
+    );
+    const out = new Map<string, ChainVerdict>();
+    for (const { tenant_id: id } of tenants.rows) out.set(id, await this.verifyAuditChain(id, { maxRows: opts.maxRows }));
+    return out;
+  }
+
+  /** Session history through write-behind, on the same connections tenant work uses. */
+  messageWriter(options?: Omit<WriteBehindOptions<TenantMessage>, 'write'>): MessageWriter {
+    return new MessageWriter(this.appDb, options);
+  }
+
+  migrate(): Promise<MigrateResult> {
+    return migrate(this.db);
+  }
+
+  async close(): Promise<void> {
+    if (this.appDb !== this.db) await this.appDb.close();
+    await this.db.close();
+  }
+}
+
+function checkUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new StoreError('INVALID_REQUEST', 'database URLs must start with postgres:// or postgresql://');
+  }
+  return url;
+}
+
+export async function openDb(opts: StoreOptions = {}): Promise<Db> {
+  if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
+    return PostgresDb.open({ databaseUrl: checkUrl(opts.databaseUrl), schema: opts.schema, max: opts.poolSize });
+  }
+  return PgliteDb.open(opts.dataDir);
+}
+
+/** Opens PGlite or PostgreSQL, migrates (unless told not to) and returns the Store. */
+export async function openStore(opts: StoreOptions = {}): Promise<Store> {
+  const appUrl = opts.appDatabaseUrl;
+  if (appUrl !== undefined && !opts.databaseUrl) {
+    throw new StoreError('INVALID_REQUEST', 'appDatabaseUrl needs databaseUrl (PostgreSQL)');
+  }
+  const db = await openDb(opts);
+  let appDb: Db | undefined;
+  try {
+    if (opts.migrate !== false) await migrate(db);
+    if (appUrl !== undefined) {
+      appDb = await PostgresDb.open({ databaseUrl: checkUrl(appUrl), schema: opts.schema, max: opts.poolSize, createSchema: false });
+    }
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return new Store(db, opts.embedder, appDb);
+}

@@ -1,0 +1,119 @@
+import { SYSTEM_TENANT, GENESIS_HASH, verifyAuditChain } from '../../store/index.js';
+import { eachBackend, seedTenants } from './backends.js';
+
+await eachBackend(async (t, { store }) => {
+  await seedTenants(store, 'acme', 'globex', 'tamper', 'gap', 'race');
+
+  t.test('appended rows form a hash chain starting at the genesis hash', async (t) => {
+    const [a, b] = await store.withTenant('acme', async (s) => [
+      await s.audit.append({ actor: 'alice', action: 'chat.turn', outcome: 'success', sourceIp: '127.0.0.1' }),
+      await s.audit.append({ actor: 'alice', action: 'tool.call', target: 'web_fetch', outcome: 'denied', detail: { z: 1, a: { y: 2, b: 3 } } }),
+    ]);
+    t.equal(a.seq, 1);
+    t.equal(a.prevHash, GENESIS_HASH);
+    t.equal(b.seq, 2);
+    t.equal(b.prevHash, a.hash);
+    t.same(await store.verifyAuditChain('acme'), { ok: true, checked: 2, headHash: b.hash });
+  });
+
+  t.test('each tenant has its own chain and sees only its own rows', async (t) => {
+    const first = await store.withTenant('globex', (s) => s.audit.append({ actor: 'bob', action: 'admin.agent.update', outcome: 'success' }));
+    t.equal(first.seq, 1);
+    const seen = await store.withTenant('globex', (s) => s.audit.list());
+    t.same(seen.map((r) => r.actor), ['bob']);
+  });
+
+  t.test('an auth failure with no tenant is recorded under the system tenant', async (t) => {
+    const rec = await store.withTenant(SYSTEM_TENANT, (s) =>
+      s.audit.append({ actor: 'anonymous', action: 'auth.failure', sourceIp: '127.0.0.1', outcome: 'failure' }),
+    );
+    t.equal(rec.tenantId, SYSTEM_TENANT);
+    t.ok((await store.verifyAuditChain(SYSTEM_TENANT)).ok);
+  });
+
+  t.test('the app role can neither update nor delete audit rows', async (t) => {
+    await t.rejects(
+      store.withTenant('acme', (s) => s.q.query(`UPDATE audit_log SET outcome = 'success' WHERE seq = 2`)),
+      { code: '42501' },
+    );
+    await t.rejects(store.withTenant('acme', (s) => s.q.query('DELETE FROM audit_log')), { code: '42501' });
+  });
+
+  t.test('even the owner is stopped by the append-only trigger', async (t) => {
+    await t.rejects(store.db.query(`UPDATE audit_log SET actor = 'mallory' WHERE tenant_id = 'acme'`), {
+      message: /append-only/,
+    });
+    await t.rejects(store.db.query(`DELETE FROM audit_log WHERE tenant_id = 'acme'`), { message: /append-only/ });
+  });
+
+  t.test('verification finds a row changed behind the trigger', async (t) => {
+    await store.withTenant('tamper', async (s) => {
+      for (let i = 0; i < 4; i++) await s.audit.append({ actor: 'carol', action: 'chat.turn', outcome: 'success' });
+    });
+    t.ok((await store.verifyAuditChain('tamper')).ok);
+    await store.db.transaction(async (q) => {
+      await q.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+      await q.query(`UPDATE audit_log SET outcome = 'failure' WHERE tenant_id = 'tamper' AND seq = 3`);
+      await q.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
+    });
+    const verdict = await store.verifyAuditChain('tamper');
+    t.equal(verdict.ok, false);
+    t.equal(verdict.brokenAt, 3);
+    t.equal(verdict.checked, 2);
+  });
+
+  t.test('verification finds a row removed from the middle', async (t) => {
+    await store.withTenant('gap', async (s) => {
+      for (let i = 0; i < 3; i++) await s.audit.append({ actor: 'dave', action: 'apikey.use', outcome: 'success' });
+    });
+    await store.db.transaction(async (q) => {
+      await q.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+      await q.query(`DELETE FROM audit_log WHERE tenant_id = 'gap' AND seq = 2`);
+      await q.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
+    });
+    const verdict = await store.verifyAuditChain('gap');
+    t.equal(verdict.ok, false);
+    t.equal(verdict.brokenAt, 2);
+  });
+
+  t.test('concurrent appends for one tenant still form one unbroken chain', async (t) => {
+    const n = 12;
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        store.withTenant('race', (s) => s.audit.append({ actor: `w${i}`, action: 'chat.turn', outcome: 'success' })),
+      ),
+    );
+    const verdict = await store.verifyAuditChain('race');
+    t.same({ ok: verdict.ok, checked: verdict.checked }, { ok: true, checked: n });
+  });
+
+  t.test('an invalid event is refused with INVALID_REQUEST', async (t) => {
+    await t.rejects(
+      store.withTenant('acme', (s) => s.audit.append({ actor: '', action: 'x', outcome: 'success' })),
+      { code: 'INVALID_REQUEST' },
+    );
+    await t.rejects(
+      store.withTenant('acme', (s) =>
+        s.audit.append({ actor: 'a', action: 'x', outcome: 'maybe' as unknown as 'success' }),
+      ),
+      { code: 'INVALID_REQUEST' },
+    );
+  });
+
+  t.test('verifying every chain reports each tenant, broken ones included', async (t) => {
+    const all = await store.verifyAllAuditChains();
+    t.equal(all.get('acme')?.ok, true);
+    t.equal(all.get(SYSTEM_TENANT)?.ok, true);
+    t.equal(all.get('tamper')?.ok, false);
+    t.equal(all.get('gap')?.ok, false);
+  });
+
+  t.test('verification pages through a long chain and stops at maxRows', async (t) => {
+    const full = await store.db.transaction((q) => verifyAuditChain(q, 'race', { pageSize: 5 }));
+    t.same({ ok: full.ok, checked: full.checked }, { ok: true, checked: 12 });
+    const head = (await store.withTenant('race', (s) => s.audit.list({ afterSeq: 11 })))[0];
+    t.equal(full.headHash, head.hash);
+    const part = await store.db.transaction((q) => verifyAuditChain(q, 'race', { pageSize: 5, maxRows: 7 }));
+    t.same({ ok: part.ok, checked: part.checked }, { ok: true, checked: 7 });
+  });
+});
