@@ -32,6 +32,10 @@ export interface GatewayConfig {
   shutdownDeadlineMs: number;
   /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
   allowFallback: boolean;
+  /** Where data lives: embedded PGlite (default), PostgreSQL (DATABASE_URL), or nowhere ('none'). */
+  store: { kind: 'pglite' | 'postgres' | 'none'; databaseUrl?: string; appDatabaseUrl?: string };
+  /** Redis for distributed limits, caches and idempotency (optional). */
+  redisUrl?: string;
 }
 
 export interface RateSpec {
@@ -100,6 +104,20 @@ export function resolveJwtSecret(dataDir: string, fromEnvOrConfig: string | unde
   return { secret, source: 'generated' };
 }
 
+function storeConfig(env: Env): GatewayConfig['store'] {
+  const kind = env.TROUPE_STORE;
+  if (kind !== undefined && kind !== '' && kind !== 'pglite' && kind !== 'postgres' && kind !== 'none') {
+    throw new ConfigError(`TROUPE_STORE must be pglite, postgres or none (got "${kind}")`);
+  }
+  if (kind === 'none') return { kind: 'none' };
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (kind === 'postgres' && databaseUrl === undefined) throw new ConfigError('TROUPE_STORE=postgres needs DATABASE_URL');
+  if (databaseUrl !== undefined && kind !== 'pglite') {
+    return { kind: 'postgres', databaseUrl, ...(env.TROUPE_APP_DATABASE_URL ? { appDatabaseUrl: env.TROUPE_APP_DATABASE_URL } : {}) };
+  }
+  return { kind: 'pglite' };
+}
+
 export function loadConfig(env: Env = process.env, configPath?: string): GatewayConfig {
   const file = readFileConfig(configPath ?? env.TROUPE_CONFIG);
   const dataDir = resolve(env.TROUPE_DATA_DIR ?? file.dataDir ?? '.troupe');
@@ -156,5 +174,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     sessionIdleMs: int(env, 'TROUPE_SESSION_IDLE_MS', file.sessionIdleMs ?? 300_000, 1_000, 86_400_000),
     shutdownDeadlineMs: int(env, 'TROUPE_SHUTDOWN_DEADLINE_MS', file.shutdownDeadlineMs ?? 10_000, 0, 600_000),
     allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
+    store: storeConfig(env),
+    redisUrl: env.REDIS_URL || undefined,
   };
 }

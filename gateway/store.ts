@@ -1,0 +1,13 @@
+/** Opens the configured store: embedded PGlite in the data dir, or PostgreSQL. */
+import { join } from 'node:path';
+import { openStore, type Store } from '../store/index.js';
+import type { GatewayConfig } from './config.js';
+
+export async function openGatewayStore(config: Pick<GatewayConfig, 'store' | 'dataDir'>, migrate = true): Promise<Store | undefined> {
+  const s = config.store;
+  if (s.kind === 'none') return undefined;
+  if (s.kind === 'postgres') {
+    return openStore({ databaseUrl: s.databaseUrl, ...(s.appDatabaseUrl ? { appDatabaseUrl: s.appDatabaseUrl } : {}), migrate });
+  }
+  return openStore({ dataDir: join(config.dataDir, 'pglite'), migrate });
+}
