@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   isTerminated, type ActorRef, type ActorSystem, type Behavior, type RuntimeError,
 } from '../runtime/index.js';
+import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
 import type { AgentConfig, RunEvent, RunEventName, SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
 
 /** Who is calling (security's Principal satisfies this). */
@@ -34,13 +35,17 @@ export interface BackendOptions {
   askTimeoutMs?: number;
   /** Most runs in flight across the process; more are refused with OVERLOADED. */
   maxRuns?: number;
+  /** Persists history and audit events; absent: memory only. */
+  persistence?: Persistence;
 }
 
 interface RunEntry {
   sink: RunSink;
   host: number;
   tenant: string;
+  user: string;
   sessionKey: string;
+  startedAt: number;
 }
 
 const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
@@ -59,7 +64,9 @@ export class ActorBackend {
   private readonly defaultAgent: string;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence'>>;
+  private readonly persistence: Persistence | undefined;
+  private readonly persistRef: ActorRef<PersistRequest> | undefined;
   private readonly startedAt = Date.now();
   private unsubscribe: (() => void) | undefined;
 
@@ -81,6 +88,9 @@ export class ActorBackend {
       mailbox: { capacity: 1_000_000 },
     });
     this.directory = system.spawn<unknown>(() => this.directoryBehavior(), { mailbox: { capacity: 1_000_000 } });
+    this.persistence = options.persistence;
+    this.persistRef = options.persistence === undefined ? undefined
+      : system.spawn<PersistRequest>({ factory: persistenceActor, args: { persistence: options.persistence } }, { mailbox: { capacity: 1_000_000 } });
     this.unsubscribe = system.workers?.onEvent((e) => {
       if (e.type === 'worker-exit') this.failRunsOn(e.host);
     });
@@ -103,7 +113,7 @@ export class ActorBackend {
     const sessionKey = this.keyOf(p, params.sessionKey);
     const runId = randomUUID();
     // Register the sink before the session can emit anything for this run.
-    const entry: RunEntry = { sink, host: -1, tenant: p.tenant, sessionKey };
+    const entry: RunEntry = { sink, host: -1, tenant: p.tenant, user: p.user, sessionKey, startedAt: Date.now() };
     this.runs.set(runId, entry);
     try {
       const { reply, host } = await this.callSessionWithHost(p, sessionKey, {
@@ -203,6 +213,8 @@ export class ActorBackend {
         agents: [...this.agents.values()],
         idleMs: this.options.sessionIdleMs,
         historyLimit: this.options.historyLimit,
+        defaultAgent: this.defaultAgent,
+        ...(this.persistRef === undefined ? {} : { persistence: this.persistRef }),
       };
       ref = this.system.spawn<SessionRequest>({ module: SESSION_MODULE, export: 'session', args }, {
         placement: { key: k },
@@ -261,7 +273,10 @@ export class ActorBackend {
   private dispatch([runId, event, payload]: RunEvent): void {
     const run = this.runs.get(runId);
     if (run === undefined) return;
-    if (event === 'chat.final' || event === 'chat.error') this.runs.delete(runId);
+    if (event === 'chat.final' || event === 'chat.error') {
+      this.runs.delete(runId);
+      this.auditTurn(runId, run, event, payload);
+    }
     try {
       run.sink(event, payload as never);
     } catch {
@@ -269,11 +284,26 @@ export class ActorBackend {
     }
   }
 
+  /** One audit row per chat turn: who, which session, how it ended. */
+  private auditTurn(runId: string, run: RunEntry, event: RunEventName, payload: Record<string, unknown>): void {
+    if (this.persistence === undefined) return;
+    const error = payload.error as { code?: string } | undefined;
+    this.persistence.recordAudit(run.tenant, {
+      actor: run.user, action: 'chat.turn', target: run.sessionKey,
+      outcome: event === 'chat.final' ? 'success' : 'failure',
+      detail: {
+        runId, durationMs: Date.now() - run.startedAt,
+        ...(event === 'chat.final' ? { stopReason: payload.stopReason, usage: payload.usage } : { code: error?.code }),
+      },
+    });
+  }
+
   /** A worker died: its runs will never finish; tell their clients now. */
   private failRunsOn(host: number): void {
     for (const [runId, run] of this.runs) {
       if (run.host !== host) continue;
       this.runs.delete(runId);
+      this.auditTurn(runId, run, 'chat.error', { error: { code: 'UNAVAILABLE' } });
       run.sink('chat.error', {
         runId,
         error: { code: 'UNAVAILABLE', message: 'the worker running this session restarted; send again', retryable: true },

@@ -7,6 +7,7 @@ import type { ProviderConfig } from '../providers/index.js';
 import type { ActorRef } from '../runtime/index.js';
 import type { ToolPolicy } from './agent_tools.js';
 import type { LoopLimits } from './loop_detector.js';
+import type { PersistRequest } from './persistence.js';
 
 /** An agent as configured: what answers `chat.send` for `agent: id`. */
 export interface AgentConfig {
@@ -62,4 +63,8 @@ export interface SessionArgs {
   idleMs: number;
   /** Messages of history kept in memory. */
   historyLimit: number;
+  /** Where history is persisted and reloaded from; absent: memory only. */
+  persistence?: ActorRef<PersistRequest>;
+  /** The agent recorded for a new stored session. */
+  defaultAgent: string;
 }

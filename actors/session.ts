@@ -19,6 +19,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
   let idle: NodeJS.Timeout | undefined;
 
   const remember = (m: StoredMessage): void => {
+    args.persistence?.tell({ t: 'append', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, message: m });
     history.push(m);
     if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
   };
@@ -47,8 +48,14 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
   };
 
   return {
-    preStart(ctx) {
+    async preStart(ctx) {
       touch(ctx);
+      if (args.persistence === undefined) return;
+      // Rehydrate: the session is busy (mail waits) until its history is back.
+      const stored = (await args.persistence.ask({
+        t: 'load', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, limit: args.historyLimit,
+      }, { timeoutMs: 30_000 })) as StoredMessage[];
+      history.push(...stored);
     },
     receive(msg, ctx) {
       touch(ctx);

@@ -33,7 +33,7 @@ export interface GatewayConfig {
   /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
   allowFallback: boolean;
   /** Where data lives: embedded PGlite (default), PostgreSQL (DATABASE_URL), or nowhere ('none'). */
-  store: { kind: 'pglite' | 'postgres' | 'none'; databaseUrl?: string; appDatabaseUrl?: string };
+  store: { kind: 'pglite' | 'postgres' | 'none'; databaseUrl?: string; appDatabaseUrl?: string; schema?: string };
   /** Redis for distributed limits, caches and idempotency (optional). */
   redisUrl?: string;
 }
@@ -113,7 +113,11 @@ function storeConfig(env: Env): GatewayConfig['store'] {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (kind === 'postgres' && databaseUrl === undefined) throw new ConfigError('TROUPE_STORE=postgres needs DATABASE_URL');
   if (databaseUrl !== undefined && kind !== 'pglite') {
-    return { kind: 'postgres', databaseUrl, ...(env.TROUPE_APP_DATABASE_URL ? { appDatabaseUrl: env.TROUPE_APP_DATABASE_URL } : {}) };
+    return {
+      kind: 'postgres', databaseUrl,
+      ...(env.TROUPE_APP_DATABASE_URL ? { appDatabaseUrl: env.TROUPE_APP_DATABASE_URL } : {}),
+      ...(env.TROUPE_DB_SCHEMA ? { schema: env.TROUPE_DB_SCHEMA } : {}),
+    };
   }
   return { kind: 'pglite' };
 }

@@ -3,6 +3,10 @@
  * workers, the backend, authentication, limits, metrics, and the front door.
  */
 import { ActorBackend } from '../actors/backend.js';
+import { Persistence } from '../actors/persistence.js';
+import type { Store } from '../store/index.js';
+import { createGatewayAuthenticator } from './auth.js';
+import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
 import { CompositeLimiter, TokenBucketLimiter } from '../security/rate_limit.js';
@@ -17,6 +21,8 @@ export interface RunningGateway {
   system: ActorSystem;
   backend: ActorBackend;
   frontDoor: FrontDoor;
+  store: Store | undefined;
+  persistence: Persistence | undefined;
   /** A development token (HS256 configurations only). */
   devToken?: string;
   /** Drains runs in flight until the deadline, then stops everything. Idempotent. */
@@ -30,15 +36,21 @@ function scopedLimiter(limits: Record<'tenant' | 'user' | 'ip', RateSpec>): Comp
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const store = await openGatewayStore(config);
+  const log = (msg: string, err: unknown) => process.stderr.write(`troupe: ${msg}: ${String(err)}\n`);
+  const persistence = store === undefined ? undefined : new Persistence(store, log);
   const system = await ActorSystem.start({ pool: { workers: config.workers } });
   let frontDoor: FrontDoor | undefined;
   try {
-    const backend = new ActorBackend(system, { agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs });
-    const authenticator = createJwtAuthenticator({
+    const backend = new ActorBackend(system, {
+      agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
+    });
+    const jwt = createJwtAuthenticator({
       ...(config.jwt.jwks !== undefined ? { jwks: config.jwt.jwks } : { secret: config.jwt.secret }),
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
     });
+    const authenticator = createGatewayAuthenticator(jwt, store, persistence);
     const registry = createRegistry(system);
     frontDoor = createFrontDoor({
       backend,
@@ -73,12 +85,17 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       system,
       backend,
       frontDoor: door,
+      store,
+      persistence,
       devToken,
       shutdown() {
         stopping ??= (async () => {
           await door.shutdown();
           backend.close();
           await system.shutdown(Math.min(config.shutdownDeadlineMs, 5_000));
+          // After the actors: every message they sent is queued; flush, then close.
+          await persistence?.close().catch((err: unknown) => log('flushing on shutdown failed', err));
+          await store?.close();
         })();
         return stopping;
       },
@@ -86,6 +103,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   } catch (err) {
     await frontDoor?.shutdown().catch(() => undefined);
     await system.shutdown(1_000);
+    await persistence?.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
     throw err;
   }
 }

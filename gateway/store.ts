@@ -7,7 +7,11 @@ export async function openGatewayStore(config: Pick<GatewayConfig, 'store' | 'da
   const s = config.store;
   if (s.kind === 'none') return undefined;
   if (s.kind === 'postgres') {
-    return openStore({ databaseUrl: s.databaseUrl, ...(s.appDatabaseUrl ? { appDatabaseUrl: s.appDatabaseUrl } : {}), migrate });
+    return openStore({
+      databaseUrl: s.databaseUrl, migrate,
+      ...(s.appDatabaseUrl ? { appDatabaseUrl: s.appDatabaseUrl } : {}),
+      ...(s.schema ? { schema: s.schema } : {}),
+    });
   }
   return openStore({ dataDir: join(config.dataDir, 'pglite'), migrate });
 }

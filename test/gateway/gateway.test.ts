@@ -12,7 +12,7 @@ const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
 async function gateway(t: Test, patch: Partial<GatewayConfig> = {}): Promise<RunningGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-gw-'));
-  const base = loadConfig({ TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '2', TROUPE_JWT_SECRET: SECRET });
+  const base = loadConfig({ TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '2', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none' });
   const config: GatewayConfig = {
     ...base,
     agents: [
@@ -204,7 +204,7 @@ t.test('rate limits apply per tenant, per user and per IP, with retryAfterMs', a
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-gw-'));
   const tight = await startGateway({
     ...loadConfig({
-      TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET,
+      TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none',
       TROUPE_CHAT_TENANT_RATE: '0.001', TROUPE_CHAT_TENANT_BURST: '3',
     }),
     agents: [{ id: 'fast', model: 'sim', provider: { kind: 'simulated', tokens: 4 } }],

@@ -1,0 +1,168 @@
+/**
+ * The persistence actor: the main thread's bridge between session actors (on
+ * workers) and the store. Sessions ask it for their history when they start
+ * (rehydration) and tell it each new message; it hands messages and audit
+ * events to write-behind queues, so no database write sits on a chat turn's
+ * path. Close flushes both queues (graceful shutdown loses nothing).
+ *
+ * Loads run concurrently (deferred replies): they are independent reads.
+ */
+import type { ActorContext, Behavior } from '../runtime/index.js';
+import { MessageWriter, WriteBehindQueue, type AuditEvent, type Store } from '../store/index.js';
+import type { StoredMessage } from './protocol.js';
+
+export type PersistRequest =
+  | { t: 'load'; tenant: string; sessionKey: string; agent: string; limit: number }
+  | { t: 'append'; tenant: string; sessionKey: string; agent: string; message: StoredMessage }
+  | { t: 'audit'; tenant: string; event: AuditEvent };
+
+export interface PersistenceStats {
+  messagesQueued: number;
+  messagesRefused: number;
+  auditQueued: number;
+  auditRefused: number;
+  loadFailures: number;
+}
+
+const MAX_CACHED_SESSIONS = 100_000;
+const MAX_LOAD_PAGES = 50;
+
+export class Persistence {
+  readonly writer: MessageWriter;
+  readonly audit: WriteBehindQueue<{ tenant: string; event: AuditEvent }>;
+  readonly stats: PersistenceStats = { messagesQueued: 0, messagesRefused: 0, auditQueued: 0, auditRefused: 0, loadFailures: 0 };
+  private readonly sessionIds = new Map<string, Promise<string>>();
+  private readonly tenants = new Map<string, Promise<void>>();
+  /** Appends still waiting for their session id; close() waits for them. */
+  private readonly opening = new Set<Promise<void>>();
+
+  constructor(readonly store: Store, private readonly log: (msg: string, err: unknown) => void = () => undefined) {
+    this.writer = store.messageWriter({ maxItems: 100_000, batchSize: 500, flushIntervalMs: 50 });
+    this.audit = new WriteBehindQueue({
+      maxItems: 100_000,
+      batchSize: 500,
+      flushIntervalMs: 100,
+      write: async (batch) => {
+        const byTenant = new Map<string, AuditEvent[]>();
+        for (const { tenant, event } of batch) {
+          const list = byTenant.get(tenant);
+          if (list === undefined) byTenant.set(tenant, [event]);
+          else list.push(event);
+        }
+        for (const [tenant, events] of byTenant) {
+          await this.ensureTenant(tenant);
+          await store.withTenant(tenant, async (s) => {
+            for (const e of events) await s.audit.append(e);
+          });
+        }
+      },
+      onError: (err) => this.log('audit write failed', err),
+    });
+  }
+
+  /** Records an audit event (write-behind). False when the queue is full (counted). */
+  recordAudit(tenant: string, event: AuditEvent): boolean {
+    const ok = this.audit.enqueue({ tenant, event: { ...event, at: event.at ?? new Date() } });
+    if (ok) this.stats.auditQueued++;
+    else this.stats.auditRefused++;
+    return ok;
+  }
+
+  ensureTenant(tenant: string): Promise<void> {
+    let p = this.tenants.get(tenant);
+    if (p === undefined) {
+      p = (async () => {
+        if ((await this.store.tenants.get(tenant)) === null) {
+          await this.store.tenants.create({ id: tenant, name: tenant }).catch(async (err: unknown) => {
+            // Another process may have created it meanwhile.
+            if ((await this.store.tenants.get(tenant)) === null) throw err;
+          });
+        }
+      })();
+      p.catch(() => this.tenants.delete(tenant));
+      this.tenants.set(tenant, p);
+    }
+    return p;
+  }
+
+  sessionId(tenant: string, sessionKey: string, agent: string): Promise<string> {
+    const k = `${tenant}\u0000${sessionKey}`;
+    let p = this.sessionIds.get(k);
+    if (p === undefined) {
+      p = this.ensureTenant(tenant).then(() => this.store.withTenant(tenant, async (s) => (await s.sessions.open({ key: sessionKey, agentId: agent })).id));
+      p.catch(() => this.sessionIds.delete(k));
+      if (this.sessionIds.size >= MAX_CACHED_SESSIONS) this.sessionIds.delete(this.sessionIds.keys().next().value as string);
+      this.sessionIds.set(k, p);
+    }
+    return p;
+  }
+
+  /** The newest `limit` messages of a session, oldest first. */
+  async load(tenant: string, sessionKey: string, agent: string, limit: number): Promise<StoredMessage[]> {
+    const sid = await this.sessionId(tenant, sessionKey, agent);
+    return this.store.withTenant(tenant, async (s) => {
+      const out: StoredMessage[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < MAX_LOAD_PAGES; page++) {
+        const res = await s.messages.list(sid, { limit: 500, ...(after === undefined ? {} : { after }) });
+        for (const m of res.items) {
+          if (m.role !== 'user' && m.role !== 'assistant') continue;
+          out.push({ role: m.role, content: m.content, at: m.createdAt.getTime(), ...(typeof m.meta?.runId === 'string' ? { runId: m.meta.runId } : {}) });
+        }
+        if (out.length > limit) out.splice(0, out.length - limit);
+        if (res.nextCursor === null) break;
+        after = res.nextCursor;
+      }
+      return out;
+    });
+  }
+
+  append(tenant: string, sessionKey: string, agent: string, message: StoredMessage): void {
+    const done = this.sessionId(tenant, sessionKey, agent).then((sessionId) => {
+      const ok = this.writer.append({
+        tenantId: tenant, sessionId, role: message.role, content: message.content,
+        ...(message.runId ? { meta: { runId: message.runId } } : {}),
+      });
+      if (ok) this.stats.messagesQueued++;
+      else this.stats.messagesRefused++;
+    }, (err: unknown) => {
+      this.stats.messagesRefused++;
+      this.log('could not open the session to persist a message', err);
+    });
+    this.opening.add(done);
+    void done.finally(() => this.opening.delete(done));
+  }
+
+  /** Flushes both queues (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.opening]);
+    await Promise.all([this.writer.close(), this.audit.close()]);
+  }
+}
+
+/** The actor in front of Persistence; sessions on any thread talk to it. */
+export function persistenceActor(args: { persistence: Persistence }): Behavior<PersistRequest> {
+  const p = args.persistence;
+  return {
+    receive(msg, ctx: ActorContext<PersistRequest>) {
+      switch (msg.t) {
+        case 'load': {
+          const reply = ctx.deferReply();
+          p.load(msg.tenant, msg.sessionKey, msg.agent, msg.limit).then((m) => reply?.resolve(m), (err: unknown) => {
+            p.stats.loadFailures++;
+            reply?.reject(err);
+          });
+          return undefined;
+        }
+        case 'append':
+          p.append(msg.tenant, msg.sessionKey, msg.agent, msg.message);
+          return undefined;
+        case 'audit':
+          p.recordAudit(msg.tenant, msg.event);
+          return undefined;
+        default:
+          return undefined;
+      }
+    },
+  };
+}

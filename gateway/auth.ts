@@ -1,0 +1,39 @@
+/**
+ * The gateway's authenticator: a JWT (jose) or an API key (`trp_…`, looked up
+ * by its SHA-256 in the store). Failures and API-key use leave audit rows.
+ */
+import { AuthError } from '../security/errors.js';
+import { hashApiKey, looksLikeApiKey, parseApiKey } from '../security/api_keys.js';
+import type { Authenticator, Principal } from '../security/types.js';
+import { SYSTEM_TENANT } from '../store/repos/audit.js';
+import type { Store } from '../store/index.js';
+import type { Persistence } from '../actors/persistence.js';
+
+export function createGatewayAuthenticator(jwt: Authenticator, store: Store | undefined, persistence: Persistence | undefined): Authenticator {
+  const apiKey = async (credential: string): Promise<Principal> => {
+    if (store === undefined) throw new AuthError('malformed', 'API keys need a store (TROUPE_STORE is none)');
+    const parsed = parseApiKey(credential);
+    if (parsed === null) throw new AuthError('malformed');
+    const match = await store.findApiKeyByHash(hashApiKey(credential));
+    if (match === null) throw new AuthError('bad_signature');
+    const principal: Principal = {
+      tenant: match.tenantId, user: match.userId ?? `key:${match.id}`, scopes: [...match.scopes], via: 'api_key',
+      expiresAt: match.expiresAt.getTime(),
+    };
+    persistence?.recordAudit(match.tenantId, { actor: `key:${match.id}`, action: 'apikey.use', target: match.name, outcome: 'success' });
+    return principal;
+  };
+  return {
+    async authenticate(credential: string): Promise<Principal> {
+      try {
+        return looksLikeApiKey(credential) ? await apiKey(credential) : await jwt.authenticate(credential);
+      } catch (err) {
+        persistence?.recordAudit(SYSTEM_TENANT, {
+          actor: 'anonymous', action: 'auth.failure', outcome: 'denied',
+          detail: { via: looksLikeApiKey(credential) ? 'api_key' : 'jwt', reason: (err as { reason?: string }).reason ?? 'error' },
+        });
+        throw err;
+      }
+    },
+  };
+}

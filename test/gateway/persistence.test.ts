@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import t, { type Test } from 'tap';
+import WebSocket from 'ws';
+import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
+import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
+import { generateApiKey } from '../../security/api_keys.js';
+import { signToken } from '../../security/jwt.js';
+import { hashApiKey } from '../../store/index.js';
+import { postgresUrl, requireService } from '../helpers/services.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+
+interface Frame { type: string; id?: string; ok?: boolean; event?: string; payload?: Record<string, unknown> }
+
+async function call(gw: RunningGateway, credential: string, steps: [string, Record<string, unknown>][]): Promise<Frame[]> {
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws`, { headers: { authorization: `Bearer ${credential}` } });
+  const frames: Frame[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Frame));
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  const replies: Frame[] = [];
+  let id = 0;
+  for (const [method, params] of steps) {
+    const rid = String(++id);
+    ws.send(JSON.stringify({ type: 'req', id: rid, method, params }));
+    const until = Date.now() + 20_000;
+    let res: Frame | undefined;
+    while (!(res = frames.find((f) => f.type === 'res' && f.id === rid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    replies.push(res as Frame);
+    if (method === 'chat.send' && res?.ok) {
+      while (!frames.some((f) => f.event === 'chat.final' && f.payload?.runId === res?.payload?.runId) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+  ws.close();
+  return replies;
+}
+
+function configFor(dataDir: string, env: Record<string, string>): GatewayConfig {
+  return {
+    ...loadConfig({ TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, ...env }),
+    agents: [{ id: 'fast', model: 'sim', provider: { kind: 'simulated', tokens: 8 } }],
+  };
+}
+
+async function suite(t: Test, env: Record<string, string>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'troupe-persist-'));
+  const tenant = `t${randomBytes(4).toString('hex')}`;
+  const token = await signToken({ secret: SECRET, tenant, user: 'alice', ttlSec: 600 });
+
+  t.test('history survives a graceful restart: the session rehydrates from the store', async (t) => {
+    const first = await startGateway(configFor(dataDir, env));
+    const sent = await call(first, token, [['connect', {}], ['chat.send', { message: 'remember me', sessionKey: 'p1' }]]);
+    t.equal(sent[1].ok, true);
+    await first.shutdown();
+    const second = await startGateway(configFor(dataDir, env));
+    t.teardown(() => second.shutdown());
+    const [, history] = await call(second, token, [['connect', {}], ['chat.history', { sessionKey: 'p1' }]]);
+    const messages = history.payload?.messages as { role: string; content: string }[];
+    t.equal(messages.length, 2);
+    t.match(messages[0], { role: 'user', content: 'remember me' });
+    t.equal(messages[1].role, 'assistant');
+    t.equal(messages[1].content.split(' ').length, 8);
+  });
+
+  t.test('a passivated session comes back with its history', async (t) => {
+    const gw = await startGateway(configFor(dataDir, { ...env, TROUPE_SESSION_IDLE_MS: '1000' }));
+    t.teardown(() => gw.shutdown());
+    await call(gw, token, [['connect', {}], ['chat.send', { message: 'before sleep', sessionKey: 'p2' }]]);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const [, listed, history] = await call(gw, token, [['connect', {}], ['sessions.list', {}], ['chat.history', { sessionKey: 'p2' }]]);
+    t.notOk((listed.payload?.sessions as { sessionKey: string }[]).some((s) => s.sessionKey === 'p2'), 'it had passivated');
+    t.match((history.payload?.messages as unknown[])[0], { content: 'before sleep' });
+  });
+
+  t.test('chat turns, auth failures and API-key use leave a verifiable audit trail', async (t) => {
+    const gw = await startGateway(configFor(dataDir, env));
+    t.teardown(() => gw.shutdown());
+    const store = gw.store!;
+    const key = generateApiKey();
+    await store.withTenant(tenant, (s) => s.apiKeys.create({
+      name: 'ci', keyHash: hashApiKey(key.key), scopes: ['chat'], expiresAt: new Date(Date.now() + 3_600_000),
+    }));
+    const viaKey = await call(gw, key.key, [['connect', {}], ['chat.send', { message: 'by key', sessionKey: 'p3' }]]);
+    t.match(viaKey[0], { ok: true, payload: { tenant } }, 'an API key authenticates');
+    const bad = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=not-a-valid-token`);
+    await new Promise((r) => { bad.once('close', r); bad.once('error', r); bad.once('unexpected-response', r); });
+    await gw.persistence!.audit.flush();
+    const rows = await store.withTenant(tenant, (s) => s.audit.list({ limit: 100 }));
+    const actions = rows.map((r) => r.action);
+    t.ok(actions.includes('apikey.use'), 'key use is audited');
+    t.ok(actions.includes('chat.turn'), 'the chat turn is audited');
+    const system = await store.withTenant('_system', (s) => s.audit.list({ limit: 1000 }));
+    t.ok(system.some((r) => r.action === 'auth.failure'), 'the failed authentication is audited');
+    t.match(await store.verifyAuditChain(tenant), { ok: true });
+    const hash = hashApiKey(key.key);
+    const stored = await store.db.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE key_hash = $1', [hash]);
+    t.equal(stored.rows.length, 1, 'only the hash is stored');
+  });
+}
+
+t.test('on embedded PGlite', (t) => suite(t, { TROUPE_STORE: 'pglite' }));
+
+const pgUrl = await postgresUrl();
+
+t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
+  const url = pgUrl as string;
+  const schema = `troupe_gw_${randomBytes(4).toString('hex')}`;
+  t.teardown(async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  });
+  await suite(t, { TROUPE_STORE: 'postgres', DATABASE_URL: url, TROUPE_DB_SCHEMA: schema });
+});
