@@ -11,7 +11,9 @@ export const REDACTED = '[REDACTED]';
 const TOKEN_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, '[REDACTED PRIVATE KEY]'],
   [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED], // JWT (header starts {" )
-  [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
+  [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
+  // "Basic" is also an English word: require something base64 that is not plain prose.
+  [/\b(Basic)\s+(?=[A-Za-z0-9+/]{0,512}[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}/gi, `$1 ${REDACTED}`],
   [/\bsk-ant-[A-Za-z0-9_-]{10,}/g, REDACTED],
   [/\bsk-(?:proj-|live-|test-|svcacct-)?[A-Za-z0-9_-]{16,}/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{35}\b/g, REDACTED],
