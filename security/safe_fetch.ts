@@ -44,6 +44,8 @@ export interface SafeFetchOptions {
   /** Permit private, loopback and other internal ranges (never metadata). Default false. */
   allowPrivate?: boolean;
   responseType?: 'text' | 'buffer';
+  /** Extra trusted CA certificates (PEM) for https, e.g. a private CA. Default: Node's store. */
+  ca?: string | Buffer | Array<string | Buffer>;
 }
 
 export interface SafeFetchResponse<B extends string | Buffer> {
@@ -145,6 +147,7 @@ interface HopRequest {
   method: string;
   headers: Record<string, string>;
   body?: string | Uint8Array;
+  ca?: SafeFetchOptions['ca'];
 }
 
 function sendHop(url: URL, pinned: ResolvedAddress, req: HopRequest, maxBytes: number, signal: AbortSignal): Promise<HopResult> {
@@ -162,7 +165,12 @@ function sendHop(url: URL, pinned: ResolvedAddress, req: HopRequest, maxBytes: n
       signal,
     };
     if (url.protocol === 'https:' && !isIpLiteral(hostname)) options.servername = hostname;
-    const fail = (err: unknown): void => reject(signal.aborted ? signal.reason : err);
+    if (req.ca !== undefined) options.ca = req.ca;
+    const fail = (err: unknown): void => {
+      if (signal.aborted) reject(signal.reason);
+      else if (err instanceof SsrfError) reject(err);
+      else reject(new SsrfError('UNAVAILABLE', 'network_error', `request to ${url.host} failed: ${(err as Error).message}`, { cause: err }));
+    };
     const request = (url.protocol === 'https:' ? https : http).request(options, (res) => {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -219,7 +227,7 @@ export async function safeFetch(url: string | URL, opts: SafeFetchOptions = {}):
   if (opts.signal?.aborted === true) onCallerAbort();
   opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
 
-  let hop: HopRequest = { method: (opts.method ?? 'GET').toUpperCase(), headers: { ...opts.headers }, body: opts.body };
+  let hop: HopRequest = { method: (opts.method ?? 'GET').toUpperCase(), headers: { ...opts.headers }, body: opts.body, ca: opts.ca };
   try {
     for (let redirects = 0; ; redirects++) {
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -232,7 +240,7 @@ export async function safeFetch(url: string | URL, opts: SafeFetchOptions = {}):
       if (redirects >= maxRedirects) throw new SsrfError('FORBIDDEN', 'too_many_redirects', `more than ${maxRedirects} redirects`);
       const next = new URL(result.location, current);
       if (result.status === 303 || ((result.status === 301 || result.status === 302) && hop.method === 'POST')) {
-        hop = { method: 'GET', headers: hop.headers };
+        hop = { method: 'GET', headers: hop.headers, ca: hop.ca };
       }
       if (next.origin !== current.origin) {
         const headers = { ...hop.headers };

@@ -1,5 +1,8 @@
 import t from 'tap';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { safeFetch } from '../../security/safe_fetch.js';
@@ -170,6 +173,16 @@ t.test('one bad address among good ones refuses the name', async (t) => {
   t.equal((await failure(safeFetch('http://mixed.example/', { resolver }))).reason, 'loopback');
 });
 
+t.test('a refused connection is UNAVAILABLE', async (t) => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const err = await failure(safeFetch(`http://127.0.0.1:${closedPort}/`, LOCAL));
+  t.equal(err.code, 'UNAVAILABLE');
+  t.equal(err.reason, 'network_error');
+});
+
 t.test('failed DNS is UNAVAILABLE', async (t) => {
   const resolver: Resolver = async () => {
     throw new Error('ENOTFOUND');
@@ -278,4 +291,28 @@ t.test('an already aborted signal fails at once', async (t) => {
   const before = seen.length;
   await t.rejects(safeFetch(`${origin}/ok`, { ...LOCAL, signal: AbortSignal.abort(reason) }), reason);
   t.equal(seen.length, before);
+});
+
+t.test('https keeps the hostname for SNI and certificate checks while connecting to the pinned address', async (t) => {
+  // A self-signed certificate for "secure.test", made for this test only.
+  const fixture = (name: string): Buffer => readFileSync(new URL(`../../../test/security/fixtures/${name}`, import.meta.url));
+  const cert = fixture('secure.test.crt');
+  const sni: Array<string | false | null> = [];
+  const tlsServer = createTlsServer({ cert, key: fixture('secure.test.key') }, (req, res) => {
+    sni.push((req.socket as TLSSocket).servername);
+    res.end(`tls ${req.headers.host}`);
+  });
+  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => tlsServer.close(() => resolve())));
+  const tlsPort = (tlsServer.address() as AddressInfo).port;
+  const resolver = countingResolver([[{ address: '127.0.0.1', family: 4 }]]);
+
+  const res = await safeFetch(`https://secure.test:${tlsPort}/`, { ...LOCAL, resolver, ca: cert });
+  t.equal(res.body, `tls secure.test:${tlsPort}`);
+  t.same(sni, ['secure.test']);
+  t.same(resolver.calls, ['secure.test']);
+
+  const err = await failure(safeFetch(`https://secure.test:${tlsPort}/`, { ...LOCAL, resolver }));
+  t.equal(err.code, 'UNAVAILABLE', 'an untrusted certificate is still refused');
+  t.match(err.cause, { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
 });
