@@ -142,6 +142,14 @@ t.test('a malformed URL is an invalid request', async (t) => {
   t.equal(err.code, 'INVALID_REQUEST');
 });
 
+t.test('the allowlist is off by default: the local test server is unreachable', async (t) => {
+  const before = seen.length;
+  const err = await failure(safeFetch(`${origin}/ok`));
+  t.equal(err.code, 'FORBIDDEN');
+  t.equal(err.reason, 'loopback');
+  t.equal(seen.length, before);
+});
+
 t.test('the allowlist lets a test reach its local server', async (t) => {
   const res = await safeFetch(`${origin}/ok`, LOCAL);
   t.equal(res.status, 200);
