@@ -6,8 +6,12 @@
  * Each command is looked at in three views:
  *   raw       whitespace collapsed, otherwise as written (sees `$'\x72m'`, `$IFS`, `\x..`)
  *   text      quotes and backslashes removed, `$IFS` turned into spaces (`r''m -r\f /` → `rm -rf /`)
- *   commands  `text` split into simple commands; wrappers (sudo excepted) and VAR= prefixes
- *             peeled off, so `nohup env X=1 printenv` is seen as `printenv`
+ *   commands  `text` split into simple commands; wrappers and VAR= prefixes peeled off, so
+ *             `nohup env X=1 printenv` is seen as `printenv`; commands run by sudo, `sh -c`,
+ *             eval and `find -exec` are judged as well
+ *
+ * Quotes are removed before splitting, so a separator inside quotes also splits. That can
+ * refuse a harmless `echo "a; sudo b"`; it never lets a real separator hide a command.
  */
 
 export type ShellGroup =
@@ -66,6 +70,27 @@ function dropFlags(words: string[]): string[] {
   return words.slice(i);
 }
 
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'ash', 'busybox']);
+
+/**
+ * Commands run by another command: `sudo X`, `bash -c "X"`, `eval X`, `find ... -exec X`.
+ * Each X is judged too, so `sudo rm -rf /` is both sudo and a destructive rm.
+ */
+function innerCommands(words: string[]): string[][] {
+  const [name] = words;
+  if (ELEVATORS.has(name)) return [simpleCommand(dropFlags(words.slice(1)))];
+  if (name === 'eval') return [simpleCommand(words.slice(1))];
+  if (SHELLS.has(name)) {
+    const c = words.findIndex((w, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(w));
+    return c < 0 ? [] : [simpleCommand(words.slice(c + 1))];
+  }
+  if (name === 'find') {
+    const exec = words.findIndex((w) => w === '-exec' || w === '-execdir' || w === '-ok');
+    return exec < 0 ? [] : [simpleCommand(words.slice(exec + 1))];
+  }
+  return [];
+}
+
 /** Peels wrappers and assignments; a bare `env` (nothing left to run) stays as `env`. */
 function simpleCommand(words: string[]): string[] {
   let rest = words;
@@ -91,8 +116,7 @@ function view(cmd: string): CommandView {
     .split(/\|\||&&|\$\(|[;|&()`{}]/)
     .map((part) => simpleCommand(part.trim().split(' ').filter((w) => w.length > 0)))
     .filter((words) => words.length > 0)
-    // `sudo rm -rf /` is judged both as sudo and as the rm it runs.
-    .flatMap((words) => (ELEVATORS.has(words[0]) ? [words, simpleCommand(dropFlags(words.slice(1)))] : [words]))
+    .flatMap((words) => [words, ...innerCommands(words)])
     .filter((words) => words.length > 0);
   return { raw, text, commands };
 }
