@@ -121,15 +121,14 @@ async function pinnedAddress(url: URL, policy: Policy, resolver: Resolver, signa
     throw new SsrfError('UNAVAILABLE', 'dns_failed', `cannot resolve ${hostname}: ${(err as Error).message}`);
   }
   if (found.length === 0) throw new SsrfError('UNAVAILABLE', 'dns_failed', `${hostname} has no addresses`);
-  // A name with one bad address among good ones is refused outright: any of them could be used.
-  for (const entry of found.slice(0, SAFE_FETCH_DEFAULTS.maxAddresses)) {
-    const verdict = classifyAddress(entry.address);
-    if (!permitted(policy, hostname, verdict)) throw forbidden(hostname, verdict);
-  }
   if (found.length > SAFE_FETCH_DEFAULTS.maxAddresses) {
     throw new SsrfError('FORBIDDEN', 'too_many_addresses', `${hostname} resolves to too many addresses`);
   }
-  return found[0];
+  // A name with one bad address among good ones is refused outright: any of them could be used.
+  const verdicts = found.map((entry) => classifyAddress(entry.address));
+  const refused = verdicts.find((verdict) => !permitted(policy, hostname, verdict));
+  if (refused !== undefined) throw forbidden(hostname, refused);
+  return { address: found[0].address, family: verdicts[0].family ?? found[0].family };
 }
 
 function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
