@@ -191,6 +191,20 @@ t.test('a refused connection is UNAVAILABLE', async (t) => {
   t.equal(err.reason, 'network_error');
 });
 
+t.test('a name resolving to too many addresses is refused', async (t) => {
+  const many = Array.from({ length: 40 }, (_, i) => ({ address: `93.184.216.${i}`, family: 4 as const }));
+  const err = await failure(safeFetch('http://many.example/', { resolver: countingResolver([many]) }));
+  t.equal(err.reason, 'too_many_addresses');
+});
+
+t.test('a hostname entry in allowHosts permits that name whatever it resolves to', async (t) => {
+  const resolver = countingResolver([[{ address: '127.0.0.1', family: 4 }]]);
+  const res = await safeFetch(`http://fake-upstream.test:${port}/host`, { allowHosts: ['fake-upstream.test'], resolver });
+  t.equal(res.body, `fake-upstream.test:${port}`);
+  const other = await failure(safeFetch(`http://other-name.test:${port}/host`, { allowHosts: ['fake-upstream.test'], resolver }));
+  t.equal(other.reason, 'loopback', 'other names stay blocked');
+});
+
 t.test('failed DNS is UNAVAILABLE', async (t) => {
   const resolver: Resolver = async () => {
     throw new Error('ENOTFOUND');
