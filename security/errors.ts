@@ -20,8 +20,8 @@ export class SecurityError extends Error {
   readonly code: ErrorCode;
   readonly reason: string;
 
-  constructor(code: ErrorCode, reason: string, message?: string) {
-    super(message ?? `${code.toLowerCase()}: ${reason}`);
+  constructor(code: ErrorCode, reason: string, message?: string, options?: ErrorOptions) {
+    super(message ?? `${code.toLowerCase()}: ${reason}`, options);
     this.name = 'SecurityError';
     this.code = code;
     this.reason = reason;
@@ -52,8 +52,8 @@ export class AuthError extends SecurityError {
 
 /** Outbound fetch refused (FORBIDDEN) or cut short (PAYLOAD_TOO_LARGE, TIMEOUT, UNAVAILABLE). */
 export class SsrfError extends SecurityError {
-  constructor(code: ErrorCode, reason: string, message?: string) {
-    super(code, reason, message);
+  constructor(code: ErrorCode, reason: string, message?: string, options?: ErrorOptions) {
+    super(code, reason, message, options);
     this.name = 'SsrfError';
   }
 }

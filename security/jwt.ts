@@ -12,7 +12,7 @@ import {
   errors,
   jwtVerify,
 } from 'jose';
-import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions, JWTVerifyResult } from 'jose';
 import { AuthError, SecurityError } from './errors.js';
 import type { Authenticator, Principal } from './types.js';
 
@@ -43,9 +43,11 @@ export interface JwtAuthenticatorOptions {
   now?: () => number;
 }
 
-type KeySource =
-  | { kind: 'secret'; key: Uint8Array; algorithms: readonly string[] }
-  | { kind: 'jwks'; key: JWTVerifyGetKey; algorithms: readonly string[] };
+/** The key material bound to its algorithm family, behind one verify function. */
+interface KeySource {
+  algorithms: readonly string[];
+  verify(token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult>;
+}
 
 function secretBytes(secret: string | Uint8Array): Uint8Array {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
@@ -76,12 +78,14 @@ function keySource(opts: JwtAuthenticatorOptions): KeySource {
     throw new SecurityError('INVALID_REQUEST', 'bad_config', 'configure exactly one of `secret` or `jwks`');
   }
   if (opts.secret !== undefined) {
-    return { kind: 'secret', key: secretBytes(opts.secret), algorithms: HMAC_ALGORITHMS };
+    const key = secretBytes(opts.secret);
+    return { algorithms: HMAC_ALGORITHMS, verify: (token, options) => jwtVerify(token, key, options) };
   }
-  return { kind: 'jwks', key: loadJwks(opts.jwks as string, opts.jwksTimeoutMs ?? 5000), algorithms: ASYMMETRIC_ALGORITHMS };
+  const getKey = loadJwks(opts.jwks as string, opts.jwksTimeoutMs ?? 5000);
+  return { algorithms: ASYMMETRIC_ALGORITHMS, verify: (token, options) => jwtVerify(token, getKey, options) };
 }
 
-/** Maps jose's failures to our reasons; anything unrecognised is treated as a malformed token. */
+/** Maps jose's failures to our reasons. Failures outside jose come from fetching a remote JWKS. */
 function toAuthError(err: unknown): Error {
   if (err instanceof AuthError) return err;
   if (err instanceof errors.JWTExpired) return new AuthError('expired');
@@ -151,17 +155,14 @@ export function createJwtAuthenticator(opts: JwtAuthenticatorOptions): Authentic
       // Checked before jose sees the token so the reason is precise and `none` never reaches a verifier.
       if (typeof alg !== 'string' || !allowed.has(alg)) throw new AuthError('alg_not_allowed');
       try {
-        const verifyOptions = {
+        const { payload } = await source.verify(credential, {
           algorithms: [...source.algorithms],
           issuer: opts.issuer,
           audience: opts.audience,
           clockTolerance,
           requiredClaims,
           currentDate: now === undefined ? undefined : new Date(now()),
-        };
-        const { payload } = source.kind === 'secret'
-          ? await jwtVerify(credential, source.key, verifyOptions)
-          : await jwtVerify(credential, source.key, verifyOptions);
+        });
         return principalFromClaims(payload);
       } catch (err) {
         throw toAuthError(err);

@@ -44,6 +44,8 @@ export interface SafeFetchOptions {
   /** Permit private, loopback and other internal ranges (never metadata). Default false. */
   allowPrivate?: boolean;
   responseType?: 'text' | 'buffer';
+  /** Extra trusted CA certificates (PEM) for https, e.g. a private CA. Default: Node's store. */
+  ca?: string | Buffer | Array<string | Buffer>;
 }
 
 export interface SafeFetchResponse<B extends string | Buffer> {
@@ -119,15 +121,14 @@ async function pinnedAddress(url: URL, policy: Policy, resolver: Resolver, signa
     throw new SsrfError('UNAVAILABLE', 'dns_failed', `cannot resolve ${hostname}: ${(err as Error).message}`);
   }
   if (found.length === 0) throw new SsrfError('UNAVAILABLE', 'dns_failed', `${hostname} has no addresses`);
-  // A name with one bad address among good ones is refused outright: any of them could be used.
-  for (const entry of found.slice(0, SAFE_FETCH_DEFAULTS.maxAddresses)) {
-    const verdict = classifyAddress(entry.address);
-    if (!permitted(policy, hostname, verdict)) throw forbidden(hostname, verdict);
-  }
   if (found.length > SAFE_FETCH_DEFAULTS.maxAddresses) {
     throw new SsrfError('FORBIDDEN', 'too_many_addresses', `${hostname} resolves to too many addresses`);
   }
-  return found[0];
+  // A name with one bad address among good ones is refused outright: any of them could be used.
+  const verdicts = found.map((entry) => classifyAddress(entry.address));
+  const refused = verdicts.find((verdict) => !permitted(policy, hostname, verdict));
+  if (refused !== undefined) throw forbidden(hostname, refused);
+  return { address: found[0].address, family: verdicts[0].family ?? found[0].family };
 }
 
 function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
@@ -145,6 +146,7 @@ interface HopRequest {
   method: string;
   headers: Record<string, string>;
   body?: string | Uint8Array;
+  ca?: SafeFetchOptions['ca'];
 }
 
 function sendHop(url: URL, pinned: ResolvedAddress, req: HopRequest, maxBytes: number, signal: AbortSignal): Promise<HopResult> {
@@ -162,7 +164,12 @@ function sendHop(url: URL, pinned: ResolvedAddress, req: HopRequest, maxBytes: n
       signal,
     };
     if (url.protocol === 'https:' && !isIpLiteral(hostname)) options.servername = hostname;
-    const fail = (err: unknown): void => reject(signal.aborted ? signal.reason : err);
+    if (req.ca !== undefined) options.ca = req.ca;
+    const fail = (err: unknown): void => {
+      if (signal.aborted) reject(signal.reason);
+      else if (err instanceof SsrfError) reject(err);
+      else reject(new SsrfError('UNAVAILABLE', 'network_error', `request to ${url.host} failed: ${(err as Error).message}`, { cause: err }));
+    };
     const request = (url.protocol === 'https:' ? https : http).request(options, (res) => {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -219,7 +226,7 @@ export async function safeFetch(url: string | URL, opts: SafeFetchOptions = {}):
   if (opts.signal?.aborted === true) onCallerAbort();
   opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
 
-  let hop: HopRequest = { method: (opts.method ?? 'GET').toUpperCase(), headers: { ...opts.headers }, body: opts.body };
+  let hop: HopRequest = { method: (opts.method ?? 'GET').toUpperCase(), headers: { ...opts.headers }, body: opts.body, ca: opts.ca };
   try {
     for (let redirects = 0; ; redirects++) {
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -232,7 +239,7 @@ export async function safeFetch(url: string | URL, opts: SafeFetchOptions = {}):
       if (redirects >= maxRedirects) throw new SsrfError('FORBIDDEN', 'too_many_redirects', `more than ${maxRedirects} redirects`);
       const next = new URL(result.location, current);
       if (result.status === 303 || ((result.status === 301 || result.status === 302) && hop.method === 'POST')) {
-        hop = { method: 'GET', headers: hop.headers };
+        hop = { method: 'GET', headers: hop.headers, ca: hop.ca };
       }
       if (next.origin !== current.origin) {
         const headers = { ...hop.headers };

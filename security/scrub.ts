@@ -10,8 +10,10 @@ export const REDACTED = '[REDACTED]';
 /** Shapes redacted wherever they occur. Order matters: specific before generic. */
 const TOKEN_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, '[REDACTED PRIVATE KEY]'],
-  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED], // JWT (header starts {" )
-  [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED], // JWT (header starts {" )
+  [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
+  // "Basic" is also an English word: require something base64 that is not plain prose.
+  [/\b(Basic)\s+(?=[A-Za-z0-9+/]{0,512}[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}/gi, `$1 ${REDACTED}`],
   [/\bsk-ant-[A-Za-z0-9_-]{10,}/g, REDACTED],
   [/\bsk-(?:proj-|live-|test-|svcacct-)?[A-Za-z0-9_-]{16,}/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{35}\b/g, REDACTED],
@@ -21,7 +23,7 @@ const TOKEN_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bgithub_pat_[A-Za-z0-9_]{30,}\b/g, REDACTED],
   [/\bxox[abpors]-[A-Za-z0-9-]{10,}/g, REDACTED],
   [/\b\d{6,12}:AA[A-Za-z0-9_-]{30,}\b/g, REDACTED], // Telegram bot token
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, `$1${REDACTED}@`], // password in a URL
+  [/((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@]{1,256}:)[^\s@/]{1,256}@/gi, `$1${REDACTED}@`], // password in a URL
 ];
 
 const SENSITIVE_WORDS = new Set([
@@ -46,7 +48,7 @@ export function isSensitiveKey(name: string): boolean {
 }
 
 // key (optionally quoted), separator, value (quoted, an auth scheme plus token, or a bare run)
-const FIELD = /(["']?)([A-Za-z_][\w.-]{0,63})\1(\s*[=:]\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|(?:Bearer|Basic)\s+\S+|[^\s&;,"'}\]]+)/g;
+const FIELD = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]{0,63})\1(\s*[=:]\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|(?:Bearer|Basic)\s+\S+|[^\s&;,"'}\]]+)/g;
 
 function scrubFields(text: string): string {
   return text.replace(FIELD, (whole, quote: string, key: string, sep: string, value: string) => {

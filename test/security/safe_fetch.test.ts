@@ -1,5 +1,8 @@
 import t from 'tap';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { safeFetch } from '../../security/safe_fetch.js';
@@ -139,6 +142,14 @@ t.test('a malformed URL is an invalid request', async (t) => {
   t.equal(err.code, 'INVALID_REQUEST');
 });
 
+t.test('the allowlist is off by default: the local test server is unreachable', async (t) => {
+  const before = seen.length;
+  const err = await failure(safeFetch(`${origin}/ok`));
+  t.equal(err.code, 'FORBIDDEN');
+  t.equal(err.reason, 'loopback');
+  t.equal(seen.length, before);
+});
+
 t.test('the allowlist lets a test reach its local server', async (t) => {
   const res = await safeFetch(`${origin}/ok`, LOCAL);
   t.equal(res.status, 200);
@@ -168,6 +179,30 @@ t.test('a DNS answer with a private address is refused', async (t) => {
 t.test('one bad address among good ones refuses the name', async (t) => {
   const resolver = countingResolver([[{ address: '93.184.216.34', family: 4 }, { address: '::1', family: 6 }]]);
   t.equal((await failure(safeFetch('http://mixed.example/', { resolver }))).reason, 'loopback');
+});
+
+t.test('a refused connection is UNAVAILABLE', async (t) => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const err = await failure(safeFetch(`http://127.0.0.1:${closedPort}/`, LOCAL));
+  t.equal(err.code, 'UNAVAILABLE');
+  t.equal(err.reason, 'network_error');
+});
+
+t.test('a name resolving to too many addresses is refused', async (t) => {
+  const many = Array.from({ length: 40 }, (_, i) => ({ address: `93.184.216.${i}`, family: 4 as const }));
+  const err = await failure(safeFetch('http://many.example/', { resolver: countingResolver([many]) }));
+  t.equal(err.reason, 'too_many_addresses');
+});
+
+t.test('a hostname entry in allowHosts permits that name whatever it resolves to', async (t) => {
+  const resolver = countingResolver([[{ address: '127.0.0.1', family: 4 }]]);
+  const res = await safeFetch(`http://fake-upstream.test:${port}/host`, { allowHosts: ['fake-upstream.test'], resolver });
+  t.equal(res.body, `fake-upstream.test:${port}`);
+  const other = await failure(safeFetch(`http://other-name.test:${port}/host`, { allowHosts: ['fake-upstream.test'], resolver }));
+  t.equal(other.reason, 'loopback', 'other names stay blocked');
 });
 
 t.test('failed DNS is UNAVAILABLE', async (t) => {
@@ -278,4 +313,28 @@ t.test('an already aborted signal fails at once', async (t) => {
   const before = seen.length;
   await t.rejects(safeFetch(`${origin}/ok`, { ...LOCAL, signal: AbortSignal.abort(reason) }), reason);
   t.equal(seen.length, before);
+});
+
+t.test('https keeps the hostname for SNI and certificate checks while connecting to the pinned address', async (t) => {
+  // A self-signed certificate for "secure.test", made for this test only.
+  const fixture = (name: string): Buffer => readFileSync(new URL(`../../../test/security/fixtures/${name}`, import.meta.url));
+  const cert = fixture('secure.test.crt');
+  const sni: Array<string | false | null> = [];
+  const tlsServer = createTlsServer({ cert, key: fixture('secure.test.key') }, (req, res) => {
+    sni.push((req.socket as TLSSocket).servername);
+    res.end(`tls ${req.headers.host}`);
+  });
+  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => tlsServer.close(() => resolve())));
+  const tlsPort = (tlsServer.address() as AddressInfo).port;
+  const resolver = countingResolver([[{ address: '127.0.0.1', family: 4 }]]);
+
+  const res = await safeFetch(`https://secure.test:${tlsPort}/`, { ...LOCAL, resolver, ca: cert });
+  t.equal(res.body, `tls secure.test:${tlsPort}`);
+  t.same(sni, ['secure.test']);
+  t.same(resolver.calls, ['secure.test']);
+
+  const err = await failure(safeFetch(`https://secure.test:${tlsPort}/`, { ...LOCAL, resolver }));
+  t.equal(err.code, 'UNAVAILABLE', 'an untrusted certificate is still refused');
+  t.match(err.cause, { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
 });

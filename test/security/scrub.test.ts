@@ -35,6 +35,7 @@ t.test('troupe API keys and JWTs are redacted', async (t) => {
 t.test('bearer tokens keep the scheme and lose the token', async (t) => {
   t.equal(scrub('Authorization: Bearer abc.def-ghi_jkl'), `Authorization: Bearer ${REDACTED}`);
   t.equal(scrub('authorization: rawtoken123'), `authorization: ${REDACTED}`);
+  t.equal(scrub('Authorization: Basic dXNlcjpwYXNzd29yZA=='), `Authorization: Basic ${REDACTED}`);
   t.equal(scrub('sent Bearer abcdefghijkl'), `sent Bearer ${REDACTED}`);
 });
 
@@ -64,7 +65,7 @@ t.test('a password inside a URL is redacted', async (t) => {
 });
 
 t.test('ordinary text is left alone', async (t) => {
-  for (const text of ['hello world', 'tokens used: 1200', 'max_tokens=512', 'https://example.com/a?b=c', 'the secret garden is a book', 'sk-short']) {
+  for (const text of ['hello world', 'tokens used: 1200', 'max_tokens=512', 'https://example.com/a?b=c', 'the secret garden is a book', 'sk-short', 'basic understanding of the token expiration', 'Token usage: 1200']) {
     t.equal(scrub(text), text);
   }
 });

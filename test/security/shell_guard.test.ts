@@ -11,6 +11,10 @@ const DENIED: Record<ShellGroup, string[]> = {
     'rm --recursive --force /usr',
     'rm -rf --no-preserve-root /',
     'sudo rm -rf /etc',
+    'bash -c "rm -rf /"',
+    'sh -lc \'rm -rf ~\'',
+    'eval rm -rf /',
+    'find . -exec rm -rf / ;',
     'r\'\'m -r\\f /',
     'mkfs.ext4 /dev/sda1',
     'dd if=/dev/zero of=/dev/sda bs=1M',
@@ -120,6 +124,8 @@ const ORDINARY = [
   'base64 -d payload.b64 > payload.bin',
   'tar czf out.tgz src',
   'docker ps',
+  'bash -c "npm test"',
+  'find . -name "*.log" -exec rm {} ;',
 ];
 
 for (const group of SHELL_GROUPS) {
