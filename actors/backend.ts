@@ -37,7 +37,18 @@ export interface BackendOptions {
   maxRuns?: number;
   /** Persists history and audit events; absent: memory only. */
   persistence?: Persistence;
+  /** Idempotency keys shared across gateway processes (Redis); absent: per session, in memory. */
+  idempotency?: IdempotencyClaims;
 }
+
+/** What chat.send needs from a shared idempotency store (store/redis IdempotencyStore fits). */
+export interface IdempotencyClaims {
+  claim(tenant: string, key: string, ttlMs: number): Promise<{ fresh: true } | { fresh: false; runId?: string }>;
+  complete(tenant: string, key: string, runId: string): Promise<boolean>;
+  release(tenant: string, key: string): Promise<void>;
+}
+
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 interface RunEntry {
   sink: RunSink;
@@ -64,7 +75,8 @@ export class ActorBackend {
   private readonly defaultAgent: string;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency'>>;
+  private readonly idempotency: IdempotencyClaims | undefined;
   private readonly persistence: Persistence | undefined;
   private readonly persistRef: ActorRef<PersistRequest> | undefined;
   private readonly startedAt = Date.now();
@@ -89,6 +101,7 @@ export class ActorBackend {
     });
     this.directory = system.spawn<unknown>(() => this.directoryBehavior(), { mailbox: { capacity: 1_000_000 } });
     this.persistence = options.persistence;
+    this.idempotency = options.idempotency;
     this.persistRef = options.persistence === undefined ? undefined
       : system.spawn<PersistRequest>({ factory: persistenceActor, args: { persistence: options.persistence } }, { mailbox: { capacity: 1_000_000 } });
     this.unsubscribe = system.workers?.onEvent((e) => {
@@ -111,6 +124,14 @@ export class ActorBackend {
     if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
     if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
     const sessionKey = this.keyOf(p, params.sessionKey);
+    const idemKey = params.idempotencyKey === undefined ? undefined : `${sessionKey}\u0000${params.idempotencyKey}`;
+    if (idemKey !== undefined && this.idempotency !== undefined) {
+      const claim = await this.idempotency.claim(p.tenant, idemKey, IDEMPOTENCY_TTL_MS);
+      if (!claim.fresh) {
+        if (claim.runId !== undefined) return { runId: claim.runId, sessionKey };
+        throw new BackendError('OVERLOADED', 'a request with this idempotency key is still being accepted; retry', true, 'idempotency_in_progress');
+      }
+    }
     const runId = randomUUID();
     // Register the sink before the session can emit anything for this run.
     const entry: RunEntry = { sink, host: -1, tenant: p.tenant, user: p.user, sessionKey, startedAt: Date.now() };
@@ -125,9 +146,11 @@ export class ActorBackend {
         return { runId: sent.runId, sessionKey };
       }
       entry.host = host;
+      if (idemKey !== undefined) await this.idempotency?.complete(p.tenant, idemKey, runId);
       return { runId, sessionKey };
     } catch (err) {
       this.runs.delete(runId);
+      if (idemKey !== undefined) await this.idempotency?.release(p.tenant, idemKey).catch(() => undefined);
       throw err;
     }
   }

@@ -9,9 +9,11 @@ import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
-import { CompositeLimiter, TokenBucketLimiter } from '../security/rate_limit.js';
 import { createFrontDoor, type FrontDoor } from '../transports/index.js';
-import type { GatewayConfig, RateSpec } from './config.js';
+import { IdempotencyStore, RedisConnection } from '../store/redis/index.js';
+import type { ScopedLimiter } from '../security/types.js';
+import type { GatewayConfig } from './config.js';
+import { scopedLimiter } from './limits.js';
 import { createRegistry } from './metrics.js';
 
 export interface RunningGateway {
@@ -23,27 +25,28 @@ export interface RunningGateway {
   frontDoor: FrontDoor;
   store: Store | undefined;
   persistence: Persistence | undefined;
+  limiters: { connect: ScopedLimiter; chat: ScopedLimiter };
   /** A development token (HS256 configurations only). */
   devToken?: string;
   /** Drains runs in flight until the deadline, then stops everything. Idempotent. */
   shutdown(): Promise<void>;
 }
 
-/** One token bucket per scope (tenant, user, IP); a request must pass all that apply. */
-function scopedLimiter(limits: Record<'tenant' | 'user' | 'ip', RateSpec>): CompositeLimiter {
-  const bucket = (r: RateSpec) => new TokenBucketLimiter({ capacity: r.burst, refillPerSec: r.perSec, maxKeys: 100_000 });
-  return new CompositeLimiter({ tenant: bucket(limits.tenant), user: bucket(limits.user), ip: bucket(limits.ip) });
-}
-
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const store = await openGatewayStore(config);
   const log = (msg: string, err: unknown) => process.stderr.write(`troupe: ${msg}: ${String(err)}\n`);
   const persistence = store === undefined ? undefined : new Persistence(store, log);
+  const redis = config.redisUrl === undefined ? undefined : new RedisConnection({
+    url: config.redisUrl,
+    logger: { info: (m: string) => log('redis', m), warn: (m: string) => log('redis', m) },
+  });
+  if (redis !== undefined && !(await redis.waitUntilUp(3_000))) log('redis', 'not reachable at start-up; running on in-process limits until it is');
   const system = await ActorSystem.start({ pool: { workers: config.workers } });
   let frontDoor: FrontDoor | undefined;
   try {
     const backend = new ActorBackend(system, {
       agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
+      ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
     const jwt = createJwtAuthenticator({
       ...(config.jwt.jwks !== undefined ? { jwks: config.jwt.jwks } : { secret: config.jwt.secret }),
@@ -52,13 +55,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     });
     const authenticator = createGatewayAuthenticator(jwt, store, persistence);
     const registry = createRegistry(system);
+    const limiters = {
+      connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => log('limits', m)),
+      chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => log('limits', m)),
+    };
     frontDoor = createFrontDoor({
       backend,
       authenticator,
-      limiters: {
-        connect: scopedLimiter(config.limits.connect),
-        chat: scopedLimiter(config.limits.chat),
-      },
+      limiters,
       metrics: registry,
       config: {
         host: config.host,
@@ -87,6 +91,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       frontDoor: door,
       store,
       persistence,
+      limiters,
       devToken,
       shutdown() {
         stopping ??= (async () => {
@@ -96,6 +101,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
           // After the actors: every message they sent is queued; flush, then close.
           await persistence?.close().catch((err: unknown) => log('flushing on shutdown failed', err));
           await store?.close();
+          await redis?.close();
         })();
         return stopping;
       },
@@ -105,6 +111,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await system.shutdown(1_000);
     await persistence?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
+    await redis?.close().catch(() => undefined);
     throw err;
   }
 }

@@ -3,6 +3,7 @@ export type { RedisConnectionOptions, RedisConnectionStats, HealthListener } fro
 export { RedisTokenBucketLimiter } from './rate_limiter.js';
 export type { RedisTokenBucketOptions } from './rate_limiter.js';
 export { DegradingLimiter } from './degrading_limiter.js';
+export { RedisScopedLimiter, type BucketSpec } from './scoped_limiter.js';
 export type { DegradingLimiterOptions, DegradingLimiterStats, HealthSource, LimiterMode } from './degrading_limiter.js';
 export { RedisCache } from './cache.js';
 export type { RedisCacheOptions, RedisCacheStats, CacheLoader } from './cache.js';
