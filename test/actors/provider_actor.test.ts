@@ -175,3 +175,13 @@ async function* streamOf(kind: string, signal: AbortSignal | undefined): AsyncIt
   if (signal?.aborted) throw new ProviderError('aborted', kind, 'aborted');
   throw new ProviderError('overloaded', kind, 'always busy');
 }
+
+t.test('a sink that throws fails the call and still releases the permit', async (t) => {
+  const registry = registryFor(t, [sim({ concurrency: 1 })]);
+  const boom = new Error('client went away');
+  const sink = (): void => {
+    throw boom;
+  };
+  await t.rejects(callWithFailover(registry, [{ providerId: 'sim', model: 'm' }], ask, sink), boom);
+  t.match(await state(registry), { inFlight: 0, breaker: 'closed' });
+});
