@@ -49,6 +49,8 @@ export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_MAX_QUEUE = 1_000;
 export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
 export const DEFAULT_TRIP_ON: readonly ProviderErrorKind[] = ['overloaded', 'timeout', 'network', 'auth'];
+/** A pause this close to its end counts as over: timers and clocks disagree by a millisecond or so. */
+const PAUSE_SLACK_MS = 10;
 
 /** What a permit-holder tells the actor when the attempt ends. */
 export type Outcome = 'success' | ProviderErrorKind;
@@ -62,7 +64,14 @@ export interface Permit {
 
 export type ProviderMessage =
   | { readonly t: 'acquire'; readonly model: string; readonly estimateTokens: number; readonly signal?: AbortSignal }
-  | { readonly t: 'release'; readonly id: number; readonly outcome: Outcome; readonly tokens?: number }
+  | {
+      readonly t: 'release';
+      readonly id: number;
+      readonly outcome: Outcome;
+      readonly tokens?: number;
+      /** The upstream's Retry-After on a rate_limited outcome: nobody is admitted before it passes. */
+      readonly retryAfterMs?: number;
+    }
   | { readonly t: 'state' }
   | { readonly t: 'wake' };
 
@@ -111,6 +120,7 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Infinity;
   let unwatch: (() => void) | undefined;
+  let pausedUntil = 0;
 
   const state = (): ProviderStateSnapshot => {
     const b = breaker.state;
@@ -129,6 +139,14 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
 
   const circuitOpen = (): AdmissionError =>
     new AdmissionError('circuit_open', spec.id, 'circuit breaker is open', breaker.retryInMs());
+
+  /** Why nobody may be admitted now, whatever the limits say; undefined when someone may. */
+  const closedNow = (): AdmissionError | undefined => {
+    if (breaker.state === 'open') return circuitOpen();
+    const pause = pausedUntil - now();
+    if (pause > PAUSE_SLACK_MS) return new AdmissionError('rate_paused', spec.id, 'the upstream asked to wait (Retry-After)', pause);
+    return undefined;
+  };
 
   const wakeAt = (ctx: ActorContext<ProviderMessage>, at: number): void => {
     if (at >= timerAt) return;
@@ -174,9 +192,10 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
     }
     while (queue.length > 0) {
       const w = queue[0];
-      if (breaker.state === 'open') {
+      const closed = closedNow();
+      if (closed !== undefined) {
         queue.shift();
-        refuse(w, circuitOpen());
+        refuse(w, closed);
         continue;
       }
       if (held.size >= concurrency) break;
@@ -193,10 +212,12 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
     if (queue.length > 0) wakeAt(ctx, queue[0].deadline);
   };
 
-  const release = (id: number, outcome: Outcome, tokens: number | undefined): void => {
-    const h = held.get(id);
+  const release = (msg: Extract<ProviderMessage, { t: 'release' }>): void => {
+    const { outcome, tokens, retryAfterMs } = msg;
+    const h = held.get(msg.id);
     if (h === undefined) return; // a permit from before a restart, or released twice
-    held.delete(id);
+    held.delete(msg.id);
+    if (outcome === 'rate_limited' && retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, now() + retryAfterMs);
     if (tokens !== undefined) tpm?.settle(tokens - h.estimate);
     if (HEALTHY_KINDS.has(outcome)) breaker.onSuccess();
     else if (tripOn.has(outcome as ProviderErrorKind)) breaker.onFailure();
@@ -215,7 +236,8 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
           const estimate = Math.max(1, Math.ceil(msg.estimateTokens));
           const onAbort = (): void => ctx.self.tell({ t: 'wake' });
           const w: Waiter = { model: msg.model, estimate, replier, signal: msg.signal, deadline: now() + queueTimeoutMs, onAbort };
-          if (breaker.state === 'open') refuse(w, circuitOpen());
+          const closed = closedNow();
+          if (closed !== undefined) refuse(w, closed);
           else if (queue.length >= maxQueue) refuse(w, new AdmissionError('queue_full', spec.id, `${maxQueue} callers already waiting`));
           else {
             queue.push(w);
@@ -225,7 +247,7 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
           return undefined;
         }
         case 'release':
-          release(msg.id, msg.outcome, msg.tokens);
+          release(msg);
           pump(ctx);
           return undefined;
         case 'wake':

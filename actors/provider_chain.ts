@@ -95,7 +95,7 @@ export async function callWithFailover(
         }
         error = classify(providerId, err, signal);
         metrics.error(providerId, model, error.kind);
-        attempt.release(error.kind);
+        attempt.release(error.kind, error.retryAfterMs);
       }
     } catch (err) {
       if (signal?.aborted) throw aborted(providerId, signal.reason);
@@ -153,11 +153,11 @@ class Attempt {
     this.flush();
   }
 
-  release(outcome: Outcome): void {
+  release(outcome: Outcome, retryAfterMs?: number): void {
     if (this.released) return;
     this.released = true;
     const tokens = this.usage === undefined ? undefined : this.usage.inputTokens + this.usage.outputTokens;
-    this.actor.tell({ t: 'release', id: this.permit.id, outcome, tokens });
+    this.actor.tell({ t: 'release', id: this.permit.id, outcome, tokens, retryAfterMs });
   }
 
   private flush(): void {

@@ -1,6 +1,7 @@
 /**
  * Refusals by a provider actor before any upstream request: the breaker is
- * open, the wait queue is full, or the wait took too long. They are
+ * open, the upstream asked for a pause (a 429 with Retry-After), the wait
+ * queue is full, or the wait took too long. They are
  * ProviderErrors so the failover policy treats them like upstream trouble
  * (an open breaker reads as `overloaded` and fails over), while `reason`
  * lets metrics and logs tell them apart from real upstream failures.
@@ -10,6 +11,7 @@ import type { RejectReason } from './provider_metrics.js';
 
 const KINDS: Record<RejectReason, ProviderErrorKind> = {
   circuit_open: 'overloaded',
+  rate_paused: 'rate_limited',
   queue_full: 'overloaded',
   queue_timeout: 'timeout',
 };

@@ -15,7 +15,7 @@ export const MAX_SERIES = 1_000;
 export const OVERFLOW_SERIES = '_other';
 
 /** Why an admission was refused without an upstream request. */
-export type RejectReason = 'circuit_open' | 'queue_full' | 'queue_timeout';
+export type RejectReason = 'circuit_open' | 'rate_paused' | 'queue_full' | 'queue_timeout';
 
 export interface ModelMetricsSnapshot {
   provider: string;

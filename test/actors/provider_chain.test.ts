@@ -72,6 +72,34 @@ t.test('Retry-After is honoured before the retry', async (t) => {
   t.equal(series(registry, 'a', 'm').retries, 1);
 });
 
+t.test('after a 429 with Retry-After nobody else is sent to that upstream until it passes', async (t) => {
+  const a = await openaiFake(t);
+  a.script({ status: 429, retryAfter: '30' });
+  const registry = registryFor(t, [openaiSpec('a', a)]);
+  const chain = [{ providerId: 'a', model: 'm' }];
+  const first = await callWithFailover(registry, chain, ask, new Recorder().sink, { retry: NO_RETRY }).catch((e: unknown) => e);
+  t.match(first, { kind: 'rate_limited', retryAfterMs: 30_000 });
+  const second = await callWithFailover(registry, chain, ask, new Recorder().sink, { retry: NO_RETRY }).catch((e: unknown) => e);
+  t.ok(second instanceof AdmissionError, 'refused by the actor');
+  t.match(second, { reason: 'rate_paused', kind: 'rate_limited' });
+  t.ok(((second as AdmissionError).retryAfterMs ?? 0) > 29_000, 'carries the time left');
+  t.equal(a.requests.length, 1, 'the upstream saw only the first request');
+});
+
+t.test('a paused upstream is skipped by failover', async (t) => {
+  const a = await openaiFake(t);
+  const b = await openaiFake(t);
+  a.script({ status: 429, retryAfter: '30' });
+  const registry = registryFor(t, [openaiSpec('a', a), openaiSpec('b', b)]);
+  const chain = [{ providerId: 'a', model: 'm' }, { providerId: 'b', model: 'm' }];
+  for (let i = 0; i < 2; i++) {
+    const result = await callWithFailover(registry, chain, ask, new Recorder().sink, { retry: { ...NO_RETRY, maxRetries: 1 } });
+    t.equal(result.providerId, 'b');
+  }
+  t.equal(a.requests.length, 1);
+  t.same(series(registry, 'a', 'm').rejected, { rate_paused: 1 });
+});
+
 t.test('a stream cut after the first token is reported as is, with one upstream request', async (t) => {
   const a = await openaiFake(t);
   const b = await openaiFake(t);
