@@ -162,17 +162,17 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
 
   const grant = (w: Waiter, probe: boolean): void => {
     leave(w);
+    try {
+      provider ??= (args.make ?? createProvider)(spec.config);
+    } catch (err) {
+      breaker.onNeutral(probe);
+      w.replier.reject(err); // bad configuration (ProviderConfigError, INVALID_REQUEST)
+      return;
+    }
     rpm?.tryTake(1);
     tpm?.tryTake(w.estimate);
     const id = nextId++;
     held.set(id, { estimate: w.estimate, probe });
-    try {
-      provider ??= (args.make ?? createProvider)(spec.config);
-    } catch (err) {
-      held.delete(id);
-      w.replier.reject(err);
-      return;
-    }
     w.replier.resolve({ id, provider, probe } satisfies Permit);
   };
 
@@ -220,7 +220,7 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
     if (outcome === 'rate_limited' && retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, now() + retryAfterMs);
     if (tokens !== undefined) tpm?.settle(tokens - h.estimate);
     if (HEALTHY_KINDS.has(outcome)) breaker.onSuccess();
-    else if (tripOn.has(outcome as ProviderErrorKind)) breaker.onFailure();
+    else if (tripOn.has(outcome as ProviderErrorKind)) breaker.onFailure(h.probe);
     else breaker.onNeutral(h.probe);
   };
 
@@ -233,7 +233,7 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
         case 'acquire': {
           const replier = ctx.deferReply();
           if (replier === undefined) return undefined; // a told acquire has nobody to answer
-          const estimate = Math.max(1, Math.ceil(msg.estimateTokens));
+          const estimate = Number.isFinite(msg.estimateTokens) ? Math.max(1, Math.ceil(msg.estimateTokens)) : 1;
           const onAbort = (): void => ctx.self.tell({ t: 'wake' });
           const w: Waiter = { model: msg.model, estimate, replier, signal: msg.signal, deadline: now() + queueTimeoutMs, onAbort };
           const closed = closedNow();

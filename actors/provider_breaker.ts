@@ -75,11 +75,14 @@ export class CircuitBreaker {
     this.current = 'closed';
   }
 
-  onFailure(): void {
+  /**
+   * `wasProbe` tells the probe's own failure, which reopens the breaker, from a
+   * late failure of a request admitted before it opened, which only counts.
+   */
+  onFailure(wasProbe = false): void {
     this.consecutiveFailures++;
-    const probeFailed = this.probeInFlight;
-    this.probeInFlight = false;
-    if (probeFailed || (this.current === 'closed' && this.consecutiveFailures >= this.failureThreshold)) {
+    if (wasProbe) this.probeInFlight = false;
+    if (wasProbe || (this.current === 'closed' && this.consecutiveFailures >= this.failureThreshold)) {
       this.current = 'open';
       this.openedAt = this.now();
     }

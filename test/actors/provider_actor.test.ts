@@ -6,7 +6,7 @@ import t from 'tap';
 import type { Permit, ProviderSpec } from '../../actors/provider.js';
 import { callWithFailover } from '../../actors/provider_chain.js';
 import { AdmissionError } from '../../actors/provider_errors.js';
-import { ProviderError } from '../../providers/index.js';
+import { ProviderConfigError, ProviderError } from '../../providers/index.js';
 import type { ProviderStateSnapshot } from '../../actors/provider_metrics.js';
 import type { ProviderRegistry } from '../../actors/provider_registry.js';
 import { ask, Recorder, registryFor, series } from './provider_helpers.js';
@@ -183,5 +183,15 @@ t.test('a sink that throws fails the call and still releases the permit', async 
     throw boom;
   };
   await t.rejects(callWithFailover(registry, [{ providerId: 'sim', model: 'm' }], ask, sink), boom);
+  t.match(await state(registry), { inFlight: 0, breaker: 'closed' });
+});
+
+t.test('a provider that cannot be built fails the call with its configuration error', async (t) => {
+  const registry = registryFor(t, [sim(undefined)], {
+    make: () => {
+      throw new ProviderConfigError('the openai provider needs an API key');
+    },
+  });
+  await t.rejects(callWithFailover(registry, [{ providerId: 'sim', model: 'm' }], ask, new Recorder().sink), { code: 'INVALID_REQUEST' });
   t.match(await state(registry), { inFlight: 0, breaker: 'closed' });
 });

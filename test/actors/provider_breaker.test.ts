@@ -15,6 +15,16 @@ function failTimes(breaker: CircuitBreaker, n: number): void {
   }
 }
 
+/** A breaker (threshold 1, cool-down 100 ms) that opened, cooled down and let its probe through. */
+function probing(): CircuitBreaker {
+  const c = clock();
+  const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 100 }, c.now);
+  failTimes(breaker, 1);
+  c.advance(100);
+  if (breaker.admit() !== 'probe') throw new Error('expected the probe to pass');
+  return breaker;
+}
+
 t.test('stays closed below the threshold of consecutive failures', async (t) => {
   const breaker = new CircuitBreaker({ failureThreshold: 3, coolDownMs: 100 }, clock().now);
   failTimes(breaker, 2);
@@ -53,11 +63,7 @@ t.test('after the cool-down exactly one probe passes', async (t) => {
 });
 
 t.test('a successful probe closes the breaker', async (t) => {
-  const c = clock();
-  const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 100 }, c.now);
-  failTimes(breaker, 1);
-  c.advance(100);
-  t.equal(breaker.admit(), 'probe');
+  const breaker = probing();
   breaker.onSuccess();
   t.equal(breaker.state, 'closed');
   t.equal(breaker.admit(), 'pass');
@@ -69,17 +75,22 @@ t.test('a failed probe opens the breaker for another cool-down', async (t) => {
   failTimes(breaker, 2);
   c.advance(150);
   t.equal(breaker.admit(), 'probe');
-  breaker.onFailure();
+  breaker.onFailure(true);
   t.equal(breaker.state, 'open');
   t.equal(breaker.retryInMs(), 100);
 });
 
+t.test('a late failure of an older request does not end the probe', async (t) => {
+  const breaker = probing();
+  breaker.onFailure(false);
+  t.equal(breaker.state, 'half_open');
+  t.equal(breaker.admit(), 'reject', 'the probe is still the only one in flight');
+  breaker.onSuccess();
+  t.equal(breaker.state, 'closed');
+});
+
 t.test('a neutral outcome hands the probe slot back', async (t) => {
-  const c = clock();
-  const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 10 }, c.now);
-  failTimes(breaker, 1);
-  c.advance(10);
-  t.equal(breaker.admit(), 'probe');
+  const breaker = probing();
   breaker.onNeutral(true);
   t.equal(breaker.admit(), 'probe');
 });
