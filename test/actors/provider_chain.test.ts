@@ -130,6 +130,20 @@ t.test('a bad request is neither retried nor failed over', async (t) => {
   t.equal(b.requests.length, 0);
 });
 
+t.test('a rejected key fails over to the next credential without a retry', async (t) => {
+  const a = await openaiFake(t);
+  const b = await openaiFake(t);
+  a.script({ status: 401, errorMessage: 'invalid api key' });
+  const registry = registryFor(t, [openaiSpec('key1', a), openaiSpec('key2', b)]);
+  const result = await callWithFailover(registry, [{ providerId: 'key1', model: 'm' }, { providerId: 'key2', model: 'm' }], ask, new Recorder().sink, {
+    retry: { ...NO_RETRY, maxRetries: 3 },
+  });
+  t.equal(result.providerId, 'key2');
+  t.equal(a.requests.length, 1);
+  t.equal(b.lastRequest.headers.authorization, 'Bearer sk-key2');
+  t.match(series(registry, 'key1', 'm'), { errors: { auth: 1 }, retries: 0, failovers: 1 });
+});
+
 t.test('a context overflow fails over to the larger-context model', async (t) => {
   const a = await openaiFake(t);
   a.script({ status: 400, errorMessage: "This model's maximum context length is 8192 tokens" }, { text: 'fits now' });
