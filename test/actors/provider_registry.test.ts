@@ -38,3 +38,23 @@ t.test('the provider host installs this thread\'s registry and answers its metri
   await system.stop(host);
   t.throws(() => providerRegistry(), { code: 'UNAVAILABLE' });
 });
+
+t.test('on a worker, the host\'s registry serves the actors placed there', async (t) => {
+  const system = await ActorSystem.start({ pool: { workers: 1 } });
+  t.teardown(() => system.shutdown(1_000));
+  const specs = [{ id: 's', config: { kind: 'simulated', tokens: 3 } }];
+  const host = system.spawn<{ t: 'metrics' }>(
+    { module: new URL('../../actors/provider_host.js', import.meta.url).href, export: 'providerHost', args: { specs } },
+    { placement: { worker: 1 } },
+  );
+  await host.ask({ t: 'metrics' });
+  const caller = system.spawn(
+    { module: new URL('./provider_worker_caller.js', import.meta.url).href, export: 'caller' },
+    { placement: { worker: 1 } },
+  );
+  const reply = await caller.ask<{ text: string; providerId: string }>({ chain: [{ providerId: 's', model: 'm' }], prompt: 'hi' });
+  t.equal(reply.providerId, 's');
+  t.equal(reply.text.split(' ').length, 3);
+  const snapshot = await host.ask<ProviderMetricsSnapshot>({ t: 'metrics' });
+  t.match(snapshot.models, [{ provider: 's', model: 'm', requests: 1, tokensOut: 3 }]);
+});
