@@ -69,8 +69,12 @@ export type ProviderMessage =
       readonly id: number;
       readonly outcome: Outcome;
       readonly tokens?: number;
-      /** The upstream's Retry-After on a rate_limited outcome: nobody is admitted before it passes. */
-      readonly retryAfterMs?: number;
+      /**
+       * When the upstream's Retry-After ends (epoch ms, stamped by the caller
+       * when the error arrived) on a rate_limited outcome: nobody is admitted
+       * before then.
+       */
+      readonly retryAt?: number;
     }
   | { readonly t: 'state' }
   | { readonly t: 'wake' };
@@ -213,11 +217,11 @@ export function providerActor(args: ProviderActorArgs): Behavior<ProviderMessage
   };
 
   const release = (msg: Extract<ProviderMessage, { t: 'release' }>): void => {
-    const { outcome, tokens, retryAfterMs } = msg;
+    const { outcome, tokens, retryAt } = msg;
     const h = held.get(msg.id);
     if (h === undefined) return; // a permit from before a restart, or released twice
     held.delete(msg.id);
-    if (outcome === 'rate_limited' && retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, now() + retryAfterMs);
+    if (outcome === 'rate_limited' && retryAt !== undefined) pausedUntil = Math.max(pausedUntil, retryAt);
     if (tokens !== undefined) tpm?.settle(tokens - h.estimate);
     if (HEALTHY_KINDS.has(outcome)) breaker.onSuccess();
     else if (tripOn.has(outcome as ProviderErrorKind)) breaker.onFailure(h.probe);

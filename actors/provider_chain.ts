@@ -157,7 +157,9 @@ class Attempt {
     if (this.released) return;
     this.released = true;
     const tokens = this.usage === undefined ? undefined : this.usage.inputTokens + this.usage.outputTokens;
-    this.actor.tell({ t: 'release', id: this.permit.id, outcome, tokens, retryAfterMs });
+    // Stamped now, before the caller's own backoff starts, so that backoff always outlasts the pause.
+    const retryAt = retryAfterMs === undefined ? undefined : Date.now() + retryAfterMs;
+    this.actor.tell({ t: 'release', id: this.permit.id, outcome, tokens, retryAt });
   }
 
   private flush(): void {
