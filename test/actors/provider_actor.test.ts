@@ -195,3 +195,18 @@ t.test('a provider that cannot be built fails the call with its configuration er
   await t.rejects(callWithFailover(registry, [{ providerId: 'sim', model: 'm' }], ask, new Recorder().sink), { code: 'INVALID_REQUEST' });
   t.match(await state(registry), { inFlight: 0, breaker: 'closed' });
 });
+
+t.test('while the half-open probe is in flight, other callers are refused', async (t) => {
+  const registry = registryFor(t, [sim(undefined, { breaker: { failureThreshold: 1, coolDownMs: 50 } })]);
+  const first = await acquire(registry);
+  registry.actor('sim').tell({ t: 'release', id: first.id, outcome: 'overloaded' });
+  t.match(await acquire(registry).catch((e: unknown) => e), { reason: 'circuit_open' });
+  await new Promise((resolve) => setTimeout(resolve, 70));
+  const probe = await acquire(registry);
+  t.equal(probe.probe, true);
+  t.match(await acquire(registry).catch((e: unknown) => e), { reason: 'circuit_open' });
+  release(registry, probe);
+  const after = await acquire(registry);
+  t.equal(after.probe, false);
+  t.match(await state(registry), { breaker: 'closed' });
+});
