@@ -11,8 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ProviderError, createProvider, type ChatMessage, type Provider, type StopReason, type ToolCall,
+  ProviderError, createProvider, type ChatMessage, type Provider, type StopReason, type StreamEvent, type ToolCall,
 } from '../providers/index.js';
+import { callWithFailover } from './provider_chain.js';
+import { providerRegistry } from './provider_host.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { installedToolbox, permitted, type AgentTool, type ToolOutcome } from './agent_tools.js';
 import { extractiveSummary, planCompaction } from './context_window.js';
@@ -134,7 +136,7 @@ async function streamOnce(
   const calls: { id: string; name: string; arguments: string }[] = [];
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let stopReason: StopReason | undefined;
-  for await (const ev of provider.stream({ model: config.model, messages, ...(tools.length > 0 ? { tools } : {}), signal })) {
+  const onEvent = (ev: StreamEvent): void => {
     switch (ev.type) {
       case 'text':
         text += ev.delta;
@@ -155,6 +157,13 @@ async function streamOnce(
         stopReason = ev.reason;
         break;
     }
+  };
+  const request = { messages, ...(tools.length > 0 ? { tools } : {}), signal };
+  if (config.chain !== undefined && config.chain.length > 0) {
+    // Through this worker's provider actors: limits, retries, breaker, failover.
+    await callWithFailover(providerRegistry(), config.chain, request, onEvent);
+  } else {
+    for await (const ev of provider.stream({ model: config.model, ...request })) onEvent(ev);
   }
   const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
   return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };

@@ -8,6 +8,7 @@ import type { ActorRef } from '../runtime/index.js';
 import type { ToolPolicy } from './agent_tools.js';
 import type { LoopLimits } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
+import type { ChainEntry } from './provider_chain.js';
 
 /** An agent as configured: what answers `chat.send` for `agent: id`. */
 export interface AgentConfig {
@@ -16,6 +17,11 @@ export interface AgentConfig {
   systemPrompt?: string;
   model: string;
   provider: ProviderConfig;
+  /**
+   * Models to try in order through the provider actors (ids from the gateway's
+   * `providers`): retries, circuit breakers and failover apply. Absent: `provider` directly.
+   */
+  chain?: ChainEntry[];
   /** Think→act→observe iterations per run (default 20). */
   maxIterations?: number;
   /** Estimated tokens the conversation may take before older turns are summarised (default 32k). */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentConfig } from '../actors/protocol.js';
+import type { ProviderSpec } from '../actors/provider.js';
 
 export interface GatewayConfig {
   host: string;
@@ -19,6 +20,8 @@ export interface GatewayConfig {
   jwtSecretSource: 'env' | 'config' | 'generated' | 'file' | 'none';
   agents: AgentConfig[];
   defaultAgent?: string;
+  /** Provider credentials for agents' `chain`s: limits, breakers (see docs/provider-actors.md). */
+  providers: ProviderSpec[];
   limits: {
     /** Connections: per IP at the upgrade, per tenant and per user at `connect`. */
     connect: ScopedRates;
@@ -164,6 +167,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     jwtSecretSource,
     agents,
     defaultAgent: file.defaultAgent,
+    providers: file.providers ?? [],
     limits: {
       connect: rates('CONNECT', limits.connect, {
         tenant: { perSec: 1_000, burst: 20_000 }, user: { perSec: 100, burst: 20_000 }, ip: { perSec: 1_000, burst: 20_000 },

@@ -44,6 +44,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const system = await ActorSystem.start({ pool: { workers: config.workers } });
   let frontDoor: FrontDoor | undefined;
   try {
+    if (config.providers.length > 0) {
+      // One provider host per worker: agents there get limits, retries, breakers and failover.
+      const module = new URL('../actors/provider_host.js', import.meta.url).href;
+      for (const worker of system.workers?.hosts ?? []) {
+        system.spawn({ module, export: 'providerHost', args: { specs: config.providers } }, { placement: { worker }, restart: 'permanent' });
+      }
+    }
     const backend = new ActorBackend(system, {
       agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
