@@ -1,4 +1,5 @@
 import t from 'tap';
+import { fileURLToPath } from 'node:url';
 import { McpManager } from '../../tools/mcp/manager.js';
 import type { McpState } from '../../tools/mcp/connection.js';
 import { ToolRegistry } from '../../tools/registry.js';
@@ -57,4 +58,30 @@ t.test('a server that keeps failing is retried with backoff, then marked failed 
   if (connection?.state !== 'failed') await nextState(manager, 'broken', 'failed');
   t.match(connection?.health(), { state: 'failed', attempts: 3 });
   t.match(await registry.invoke('mcp_broken_x', {}, ctx).then(() => null, (e: unknown) => e), { code: 'NOT_FOUND' }, 'it never offered tools');
+});
+
+t.test('when a server announces a changed tool list, the registry follows it', async (t) => {
+  const registry = new ToolRegistry();
+  const manager = new McpManager(registry, { healthIntervalMs: 0 });
+  t.teardown(() => manager.close());
+  const script = fileURLToPath(new URL('./fixtures/changing_server.js', import.meta.url));
+  await manager.connect({ mcpServers: { ch: { command: process.execPath, args: [script] } } });
+  const connection = manager.get('ch');
+  const listed = (): Promise<void> => new Promise((resolve) => {
+    const off = connection?.onTools(() => {
+      off?.();
+      resolve();
+    });
+  });
+  t.same(registry.list().map((tool) => tool.name), ['mcp_ch_grow', 'mcp_ch_shrink']);
+  let next = listed();
+  await registry.invoke('mcp_ch_grow', {}, ctx);
+  await next;
+  t.ok(registry.get('mcp_ch_extra_1'), 'the new tool is registered');
+  t.match((await registry.invoke('mcp_ch_extra_1', {}, ctx)).content, /called extra_1/);
+  next = listed();
+  await registry.invoke('mcp_ch_shrink', {}, ctx);
+  await next;
+  t.notOk(registry.get('mcp_ch_extra_1'), 'the removed tool is unregistered');
+  t.equal(connection?.health().tools, 2);
 });

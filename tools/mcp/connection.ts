@@ -10,13 +10,15 @@
  *
  * Health: while ready, a ping every `healthIntervalMs`; one that fails or
  * times out counts as a lost connection. A stdio server that exits is noticed
- * at once (the transport closes). Each (re)connect lists the tools again and
- * tells the listener, so the registry follows what the server offers.
+ * at once (the transport closes). Each (re)connect, and each
+ * `notifications/tools/list_changed`, lists the tools again and tells the
+ * listeners, so the registry follows what the server offers.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ToolError } from '../errors.js';
 import type { JsonSchema } from '../types.js';
 import { backoffDelay } from './backoff.js';
@@ -74,10 +76,20 @@ const CLIENT_INFO = { name: 'troupe', version: '0.1.0' };
 const STDERR_TAIL = 4096;
 const MAX_PAGES = 32;
 const MAX_DESCRIPTION = 2048;
+/** A burst of list_changed notifications costs one listing. */
+const RELIST_DEBOUNCE_MS = 100;
 
 /** A guard (SSRF) refused the address: retrying cannot help until the config changes. */
 function refused(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'FORBIDDEN';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 function errorText(err: unknown): string {
@@ -101,6 +113,7 @@ export class McpConnection {
   #lastError?: string;
   #stderr = '';
   #retryTimer?: NodeJS.Timeout;
+  #relistTimer?: NodeJS.Timeout;
   #healthTimer?: NodeJS.Timeout;
   #listeners = new Set<(tools: McpRemoteTool[]) => void>();
   #stateListeners = new Set<(state: McpState) => void>();
@@ -198,10 +211,16 @@ export class McpConnection {
     if (this.#state === 'closed') return;
     this.#setState('closed');
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#relistTimer);
     clearInterval(this.#healthTimer);
     const client = this.#client;
+    const transport = this.#transport;
     this.#client = null;
     this.#transport = null;
+    // An HTTP server keeps a session until told otherwise; a stdio server just exits.
+    if (client !== null && transport instanceof StreamableHTTPClientTransport) {
+      await withTimeout(transport.terminateSession(), 2_000).catch(() => undefined);
+    }
     await client?.close().catch(() => undefined);
   }
 
@@ -235,6 +254,7 @@ export class McpConnection {
     client.onerror = (err) => {
       this.#lastError = errorText(err);
     };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#relistSoon(client));
     this.#transport = transport;
     try {
       await client.connect(transport, { timeout });
@@ -276,6 +296,23 @@ export class McpConnection {
     return tools;
   }
 
+  /** The server said its tools changed: list them again (debounced) and tell the listeners. */
+  #relistSoon(client: Client): void {
+    if (this.#relistTimer !== undefined) return;
+    this.#relistTimer = setTimeout(() => {
+      this.#relistTimer = undefined;
+      if (client !== this.#client) return;
+      this.#listTools(client, this.#options.connectTimeoutMs ?? 15_000).then((tools) => {
+        if (client !== this.#client) return;
+        this.#tools = tools;
+        for (const listener of this.#listeners) listener(tools);
+      }, (err: unknown) => {
+        if (client === this.#client) this.#lastError = `listing tools failed: ${errorText(err)}`;
+      });
+    }, RELIST_DEBOUNCE_MS);
+    this.#relistTimer.unref();
+  }
+
   #startHealthChecks(): void {
     clearInterval(this.#healthTimer);
     const every = this.#options.healthIntervalMs ?? 15_000;
@@ -291,6 +328,8 @@ export class McpConnection {
     this.#transport = null;
     this.#lastError = why;
     clearInterval(this.#healthTimer);
+    clearTimeout(this.#relistTimer);
+    this.#relistTimer = undefined;
     void client.close().catch(() => undefined);
     this.#setState('reconnecting');
     this.#scheduleRetry();
