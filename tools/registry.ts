@@ -86,6 +86,9 @@ export class ToolRegistry {
   register(tool: ToolDefinition, options: { replace?: boolean } = {}): void {
     if (!TOOL_NAME.test(tool.name)) throw new ToolError('INVALID_REQUEST', 'bad_tool_name', `tool name '${tool.name}' must match ${TOOL_NAME}`);
     if (typeof tool.run !== 'function') throw new ToolError('INVALID_REQUEST', 'bad_tool', `tool ${tool.name} has no run function`);
+    if (tool.parameters === null || typeof tool.parameters !== 'object' || Array.isArray(tool.parameters)) {
+      throw new ToolError('INVALID_REQUEST', 'bad_tool', `tool ${tool.name} needs a JSON Schema object as parameters`);
+    }
     if (tool.timeoutMs !== undefined) checkPositiveInt(`${tool.name}.timeoutMs`, tool.timeoutMs);
     const exists = this.#tools.has(tool.name);
     if (exists && options.replace !== true) throw new ToolError('INVALID_REQUEST', 'duplicate_tool', `tool ${tool.name} is already registered`);

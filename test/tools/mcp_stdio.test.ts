@@ -10,12 +10,14 @@ import { everything, filesystem, memory } from './mcp_servers.js';
 t.test('three real MCP servers over stdio', async (t) => {
   const dir = await tempDir(t);
   await writeFile(path.join(dir, 'hello.txt'), 'hello from disk');
+  process.env.TROUPE_TEST_PARENT_SECRET = 'sk-parent-only';
+  t.teardown(() => delete process.env.TROUPE_TEST_PARENT_SECRET);
   const registry = new ToolRegistry();
   registerBuiltins(registry);
   const manager = new McpManager(registry, { healthIntervalMs: 0 });
   t.teardown(() => manager.close());
   const started = await manager.connect({
-    mcpServers: { everything: everything(), fs: filesystem(dir), memory: memory(path.join(dir, 'memory.jsonl')) },
+    mcpServers: { everything: { ...everything(), env: { TROUPE_VISIBLE: 'configured' } }, fs: filesystem(dir), memory: memory(path.join(dir, 'memory.jsonl')) },
   });
   const ctx = context(dir);
 
@@ -45,6 +47,13 @@ t.test('three real MCP servers over stdio', async (t) => {
     const result = await registry.invoke('mcp_everything_echo', { message: 'ping-42' }, ctx);
     t.match(result.content, /<untrusted-content id="[0-9a-f]+" source="tool:mcp_everything_echo">\nEcho: ping-42\n<\/untrusted-content/);
     t.notOk(result.isError);
+  });
+
+  t.test('a stdio server sees only the safe base environment and its configured variables', async (t) => {
+    const env = await registry.invoke('mcp_everything_get-env', {}, ctx);
+    t.match(env.content, /"TROUPE_VISIBLE": "configured"/);
+    t.notMatch(env.content, /sk-parent-only|TROUPE_TEST_PARENT_SECRET/, 'the gateway environment does not leak');
+    t.equal(registry.get('mcp_everything_get-env')?.readOnly, true, 'readOnlyHint makes the tool read-only');
   });
 
   t.test('server-filesystem: reads a file in its allowed folder and refuses one outside', async (t) => {

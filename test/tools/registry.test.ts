@@ -60,6 +60,7 @@ t.test('toSpecs gives providers name, description and parameters only', async (t
 t.test('register refuses bad names and duplicates, and the registry is bounded', async (t) => {
   const registry = new ToolRegistry({ maxTools: 2 });
   t.throws(() => registry.register(tool('bad name!', echo.run)), { code: 'INVALID_REQUEST', reason: 'bad_tool_name' });
+  t.throws(() => registry.register(tool('noschema', echo.run, { parameters: [] as unknown as ToolDefinition['parameters'] })), { code: 'INVALID_REQUEST', reason: 'bad_tool' });
   registry.register(echo);
   t.throws(() => registry.register(echo), { code: 'INVALID_REQUEST', reason: 'duplicate_tool' });
   registry.register(echo, { replace: true });

@@ -76,6 +76,7 @@ const CLIENT_INFO = { name: 'troupe', version: '0.1.0' };
 const STDERR_TAIL = 4096;
 const MAX_PAGES = 32;
 const MAX_DESCRIPTION = 2048;
+const MAX_SCHEMA_CHARS = 64 * 1024;
 /** A burst of list_changed notifications costs one listing. */
 const RELIST_DEBOUNCE_MS = 100;
 
@@ -283,6 +284,8 @@ export class McpConnection {
     for (let page = 0; page < MAX_PAGES && tools.length < max; page++) {
       const res = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout });
       for (const t of res.tools.slice(0, max - tools.length)) {
+        // An oversized schema would cost every request that lists the tools; such a tool is left out.
+        if (JSON.stringify(t.inputSchema).length > MAX_SCHEMA_CHARS) continue;
         tools.push({
           name: t.name,
           description: (t.description ?? t.title ?? t.name).slice(0, MAX_DESCRIPTION),

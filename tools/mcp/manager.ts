@@ -1,8 +1,8 @@
 /**
  * McpManager: connects the configured MCP servers and keeps their tools in a
  * ToolRegistry as `mcp_<server>_<tool>` (group 'mcp'). When a server
- * reconnects or announces a changed list, its tools are listed again and the registry follows: new tools
- * appear, vanished ones are removed. While a server is down its tools stay
+ * reconnects or announces a changed list, its tools are listed again and
+ * the registry follows: new tools appear, vanished ones are removed. While a server is down its tools stay
  * listed and fail fast with UNAVAILABLE (retryable), so a model's plan does
  * not change under it for a blip.
  */
