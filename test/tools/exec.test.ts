@@ -63,3 +63,26 @@ t.test('output beyond maxOutputBytes is dropped and noted', async (t) => {
   t.equal(result.content, 'exit code 0\n0123456789\n[output truncated: 6 bytes dropped]');
   t.equal(result.truncated, true);
 });
+
+t.test('a caller abort kills the running command', async (t) => {
+  const { registry, workspace, ctx } = await setup(t);
+  const controller = new AbortController();
+  const call = registry.invoke('exec', { command: 'echo $$ > pid; exec sleep 30' }, { ...ctx, signal: controller.signal });
+  let pid = '';
+  for (let i = 0; i < 200 && pid === ''; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    pid = await readFile(path.join(workspace, 'pid'), 'utf8').then((text) => text.trim(), () => '');
+  }
+  controller.abort();
+  t.match(await toolError(call), { code: 'UNAVAILABLE', reason: 'aborted' });
+  let alive = true;
+  for (let i = 0; i < 200 && alive; i++) {
+    try {
+      process.kill(Number(pid), 0);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    } catch {
+      alive = false;
+    }
+  }
+  t.notOk(alive, `process ${pid} is gone`);
+});

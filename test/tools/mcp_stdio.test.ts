@@ -75,6 +75,12 @@ t.test('three real MCP servers over stdio', async (t) => {
     t.match(err, { code: 'INVALID_REQUEST', path: '$.message' });
   });
 
+  t.test('a call past its deadline fails with TIMEOUT and the server keeps serving', async (t) => {
+    const slow = registry.invoke('mcp_everything_trigger-long-running-operation', { duration: 10, steps: 5 }, { ...ctx, timeoutMs: 300 });
+    t.match(await slow.then(() => null, (e: unknown) => e), { code: 'TIMEOUT' });
+    t.match((await registry.invoke('mcp_everything_echo', { message: 'after' }, ctx)).content, /Echo: after/);
+  });
+
   t.test('removing a server removes its tools', async (t) => {
     t.ok(await manager.remove('memory'));
     t.notOk(registry.list().some((tool) => tool.name.startsWith('mcp_memory_')));
