@@ -1,0 +1,11 @@
+export { McpManager, MCP_GROUP } from './manager.js';
+export type { McpManagerOptions, McpStartResult } from './manager.js';
+export { McpConnection } from './connection.js';
+export type { McpConnectionOptions, McpHealth, McpRemoteTool, McpState } from './connection.js';
+export { checkMcpConfig, checkServer, checkStdioServer, defaultAllowedCommands } from './config.js';
+export type { McpConfig, McpHttpServerConfig, McpServerConfig, McpStdioServerConfig, StdioLimits } from './config.js';
+export { guardedFetch } from './guarded_fetch.js';
+export type { GuardedFetchOptions } from './guarded_fetch.js';
+export { mcpToolName } from './names.js';
+export { backoffDelay } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
