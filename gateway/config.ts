@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { ProviderSpec } from '../actors/provider.js';
+import type { ToolsConfig } from '../actors/tool_host.js';
 
 export interface GatewayConfig {
   host: string;
@@ -22,6 +23,8 @@ export interface GatewayConfig {
   defaultAgent?: string;
   /** Provider credentials for agents' `chain`s: limits, breakers (see docs/provider-actors.md). */
   providers: ProviderSpec[];
+  /** Built-in tools and MCP servers (see docs/tools.md); absent: the built-ins with defaults. */
+  tools: Omit<ToolsConfig, 'workspaceRoot'>;
   limits: {
     /** Connections: per IP at the upgrade, per tenant and per user at `connect`. */
     connect: ScopedRates;
@@ -168,6 +171,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     agents,
     defaultAgent: file.defaultAgent,
     providers: file.providers ?? [],
+    tools: file.tools ?? {},
     limits: {
       connect: rates('CONNECT', limits.connect, {
         tenant: { perSec: 1_000, burst: 20_000 }, user: { perSec: 100, burst: 20_000 }, ip: { perSec: 1_000, burst: 20_000 },

@@ -2,6 +2,7 @@
  * Start-up and shutdown of the whole gateway: the actor system and its
  * workers, the backend, authentication, limits, metrics, and the front door.
  */
+import { join } from 'node:path';
 import { ActorBackend } from '../actors/backend.js';
 import { Persistence } from '../actors/persistence.js';
 import type { Store } from '../store/index.js';
@@ -44,6 +45,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const system = await ActorSystem.start({ pool: { workers: config.workers } });
   let frontDoor: FrontDoor | undefined;
   try {
+    // One tool host per worker: the built-in tools and MCP servers its agents can call.
+    const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
+    for (const worker of system.workers?.hosts ?? []) {
+      system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces') } },
+        { placement: { worker }, restart: 'permanent' });
+    }
     if (config.providers.length > 0) {
       // One provider host per worker: agents there get limits, retries, breakers and failover.
       const module = new URL('../actors/provider_host.js', import.meta.url).href;

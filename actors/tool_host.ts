@@ -1,0 +1,74 @@
+/**
+ * The tool host: one per worker. It builds that worker's tool registry
+ * (built-ins and MCP servers, from the gateway's `tools` config) and installs
+ * it as the toolbox its agents use. Stopping it closes the MCP connections.
+ */
+import { join } from 'node:path';
+import type { Behavior } from '../runtime/index.js';
+import { ToolRegistry } from '../tools/index.js';
+import { registerBuiltins, type BuiltinToolsOptions } from '../tools/builtin/index.js';
+import type { McpConfig } from '../tools/mcp/config.js';
+import { McpManager } from '../tools/mcp/manager.js';
+import { installToolbox, type AgentTool, type Toolbox } from './agent_tools.js';
+
+export interface ToolsConfig {
+  builtins?: BuiltinToolsOptions;
+  mcpServers?: McpConfig['mcpServers'];
+  /** Sessions' workspaces live under this folder: <workspaceRoot>/<tenant>/<session>. */
+  workspaceRoot: string;
+  defaultTimeoutMs?: number;
+}
+
+/** Each session gets its own workspace folder; names are made filesystem-safe. */
+function workspaceFor(root: string, tenant: string, sessionId: string): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128) || '_';
+  return join(root, safe(tenant), safe(sessionId));
+}
+
+export function registryToolbox(registry: ToolRegistry, workspaceRoot: string): Toolbox {
+  return {
+    tools(): AgentTool[] {
+      return registry.list().map((def) => ({
+        spec: { name: def.name, description: def.description, parameters: def.parameters },
+        readOnly: def.readOnly,
+        ...(def.group === undefined ? {} : { group: def.group }),
+        async run(args, ctx) {
+          try {
+            const r = await registry.invoke(def.name, args, {
+              sessionId: ctx.sessionId, tenant: ctx.tenant, signal: ctx.signal,
+              workspaceDir: workspaceFor(workspaceRoot, ctx.tenant, ctx.sessionId),
+            });
+            return { content: r.content, ...(r.isError ? { isError: true } : {}) };
+          } catch (err) {
+            const asResult = (err as { toResult?: () => { content: string } }).toResult;
+            if (typeof asResult === 'function') return { content: asResult.call(err).content, isError: true };
+            throw err;
+          }
+        },
+      }));
+    },
+  };
+}
+
+export function toolHost(args: ToolsConfig): Behavior<{ t: 'health' }> {
+  let registry: ToolRegistry | undefined;
+  let mcp: McpManager | undefined;
+  return {
+    async preStart() {
+      registry = new ToolRegistry({ ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }) });
+      registerBuiltins(registry, args.builtins ?? {});
+      if (args.mcpServers !== undefined && Object.keys(args.mcpServers).length > 0) {
+        mcp = new McpManager(registry);
+        await mcp.connect({ mcpServers: args.mcpServers });
+      }
+      installToolbox(registryToolbox(registry, args.workspaceRoot));
+    },
+    receive() {
+      return { tools: registry?.list().length ?? 0, mcp: mcp?.health() };
+    },
+    async postStop() {
+      installToolbox(undefined);
+      await mcp?.close();
+    },
+  };
+}
