@@ -7,6 +7,7 @@ import {
   auditVerify, EXIT_USAGE, keysCreate, keysList, keysRevoke, migrateCommand, secretsRotate, secretsSet,
   type AdminContext,
 } from './admin.js';
+import { stderr } from './admin_support.js';
 
 export const ADMIN_USAGE = `  migrate                               apply pending database migrations (also done at start-up)
   keys create --tenant T --name N [--scope S ...] [--expires 90d|never]
@@ -78,7 +79,7 @@ export async function runAdminCommand(argv: readonly string[], ctx: AdminContext
   const [group, sub, ...rest] = argv;
   const key = group === 'migrate' ? 'migrate' : `${group ?? ''} ${sub ?? ''}`;
   const spec = Object.hasOwn(SPECS, key) ? SPECS[key] : undefined;
-  const err = ctx.err ?? ((line: string) => process.stderr.write(line + '\n'));
+  const err = ctx.err ?? stderr;
   try {
     if (spec === undefined) throw new ArgError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
     return await spec.run(parse(group === 'migrate' ? argv.slice(1) : rest, spec), ctx);
