@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * The `troupe` command: start the gateway, mint a token, chat from the
- * terminal, run the runtime demo or a benchmark.
+ * terminal, run the runtime demo or a benchmark, and administer the data layer.
  */
 import { runRuntimeBench } from '../bench/runtime/index.js';
 import { parseTtl, signToken } from '../security/jwt.js';
+import { ADMIN_USAGE, runAdminCommand } from './admin_cli.js';
 import { runChat } from './chat_client.js';
 import { ConfigError, loadConfig } from './config.js';
 import { runDemo } from './demo.js';
@@ -22,7 +23,7 @@ commands:
                                         send one message over WebSocket and stream the reply
   demo [--workers N]                    the actor runtime demo (no network)
   bench runtime [--quick]               the actor kernel's microbenchmarks (JSON on stdout)
-  help                                  show this help
+${ADMIN_USAGE}  help                                  show this help
 `;
 
 class UsageError extends Error {}
@@ -128,6 +129,12 @@ export async function main(argv: string[]): Promise<void> {
       out(JSON.stringify(await runRuntimeBench({ quick: rest.includes('--quick') }), null, 2));
       return;
     }
+    case 'migrate':
+    case 'keys':
+    case 'secrets':
+    case 'audit':
+      process.exitCode = await runAdminCommand(argv, { config: loadConfig(process.env, flag(rest, '--config')), out });
+      return;
     case undefined:
     case 'help':
     case '--help':

@@ -33,6 +33,8 @@ export interface NewApiKey {
   scopes: string[];
   expiresAt: Date;
   userId?: string;
+  /** Row id; absent means a random UUID. `troupe keys create` uses the key's visible id. */
+  id?: string;
 }
 
 export interface ApiKeysRepo {
@@ -85,9 +87,13 @@ export class SqlApiKeysRepo implements ApiKeysRepo {
     const expires = date('expiresAt', input.expiresAt);
     const res = await this.q
       .query(
-        `INSERT INTO api_keys (name, key_hash, scopes, expires_at, user_id) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO api_keys (name, key_hash, scopes, expires_at, user_id, id)
+         VALUES ($1, $2, $3, $4, $5, COALESCE($6, gen_random_uuid()::text))
          RETURNING ${COLUMNS}`,
-        [text('name', input.name), keyHash(input.keyHash), scopes(input.scopes), expires, optionalText('userId', input.userId)],
+        [
+          text('name', input.name), keyHash(input.keyHash), scopes(input.scopes), expires,
+          optionalText('userId', input.userId), optionalText('id', input.id, 64),
+        ],
       )
       .catch(translateDbError);
     return toApiKey(res.rows[0]);

@@ -77,4 +77,13 @@ await eachBackend(async (t, { store }) => {
       { code: 'INVALID_REQUEST' },
     );
   });
+
+  t.test('a key created with an explicit id keeps it, and a random one is given otherwise', async (t) => {
+    const given = await store.withTenant('acme', (s) =>
+      s.apiKeys.create({ id: '3f9a1c0b2e7d', name: 'cli', keyHash: hashApiKey('sk-id'), scopes: [], expiresAt: new Date(Date.now() + HOUR) }),
+    );
+    t.equal(given.id, '3f9a1c0b2e7d');
+    t.equal((await store.findApiKeyByHash(hashApiKey('sk-id')))?.id, '3f9a1c0b2e7d');
+    t.match(live.id, /^[0-9a-f-]{36}$/);
+  });
 });

@@ -1,0 +1,109 @@
+/** `troupe secrets set|rotate`: values sealed by security/secrets.ts, rotated between key versions. */
+import { SecretsError } from '../security/errors.js';
+import { loadKeyring, SecretBox, type SecretContext } from '../security/secrets.js';
+import type { Store, TenantScope } from '../store/index.js';
+import {
+  AdminUsageError, auditAdmin, command, ensureTenant, EXIT_FAILED, EXIT_OK, existingTenant, PAGE, required, stderr, withStore,
+  type AdminContext,
+} from './admin_support.js';
+
+export interface SecretsSetOptions { tenant?: string; name?: string; value?: string }
+export interface SecretsRotateOptions { tenant?: string }
+
+/** The AES-GCM associated data for a stored secret: bound to its tenant and name. */
+export function secretContext(tenant: string, name: string): SecretContext {
+  return { tenant, recordId: `secret:${name}` };
+}
+
+async function openSecretBox(ctx: AdminContext): Promise<{ box: SecretBox; version: number }> {
+  const loaded = await loadKeyring({ env: ctx.env ?? process.env, dataDir: ctx.config.dataDir });
+  for (const w of loaded.warnings) (ctx.err ?? stderr)(`troupe: warning: ${w}`);
+  return { box: new SecretBox(loaded.keyring), version: loaded.keyring.current };
+}
+
+/** `troupe secrets set`: seals the value under the current key version. */
+export function secretsSet(opts: SecretsSetOptions, ctx: AdminContext): Promise<number> {
+  return command(ctx, async () => {
+    const tenant = required(opts.tenant, '--tenant');
+    const name = required(opts.name, '--name');
+    if (opts.value === undefined) throw new AdminUsageError('--value is required');
+    const value = opts.value;
+    const { box, version } = await openSecretBox(ctx);
+    return withStore(ctx, true, async (store) => {
+      if (await ensureTenant(store, tenant)) ctx.out(`created tenant ${tenant}`);
+      await store.withTenant(tenant, async (s) => {
+        await s.secrets.put(name, { ciphertext: box.encrypt(value, secretContext(tenant, name)), keyVersion: version });
+        await auditAdmin(s, 'admin.secret.set', 'success', name, { keyVersion: version });
+      });
+      ctx.out(`stored secret ${name} for tenant ${tenant} (key version ${version})`);
+      return EXIT_OK;
+    });
+  });
+}
+
+interface RotateReport { reencrypted: number; current: number; failed: { name: string; reason: string }[] }
+
+async function rotateTenant(s: TenantScope, box: SecretBox, version: number): Promise<RotateReport> {
+  const report: RotateReport = { reencrypted: 0, current: 0, failed: [] };
+  let after = '';
+  for (;;) {
+    const page = await s.q.query<{ name: string; ciphertext: string; key_version: number }>(
+      'SELECT name, ciphertext, key_version FROM secrets WHERE name > $1 ORDER BY name LIMIT $2',
+      [after, PAGE],
+    );
+    for (const row of page.rows) {
+      try {
+        if (Number(row.key_version) === version && !box.needsRotation(row.ciphertext)) {
+          report.current++;
+          continue;
+        }
+        const sealed = box.reencrypt(row.ciphertext, secretContext(s.tenantId, row.name));
+        await s.secrets.put(row.name, { ciphertext: sealed, keyVersion: version });
+        report.reencrypted++;
+      } catch (err) {
+        // SecretsError messages never carry plaintext; anything else is a real fault.
+        if (!(err instanceof SecretsError)) throw err;
+        report.failed.push({ name: row.name, reason: err.message });
+      }
+    }
+    if (page.rows.length < PAGE) return report;
+    after = page.rows[page.rows.length - 1].name;
+  }
+}
+
+async function allTenantIds(store: Store): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const page = await store.db.query<{ id: string }>('SELECT id FROM tenants WHERE id > $1 ORDER BY id LIMIT $2', [ids.at(-1) ?? '', PAGE]);
+    ids.push(...page.rows.map((r) => r.id));
+    if (page.rows.length < PAGE) return ids;
+  }
+}
+
+/** `troupe secrets rotate`: re-encrypts every secret not yet under the current key version. */
+export function secretsRotate(opts: SecretsRotateOptions, ctx: AdminContext): Promise<number> {
+  return command(ctx, async () => {
+    const { box, version } = await openSecretBox(ctx);
+    const err = ctx.err ?? stderr;
+    return withStore(ctx, true, async (store) => {
+      const tenants = opts.tenant !== undefined ? [await existingTenant(store, required(opts.tenant, '--tenant'))] : await allTenantIds(store);
+      let failures = 0;
+      for (const tenant of tenants) {
+        const r = await store.withTenant(tenant, async (s) => {
+          const report = await rotateTenant(s, box, version);
+          if (report.reencrypted + report.failed.length > 0) {
+            await auditAdmin(s, 'admin.secrets.rotate', report.failed.length === 0 ? 'success' : 'failure', undefined, {
+              keyVersion: version, reencrypted: report.reencrypted, failed: report.failed.map((f) => f.name),
+            });
+          }
+          return report;
+        });
+        for (const f of r.failed) err(`troupe: secret ${tenant}/${f.name} was left as it is: ${f.reason}`);
+        failures += r.failed.length;
+        ctx.out(`${tenant}: ${r.reencrypted} re-encrypted, ${r.current} already at key version ${version}${r.failed.length > 0 ? `, ${r.failed.length} FAILED` : ''}`);
+      }
+      if (tenants.length === 0) ctx.out('no tenants');
+      return failures === 0 ? EXIT_OK : EXIT_FAILED;
+    });
+  });
+}

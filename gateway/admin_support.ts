@@ -1,0 +1,110 @@
+/**
+ * What every operator command shares: its context, exit codes, error mapping, opening
+ * and closing the store, tenant checks and the audit row an admin change leaves.
+ */
+import { userInfo } from 'node:os';
+import { StoreError, type AuditOutcome, type Store, type TenantScope } from '../store/index.js';
+import type { GatewayConfig } from './config.js';
+import { openGatewayStore } from './store.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export interface AdminContext {
+  config: Pick<GatewayConfig, 'store' | 'dataDir'>;
+  out: (line: string) => void;
+  /** Warnings and errors; default: stderr. */
+  err?: (line: string) => void;
+  /** Source of TROUPE_ENCRYPTION_KEY and friends; default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** A store the caller opened (and will close); otherwise the configured one is opened. */
+  store?: Store;
+}
+
+/** A bad or missing option: exit 2 with a message naming it. */
+export class AdminUsageError extends Error {
+  readonly code = 'INVALID_REQUEST';
+}
+
+/** `--expires never`: the column is NOT NULL, so "never" is the last representable day. */
+export const NEVER = new Date('9999-12-31T23:59:59.000Z');
+/** Rows per page when walking tenants or secrets. */
+export const PAGE = 200;
+
+export const stderr = (line: string): void => {
+  process.stderr.write(line + '\n');
+};
+
+export function required(value: string | undefined, option: string): string {
+  if (value === undefined || value === '') throw new AdminUsageError(`${option} is required`);
+  return value;
+}
+
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who/what/outcome of an admin change; the CLI has no source IP, so `detail.via` says where. */
+export function auditAdmin(
+  s: TenantScope,
+  action: string,
+  outcome: AuditOutcome,
+  target?: string,
+  detail: Record<string, unknown> = {},
+): Promise<unknown> {
+  return s.audit.append({ actor: 'cli', action, outcome, ...(target !== undefined ? { target } : {}), detail: { via: 'cli', osUser: osUser(), ...detail } });
+}
+
+/** Runs a command body: maps usage problems to 2 and other failures to 1, printing either. */
+export async function command(ctx: AdminContext, body: () => Promise<number>): Promise<number> {
+  const err = ctx.err ?? stderr;
+  try {
+    return await body();
+  } catch (e) {
+    // Store validation failures here can only come from the operator's options.
+    if (e instanceof AdminUsageError || (e instanceof StoreError && e.code === 'INVALID_REQUEST')) {
+      err(`troupe: ${e.message}`);
+      return EXIT_USAGE;
+    }
+    const x = e as { code?: unknown; message?: unknown };
+    err(`troupe: ${typeof x.code === 'string' ? `[${x.code}] ` : ''}${typeof x.message === 'string' ? x.message : String(e)}`);
+    return EXIT_FAILED;
+  }
+}
+
+export async function withStore(ctx: AdminContext, migrate: boolean, fn: (store: Store) => Promise<number>): Promise<number> {
+  if (ctx.store !== undefined) return fn(ctx.store);
+  const store = await openGatewayStore(ctx.config, migrate);
+  if (store === undefined) throw new StoreError('UNAVAILABLE', 'no store is configured (TROUPE_STORE=none)');
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function existingTenant(store: Store, tenant: string): Promise<string> {
+  if ((await store.tenants.get(tenant)) === null) throw new StoreError('NOT_FOUND', `tenant ${tenant} does not exist`);
+  return tenant;
+}
+
+/** Creates the tenant unless it exists; true when it was created now. */
+export async function ensureTenant(store: Store, tenant: string): Promise<boolean> {
+  if ((await store.tenants.get(tenant)) !== null) return false;
+  try {
+    await store.tenants.create({ id: tenant, name: tenant });
+    return true;
+  } catch (err) {
+    // Another operator created it between our read and our insert.
+    if (err instanceof StoreError && err.code === 'INVALID_REQUEST' && (await store.tenants.get(tenant)) !== null) return false;
+    throw err;
+  }
+}
+
+/** A time for tables: UTC to the minute, `-` for none, `never` for NEVER. */
+export const when = (d: Date | null): string => (d === null ? '-' : d.getTime() >= NEVER.getTime() ? 'never' : d.toISOString().slice(0, 16).replace('T', ' '));
