@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import WebSocket from 'ws';
+import type { ProviderConfig } from '../../providers/index.js';
+import { loadConfig } from '../../gateway/config.js';
+import { startGateway } from '../../gateway/gateway.js';
+import { signToken } from '../../security/jwt.js';
+import { AnthropicUpstream } from '../fakes/anthropic_upstream.js';
+import { GeminiUpstream } from '../fakes/gemini_upstream.js';
+import { OllamaUpstream } from '../fakes/ollama_upstream.js';
+import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+import type { FakeUpstream } from '../fakes/upstream.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+
+const providers: [string, () => FakeUpstream, (url: string) => ProviderConfig][] = [
+  ['openai', () => new OpenAIUpstream(), (url) => ({ kind: 'openai', apiKey: 'sk-test', baseURL: `${url}/v1` })],
+  ['anthropic', () => new AnthropicUpstream(), (url) => ({ kind: 'anthropic', apiKey: 'sk-ant-test', baseURL: url })],
+  ['gemini', () => new GeminiUpstream(), (url) => ({ kind: 'gemini', apiKey: 'gm-test', baseURL: url })],
+  ['ollama', () => new OllamaUpstream(), (url) => ({ kind: 'ollama', baseURL: url })],
+];
+
+for (const [name, make, providerConfig] of providers) {
+  t.test(`an agent turn with tool calls through the ${name} fake upstream`, async (t) => {
+    const fake = make();
+    // The model writes a file, then reads it back, then answers.
+    fake.script(
+      { toolCalls: [{ id: 'w', name: 'write_file', arguments: { path: 'note.txt', content: 'hello from the agent' } }] },
+      { toolCalls: [{ id: 'r', name: 'read_file', arguments: { path: 'note.txt' } }] },
+      { text: 'The note says hello.' },
+    );
+    await fake.start();
+    t.teardown(() => fake.close());
+    const dataDir = mkdtempSync(join(tmpdir(), `troupe-e2e-${name}-`));
+    const gw = await startGateway({
+      ...loadConfig({ TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none' }),
+      agents: [{ id: 'tooly', model: 'fake-model', provider: providerConfig(fake.url) }],
+    });
+    t.teardown(() => gw.shutdown());
+    const token = await signToken({ secret: SECRET, tenant: 'acme', user: 'u', ttlSec: 600 });
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=${token}`);
+    const events: { event: string; payload: Record<string, unknown> }[] = [];
+    const done = new Promise<void>((resolve) => ws.on('message', (d) => {
+      const f = JSON.parse(String(d)) as { type: string; event?: string; payload: Record<string, unknown> };
+      if (f.type === 'event' && f.event) events.push({ event: f.event, payload: f.payload });
+      if (f.event === 'chat.final' || f.event === 'chat.error') resolve();
+    }));
+    await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+    ws.send(JSON.stringify({ type: 'req', id: '1', method: 'connect', params: {} }));
+    ws.send(JSON.stringify({ type: 'req', id: '2', method: 'chat.send', params: { message: 'leave a note', sessionKey: 'e2e' } }));
+    await done;
+    ws.close();
+    const final = events.at(-1);
+    t.match(final, { event: 'chat.final', payload: { text: 'The note says hello.' } });
+    const tools = events.filter((e) => e.event === 'chat.tool').map((e) => `${String(e.payload.name)}:${String(e.payload.phase)}:${String(e.payload.ok ?? '')}`);
+    t.same(tools, ['write_file:start:', 'write_file:end:true', 'read_file:start:', 'read_file:end:true']);
+    t.equal(readFileSync(join(dataDir, 'workspaces', 'acme', 'e2e', 'note.txt'), 'utf8'), 'hello from the agent', 'the file landed in the session workspace');
+    t.equal(fake.requests.length, 3, 'three model calls: write, read, answer');
+    t.match(JSON.stringify(fake.requests[2].body), /hello from the agent/, 'the tool result reached the model');
+  });
+}
