@@ -39,6 +39,8 @@ export interface BackendOptions {
   persistence?: Persistence;
   /** Idempotency keys shared across gateway processes (Redis); absent: per session, in memory. */
   idempotency?: IdempotencyClaims;
+  /** Screens user input before a run starts; throws (e.g. FORBIDDEN) to refuse it. */
+  screenInput?: (text: string, caller: Caller) => void;
 }
 
 /** What chat.send needs from a shared idempotency store (store/redis IdempotencyStore fits). */
@@ -75,7 +77,8 @@ export class ActorBackend {
   private readonly defaultAgent: string;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency' | 'screenInput'>>;
+  private readonly screenInput: BackendOptions['screenInput'];
   private readonly idempotency: IdempotencyClaims | undefined;
   private readonly persistence: Persistence | undefined;
   private readonly persistRef: ActorRef<PersistRequest> | undefined;
@@ -102,6 +105,7 @@ export class ActorBackend {
     this.directory = system.spawn<unknown>(() => this.directoryBehavior(), { mailbox: { capacity: 1_000_000 } });
     this.persistence = options.persistence;
     this.idempotency = options.idempotency;
+    this.screenInput = options.screenInput;
     this.persistRef = options.persistence === undefined ? undefined
       : system.spawn<PersistRequest>({ factory: persistenceActor, args: { persistence: options.persistence } }, { mailbox: { capacity: 1_000_000 } });
     this.unsubscribe = system.workers?.onEvent((e) => {
@@ -123,6 +127,7 @@ export class ActorBackend {
     const agent = params.agent ?? this.defaultAgent;
     if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
     if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
+    this.screenInput?.(params.message, p);
     const sessionKey = this.keyOf(p, params.sessionKey);
     const idemKey = params.idempotencyKey === undefined ? undefined : `${sessionKey}\u0000${params.idempotencyKey}`;
     if (idemKey !== undefined && this.idempotency !== undefined) {

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Behavior } from '../runtime/index.js';
+import { Screener } from '../security/injection.js';
 import { ToolRegistry } from '../tools/index.js';
 import { registerBuiltins, type BuiltinToolsOptions } from '../tools/builtin/index.js';
 import type { McpConfig } from '../tools/mcp/config.js';
@@ -17,6 +18,8 @@ export interface ToolsConfig {
   /** Sessions' workspaces live under this folder: <workspaceRoot>/<tenant>/<session>. */
   workspaceRoot: string;
   defaultTimeoutMs?: number;
+  /** Screening of untrusted tool output (web, MCP): log, warn or block. */
+  injectionAction?: 'log' | 'warn' | 'block';
 }
 
 /** Each session gets its own workspace folder; names are made filesystem-safe. */
@@ -55,7 +58,10 @@ export function toolHost(args: ToolsConfig): Behavior<{ t: 'health' }> {
   let mcp: McpManager | undefined;
   return {
     async preStart() {
-      registry = new ToolRegistry({ ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }) });
+      registry = new ToolRegistry({
+        ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }),
+        screener: new Screener({ action: args.injectionAction ?? 'warn' }),
+      });
       registerBuiltins(registry, args.builtins ?? {});
       if (args.mcpServers !== undefined && Object.keys(args.mcpServers).length > 0) {
         mcp = new McpManager(registry);

@@ -42,6 +42,8 @@ export interface GatewayConfig {
   store: { kind: 'pglite' | 'postgres' | 'none'; databaseUrl?: string; appDatabaseUrl?: string; schema?: string };
   /** Redis for distributed limits, caches and idempotency (optional). */
   redisUrl?: string;
+  /** What prompt-injection screening does with suspicious user input and tool output. */
+  injectionAction: 'log' | 'warn' | 'block';
 }
 
 export interface RateSpec {
@@ -108,6 +110,12 @@ export function resolveJwtSecret(dataDir: string, fromEnvOrConfig: string | unde
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
   return { secret, source: 'generated' };
+}
+
+function injectionAction(v: string | undefined): GatewayConfig['injectionAction'] {
+  if (v === undefined || v === '') return 'warn';
+  if (v === 'log' || v === 'warn' || v === 'block') return v;
+  throw new ConfigError(`TROUPE_INJECTION_ACTION must be log, warn or block (got "${v}")`);
 }
 
 function storeConfig(env: Env): GatewayConfig['store'] {
@@ -187,6 +195,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     shutdownDeadlineMs: int(env, 'TROUPE_SHUTDOWN_DEADLINE_MS', file.shutdownDeadlineMs ?? 10_000, 0, 600_000),
     allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
     store: storeConfig(env),
+    injectionAction: injectionAction(env.TROUPE_INJECTION_ACTION ?? file.injectionAction),
     redisUrl: env.REDIS_URL || undefined,
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ActorBackend } from '../actors/backend.js';
 import { Persistence } from '../actors/persistence.js';
 import type { Store } from '../store/index.js';
+import { Screener } from '../security/injection.js';
 import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
@@ -48,7 +49,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // One tool host per worker: the built-in tools and MCP servers its agents can call.
     const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
     for (const worker of system.workers?.hosts ?? []) {
-      system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces') } },
+      system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction } },
         { placement: { worker }, restart: 'permanent' });
     }
     if (config.providers.length > 0) {
@@ -58,7 +59,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         system.spawn({ module, export: 'providerHost', args: { specs: config.providers } }, { placement: { worker }, restart: 'permanent' });
       }
     }
+    const registry = createRegistry(system);
+    const screener = new Screener({
+      action: config.injectionAction,
+      onMatch: (family, source) => registry.troupe.injectionMatches.inc({ family, source, action: config.injectionAction }),
+    });
     const backend = new ActorBackend(system, {
+      screenInput: (text, caller) => {
+        const verdict = screener.enforce(text, 'user');
+        if (verdict.action !== 'allow') log('injection', `${verdict.action}: tenant ${caller.tenant} user ${caller.user}: ${verdict.matches.map((m) => m.family).join(', ')}`);
+      },
       agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
@@ -68,7 +78,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
     });
     const authenticator = createGatewayAuthenticator(jwt, store, persistence);
-    const registry = createRegistry(system);
     const limiters = {
       connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => log('limits', m)),
       chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => log('limits', m)),

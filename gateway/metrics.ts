@@ -21,8 +21,18 @@ const HOST_GAUGES: [keyof HostMetricsSnapshot, string, string][] = [
   ['eventLoopUtilization', 'troupe_host_event_loop_utilization', 'Event-loop utilisation of the host thread (0..1)'],
 ];
 
-export function createRegistry(system: ActorSystem): Registry {
-  const registry = new Registry();
+export interface GatewayCounters {
+  injectionMatches: client.Counter<'family' | 'source' | 'action'>;
+}
+
+export function createRegistry(system: ActorSystem): Registry & { troupe: GatewayCounters } {
+  const registry = new Registry() as Registry & { troupe: GatewayCounters };
+  registry.troupe = {
+    injectionMatches: new client.Counter({
+      name: 'troupe_injection_matches_total', help: 'Prompt-injection pattern matches by family, source and configured action',
+      labelNames: ['family', 'source', 'action'], registers: [registry],
+    }),
+  };
   client.collectDefaultMetrics({ register: registry, prefix: 'troupe_' });
   let snap = system.metricsSnapshot();
   let snapAt = 0;
