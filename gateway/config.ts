@@ -32,6 +32,8 @@ export interface GatewayConfig {
   shutdownDeadlineMs: number;
   /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
   allowFallback: boolean;
+  /** Test-only: expose the `admin.fault` method (TROUPE_ENABLE_FAULTS=1; never in production). */
+  enableFaults: boolean;
 }
 
 export class ConfigError extends Error {
@@ -126,5 +128,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     sessionIdleMs: int(env, 'TROUPE_SESSION_IDLE_MS', file.sessionIdleMs ?? 300_000, 1_000, 86_400_000),
     shutdownDeadlineMs: int(env, 'TROUPE_SHUTDOWN_DEADLINE_MS', file.shutdownDeadlineMs ?? 10_000, 0, 600_000),
     allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
+    // env only, on purpose: a config file copied to production must not turn faults on
+    enableFaults: env.TROUPE_ENABLE_FAULTS === '1',
   };
 }

@@ -27,7 +27,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const system = await ActorSystem.start({ pool: { workers: config.workers } });
   let frontDoor: FrontDoor | undefined;
   try {
-    const backend = new ActorBackend(system, { agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs });
+    const backend = new ActorBackend(system, { agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, enableFaults: config.enableFaults });
     const authenticator = createJwtAuthenticator({
       ...(config.jwt.jwks !== undefined ? { jwks: config.jwt.jwks } : { secret: config.jwt.secret }),
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
