@@ -3,7 +3,7 @@
  * The `troupe` command: start the gateway, mint a token, chat from the
  * terminal, run the runtime demo or a benchmark.
  */
-import { runRuntimeBench } from '../bench/runtime/index.js';
+import { BENCH_USAGE, runBenchCommand } from '../bench/cli.js';
 import { parseTtl, signToken } from '../security/jwt.js';
 import { runChat } from './chat_client.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -21,8 +21,10 @@ commands:
   chat "message" [--url URL] [--token T] [--session KEY] [--agent ID]
                                         send one message over WebSocket and stream the reply
   demo [--workers N]                    the actor runtime demo (no network)
-  bench runtime [--quick]               the actor kernel's microbenchmarks (JSON on stdout)
+  bench ws|http|compare|runtime [...]   load tests and microbenchmarks (see below and docs/bench.md)
   help                                  show this help
+
+${BENCH_USAGE}
 `;
 
 class UsageError extends Error {}
@@ -123,11 +125,8 @@ export async function main(argv: string[]): Promise<void> {
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new UsageError('--workers must be a whole number');
       return runDemo({ workers, log: out });
     }
-    case 'bench': {
-      if (rest[0] !== 'runtime') throw new UsageError(`unknown benchmark "${rest[0] ?? ''}" (known: runtime)`);
-      out(JSON.stringify(await runRuntimeBench({ quick: rest.includes('--quick') }), null, 2));
-      return;
-    }
+    case 'bench':
+      return runBenchCommand(rest, out);
     case undefined:
     case 'help':
     case '--help':
@@ -140,7 +139,7 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && (err as { code?: unknown }).code === 'INVALID_REQUEST')) {
     process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
     process.exit(2);
   }
