@@ -54,6 +54,7 @@ export function summarize(h: Histogram): LatencySummary {
     p90: ms(h.getValueAtPercentile(90)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    // the percentile form: exact across merges (maxValue is not kept bucket-equivalent by add)
+    max: ms(h.getValueAtPercentile(100)),
   };
 }

@@ -31,7 +31,6 @@ export function injectWorkerKill(url: string, token: string | undefined, timeout
     ws.on('error', (err) => finish(new FaultError('UNAVAILABLE', `fault connection failed: ${err.message}`)));
     ws.on('open', () => {
       ws.send(JSON.stringify({ type: 'req', id: 1, method: 'connect', params: token === undefined ? {} : { token } }));
-      ws.send(JSON.stringify({ type: 'req', id: 2, method: 'admin.fault', params: { kind: 'worker-kill' } }));
     });
     ws.on('message', (data) => {
       let f: Res;
@@ -42,6 +41,10 @@ export function injectWorkerKill(url: string, token: string | undefined, timeout
       }
       if (f.type !== 'res') return;
       if (!f.ok) return finish(new FaultError(f.error?.code ?? 'INTERNAL', `${f.id === 1 ? 'connect' : 'admin.fault'} refused: ${f.error?.message ?? 'unknown error'}`));
+      if (f.id === 1) {
+        ws.send(JSON.stringify({ type: 'req', id: 2, method: 'admin.fault', params: { kind: 'worker-kill' } }));
+        return;
+      }
       if (f.id !== 2) return;
       const host = f.payload?.host;
       const ms = f.payload?.replacementMs;
