@@ -117,7 +117,8 @@ function merge(o: WsBenchOptions, rs: ShardResult[], intervalMs: number, started
     connections: { target: o.conns, opened, failed: sum((r) => r.connFailed), connectLatency: summarize(connect) },
     errors,
     timeline: mergeTimelines(rs.map((r) => r.timeline), intervalMs, o.durationMs),
-    server: sampler.summary(opened),
+    // RSS per connection is only meaningful when the connections are all the load
+    server: sampler.summary(o.scenario === 'idle' ? opened : 0),
     client: { processes: rs.length, cpuPercent: cpuPercent(sum((r) => r.cpuUs), o.durationMs) },
   };
   for (const h of [hist, ttft, connect]) h.destroy();
