@@ -19,6 +19,8 @@ export function summaryText(r: BenchResult): string {
     ['throughput (completed/s)', f(r.requests.perSec, 1)],
     ['latency p50 / p90 / p99 / max (ms)', `${f(r.latency.p50)} / ${f(r.latency.p90)} / ${f(r.latency.p99)} / ${f(r.latency.max)}`],
   ];
+  const cl = r.connections.connectLatency;
+  if (cl !== undefined && cl.count > 0) rows.push(['connect latency p50 / p99 (ms)', `${f(cl.p50)} / ${f(cl.p99)}`]);
   if (r.ttft) rows.push(['time to first token p50 / p99 (ms)', `${f(r.ttft.p50)} / ${f(r.ttft.p99)}`]);
   const s = r.server;
   rows.push(

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 
 export type Outcome =
   | { kind: 'ok'; ttftMs?: number }
-  | { kind: 'failed' | 'retryable' | 'lost'; code: string };
+  | { kind: 'failed' | 'retryable' | 'lost'; code: string; retryAfterMs?: number };
 
 type Done = (outcome: Outcome) => void;
 
@@ -25,7 +25,7 @@ interface Frame {
   ok?: unknown;
   event?: unknown;
   payload?: { runId?: unknown; text?: unknown; pong?: unknown; protocol?: unknown } | null;
-  error?: { code?: unknown; retryable?: unknown } | null;
+  error?: { code?: unknown; retryable?: unknown; retryAfterMs?: unknown } | null;
 }
 
 export class BenchConnection {
@@ -119,7 +119,8 @@ export class BenchConnection {
     if (this.echo && f.type === 'req') return p.done({ kind: 'ok' });
     if (f.ok !== true) {
       const code = typeof f.error?.code === 'string' ? f.error.code : 'verify';
-      return p.done({ kind: f.error?.retryable === true ? 'retryable' : 'failed', code });
+      const after = f.error?.retryAfterMs;
+      return p.done({ kind: f.error?.retryable === true ? 'retryable' : 'failed', code, ...(typeof after === 'number' ? { retryAfterMs: after } : {}) });
     }
     const payload = f.payload ?? {};
     if (p.method === 'chat.send') {

@@ -99,7 +99,7 @@ function merge(o: WsBenchOptions, rs: ShardResult[], intervalMs: number, started
   const result: BenchResult = {
     schema: RESULT_SCHEMA,
     kind: 'ws',
-    name: `ws ${o.scenario} ${o.rate > 0 ? `open ${o.rate}/s` : 'closed'}`,
+    name: o.scenario === 'idle' ? 'ws idle' : `ws ${o.scenario} ${o.rate > 0 ? `open ${o.rate}/s` : 'closed'}`,
     target: o.url,
     startedAt,
     settings: {

@@ -46,6 +46,7 @@ const MAX_OPENING = 256;
 /** Open loop: never issue more than this many requests in one tick (bounds a catch-up burst). */
 const MAX_PER_TICK = 5_000;
 const TICK_MS = 2;
+const MAX_RETRY_WAIT_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -185,7 +186,7 @@ export class Shard {
   }
 
   /** Issues one request; `startedAt` is the intended send time (open loop) so queueing delay counts. */
-  private issue(conn: BenchConnection, index: number, startedAt: number, then?: () => void): void {
+  private issue(conn: BenchConnection, index: number, startedAt: number, then?: (out: Outcome) => void): void {
     const measured = epochNow() >= this.measureStart;
     if (measured) this.counts.sent++;
     else this.counts.warmup++;
@@ -194,7 +195,7 @@ export class Shard {
     conn.request(method, params, (out: Outcome) => {
       this.inflight--;
       if (measured) this.record(out, startedAt);
-      then?.();
+      then?.(out);
     }, startedAt);
   }
 
@@ -216,8 +217,13 @@ export class Shard {
   private closedLoop(conn: BenchConnection, index: number): void {
     const next = (): void => {
       if (!conn.isOpen || epochNow() >= this.end) return;
-      // setImmediate: a synchronous answer must not recurse
-      this.issue(conn, index, performance.now(), () => setImmediate(next));
+      // setImmediate: a synchronous answer must not recurse. A server asking us to wait
+      // (RATE_LIMITED with retryAfterMs) is obeyed, up to a second, as a real client would.
+      this.issue(conn, index, performance.now(), (out) => {
+        const wait = out.kind === 'retryable' ? Math.min(out.retryAfterMs ?? 0, MAX_RETRY_WAIT_MS) : 0;
+        if (wait > 0) setTimeout(next, wait);
+        else setImmediate(next);
+      });
     };
     next();
   }
