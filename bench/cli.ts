@@ -43,8 +43,11 @@ function common(a: Args) {
 }
 
 function emit(doc: BenchResult | CompareResult, a: Args, write: (s: string) => void): void {
-  write(doc.kind === 'compare' ? compareText(doc) : summaryText(doc));
   const json = a.str('--json');
+  const summary = doc.kind === 'compare' ? compareText(doc) : summaryText(doc);
+  // with JSON on stdout the table goes to stderr, so stdout stays parseable
+  if (json === '-') process.stderr.write(summary + '\n');
+  else write(summary);
   if (json === '-') write(JSON.stringify(doc, null, 2));
   else if (json !== undefined) writeFileSync(json, JSON.stringify(doc, null, 2) + '\n');
   const report = a.str('--report');

@@ -39,3 +39,12 @@ t.test('ping and chat against a gateway verify every answer and scrape its metri
   t.ok((chat.ttft?.count ?? 0) > 0, 'time to first token is measured');
   t.same(validateResult(chat), []);
 });
+
+t.test('idle connections report server RSS growth per authenticated connection', async (t) => {
+  const gw = await gateway(t);
+  const r = await runWsBench(wsOptions(`ws://127.0.0.1:${gw.port}/ws`, { token: await token(), conns: 30, scenario: 'idle', durationMs: 1_500 }));
+  t.equal(r.connections.opened, 30);
+  t.equal(r.connections.connectLatency?.count, 30, 'every connect was answered');
+  t.type(r.server.rssPerConnBytes, 'number');
+  t.ok(r.server.samples.some((s) => s.phase === 'setup') && r.server.samples.some((s) => s.phase === 'measure'), 'RSS before and during');
+});
