@@ -37,3 +37,22 @@ t.test('--fault against a gateway without faults fails the run with FORBIDDEN', 
     token: await token(), conns: 2, durationMs: 600, fault: 'worker-kill', drainMs: 2_000,
   })), { code: 'FORBIDDEN' });
 });
+
+t.test('killWorker replaces the worker and reports how long that took', async (t) => {
+  const gw = await gateway(t, { TROUPE_ENABLE_FAULTS: '1' });
+  const pool = gw.system.workers;
+  if (pool === undefined || pool === null) return t.fail('the gateway has a worker pool');
+  const host = pool.hosts[0];
+  const ready = new Promise<number | undefined>((resolve) => {
+    const off = pool.onEvent((e) => {
+      if (e.type === 'worker-ready' && e.host === host) {
+        off();
+        resolve(e.replacementMs);
+      }
+    });
+  });
+  t.equal(pool.killWorker(host), true);
+  t.type(await ready, 'number');
+  t.equal(pool.killWorker(9_999), false, 'an unknown host is refused');
+  t.equal(gw.system.metricsSnapshot().workerReplacements, 1);
+});
