@@ -61,9 +61,9 @@ export async function runCompare(o: CompareOptions, log: (line: string) => void)
     log('starting troupe…');
     const gw = keep(await startGatewayProcess());
     if (o.only !== 'http') {
-      const ws = (url: string, echo: boolean, token?: string) => runWsBench({
-        ...same, url, conns: o.conns, scenario: 'ping', rampPerSec: 0, echo, token, drainMs: 10_000, connectTimeoutMs: 10_000,
-        ...(echo ? { metricsUrl: '' } : {}),
+      const ws = (url: string, echo: boolean, token?: string, scenario: 'ping' | 'chat' = 'ping') => runWsBench({
+        ...same, url, conns: o.conns, scenario, rampPerSec: 0, echo, token, drainMs: 10_000, connectTimeoutMs: 10_000,
+        agent: echo ? undefined : BENCH_AGENT, ...(echo ? { metricsUrl: '' } : {}),
       });
       log('ws ping: troupe');
       const troupe = await ws(`ws://127.0.0.1:${gw.port}/ws`, false, gw.token);
@@ -78,6 +78,11 @@ export async function runCompare(o: CompareOptions, log: (line: string) => void)
         ratios.push(ratio('ws ping', troupe, r, kind));
         await ref.stop();
       }
+      // chat turns have no reference server: reported as a run, without a ratio
+      log('ws chat: troupe (16 tokens, 0 ms)');
+      const chat = await ws(`ws://127.0.0.1:${gw.port}/ws`, false, gw.token, 'chat');
+      chat.name = 'troupe ws chat';
+      results.push(chat);
     }
     if (o.only !== 'ws') {
       const upstream = keep(await startFakeUpstream());
