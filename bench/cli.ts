@@ -37,8 +37,6 @@ function common(a: Args) {
     metricsUrl: a.has('--no-metrics') ? '' : a.str('--metrics-url'),
     soak: a.has('--soak'),
     leakThresholdBytes: a.num('--leak-threshold', 50, 0, 1_000_000) * 1024 * 1024,
-    json: a.str('--json') !== undefined,
-    reportPath: a.str('--report'),
   };
 }
 
@@ -57,6 +55,9 @@ function emit(doc: BenchResult | CompareResult, a: Args, write: (s: string) => v
 export async function runBenchCommand(argv: readonly string[], write: (s: string) => void): Promise<void> {
   const [kind, ...rest] = argv;
   const a = new Args(rest, BOOLEANS);
+  // outputs are read after the run; check their values now
+  a.str('--json');
+  a.str('--report');
   switch (kind) {
     case 'runtime': {
       const quick = a.has('--quick');
@@ -111,8 +112,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         warmupMs: a.durationMs('--warmup', 2_000),
         only: only as 'ws' | 'http' | undefined,
       };
-      a.str('--json');
-      a.str('--report');
       a.rejectUnknown();
       emit(await runCompare(o, (line) => process.stderr.write(line + '\n')), a, write);
       return;

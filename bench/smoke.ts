@@ -40,7 +40,7 @@ try {
   const ws = (patch: Partial<WsBenchOptions>) => runWsBench({
     url: `ws://127.0.0.1:${gw.port}/ws`, token: gw.token, conns: 5, durationMs: 1_000, warmupMs: 300, scenario: 'ping', rate: 0,
     rampPerSec: 0, payload: 0, echo: false, drainMs: 10_000, connectTimeoutMs: 10_000, soak: false, leakThresholdBytes: 50 * 2 ** 20,
-    json: false, agent: BENCH_AGENT, ...patch,
+    agent: BENCH_AGENT, ...patch,
   });
   await step('ws idle', async () => {
     const r = await ws({ scenario: 'idle', rampPerSec: 50, durationMs: 1_500 });
@@ -71,7 +71,7 @@ try {
     await step(name, async () => {
       const r = await runHttpBench({
         url: `http://127.0.0.1:${gw.port}`, path: '/v1/chat/completions', token: gw.token, conns: 3, durationMs: 1_000, warmupMs: 300,
-        rate: 0, stream, payload: 0, model: BENCH_AGENT, timeoutSec: 10, soak: false, leakThresholdBytes: 0, json: false,
+        rate: 0, stream, payload: 0, model: BENCH_AGENT, timeoutSec: 10, soak: false, leakThresholdBytes: 0,
       });
       check(name, r, [r.requests.completed === 0 && 'nothing completed', stream && r.ttft === undefined && 'no time to first token']);
     });

@@ -21,10 +21,9 @@ export class LiveProgress {
   constructor(
     private readonly label: string,
     private readonly read: () => LiveFigures,
-    stream: NodeJS.WriteStream = process.stderr,
-    private readonly out: NodeJS.WriteStream = stream,
+    private readonly out: NodeJS.WriteStream = process.stderr,
   ) {
-    this.enabled = stream.isTTY === true;
+    this.enabled = out.isTTY === true;
   }
 
   start(): void {

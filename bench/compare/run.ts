@@ -52,7 +52,7 @@ export async function runCompare(o: CompareOptions, log: (line: string) => void)
   const ratios: CompareRatio[] = [];
   const children: Child[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'troupe-compare-bytes-'));
-  const same = { durationMs: o.durationMs, warmupMs: o.warmupMs, rate: 0, payload: 0, soak: false, leakThresholdBytes: 0, json: false };
+  const same = { durationMs: o.durationMs, warmupMs: o.warmupMs, rate: 0, payload: 0, soak: false, leakThresholdBytes: 0 };
   const keep = <C extends Child>(c: C): C => {
     children.push(c);
     return c;

@@ -19,8 +19,6 @@ export interface HttpBenchOptions {
   timeoutSec: number;
   soak: boolean;
   leakThresholdBytes: number;
-  json: boolean;
-  reportPath?: string;
 }
 
 export function chatBody(o: Pick<HttpBenchOptions, 'model' | 'payload' | 'stream'>): string {

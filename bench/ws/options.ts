@@ -31,8 +31,6 @@ export interface WsBenchOptions {
   fault?: 'worker-kill';
   /** Seconds into the measured window at which the fault is injected (default: half-way). */
   faultAtSec?: number;
-  json: boolean;
-  reportPath?: string;
 }
 
 /** What one shard drives: its share of connections and rate. */

@@ -29,7 +29,6 @@ export interface ShardResult {
   connectHist: string;
   timeline: IntervalData[];
   cpuUs: number;
-  wallMs: number;
   badFrames: number;
 }
 
@@ -166,7 +165,6 @@ export class Shard {
         connectHist: encodeHistogram(this.connectHist),
         timeline: this.timeline.export(),
         cpuUs: cpu.user + cpu.system,
-        wallMs: o.durationMs,
         badFrames: this.conns.reduce((a, c) => a + c.badFrames, 0),
       };
     } finally {

@@ -33,7 +33,7 @@ export const token = () => signToken({ secret: SECRET, tenant: 'bench', user: 'u
 export function wsOptions(url: string, patch: Partial<WsBenchOptions>): WsBenchOptions {
   return {
     url, conns: 4, durationMs: 1_000, warmupMs: 0, scenario: 'ping', rate: 0, rampPerSec: 0, payload: 0, echo: false,
-    drainMs: 10_000, connectTimeoutMs: 5_000, soak: false, leakThresholdBytes: 50 * 1024 * 1024, json: false, ...patch,
+    drainMs: 10_000, connectTimeoutMs: 5_000, soak: false, leakThresholdBytes: 50 * 1024 * 1024, ...patch,
   };
 }
 

@@ -7,7 +7,7 @@ import { gateway, token } from './helpers.js';
 
 const options = (url: string, patch: Partial<HttpBenchOptions>): HttpBenchOptions => ({
   url, path: '/v1/chat/completions', conns: 3, durationMs: 800, warmupMs: 0, rate: 0, stream: false, payload: 0, model: 'fast',
-  timeoutSec: 10, soak: false, leakThresholdBytes: 0, json: false, ...patch,
+  timeoutSec: 10, soak: false, leakThresholdBytes: 0, ...patch,
 });
 
 async function countingHttp(t: Test, body: string) {
