@@ -18,12 +18,12 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime> [optio
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
-           [--soak --leak-threshold MB] [--fault worker-kill [--fault-at SEC]] [--echo] [--no-metrics]
+           [--soak --leak-threshold MB] [--fault worker-kill [--fault-at SEC]] [--echo] [--connect-timeout 10s]
   http     --url http://127.0.0.1:8787 --conns N --duration 10s --warmup 2s [--stream] [--rate R]
-           [--payload BYTES] [--token T] [--model ID] [--path /v1/chat/completions] [--soak] [--no-metrics]
-  compare  [--conns N] [--duration 5s] [--warmup 1s] [--only ws|http]
+           [--payload BYTES] [--token T] [--model ID] [--path /v1/chat/completions] [--timeout 30] [--soak]
+  compare  [--conns 200] [--duration 10s] [--warmup 2s] [--only ws|http]
   runtime  [--quick]
-  every command: [--json FILE|-] [--report out.html]`;
+  ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
 const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick']);
 
