@@ -65,6 +65,7 @@ async function start(args: string[]): Promise<void> {
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
   out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);
+  if (config.enableFaults) out('  WARNING: TROUPE_ENABLE_FAULTS=1: admin.fault can kill actor workers (tests and benchmarks only)');
   if (gw.devToken !== undefined) {
     if (config.jwtSecretSource === 'generated') out(`  a signing secret was generated in ${config.dataDir}/jwt-secret`);
     out(`  dev token (tenant dev, user dev, 24h):\n    ${gw.devToken}`);

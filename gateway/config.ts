@@ -33,7 +33,7 @@ export interface GatewayConfig {
   /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
   allowFallback: boolean;
   /** Test-only: expose the `admin.fault` method (TROUPE_ENABLE_FAULTS=1; never in production). */
-  enableFaults: boolean;
+  enableFaults?: boolean;
 }
 
 export class ConfigError extends Error {
