@@ -41,7 +41,12 @@ export interface BackendOptions {
   idempotency?: IdempotencyClaims;
   /** Screens user input before a run starts; throws (e.g. FORBIDDEN) to refuse it. */
   screenInput?: (text: string, caller: Caller) => void;
+  /** Allow `injectFault` (tests and benchmarks only; default false). */
+  enableFaults?: boolean;
 }
+
+/** How long injectFault waits for the killed worker's replacement. */
+const FAULT_READY_TIMEOUT_MS = 15_000;
 
 /** What chat.send needs from a shared idempotency store (store/redis IdempotencyStore fits). */
 export interface IdempotencyClaims {
@@ -98,6 +103,7 @@ export class ActorBackend {
       historyLimit: options.historyLimit ?? 200,
       askTimeoutMs: options.askTimeoutMs ?? 10_000,
       maxRuns: options.maxRuns ?? 100_000,
+      enableFaults: options.enableFaults ?? false,
     };
     this.router = system.spawn<RunEvent>(() => ({ receive: (ev) => this.dispatch(ev) }), {
       mailbox: { capacity: 1_000_000 },
@@ -201,6 +207,41 @@ export class ActorBackend {
       sessions: this.sessions.size,
       runsInFlight: this.runs.size,
     };
+  }
+
+  /**
+   * Fault injection for `--fault worker-kill`: kills one actor worker (the
+   * given one, else the one running the most runs) and answers once its
+   * replacement is ready, with how long that took (null past the timeout).
+   */
+  async injectFault(_p: Caller, params: { kind: string; worker?: number }): Promise<{ kind: 'worker-kill'; host: number; replacementMs: number | null }> {
+    if (!this.options.enableFaults) throw new BackendError('FORBIDDEN', 'fault injection is disabled (start the gateway with TROUPE_ENABLE_FAULTS=1)', false, 'faults_disabled');
+    if (params.kind !== 'worker-kill') throw new BackendError('INVALID_REQUEST', `unknown fault "${params.kind}" (known: worker-kill)`, false, 'field_range');
+    const pool = this.system.workers;
+    if (pool === undefined || pool === null) throw new BackendError('NOT_FOUND', 'this gateway runs no actor workers', false, 'no_workers');
+    let host = params.worker;
+    if (host === undefined) {
+      const load = new Map<number, number>();
+      for (const r of this.runs.values()) if (r.host >= 0) load.set(r.host, (load.get(r.host) ?? 0) + 1);
+      host = [...load].sort((a, b) => b[1] - a[1])[0]?.[0] ?? pool.hosts[0];
+    }
+    const target = host;
+    let off: () => void = () => undefined;
+    const ready = new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), FAULT_READY_TIMEOUT_MS);
+      off = pool.onEvent((e) => {
+        if (e.type === 'worker-ready' && e.host === target) {
+          clearTimeout(timer);
+          resolve(e.replacementMs ?? null);
+        }
+      });
+    });
+    try {
+      if (!pool.killWorker(target)) throw new BackendError('NOT_FOUND', `no running worker ${target}`, false, 'no_worker');
+      return { kind: 'worker-kill', host: target, replacementMs: await ready };
+    } finally {
+      off();
+    }
   }
 
   ready(): boolean {

@@ -3,7 +3,7 @@
  * The `troupe` command: start the gateway, mint a token, chat from the
  * terminal, run the runtime demo or a benchmark, and administer the data layer.
  */
-import { runRuntimeBench } from '../bench/runtime/index.js';
+import { BENCH_USAGE, runBenchCommand } from '../bench/cli.js';
 import { parseTtl, signToken } from '../security/jwt.js';
 import { ADMIN_USAGE, runAdminCommand } from './admin_cli.js';
 import { runChat } from './chat_client.js';
@@ -22,8 +22,10 @@ commands:
   chat "message" [--url URL] [--token T] [--session KEY] [--agent ID]
                                         send one message over WebSocket and stream the reply
   demo [--workers N]                    the actor runtime demo (no network)
-  bench runtime [--quick]               the actor kernel's microbenchmarks (JSON on stdout)
+  bench ws|http|compare|runtime [...]   load tests and microbenchmarks (see below and docs/bench.md)
 ${ADMIN_USAGE}  help                                  show this help
+
+${BENCH_USAGE}
 `;
 
 class UsageError extends Error {}
@@ -64,6 +66,7 @@ async function start(args: string[]): Promise<void> {
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
   out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);
+  if (config.enableFaults) out('  WARNING: TROUPE_ENABLE_FAULTS=1: admin.fault can kill actor workers (tests and benchmarks only)');
   if (gw.devToken !== undefined) {
     if (config.jwtSecretSource === 'generated') out(`  a signing secret was generated in ${config.dataDir}/jwt-secret`);
     out(`  dev token (tenant dev, user dev, 24h):\n    ${gw.devToken}`);
@@ -124,11 +127,8 @@ export async function main(argv: string[]): Promise<void> {
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new UsageError('--workers must be a whole number');
       return runDemo({ workers, log: out });
     }
-    case 'bench': {
-      if (rest[0] !== 'runtime') throw new UsageError(`unknown benchmark "${rest[0] ?? ''}" (known: runtime)`);
-      out(JSON.stringify(await runRuntimeBench({ quick: rest.includes('--quick') }), null, 2));
-      return;
-    }
+    case 'bench':
+      return runBenchCommand(rest, out);
     case 'migrate':
     case 'keys':
     case 'secrets':
@@ -147,7 +147,7 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && (err as { code?: unknown }).code === 'INVALID_REQUEST')) {
     process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
     process.exit(2);
   }

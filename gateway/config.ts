@@ -44,6 +44,8 @@ export interface GatewayConfig {
   redisUrl?: string;
   /** What prompt-injection screening does with suspicious user input and tool output. */
   injectionAction: 'log' | 'warn' | 'block';
+  /** Test-only: expose the `admin.fault` method (TROUPE_ENABLE_FAULTS=1; never in production). */
+  enableFaults?: boolean;
 }
 
 export interface RateSpec {
@@ -197,5 +199,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     store: storeConfig(env),
     injectionAction: injectionAction(env.TROUPE_INJECTION_ACTION ?? file.injectionAction),
     redisUrl: env.REDIS_URL || undefined,
+    // env only, on purpose: a config file copied to production must not turn faults on
+    enableFaults: env.TROUPE_ENABLE_FAULTS === '1',
   };
 }

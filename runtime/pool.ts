@@ -249,6 +249,18 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Fault injection (tests and benchmarks only; the gateway exposes it only
+   * behind TROUPE_ENABLE_FAULTS=1): terminates the worker on `host`, which is
+   * then replaced exactly as after a crash. False if it is not running.
+   */
+  killWorker(host: number): boolean {
+    const slot = this.slots.find((s) => s.host === host);
+    if (slot === undefined || slot.worker === null || !slot.ready) return false;
+    void slot.worker.terminate();
+    return true;
+  }
+
   private checkHeartbeats(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.worker === null) continue;

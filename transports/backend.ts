@@ -64,4 +64,9 @@ export interface GatewayBackend {
   health(): Promise<Record<string, unknown>>;
   /** False while starting or degraded: /ready answers 503. */
   ready(): boolean;
+  /**
+   * Test-only fault injection (`admin.fault`). Absent, or rejecting with
+   * FORBIDDEN, unless the operator enabled faults explicitly.
+   */
+  injectFault?(p: Principal, params: { kind: string; worker?: number }): Promise<Record<string, unknown>>;
 }

@@ -169,6 +169,17 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
     },
   }),
 
+  'admin.fault': method({
+    schema: { kind: { kind: 'string', required: true, maxLength: 64 }, worker: { kind: 'integer', min: 0, max: 4096 } },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      if (ctx.backend.injectFault === undefined) {
+        throw new TroupeError('FORBIDDEN', 'Fault injection is not enabled on this server', { reason: 'faults_disabled' });
+      }
+      return plain(await ctx.backend.injectFault(principalOf(conn), params));
+    },
+  }),
+
   health: method({
     schema: {},
     needsAuth: true,

@@ -1,0 +1,122 @@
+/**
+ * `troupe bench <ws|http|compare|runtime>`: parses flags, runs, prints the
+ * summary table, and writes `--json` / `--report` outputs.
+ */
+import { writeFileSync } from 'node:fs';
+import { Args } from './common/args.js';
+import { BenchError } from './common/target.js';
+import { runCompare } from './compare/run.js';
+import { runHttpBench } from './http/run.js';
+import { renderHtml } from './report/html.js';
+import type { BenchResult, CompareResult } from './report/result.js';
+import { compareText, summaryText } from './report/table.js';
+import { runRuntimeBench } from './runtime/index.js';
+import { SCENARIOS, type Scenario } from './ws/options.js';
+import { runWsBench } from './ws/run.js';
+
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime> [options]   (see docs/bench.md)
+
+  ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
+           [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
+           [--soak --leak-threshold MB] [--fault worker-kill [--fault-at SEC]] [--echo] [--connect-timeout 10s]
+  http     --url http://127.0.0.1:8787 --conns N --duration 10s --warmup 2s [--stream] [--rate R]
+           [--payload BYTES] [--token T] [--model ID] [--path /v1/chat/completions] [--timeout 30] [--soak]
+  compare  [--conns 200] [--duration 10s] [--warmup 2s] [--only ws|http]
+  runtime  [--quick]
+  ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
+
+const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick']);
+
+function common(a: Args) {
+  return {
+    durationMs: a.durationMs('--duration', 10_000),
+    warmupMs: a.durationMs('--warmup', 2_000),
+    rate: a.num('--rate', 0, 0, 10_000_000),
+    payload: a.int('--payload', 0, 0, 256 * 1024),
+    token: a.str('--token') ?? process.env.TROUPE_TOKEN,
+    metricsUrl: a.has('--no-metrics') ? '' : a.str('--metrics-url'),
+    soak: a.has('--soak'),
+    leakThresholdBytes: a.num('--leak-threshold', 50, 0, 1_000_000) * 1024 * 1024,
+  };
+}
+
+function emit(doc: BenchResult | CompareResult, a: Args, write: (s: string) => void): void {
+  const json = a.str('--json');
+  const summary = doc.kind === 'compare' ? compareText(doc) : summaryText(doc);
+  // with JSON on stdout the table goes to stderr, so stdout stays parseable
+  if (json === '-') process.stderr.write(summary + '\n');
+  else write(summary);
+  if (json === '-') write(JSON.stringify(doc, null, 2));
+  else if (json !== undefined) writeFileSync(json, JSON.stringify(doc, null, 2) + '\n');
+  const report = a.str('--report');
+  if (report !== undefined) writeFileSync(report, renderHtml(doc));
+}
+
+export async function runBenchCommand(argv: readonly string[], write: (s: string) => void): Promise<void> {
+  const [kind, ...rest] = argv;
+  const a = new Args(rest, BOOLEANS);
+  // outputs are read after the run; check their values now
+  a.str('--json');
+  a.str('--report');
+  switch (kind) {
+    case 'runtime': {
+      const quick = a.has('--quick');
+      a.rejectUnknown();
+      write(JSON.stringify(await runRuntimeBench({ quick }), null, 2));
+      return;
+    }
+    case 'ws': {
+      const scenario = (a.str('--scenario') ?? 'ping') as Scenario;
+      if (!SCENARIOS.includes(scenario)) throw new BenchError('INVALID_REQUEST', `--scenario must be one of ${SCENARIOS.join(', ')}`);
+      const fault = a.str('--fault');
+      if (fault !== undefined && fault !== 'worker-kill') throw new BenchError('INVALID_REQUEST', '--fault must be worker-kill');
+      const procs = a.str('--procs') === undefined ? undefined : a.int('--procs', 1, 1, 64);
+      const o = {
+        ...common(a),
+        url: a.str('--url') ?? 'ws://127.0.0.1:8787/ws',
+        conns: a.int('--conns', 100, 1, 1_000_000),
+        scenario,
+        rampPerSec: a.num('--ramp', 0, 0, 1_000_000),
+        agent: a.str('--agent'),
+        echo: a.has('--echo'),
+        procs,
+        drainMs: a.durationMs('--drain', 10_000, 600_000),
+        connectTimeoutMs: a.durationMs('--connect-timeout', 10_000, 600_000),
+        fault,
+        faultAtSec: a.str('--fault-at') === undefined ? undefined : a.num('--fault-at', 0, 0, 86_400),
+      } as const;
+      a.rejectUnknown();
+      emit(await runWsBench(o), a, write);
+      return;
+    }
+    case 'http': {
+      const o = {
+        ...common(a),
+        url: a.str('--url') ?? 'http://127.0.0.1:8787',
+        path: a.str('--path') ?? '/v1/chat/completions',
+        conns: a.int('--conns', 50, 1, 100_000),
+        stream: a.has('--stream'),
+        model: a.str('--model') ?? 'assistant',
+        timeoutSec: a.int('--timeout', 30, 1, 3_600),
+      };
+      a.rejectUnknown();
+      emit(await runHttpBench(o), a, write);
+      return;
+    }
+    case 'compare': {
+      const only = a.str('--only');
+      if (only !== undefined && only !== 'ws' && only !== 'http') throw new BenchError('INVALID_REQUEST', '--only must be ws or http');
+      const o = {
+        conns: a.int('--conns', 200, 1, 100_000),
+        durationMs: a.durationMs('--duration', 10_000),
+        warmupMs: a.durationMs('--warmup', 2_000),
+        only: only as 'ws' | 'http' | undefined,
+      };
+      a.rejectUnknown();
+      emit(await runCompare(o, (line) => process.stderr.write(line + '\n')), a, write);
+      return;
+    }
+    default:
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, runtime)\n${BENCH_USAGE}`);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * `node dist/bench/smoke.js`: tiny versions of every benchmark, for CI. It
+ * asserts only that each completes with sane fields (valid JSON schema,
+ * answers verified, nothing lost), never how fast anything is.
+ * Exit code 0 = all passed, 1 = something failed (listed on stderr).
+ */
+import { runCompare } from './compare/run.js';
+import { BENCH_AGENT, startGatewayProcess } from './compare/processes.js';
+import { runHttpBench } from './http/run.js';
+import { validateResult, type BenchResult, type CompareResult } from './report/result.js';
+import { runRuntimeBench } from './runtime/index.js';
+import type { WsBenchOptions } from './ws/options.js';
+import { runWsBench } from './ws/run.js';
+
+const failures: string[] = [];
+const log = (s: string) => process.stderr.write(s + '\n');
+
+function check(name: string, doc: BenchResult | CompareResult, extra: (string | false)[] = []): void {
+  const problems = [...validateResult(doc), ...extra.filter((x): x is string => x !== false)];
+  if (doc.kind !== 'compare') {
+    if (doc.requests.lost > 0) problems.push(`${doc.requests.lost} requests lost`);
+    if (doc.requests.failed > 0) problems.push(`${doc.requests.failed} requests failed: ${JSON.stringify(doc.errors)}`);
+    if (doc.connections.failed > 0) problems.push(`${doc.connections.failed} connections failed: ${JSON.stringify(doc.errors)}`);
+  }
+  log(`${problems.length === 0 ? 'ok  ' : 'FAIL'} ${name}${problems.length === 0 ? '' : `: ${problems.join('; ')}`}`);
+  if (problems.length > 0) failures.push(name);
+}
+
+async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    log(`FAIL ${name}: ${(err as Error).message}`);
+    failures.push(name);
+  }
+}
+
+const gw = await startGatewayProcess({ TROUPE_ENABLE_FAULTS: '1', TROUPE_WORKERS: '2' });
+try {
+  const ws = (patch: Partial<WsBenchOptions>) => runWsBench({
+    url: `ws://127.0.0.1:${gw.port}/ws`, token: gw.token, conns: 5, durationMs: 1_000, warmupMs: 300, scenario: 'ping', rate: 0,
+    rampPerSec: 0, payload: 0, echo: false, drainMs: 10_000, connectTimeoutMs: 10_000, soak: false, leakThresholdBytes: 50 * 2 ** 20,
+    agent: BENCH_AGENT, ...patch,
+  });
+  await step('ws idle', async () => {
+    const r = await ws({ scenario: 'idle', rampPerSec: 50, durationMs: 1_500 });
+    check('ws idle', r, [r.connections.opened !== 5 && 'not every connection opened', r.server.rssPerConnBytes === undefined && 'no RSS per connection']);
+  });
+  await step('ws ping closed', async () => {
+    const r = await ws({});
+    check('ws ping closed', r, [r.requests.completed === 0 && 'nothing completed', r.server.rssPeakBytes === undefined && 'no server RSS']);
+  });
+  await step('ws ping open', async () => {
+    const r = await ws({ rate: 100 });
+    check('ws ping open', r, [r.requests.completed === 0 && 'nothing completed']);
+  });
+  await step('ws chat soak', async () => {
+    const r = await ws({ scenario: 'chat', soak: true, payload: 32 });
+    check('ws chat soak', r, [r.ttft === undefined && 'no time to first token', r.soak === undefined && 'no soak verdict']);
+  });
+  await step('ws chat procs=2', async () => {
+    const r = await ws({ scenario: 'chat', procs: 2 });
+    check('ws chat procs=2', r, [r.client.processes !== 2 && 'not two processes']);
+  });
+  await step('ws chat worker-kill', async () => {
+    const r = await ws({ scenario: 'chat', fault: 'worker-kill', durationMs: 2_000 });
+    check('ws chat worker-kill', r, [r.fault === undefined && 'no fault report', r.fault?.replacementMs === null && 'replacement did not come up']);
+  });
+  for (const stream of [false, true]) {
+    const name = `http ${stream ? 'stream' : 'json'}`;
+    await step(name, async () => {
+      const r = await runHttpBench({
+        url: `http://127.0.0.1:${gw.port}`, path: '/v1/chat/completions', token: gw.token, conns: 3, durationMs: 1_000, warmupMs: 300,
+        rate: 0, stream, payload: 0, model: BENCH_AGENT, timeoutSec: 10, soak: false, leakThresholdBytes: 0,
+      });
+      check(name, r, [r.requests.completed === 0 && 'nothing completed', stream && r.ttft === undefined && 'no time to first token']);
+    });
+  }
+} finally {
+  await gw.stop();
+}
+await step('compare', async () => {
+  const c = await runCompare({ conns: 3, durationMs: 700, warmupMs: 200 }, () => undefined);
+  check('compare', c, [c.ratios.length !== 6 && `expected 6 ratios, got ${c.ratios.length}`]);
+});
+await step('runtime', async () => {
+  const r = await runRuntimeBench({ quick: true, log: () => undefined });
+  if (typeof r !== 'object' || r === null) throw new Error('no result');
+  log('ok   runtime');
+});
+log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);
+process.exit(failures.length === 0 ? 0 : 1);

@@ -1,0 +1,46 @@
+import t from 'tap';
+import { runBenchCommand } from '../../bench/cli.js';
+import { runWsBench } from '../../bench/ws/run.js';
+import { countingServer, wsOptions } from './helpers.js';
+
+const run = (argv: string[]) => runBenchCommand(argv, () => undefined);
+
+t.test('unknown flags and bad values are refused with INVALID_REQUEST', async (t) => {
+  await t.rejects(run(['ws', '--conn', '5']), { code: 'INVALID_REQUEST', message: /unknown option --conn/ });
+  await t.rejects(run(['ws', '--duration', 'ten']), { code: 'INVALID_REQUEST', message: /--duration/ });
+  await t.rejects(run(['ws', '--scenario', 'storm']), { code: 'INVALID_REQUEST', message: /--scenario/ });
+  await t.rejects(run(['http', '--conns', '0']), { code: 'INVALID_REQUEST', message: /--conns/ });
+  await t.rejects(run(['fly']), { code: 'INVALID_REQUEST', message: /unknown benchmark/ });
+});
+
+t.test('only loopback targets are accepted', async (t) => {
+  await t.rejects(run(['ws', '--url', 'ws://example.com/ws', '--no-metrics']), { code: 'FORBIDDEN' });
+  await t.rejects(run(['http', '--url', 'http://10.0.0.1:8787', '--no-metrics']), { code: 'FORBIDDEN' });
+});
+
+t.test('the CLI runs a benchmark and writes its JSON', async (t) => {
+  const srv = await countingServer(t);
+  const dir = t.testdir();
+  const lines: string[] = [];
+  await runBenchCommand(['ws', '--url', srv.url, '--echo', '--conns', '2', '--duration', '300ms', '--warmup', '0s', '--no-metrics', '--json', `${dir}/r.json`], (s) => lines.push(s));
+  const { readFileSync } = await import('node:fs');
+  const doc = JSON.parse(readFileSync(`${dir}/r.json`, 'utf8')) as { requests: { sent: number } };
+  t.equal(doc.requests.sent, srv.counts.ping);
+  t.match(lines.join('\n'), /completed \/ failed \/ retryable \/ lost/);
+});
+
+t.test('open loop sends at the asked rate, not as fast as answers come', async (t) => {
+  const srv = await countingServer(t);
+  const r = await runWsBench(wsOptions(srv.url, { conns: 3, rate: 200, durationMs: 1_000, echo: true, metricsUrl: '' }));
+  t.ok(r.requests.sent >= 180 && r.requests.sent <= 202, `sent ${r.requests.sent} at 200/s for 1 s`);
+  t.equal(srv.counts.ping, r.requests.sent + r.requests.warmup);
+});
+
+t.test('the ramp opens connections at the asked rate', async (t) => {
+  const srv = await countingServer(t);
+  const t0 = Date.now();
+  const r = await runWsBench(wsOptions(srv.url, { conns: 10, rampPerSec: 20, scenario: 'idle', durationMs: 100, echo: true, metricsUrl: '' }));
+  t.equal(r.connections.opened, 10);
+  t.ok(Date.now() - t0 >= 450, '10 connections at 20/s take about half a second');
+  t.equal(r.requests.sent, 0, 'idle sends nothing but connect');
+});
