@@ -67,7 +67,8 @@ export function errorFromOutcome(failure: WireFailure, module: string): RuntimeE
   if (failure.stage === 'result') {
     return new InvalidTaskError('task_not_cloneable', `task ${module}: its result cannot be copied between threads`, cause);
   }
-  if (failure.stage === 'load' && failure.code === 'ERR_MODULE_NOT_FOUND') {
+  // The code can be lost when a loader hook (e.g. a test runner's) wraps the resolution error.
+  if (failure.stage === 'load' && (failure.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(failure.message))) {
     return new InvalidTaskError('task_module_not_found', `task module ${module} was not found`, cause);
   }
   return new TaskFailedError(module, failure.message, cause);
