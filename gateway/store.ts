@@ -1,4 +1,5 @@
 /** Opens the configured store: embedded PGlite in the data dir, or PostgreSQL. */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, type Store } from '../store/index.js';
 import type { GatewayConfig } from './config.js';
@@ -13,5 +14,7 @@ export async function openGatewayStore(config: Pick<GatewayConfig, 'store' | 'da
       ...(s.schema ? { schema: s.schema } : {}),
     });
   }
-  return openStore({ dataDir: join(config.dataDir, 'pglite'), migrate });
+  const dir = join(config.dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return openStore({ dataDir: dir, migrate });
 }

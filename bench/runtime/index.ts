@@ -215,14 +215,16 @@ export async function runRuntimeBench(options: RuntimeBenchOptions = {}) {
   const ask = await sameThreadAsk(s.asks);
   log(`spawn→stop (${s.lifecycles.toLocaleString()} lifecycles)…`);
   const life = await lifecycles(s.lifecycles);
-  log(`idle actors (${s.idle.toLocaleString()}, separate process)…`);
-  const idle = idleActorBytes(s.idle);
-  log(`skynet (${s.skynet.toLocaleString()} leaves)…`);
-  const sky = await skynet(s.skynet);
+  // Cross-thread runs (and their baseline) go before skynet, whose million-actor
+  // heap would otherwise slow every later round trip with GC.
   log(`cross-thread actors (${s.cross.toLocaleString()} one-way, ${s.crossAsks.toLocaleString()} asks)…`);
   const cross = await crossThread(s.cross, s.crossAsks);
   log('raw MessagePort baseline (same sizes)…');
   const raw = await rawPostMessage(s.cross, s.crossAsks);
+  log(`idle actors (${s.idle.toLocaleString()}, separate process)…`);
+  const idle = idleActorBytes(s.idle);
+  log(`skynet (${s.skynet.toLocaleString()} leaves)…`);
+  const sky = await skynet(s.skynet);
   return {
     benchmark: 'runtime',
     quick: options.quick === true,
