@@ -51,9 +51,7 @@ export class Persistence {
         }
         for (const [tenant, events] of byTenant) {
           await this.ensureTenant(tenant);
-          await store.withTenant(tenant, async (s) => {
-            for (const e of events) await s.audit.append(e);
-          });
+          await store.withTenant(tenant, (s) => s.audit.appendMany(events));
         }
       },
       onError: (err) => this.log('audit write failed', err),

@@ -52,6 +52,8 @@ export interface AuditRecord {
 
 export interface AuditRepo {
   append(event: AuditEvent): Promise<AuditRecord>;
+  /** Appends several events, in order, as one stretch of the chain. */
+  appendMany(events: readonly AuditEvent[]): Promise<AuditRecord[]>;
   /** In chain order, after `afterSeq`. */
   list(opts?: { limit?: number; afterSeq?: number }): Promise<AuditRecord[]>;
 }
@@ -92,6 +94,9 @@ const COLUMNS = 'tenant_id, seq::float8 AS seq, at, actor, action, target, sourc
 
 const toRecord = (r: Record<string, unknown>): AuditRecord => camelRow<AuditRecord>(r);
 
+/** Rows per INSERT statement (11 parameters each; PostgreSQL allows 65535). */
+const AUDIT_INSERT_ROWS = 500;
+
 export class SqlAuditRepo implements AuditRepo {
   constructor(
     private readonly q: Queryable,
@@ -99,41 +104,67 @@ export class SqlAuditRepo implements AuditRepo {
   ) {}
 
   async append(event: AuditEvent): Promise<AuditRecord> {
-    const at = event.at ?? new Date();
-    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
-      throw new StoreError('INVALID_REQUEST', 'at must be a valid Date');
-    }
-    const base = {
-      tenantId: this.tenantId,
-      at,
-      actor: text('actor', event.actor),
-      action: text('action', event.action),
-      target: optionalText('target', event.target, 500),
-      sourceIp: optionalText('sourceIp', event.sourceIp, 64),
-      outcome: oneOf('outcome', event.outcome, AUDIT_OUTCOMES),
-      detail: event.detail === undefined ? null : jsonObject('detail', event.detail, 16 * 1024),
-    };
+    return (await this.appendMany([event]))[0];
+  }
+
+  /**
+   * Appends events in order as one stretch of the chain: one lock, one read of
+   * the chain head, hashes linked in memory, multi-row inserts. What write-behind
+   * audit queues use, so a busy gateway's audit keeps up.
+   */
+  async appendMany(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    if (events.length === 0) return [];
+    const bases = events.map((event) => {
+      const at = event.at ?? new Date();
+      if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+        throw new StoreError('INVALID_REQUEST', 'at must be a valid Date');
+      }
+      return {
+        tenantId: this.tenantId,
+        at,
+        actor: text('actor', event.actor),
+        action: text('action', event.action),
+        target: optionalText('target', event.target, 500),
+        sourceIp: optionalText('sourceIp', event.sourceIp, 64),
+        outcome: oneOf('outcome', event.outcome, AUDIT_OUTCOMES),
+        detail: event.detail === undefined ? null : jsonObject('detail', event.detail, 16 * 1024),
+      };
+    });
     // Serialise appends per tenant for the rest of this transaction: read head, link, insert.
     await this.q.query(`SELECT pg_advisory_xact_lock(hashtext('troupe.audit'), hashtext($1))`, [this.tenantId]);
     const head = await this.q.query<{ seq: number; hash: string }>(
       'SELECT seq::float8 AS seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1',
       [this.tenantId],
     );
-    const prevHash = head.rows.length === 0 ? GENESIS_HASH : head.rows[0].hash;
-    const seq = head.rows.length === 0 ? 1 : Number(head.rows[0].seq) + 1;
-    const record = { ...base, seq };
-    const hash = auditHash(prevHash, record);
-    await this.q
-      .query(
-        `INSERT INTO audit_log (tenant_id, seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          record.tenantId, seq, at, record.actor, record.action, record.target, record.sourceIp,
-          record.outcome, record.detail === null ? null : JSON.stringify(record.detail), prevHash, hash,
-        ],
-      )
-      .catch(translateDbError);
-    return { ...record, prevHash, hash };
+    let prevHash = head.rows.length === 0 ? GENESIS_HASH : head.rows[0].hash;
+    let seq = head.rows.length === 0 ? 0 : Number(head.rows[0].seq);
+    const records: AuditRecord[] = bases.map((base) => {
+      const record = { ...base, seq: ++seq };
+      const hash = auditHash(prevHash, record);
+      const full = { ...record, prevHash, hash };
+      prevHash = hash;
+      return full;
+    });
+    for (let i = 0; i < records.length; i += AUDIT_INSERT_ROWS) {
+      const chunk = records.slice(i, i + AUDIT_INSERT_ROWS);
+      const params: unknown[] = [];
+      const rows = chunk.map((r) => {
+        const at = params.length;
+        params.push(
+          r.tenantId, r.seq, r.at, r.actor, r.action, r.target, r.sourceIp, r.outcome,
+          r.detail === null ? null : JSON.stringify(r.detail), r.prevHash, r.hash,
+        );
+        return `(${Array.from({ length: 11 }, (_, k) => `$${at + k + 1}`).join(', ')})`;
+      });
+      await this.q
+        .query(
+          `INSERT INTO audit_log (tenant_id, seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash)
+           VALUES ${rows.join(', ')}`,
+          params,
+        )
+        .catch(translateDbError);
+    }
+    return records;
   }
 
   async list(opts: { limit?: number; afterSeq?: number } = {}): Promise<AuditRecord[]> {

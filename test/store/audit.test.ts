@@ -2,7 +2,20 @@ import { SYSTEM_TENANT, GENESIS_HASH, verifyAuditChain } from '../../store/index
 import { eachBackend, seedTenants } from './backends.js';
 
 await eachBackend(async (t, { store }) => {
-  await seedTenants(store, 'acme', 'globex', 'tamper', 'gap', 'race');
+  await seedTenants(store, 'acme', 'globex', 'tamper', 'gap', 'race', 'batch');
+
+  t.test('a batch append continues the chain, and single appends continue the batch', async (t) => {
+    const one = await store.withTenant('batch', (s) => s.audit.append({ actor: 'a', action: 'x', outcome: 'success' }));
+    const many = await store.withTenant('batch', (s) => s.audit.appendMany(
+      Array.from({ length: 1_200 }, (_, i) => ({ actor: `u${i}`, action: 'chat.turn', outcome: 'success' as const, detail: { i } })),
+    ));
+    t.equal(many.length, 1_200);
+    t.equal(many[0].prevHash, one.hash, 'the batch links to the row before it');
+    t.same(many.map((r) => r.seq), Array.from({ length: 1_200 }, (_, i) => i + 2));
+    const after = await store.withTenant('batch', (s) => s.audit.append({ actor: 'a', action: 'y', outcome: 'success' }));
+    t.equal(after.prevHash, many[1_199].hash);
+    t.same(await store.verifyAuditChain('batch'), { ok: true, checked: 1_202, headHash: after.hash });
+  });
 
   t.test('appended rows form a hash chain starting at the genesis hash', async (t) => {
     const [a, b] = await store.withTenant('acme', async (s) => [
