@@ -127,14 +127,16 @@ export class ActorBackend {
 
   async chatSend(
     p: Caller,
-    params: { sessionKey?: string; agent?: string; message: string; idempotencyKey?: string },
+    params: { sessionKey?: string; agent?: string; message: string; idempotencyKey?: string; stateless?: boolean },
     sink: RunSink,
   ): Promise<{ runId: string; sessionKey: string }> {
     const agent = params.agent ?? this.defaultAgent;
     if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
     if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
     this.screenInput?.(params.message, p);
-    const sessionKey = this.keyOf(p, params.sessionKey);
+    const stateless = params.stateless === true && params.sessionKey === undefined;
+    // A stateless request gets its own short-lived session, so such requests run side by side.
+    const sessionKey = stateless ? `~${randomUUID()}` : this.keyOf(p, params.sessionKey);
     const idemKey = params.idempotencyKey === undefined ? undefined : `${sessionKey}\u0000${params.idempotencyKey}`;
     if (idemKey !== undefined && this.idempotency !== undefined) {
       const claim = await this.idempotency.claim(p.tenant, idemKey, IDEMPOTENCY_TTL_MS);
@@ -148,7 +150,7 @@ export class ActorBackend {
     const entry: RunEntry = { sink, host: -1, tenant: p.tenant, user: p.user, sessionKey, startedAt: Date.now() };
     this.runs.set(runId, entry);
     try {
-      const { reply, host } = await this.callSessionWithHost(p, sessionKey, {
+      const { reply, host } = await this.callSessionWithHost(p, sessionKey, stateless, {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
       });
       const sent = reply as SendReply;
@@ -188,7 +190,8 @@ export class ActorBackend {
     const prefix = `${p.tenant}\u0000`;
     const sessions: { sessionKey: string; worker: number }[] = [];
     for (const [k, ref] of this.sessions) {
-      if (k.startsWith(prefix)) sessions.push({ sessionKey: k.slice(prefix.length), worker: ref.host });
+      // Stateless requests' one-off sessions (`~…`) are not conversations; leave them out.
+      if (k.startsWith(prefix) && k[prefix.length] !== '~') sessions.push({ sessionKey: k.slice(prefix.length), worker: ref.host });
     }
     return { sessions };
   }
@@ -271,7 +274,7 @@ export class ActorBackend {
     return `${tenant}\u0000${sessionKey}`;
   }
 
-  private sessionRef(p: Caller, sessionKey: string): ActorRef<SessionRequest> {
+  private sessionRef(p: Caller, sessionKey: string, ephemeral = false): ActorRef<SessionRequest> {
     const k = this.mapKey(p.tenant, sessionKey);
     let ref = this.sessions.get(k);
     if (ref === undefined) {
@@ -283,7 +286,7 @@ export class ActorBackend {
         idleMs: this.options.sessionIdleMs,
         historyLimit: this.options.historyLimit,
         defaultAgent: this.defaultAgent,
-        ...(this.persistRef === undefined ? {} : { persistence: this.persistRef }),
+        ...(ephemeral ? { ephemeral: true } : this.persistRef === undefined ? {} : { persistence: this.persistRef }),
       };
       ref = this.system.spawn<SessionRequest>({ module: SESSION_MODULE, export: 'session', args }, {
         placement: { key: k },
@@ -297,13 +300,13 @@ export class ActorBackend {
   }
 
   private async callSession(p: Caller, sessionKey: string, msg: SessionRequest): Promise<unknown> {
-    return (await this.callSessionWithHost(p, sessionKey, msg)).reply;
+    return (await this.callSessionWithHost(p, sessionKey, false, msg)).reply;
   }
 
   /** Asks the session; if it had just passivated, spawns it again and asks once more. */
-  private async callSessionWithHost(p: Caller, sessionKey: string, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
+  private async callSessionWithHost(p: Caller, sessionKey: string, ephemeral: boolean, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
     for (let attempt = 0; ; attempt++) {
-      const ref = this.sessionRef(p, sessionKey);
+      const ref = this.sessionRef(p, sessionKey, ephemeral);
       try {
         const reply = await ref.ask(msg, { timeoutMs: this.options.askTimeoutMs });
         return { reply, host: ref.host };

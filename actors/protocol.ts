@@ -73,4 +73,6 @@ export interface SessionArgs {
   persistence?: ActorRef<PersistRequest>;
   /** The agent recorded for a new stored session. */
   defaultAgent: string;
+  /** A one-off session: not persisted, stops as soon as its run is done. */
+  ephemeral?: boolean;
 }

@@ -94,6 +94,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
         case 'run-done':
           runs.delete(msg.runId);
           if (msg.text !== undefined) remember({ role: 'assistant', content: msg.text, at: Date.now(), runId: msg.runId });
+          if (args.ephemeral && runs.size === 0) ctx.stop();
           return undefined;
         default:
           return undefined;

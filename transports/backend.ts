@@ -44,6 +44,11 @@ export interface ChatSendParams {
   message: string;
   /** Same key within a session ⇒ the same run, not a second one. */
   idempotencyKey?: string;
+  /**
+   * A one-off request with no session (the OpenAI API without a session
+   * header): the run sees only this message and nothing is kept afterwards.
+   */
+  stateless?: boolean;
 }
 
 export interface AgentInfo {

@@ -74,7 +74,7 @@ async function startRun(
   try {
     const accepted = await ctx.backend.chatSend(
       p,
-      { agent: req.model, message: req.message, ...(sessionKey === '' ? {} : { sessionKey }) },
+      { agent: req.model, message: req.message, ...(sessionKey === '' ? { stateless: true } : { sessionKey }) },
       run.sink,
     );
     run.runId = accepted.runId;

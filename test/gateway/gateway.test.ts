@@ -148,6 +148,11 @@ t.test('the official openai SDK works unchanged, streaming and not', async (t) =
   }
   t.equal(text.split(' ').length, 16);
   t.match(usage, { completion_tokens: 16 });
+  // Without a session header the API is stateless: concurrent requests run side by side and leave no session behind.
+  const many = await Promise.all([1, 2, 3, 4].map(() => openai.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] })));
+  t.equal(many.filter((c) => c.choices[0].message.content?.split(' ').length === 16).length, 4);
+  const listed = await gw.backend.sessionsList({ tenant: 'acme', user: 'alice', scopes: [] });
+  t.same(listed.sessions, [], 'no session was kept for stateless requests');
 });
 
 t.test('an idle session passivates and comes back on demand', async (t) => {
