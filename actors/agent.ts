@@ -19,7 +19,7 @@ import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { installedToolbox, permitted, type AgentTool, type ToolOutcome } from './agent_tools.js';
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
-import type { AgentConfig, RunEvent, SessionRequest, StoredMessage, Usage } from './protocol.js';
+import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage, Usage } from './protocol.js';
 
 export interface AgentRun {
   t: 'run';
@@ -50,8 +50,10 @@ export const AGENT_DEFAULTS = {
 /** What a run emits; the top-level agent forwards to the router, a sub-agent emits nothing. */
 type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
 
-export function agent(args: { config: AgentConfig; router?: ActorRef<RunEvent>; depth?: number }): Behavior<AgentRun> {
-  const { config, router } = args;
+export function agent(args: {
+  config: AgentConfig; router?: ActorRef<RunEvent>; depth?: number; directory?: ActorRef<DirectoryRequest>;
+}): Behavior<AgentRun> {
+  const { config, router, directory } = args;
   const depth = args.depth ?? 0;
   let provider: Provider | undefined;
   return {
@@ -62,7 +64,7 @@ export function agent(args: { config: AgentConfig; router?: ActorRef<RunEvent>; 
       let result: RunResult | undefined;
       try {
         provider ??= createProvider(config.provider);
-        result = await runLoop(config, provider, run, depth, ctx, emit);
+        result = await runLoop(config, provider, run, depth, ctx, emit, directory);
         emit('chat.final', { text: result.text, usage: result.usage, stopReason: result.stopReason });
         return result;
       } catch (err) {
@@ -82,11 +84,12 @@ export function agent(args: { config: AgentConfig; router?: ActorRef<RunEvent>; 
 
 async function runLoop(
   config: AgentConfig, provider: Provider, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
+  directory: ActorRef<DirectoryRequest> | undefined,
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
   const tools = new Map<string, AgentTool>();
-  for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx)]) {
+  for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx, directory)]) {
     if (permitted(t, config.tools)) tools.set(t.spec.name, t);
   }
   const specs = [...tools.values()].map((t) => t.spec);
@@ -240,7 +243,9 @@ async function compactIfNeeded(
 }
 
 /** The tools an agent brings itself: spawn_agent (within limits). */
-function ownTools(config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>): AgentTool[] {
+function ownTools(
+  config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, directory: ActorRef<DirectoryRequest> | undefined,
+): AgentTool[] {
   const limits = { ...AGENT_DEFAULTS, ...config.subagents };
   let spawned = 0;
   let running = 0;
@@ -281,7 +286,21 @@ function ownTools(config: AgentConfig, run: AgentRun, depth: number, ctx: ActorC
       }
     },
   };
-  return [spawnAgent];
+  const sessionsList: AgentTool = {
+    spec: {
+      name: 'sessions_list',
+      description: "List this tenant's live conversation sessions (session key and worker).",
+      parameters: { type: 'object', properties: {}, additionalProperties: false },
+    },
+    readOnly: true,
+    group: 'agent',
+    async run() {
+      if (directory === undefined) return { content: 'error: no session directory is available here', isError: true };
+      const sessions = await directory.ask({ t: 'list', tenant: run.tenant }, { timeoutMs: 5_000 });
+      return { content: JSON.stringify(sessions) };
+    },
+  };
+  return [spawnAgent, sessionsList];
 }
 
 function wireError(err: unknown): { code: string; message: string; retryable: boolean; retryAfterMs?: number } {

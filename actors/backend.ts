@@ -13,7 +13,9 @@ import {
   isTerminated, type ActorRef, type ActorSystem, type Behavior, type RuntimeError,
 } from '../runtime/index.js';
 import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
-import type { AgentConfig, RunEvent, RunEventName, SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
+import type {
+  AgentConfig, DirectoryRequest, RunEvent, RunEventName, SendReply, SessionArgs, SessionRequest, StoredMessage,
+} from './protocol.js';
 
 /** Who is calling (security's Principal satisfies this). */
 export interface Caller {
@@ -286,6 +288,7 @@ export class ActorBackend {
         idleMs: this.options.sessionIdleMs,
         historyLimit: this.options.historyLimit,
         defaultAgent: this.defaultAgent,
+        directory: this.directory as ActorRef<DirectoryRequest>,
         ...(ephemeral ? { ephemeral: true } : this.persistRef === undefined ? {} : { persistence: this.persistRef }),
       };
       ref = this.system.spawn<SessionRequest>({ module: SESSION_MODULE, export: 'session', args }, {
@@ -334,6 +337,10 @@ export class ActorBackend {
           keys.delete(msg.ref.id);
           if (k !== undefined) this.forget(k, msg.ref);
           return;
+        }
+        if ((msg as DirectoryRequest).t === 'list') {
+          const { tenant } = msg as DirectoryRequest;
+          return this.sessionsList({ tenant, user: '', scopes: [] }).then((r) => r.sessions);
         }
         const { watch, key } = msg as { watch: ActorRef; key: string };
         keys.set(watch.id, key);

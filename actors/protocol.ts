@@ -75,4 +75,12 @@ export interface SessionArgs {
   defaultAgent: string;
   /** A one-off session: not persisted, stops as soon as its run is done. */
   ephemeral?: boolean;
+  /** The backend's session directory (for the sessions_list tool). */
+  directory?: ActorRef<DirectoryRequest>;
+}
+
+/** Asks the backend's directory for a tenant's live sessions. */
+export interface DirectoryRequest {
+  t: 'list';
+  tenant: string;
 }

@@ -29,7 +29,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     if (ref === undefined) {
       const config = args.agents.find((a) => a.id === id);
       if (config === undefined) throw new Error(`unknown agent ${id}`);
-      ref = ctx.spawn<AgentRun>({ factory: agent, args: { config, router: args.router } }, { restart: 'permanent' });
+      ref = ctx.spawn<AgentRun>({ factory: agent, args: { config, router: args.router, directory: args.directory } }, { restart: 'permanent' });
       agents.set(id, ref);
     }
     return ref;

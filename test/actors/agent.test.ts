@@ -121,7 +121,7 @@ t.test('the iteration limit ends a run', async (t) => {
 t.test('tool policy: denied tools are not offered to the model', async (t) => {
   const h = await harness(t, { text: 'ok' });
   installToolbox({ tools: () => [tool('allowed'), tool('secret', { readOnly: false })] });
-  await h.run({ tools: { deny: ['secret', 'spawn_agent'] } });
+  await h.run({ tools: { deny: ['secret', 'group:agent'] } });
   const names = ((h.fake.requests[0].body as { tools: { function: { name: string } }[] }).tools).map((x) => x.function.name);
   t.same(names, ['allowed']);
 });

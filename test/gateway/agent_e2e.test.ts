@@ -128,3 +128,30 @@ t.test('a hung tool is killed at its timeout and the session carries on', async 
   const second = await oneTurn(gw.port, 'again', 'hung');
   t.match(second.events.at(-1), { event: 'chat.final', payload: { text: 'Second turn fine.' } });
 });
+
+t.test('sessions_list lets the model see the tenant\'s live sessions, and no other tenant\'s', async (t) => {
+  const fake = new OpenAIUpstream();
+  fake.script({ toolCalls: [{ id: 'l', name: 'sessions_list', arguments: {} }] }, { text: 'listed' });
+  await fake.start();
+  t.teardown(() => fake.close());
+  const gw = await startGateway({
+    ...loadConfig({ TROUPE_DATA_DIR: mkdtempSync(join(tmpdir(), 'troupe-sl-')), TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none' }),
+    agents: [
+      { id: 'lister', model: 'm', provider: { kind: 'openai', apiKey: 'sk', baseURL: `${fake.url}/v1` } },
+      { id: 'quiet', model: 'm', provider: { kind: 'simulated', tokens: 2 } },
+    ],
+  });
+  t.teardown(() => gw.shutdown());
+  const other = await signToken({ secret: SECRET, tenant: 'globex', user: 'x', ttlSec: 600 });
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=${other}`);
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  ws.send(JSON.stringify({ type: 'req', id: '1', method: 'connect', params: {} }));
+  ws.send(JSON.stringify({ type: 'req', id: '2', method: 'ping', params: { sessionKey: 'globex-secret-session' } }));
+  await new Promise((r) => setTimeout(r, 300));
+  ws.close();
+  const turn = await oneTurn(gw.port, 'which sessions exist?', 'my-session');
+  t.match(turn.events.at(-1), { event: 'chat.final', payload: { text: 'listed' } });
+  const toolResult = JSON.stringify(fake.requests[1].body);
+  t.match(toolResult, /my-session/, 'the caller\'s own session is listed');
+  t.notMatch(toolResult, /globex-secret-session/, 'another tenant\'s session is not');
+});
