@@ -16,7 +16,9 @@ import { IdempotencyStore, RedisConnection } from '../store/redis/index.js';
 import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
 import { scopedLimiter } from './limits.js';
-import { createRegistry } from './metrics.js';
+import { createRegistry, registerProviderMetrics } from './metrics.js';
+import type { ProviderHostMessage } from '../actors/provider_host.js';
+import type { ActorRef } from '../runtime/index.js';
 
 export interface RunningGateway {
   url: string;
@@ -52,14 +54,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction } },
         { placement: { worker }, restart: 'permanent' });
     }
+    const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     if (config.providers.length > 0) {
       // One provider host per worker: agents there get limits, retries, breakers and failover.
       const module = new URL('../actors/provider_host.js', import.meta.url).href;
       for (const worker of system.workers?.hosts ?? []) {
-        system.spawn({ module, export: 'providerHost', args: { specs: config.providers } }, { placement: { worker }, restart: 'permanent' });
+        providerHosts.push(system.spawn<ProviderHostMessage>({ module, export: 'providerHost', args: { specs: config.providers } }, { placement: { worker }, restart: 'permanent' }));
       }
     }
     const registry = createRegistry(system);
+    registerProviderMetrics(registry, providerHosts);
     const screener = new Screener({
       action: config.injectionAction,
       onMatch: (family, source) => registry.troupe.injectionMatches.inc({ family, source, action: config.injectionAction }),

@@ -4,7 +4,9 @@
  * the hot paths only bump plain numbers).
  */
 import client, { Registry } from 'prom-client';
-import type { ActorSystem, HostMetricsSnapshot } from '../runtime/index.js';
+import type { ProviderHostMessage } from '../actors/provider_host.js';
+import type { ModelMetricsSnapshot, ProviderMetricsSnapshot } from '../actors/provider_metrics.js';
+import type { ActorRef, ActorSystem, HostMetricsSnapshot } from '../runtime/index.js';
 
 const HOST_COUNTERS: [keyof HostMetricsSnapshot, string, string][] = [
   ['processed', 'troupe_actor_messages_processed_total', 'Messages handled by actors'],
@@ -81,4 +83,67 @@ export function createRegistry(system: ActorSystem): Registry & { troupe: Gatewa
     },
   });
   return registry;
+}
+
+/**
+ * Provider metrics per provider and model, summed over the workers' provider
+ * hosts, asked for at scrape time: requests, errors by class, retries,
+ * failovers, tokens in and out, and the breaker state (the worst worker's).
+ */
+export function registerProviderMetrics(registry: Registry, hosts: readonly ActorRef<ProviderHostMessage>[]): void {
+  if (hosts.length === 0) return;
+  let cached: Promise<ProviderMetricsSnapshot[]> | undefined;
+  let cachedAt = 0;
+  const snapshots = (): Promise<ProviderMetricsSnapshot[]> => {
+    if (cached === undefined || Date.now() - cachedAt > 100) {
+      cachedAt = Date.now();
+      cached = Promise.all(hosts.map((h) => h.ask<ProviderMetricsSnapshot>({ t: 'metrics' }, { timeoutMs: 1_000 }).catch(() => undefined)))
+        .then((all) => all.filter((s): s is ProviderMetricsSnapshot => s !== undefined));
+    }
+    return cached;
+  };
+  const perModel = (name: string, help: string, value: (m: ModelMetricsSnapshot) => number) => new client.Counter({
+    name, help, labelNames: ['provider', 'model'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, value(m));
+    },
+  });
+  perModel('troupe_provider_requests_total', 'Upstream requests (attempts, retries included)', (m) => m.requests);
+  perModel('troupe_provider_retries_total', 'Retries before the first token', (m) => m.retries);
+  perModel('troupe_provider_failovers_total', 'Times the chain moved past this entry', (m) => m.failovers);
+  perModel('troupe_provider_tokens_in_total', 'Prompt tokens', (m) => m.tokensIn);
+  perModel('troupe_provider_tokens_out_total', 'Completion tokens', (m) => m.tokensOut);
+  new client.Counter({
+    name: 'troupe_provider_errors_total', help: 'Upstream errors by class', labelNames: ['provider', 'model', 'kind'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await snapshots()) {
+        for (const m of s.models) for (const [kind, n] of Object.entries(m.errors)) this.inc({ provider: m.provider, model: m.model, kind }, n ?? 0);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'troupe_provider_breaker_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open (worst worker)', labelNames: ['provider'], registers: [registry],
+    async collect() {
+      this.reset();
+      const worst = new Map<string, number>();
+      for (const s of await snapshots()) for (const p of s.providers) worst.set(p.provider, Math.max(worst.get(p.provider) ?? 0, p.breakerGauge));
+      for (const [provider, v] of worst) this.set({ provider }, v);
+    },
+  });
+  new client.Counter({
+    name: 'troupe_provider_ttft_seconds_count', help: 'Time-to-first-token observations', labelNames: ['provider', 'model'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, m.ttftCount);
+    },
+  });
+  new client.Counter({
+    name: 'troupe_provider_ttft_seconds_sum', help: 'Sum of times to first token, seconds', labelNames: ['provider', 'model'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, m.ttftSumMs / 1000);
+    },
+  });
 }

@@ -54,6 +54,11 @@ t.test('a 429 from the first provider fails over to the next one in the chain', 
   t.match(end, { event: 'chat.final', payload: { text: 'answer from b' } });
   t.ok(a.requests.length >= 1, 'the first provider was tried');
   t.equal(b.requests.length, 1);
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  t.match(metrics, /troupe_provider_errors_total\{provider="a",model="m",kind="rate_limited"\} [1-9]/, 'errors by class, per provider and model');
+  t.match(metrics, /troupe_provider_failovers_total\{provider="a",model="m"\} 1/);
+  t.match(metrics, /troupe_provider_requests_total\{provider="b",model="m"\} 1/);
+  t.match(metrics, /troupe_provider_tokens_out_total\{provider="b",model="m"\} [1-9]/);
 });
 
 t.test('a 500 from the first provider is retried, then fails over', async (t) => {
@@ -73,4 +78,5 @@ t.test('the circuit breaker stops sending to a failing provider', async (t) => {
   const seen = a.requests.length;
   for (let i = 0; i < 3; i++) t.match(await turn(gw, `again ${i}`), { event: 'chat.final', payload: { text: 'answer from b' } });
   t.equal(a.requests.length, seen, 'with the breaker open, the failing provider got no more requests');
+  t.match(await (await fetch(`${gw.url}/metrics`)).text(), /troupe_provider_breaker_state\{provider="a"\} 2/, 'the open breaker shows on /metrics');
 });
