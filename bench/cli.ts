@@ -10,11 +10,12 @@ import { runHttpBench } from './http/run.js';
 import { renderHtml } from './report/html.js';
 import type { BenchResult, CompareResult } from './report/result.js';
 import { compareText, summaryText } from './report/table.js';
+import { runLimitsBench } from './limits/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime|limits> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -23,6 +24,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime> [optio
            [--payload BYTES] [--token T] [--model ID] [--path /v1/chat/completions] [--timeout 30] [--soak]
   compare  [--conns 200] [--duration 10s] [--warmup 2s] [--only ws|http]
   runtime  [--quick]
+  limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
 const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick']);
@@ -63,6 +65,17 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       const quick = a.has('--quick');
       a.rejectUnknown();
       write(JSON.stringify(await runRuntimeBench({ quick }), null, 2));
+      return;
+    }
+    case 'limits': {
+      const o = {
+        durationMs: a.durationMs('--duration', 5_000),
+        concurrency: a.int('--concurrency', 64, 1, 10_000),
+        keys: a.int('--keys', 10_000, 1, 10_000_000),
+        redisUrl: a.str('--redis') ?? process.env.REDIS_URL,
+      };
+      a.rejectUnknown();
+      write(JSON.stringify(await runLimitsBench(o), null, 2));
       return;
     }
     case 'ws': {
@@ -117,6 +130,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       return;
     }
     default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, runtime)\n${BENCH_USAGE}`);
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, runtime, limits)\n${BENCH_USAGE}`);
   }
 }

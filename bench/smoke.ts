@@ -8,6 +8,7 @@ import { runCompare } from './compare/run.js';
 import { BENCH_AGENT, startGatewayProcess } from './compare/processes.js';
 import { runHttpBench } from './http/run.js';
 import { validateResult, type BenchResult, type CompareResult } from './report/result.js';
+import { runLimitsBench } from './limits/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import type { WsBenchOptions } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
@@ -87,6 +88,12 @@ await step('runtime', async () => {
   const r = await runRuntimeBench({ quick: true, log: () => undefined });
   if (typeof r !== 'object' || r === null) throw new Error('no result');
   log('ok   runtime');
+});
+await step('limits', async () => {
+  const r = await runLimitsBench({ durationMs: 300, concurrency: 8, keys: 100, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  if (!(r.results.inProcess.decisionsPerSec > 0)) throw new Error('no in-process decisions');
+  if (r.results.redis?.error !== undefined) throw new Error(`redis: ${r.results.redis.error}`);
+  log('ok   limits');
 });
 log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);
 process.exit(failures.length === 0 ? 0 : 1);
