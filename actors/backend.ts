@@ -102,7 +102,7 @@ export class ActorBackend {
     if (!this.agents.has(this.defaultAgent)) throw new RangeError(`default agent ${this.defaultAgent} is not configured`);
     this.options = {
       sessionIdleMs: options.sessionIdleMs ?? 5 * 60_000,
-      historyLimit: options.historyLimit ?? 200,
+      historyLimit: options.historyLimit ?? 50,
       askTimeoutMs: options.askTimeoutMs ?? 10_000,
       maxRuns: options.maxRuns ?? 100_000,
       enableFaults: options.enableFaults ?? false,

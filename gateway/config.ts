@@ -35,6 +35,8 @@ export interface GatewayConfig {
   };
   allowedOrigins: string[];
   sessionIdleMs: number;
+  /** Messages of history a live session keeps in memory (older ones stay in the store). */
+  historyLimit: number;
   shutdownDeadlineMs: number;
   /** Start even if uWebSockets.js fell back to its slow JavaScript emulation. */
   allowFallback: boolean;
@@ -194,6 +196,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     },
     allowedOrigins: (env.TROUPE_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean).concat(file.allowedOrigins ?? []),
     sessionIdleMs: int(env, 'TROUPE_SESSION_IDLE_MS', file.sessionIdleMs ?? 300_000, 1_000, 86_400_000),
+    historyLimit: int(env, 'TROUPE_HISTORY_LIMIT', file.historyLimit ?? 50, 2, 10_000),
     shutdownDeadlineMs: int(env, 'TROUPE_SHUTDOWN_DEADLINE_MS', file.shutdownDeadlineMs ?? 10_000, 0, 600_000),
     allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
     store: storeConfig(env),

@@ -74,6 +74,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         if (verdict.action !== 'allow') log('injection', `${verdict.action}: tenant ${caller.tenant} user ${caller.user}: ${verdict.matches.map((m) => m.family).join(', ')}`);
       },
       agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
+      historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
