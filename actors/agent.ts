@@ -19,6 +19,7 @@ import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { installedToolbox, permitted, type AgentTool, type ToolOutcome } from './agent_tools.js';
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
+import type { PersistRequest } from './persistence.js';
 import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage, Usage } from './protocol.js';
 
 export interface AgentRun {
@@ -52,19 +53,34 @@ type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
 
 export function agent(args: {
   config: AgentConfig; router?: ActorRef<RunEvent>; depth?: number; directory?: ActorRef<DirectoryRequest>;
+  /** Where tool calls are audited (the persistence actor); absent: not audited. */
+  audit?: ActorRef<PersistRequest>;
 }): Behavior<AgentRun> {
-  const { config, router, directory } = args;
+  const { config, router, directory, audit } = args;
   const depth = args.depth ?? 0;
   let provider: Provider | undefined;
   return {
     async receive(run, ctx) {
-      const emit: Emit = router === undefined || depth > 0
+      const toClient: Emit = router === undefined || depth > 0
         ? () => undefined
         : (event, payload) => router.tell([run.runId, event, { runId: run.runId, ...payload }]);
+      // Every finished tool call also leaves an audit row (sub-agents' calls included).
+      const emit: Emit = audit === undefined ? toClient : (event, payload) => {
+        toClient(event, payload);
+        if (event === 'chat.tool' && payload.phase === 'end') {
+          audit.tell({
+            t: 'audit', tenant: run.tenant,
+            event: {
+              actor: `agent:${config.id}`, action: 'tool.call', target: String(payload.name), outcome: payload.ok === true ? 'success' : 'failure',
+              detail: { sessionKey: run.sessionKey, runId: run.runId, callId: payload.callId, depth },
+            },
+          });
+        }
+      };
       let result: RunResult | undefined;
       try {
         provider ??= createProvider(config.provider);
-        result = await runLoop(config, provider, run, depth, ctx, emit, directory);
+        result = await runLoop(config, provider, run, depth, ctx, emit, directory, audit);
         emit('chat.final', { text: result.text, usage: result.usage, stopReason: result.stopReason });
         return result;
       } catch (err) {
@@ -85,11 +101,12 @@ export function agent(args: {
 async function runLoop(
   config: AgentConfig, provider: Provider, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
   directory: ActorRef<DirectoryRequest> | undefined,
+  audit: ActorRef<PersistRequest> | undefined,
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
   const tools = new Map<string, AgentTool>();
-  for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx, directory)]) {
+  for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx, directory, audit)]) {
     if (permitted(t, config.tools)) tools.set(t.spec.name, t);
   }
   const specs = [...tools.values()].map((t) => t.spec);
@@ -245,6 +262,7 @@ async function compactIfNeeded(
 /** The tools an agent brings itself: spawn_agent (within limits). */
 function ownTools(
   config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, directory: ActorRef<DirectoryRequest> | undefined,
+  auditRef: ActorRef<PersistRequest> | undefined,
 ): AgentTool[] {
   const limits = { ...AGENT_DEFAULTS, ...config.subagents };
   let spawned = 0;
@@ -270,7 +288,7 @@ function ownTools(
       spawned++;
       while (running >= limits.maxConcurrentSubagents) await new Promise<void>((r) => waiting.push(r));
       running++;
-      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1 } }, { restart: 'temporary' });
+      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1, audit: auditRef } }, { restart: 'temporary' });
       try {
         const result = (await child.ask({
           t: 'run', runId: randomUUID(), history: [{ role: 'user', content: task, at: Date.now() }],

@@ -9,6 +9,7 @@
  */
 import type { ActorContext, Behavior } from '../runtime/index.js';
 import { MessageWriter, WriteBehindQueue, type AuditEvent, type Store } from '../store/index.js';
+import { scrub, scrubObject } from '../security/scrub.js';
 import type { StoredMessage } from './protocol.js';
 
 export type PersistRequest =
@@ -60,7 +61,14 @@ export class Persistence {
 
   /** Records an audit event (write-behind). False when the queue is full (counted). */
   recordAudit(tenant: string, event: AuditEvent): boolean {
-    const ok = this.audit.enqueue({ tenant, event: { ...event, at: event.at ?? new Date() } });
+    // Audit rows never carry credentials: target and detail are scrubbed on the way in.
+    const clean: AuditEvent = {
+      ...event,
+      at: event.at ?? new Date(),
+      ...(event.target === undefined ? {} : { target: scrub(event.target) }),
+      ...(event.detail === undefined ? {} : { detail: scrubObject(event.detail) as Record<string, unknown> }),
+    };
+    const ok = this.audit.enqueue({ tenant, event: clean });
     if (ok) this.stats.auditQueued++;
     else this.stats.auditRefused++;
     return ok;

@@ -29,7 +29,9 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     if (ref === undefined) {
       const config = args.agents.find((a) => a.id === id);
       if (config === undefined) throw new Error(`unknown agent ${id}`);
-      ref = ctx.spawn<AgentRun>({ factory: agent, args: { config, router: args.router, directory: args.directory } }, { restart: 'permanent' });
+      ref = ctx.spawn<AgentRun>({
+        factory: agent, args: { config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence },
+      }, { restart: 'permanent' });
       agents.set(id, ref);
     }
     return ref;

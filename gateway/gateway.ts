@@ -7,6 +7,7 @@ import { ActorBackend } from '../actors/backend.js';
 import { Persistence } from '../actors/persistence.js';
 import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
+import { scrub, scrubObject } from '../security/scrub.js';
 import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
@@ -38,7 +39,12 @@ export interface RunningGateway {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const store = await openGatewayStore(config);
-  const log = (msg: string, err: unknown) => process.stderr.write(`troupe: ${msg}: ${String(err)}\n`);
+  // Every line the gateway logs goes through credential scrubbing (keys, tokens, passwords).
+  const log = (msg: string, err: unknown) => process.stderr.write(scrub(`troupe: ${msg}: ${String(err)}`) + '\n');
+  const logger = {
+    warn: (msg: string, fields?: Record<string, unknown>) => process.stderr.write(scrub(JSON.stringify({ level: 'warn', msg, ...(scrubObject(fields ?? {}) as object) })) + '\n'),
+    error: (msg: string, fields?: Record<string, unknown>) => process.stderr.write(scrub(JSON.stringify({ level: 'error', msg, ...(scrubObject(fields ?? {}) as object) })) + '\n'),
+  };
   const persistence = store === undefined ? undefined : new Persistence(store, log);
   const redis = config.redisUrl === undefined ? undefined : new RedisConnection({
     url: config.redisUrl,
@@ -93,6 +99,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       authenticator,
       limiters,
       metrics: registry,
+      logger,
       config: {
         host: config.host,
         port: config.port,

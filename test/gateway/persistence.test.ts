@@ -43,7 +43,11 @@ async function call(gw: RunningGateway, credential: string, steps: [string, Reco
 function configFor(dataDir: string, env: Record<string, string>): GatewayConfig {
   return {
     ...loadConfig({ TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, ...env }),
-    agents: [{ id: 'fast', model: 'sim', provider: { kind: 'simulated', tokens: 8 } }],
+    agents: [
+      { id: 'fast', model: 'sim', provider: { kind: 'simulated', tokens: 8 } },
+      // Calls datetime once, then the iteration limit ends the run.
+      { id: 'tooly', model: 'sim', maxIterations: 1, provider: { kind: 'simulated', tokens: 2, toolCalls: [{ name: 'datetime', arguments: {} }] } },
+    ],
   };
 }
 
@@ -87,6 +91,8 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     }));
     const viaKey = await call(gw, key.key, [['connect', {}], ['chat.send', { message: 'by key', sessionKey: 'p3' }]]);
     t.match(viaKey[0], { ok: true, payload: { tenant } }, 'an API key authenticates');
+    const secretKey = 'sk-abcdefghijklmnopqrstuvwx';
+    await call(gw, token, [['connect', {}], ['chat.send', { message: 'what time is it', agent: 'tooly', sessionKey: `s-${secretKey}` }]]);
     const bad = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=not-a-valid-token`);
     await new Promise((r) => { bad.once('close', r); bad.once('error', r); bad.once('unexpected-response', r); });
     await gw.persistence!.audit.flush();
@@ -94,6 +100,9 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     const actions = rows.map((r) => r.action);
     t.ok(actions.includes('apikey.use'), 'key use is audited');
     t.ok(actions.includes('chat.turn'), 'the chat turn is audited');
+    const toolRow = rows.find((r) => r.action === 'tool.call');
+    t.match(toolRow, { actor: 'agent:tooly', target: 'datetime', outcome: 'success' }, 'the tool call is audited');
+    t.notMatch(JSON.stringify(rows), new RegExp(secretKey), 'a credential never reaches the audit log');
     const system = await store.withTenant('_system', (s) => s.audit.list({ limit: 1000 }));
     t.ok(system.some((r) => r.action === 'auth.failure'), 'the failed authentication is audited');
     t.match(await store.verifyAuditChain(tenant), { ok: true });
