@@ -253,6 +253,11 @@ export class ActorBackend {
     return !this.system.isShuttingDown && (this.system.workers?.healthy ?? true);
   }
 
+  /** The persistence actor, when there is a store (tool hosts use it for memory). */
+  get persistenceRef(): ActorRef<PersistRequest> | undefined {
+    return this.persistRef;
+  }
+
   /** Runs in flight (for shutdown and tests). */
   get activeRuns(): number {
     return this.runs.size;

@@ -4,7 +4,9 @@
  * it as the toolbox its agents use. Stopping it closes the MCP connections.
  */
 import { join } from 'node:path';
-import type { Behavior } from '../runtime/index.js';
+import type { ActorRef, Behavior } from '../runtime/index.js';
+import type { MemoryRecord, MemoryScope, MemorySearchHit, MemoryStore } from '../tools/builtin/memory_store.js';
+import type { PersistRequest } from './persistence.js';
 import { Screener } from '../security/injection.js';
 import { ToolRegistry } from '../tools/index.js';
 import { registerBuiltins, type BuiltinToolsOptions } from '../tools/builtin/index.js';
@@ -20,6 +22,21 @@ export interface ToolsConfig {
   defaultTimeoutMs?: number;
   /** Screening of untrusted tool output (web, MCP): log, warn or block. */
   injectionAction?: 'log' | 'warn' | 'block';
+  /** The persistence actor: memory tools then use the store's vector memory. */
+  memory?: ActorRef<PersistRequest>;
+}
+
+/** memory_save / memory_search on the store's hybrid memory, through the persistence actor. */
+class ActorMemoryStore implements MemoryStore {
+  constructor(private readonly ref: ActorRef<PersistRequest>) {}
+
+  save(scope: MemoryScope, text: string, tags: readonly string[]): Promise<MemoryRecord> {
+    return this.ref.ask<MemoryRecord>({ t: 'memory-save', tenant: scope.tenant, sessionId: scope.sessionId, text, tags: [...tags] }, { timeoutMs: 10_000 });
+  }
+
+  search(scope: MemoryScope, query: string, limit: number): Promise<MemorySearchHit[]> {
+    return this.ref.ask<MemorySearchHit[]>({ t: 'memory-search', tenant: scope.tenant, query, limit }, { timeoutMs: 10_000 });
+  }
 }
 
 /** Each session gets its own workspace folder; names are made filesystem-safe. */
@@ -62,7 +79,7 @@ export function toolHost(args: ToolsConfig): Behavior<{ t: 'health' }> {
         ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }),
         screener: new Screener({ action: args.injectionAction ?? 'warn' }),
       });
-      registerBuiltins(registry, args.builtins ?? {});
+      registerBuiltins(registry, { ...args.builtins, ...(args.memory === undefined ? {} : { memory: new ActorMemoryStore(args.memory) }) });
       if (args.mcpServers !== undefined && Object.keys(args.mcpServers).length > 0) {
         mcp = new McpManager(registry);
         await mcp.connect({ mcpServers: args.mcpServers });

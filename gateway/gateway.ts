@@ -54,12 +54,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const system = await ActorSystem.start({ pool: { workers: config.workers } });
   let frontDoor: FrontDoor | undefined;
   try {
-    // One tool host per worker: the built-in tools and MCP servers its agents can call.
-    const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
-    for (const worker of system.workers?.hosts ?? []) {
-      system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction } },
-        { placement: { worker }, restart: 'permanent' });
-    }
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     if (config.providers.length > 0) {
       // One provider host per worker: agents there get limits, retries, breakers and failover.
@@ -84,6 +78,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       enableFaults: config.enableFaults,
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
+    // One tool host per worker: the built-in tools and MCP servers its agents can call.
+    const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
+    for (const worker of system.workers?.hosts ?? []) {
+      system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction,
+        ...(backend.persistenceRef === undefined ? {} : { memory: backend.persistenceRef }) } },
+        { placement: { worker }, restart: 'permanent' });
+    }
     const jwt = createJwtAuthenticator({
       ...(config.jwt.jwks !== undefined ? { jwks: config.jwt.jwks } : { secret: config.jwt.secret }),
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),

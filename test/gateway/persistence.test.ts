@@ -47,6 +47,7 @@ function configFor(dataDir: string, env: Record<string, string>): GatewayConfig 
       { id: 'fast', model: 'sim', provider: { kind: 'simulated', tokens: 8 } },
       // Calls datetime once, then the iteration limit ends the run.
       { id: 'tooly', model: 'sim', maxIterations: 1, provider: { kind: 'simulated', tokens: 2, toolCalls: [{ name: 'datetime', arguments: {} }] } },
+      { id: 'memo', model: 'sim', maxIterations: 1, provider: { kind: 'simulated', tokens: 2, toolCalls: [{ name: 'memory_save', arguments: { text: 'the launch code is cobalt blue' } }] } },
     ],
   };
 }
@@ -81,6 +82,16 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     t.match((history.payload?.messages as unknown[])[0], { content: 'before sleep' });
   });
 
+  t.test('memory_save writes to the tenant\'s vector memory in the store, searchable by meaning and text', async (t) => {
+    const gw = await startGateway(configFor(dataDir, env));
+    t.teardown(() => gw.shutdown());
+    await call(gw, token, [['connect', {}], ['chat.send', { message: 'remember the code', agent: 'memo', sessionKey: 'p5' }]]);
+    const hits = await gw.store!.withTenant(tenant, (s) => s.memory.search('launch code colour', { limit: 3 }));
+    t.match(hits[0], { content: 'the launch code is cobalt blue' });
+    const elsewhere = await gw.store!.withTenant('_system', (s) => s.memory.search('launch code', { limit: 3 }));
+    t.same(elsewhere, [], 'other tenants do not see it');
+  });
+
   t.test('chat turns, auth failures and API-key use leave a verifiable audit trail', async (t) => {
     const gw = await startGateway(configFor(dataDir, env));
     t.teardown(() => gw.shutdown());
@@ -100,7 +111,7 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     const actions = rows.map((r) => r.action);
     t.ok(actions.includes('apikey.use'), 'key use is audited');
     t.ok(actions.includes('chat.turn'), 'the chat turn is audited');
-    const toolRow = rows.find((r) => r.action === 'tool.call');
+    const toolRow = rows.find((r) => r.action === 'tool.call' && r.target === 'datetime');
     t.match(toolRow, { actor: 'agent:tooly', target: 'datetime', outcome: 'success' }, 'the tool call is audited');
     t.notMatch(JSON.stringify(rows), new RegExp(secretKey), 'a credential never reaches the audit log');
     const system = await store.withTenant('_system', (s) => s.audit.list({ limit: 1000 }));
