@@ -1,4 +1,5 @@
 /** `troupe keys create|list|revoke`: API keys, of which only the SHA-256 is stored. */
+import { invalidateApiKey } from './api_key_cache.js';
 import { generateApiKey } from '../security/api_keys.js';
 import { SecurityError } from '../security/errors.js';
 import { parseTtl } from '../security/jwt.js';
@@ -77,10 +78,13 @@ export function keysRevoke(opts: KeysRevokeOptions, ctx: AdminContext): Promise<
     const id = required(opts.id, '--id');
     return withStore(ctx, true, async (store) => {
       await existingTenant(store, tenant);
+      let hash: string | undefined;
       try {
         await store.withTenant(tenant, async (s) => {
           await s.apiKeys.revoke(id);
           await auditAdmin(s, 'admin.key.revoke', 'success', id);
+          const row = await s.q.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE id = $1', [id]);
+          hash = row.rows[0]?.key_hash;
         });
       } catch (err) {
         if (!(err instanceof StoreError && err.code === 'NOT_FOUND')) throw err;
@@ -88,6 +92,9 @@ export function keysRevoke(opts: KeysRevokeOptions, ctx: AdminContext): Promise<
         await store.withTenant(tenant, (s) => auditAdmin(s, 'admin.key.revoke', 'failure', id, { error: 'NOT_FOUND' }));
         throw new StoreError('NOT_FOUND', `tenant ${tenant} has no API key with id ${id} (see: troupe keys list --tenant ${tenant})`);
       }
+      // Gateways cache key lookups in Redis: drop this one everywhere now.
+      const redisUrl = (ctx.env ?? process.env).REDIS_URL;
+      if (redisUrl && hash !== undefined) await invalidateApiKey(redisUrl, hash);
       ctx.out(`revoked API key ${id} of tenant ${tenant}`);
       return EXIT_OK;
     });

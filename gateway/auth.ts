@@ -8,14 +8,20 @@ import type { Authenticator, Principal } from '../security/types.js';
 import { SYSTEM_TENANT } from '../store/repos/audit.js';
 import type { Store } from '../store/index.js';
 import type { Persistence } from '../actors/persistence.js';
+import type { ApiKeyLookup } from './api_key_cache.js';
 
-export function createGatewayAuthenticator(jwt: Authenticator, store: Store | undefined, persistence: Persistence | undefined): Authenticator {
+export function createGatewayAuthenticator(
+  jwt: Authenticator, store: Store | undefined, persistence: Persistence | undefined, lookup?: ApiKeyLookup,
+): Authenticator {
+  const find = lookup ?? ((hash: string) => (store as Store).findApiKeyByHash(hash));
   const apiKey = async (credential: string): Promise<Principal> => {
     if (store === undefined) throw new AuthError('malformed', 'API keys need a store (TROUPE_STORE is none)');
     const parsed = parseApiKey(credential);
     if (parsed === null) throw new AuthError('malformed');
-    const match = await store.findApiKeyByHash(hashApiKey(credential));
+    const match = await find(hashApiKey(credential));
     if (match === null) throw new AuthError('bad_signature');
+    // A cached match may outlive the key's expiry by the cache TTL: check it here too.
+    if (match.expiresAt.getTime() <= Date.now()) throw new AuthError('expired');
     const principal: Principal = {
       tenant: match.tenantId, user: match.userId ?? `key:${match.id}`, scopes: [...match.scopes], via: 'api_key',
       expiresAt: match.expiresAt.getTime(),

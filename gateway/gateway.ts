@@ -8,6 +8,7 @@ import { Persistence } from '../actors/persistence.js';
 import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
 import { scrub, scrubObject } from '../security/scrub.js';
+import { apiKeyLookup } from './api_key_cache.js';
 import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
@@ -22,6 +23,7 @@ import type { ProviderHostMessage } from '../actors/provider_host.js';
 import type { ActorRef } from '../runtime/index.js';
 
 export interface RunningGateway {
+  config: GatewayConfig;
   url: string;
   port: number;
   engine: string;
@@ -90,7 +92,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
     });
-    const authenticator = createGatewayAuthenticator(jwt, store, persistence);
+    const authenticator = createGatewayAuthenticator(jwt, store, persistence, store === undefined ? undefined : apiKeyLookup(store, redis));
     const limiters = {
       connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => log('limits', m)),
       chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => log('limits', m)),
@@ -120,6 +122,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     const door = frontDoor;
     let stopping: Promise<void> | undefined;
     return {
+      config,
       url: `http://${config.host}:${port}`,
       port,
       engine: door.engine,

@@ -1,0 +1,49 @@
+/**
+ * API-key lookups through the Redis cache (process memory first, then Redis,
+ * then the store), invalidated when a key is revoked, so every gateway process
+ * stops accepting it at once. Without Redis, lookups go to the store each time:
+ * an in-process cache could not be invalidated by `troupe keys revoke`, which
+ * runs in another process.
+ */
+import { RedisCache, RedisConnection } from '../store/redis/index.js';
+import type { ApiKeyMatch, Store } from '../store/index.js';
+
+export const API_KEY_CACHE = { namespace: 'apikey', ttlMs: 60_000, l1TtlMs: 5_000 } as const;
+
+interface CachedMatch { tenantId: string; id: string; userId: string | null; name: string; scopes: string[]; expiresAt: number }
+
+export type ApiKeyLookup = (hash: string) => Promise<ApiKeyMatch | null>;
+
+function decode(raw: unknown): CachedMatch | null {
+  if (raw === null) return null;
+  const r = raw as CachedMatch;
+  if (typeof r?.tenantId !== 'string' || typeof r.id !== 'string' || !Array.isArray(r.scopes) || typeof r.expiresAt !== 'number') {
+    throw new Error('malformed cached API key');
+  }
+  return r;
+}
+
+export function apiKeyLookup(store: Store, redis: RedisConnection | undefined): ApiKeyLookup {
+  if (redis === undefined) return (hash) => store.findApiKeyByHash(hash);
+  const cache = new RedisCache<CachedMatch | null>(redis, { ...API_KEY_CACHE, decode });
+  return async (hash) => {
+    const hit: CachedMatch | null = (await cache.get(hash, async () => {
+      const m = await store.findApiKeyByHash(hash);
+      return m === null ? null : { ...m, expiresAt: m.expiresAt.getTime() };
+    })) ?? null;
+    return hit === null ? null : { ...hit, expiresAt: new Date(hit.expiresAt) };
+  };
+}
+
+/** Drops a key from every process's cache (after `troupe keys revoke`). */
+export async function invalidateApiKey(redisUrl: string, hash: string): Promise<void> {
+  const redis = new RedisConnection({ url: redisUrl });
+  try {
+    if (!(await redis.waitUntilUp(3_000))) throw new Error(`Redis at ${redisUrl} is not reachable`);
+    const cache = new RedisCache<CachedMatch | null>(redis, { ...API_KEY_CACHE, decode });
+    await cache.invalidate(hash);
+    await cache.close();
+  } finally {
+    await redis.close();
+  }
+}
