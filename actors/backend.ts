@@ -66,6 +66,7 @@ interface RunEntry {
   user: string;
   sessionKey: string;
   startedAt: number;
+  sourceIp?: string;
 }
 
 const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
@@ -129,7 +130,7 @@ export class ActorBackend {
 
   async chatSend(
     p: Caller,
-    params: { sessionKey?: string; agent?: string; message: string; idempotencyKey?: string; stateless?: boolean },
+    params: { sessionKey?: string; agent?: string; message: string; idempotencyKey?: string; stateless?: boolean; sourceIp?: string },
     sink: RunSink,
   ): Promise<{ runId: string; sessionKey: string }> {
     const agent = params.agent ?? this.defaultAgent;
@@ -149,7 +150,9 @@ export class ActorBackend {
     }
     const runId = randomUUID();
     // Register the sink before the session can emit anything for this run.
-    const entry: RunEntry = { sink, host: -1, tenant: p.tenant, user: p.user, sessionKey, startedAt: Date.now() };
+    const entry: RunEntry = {
+      sink, host: -1, tenant: p.tenant, user: p.user, sessionKey, startedAt: Date.now(), ...(params.sourceIp ? { sourceIp: params.sourceIp } : {}),
+    };
     this.runs.set(runId, entry);
     try {
       const { reply, host } = await this.callSessionWithHost(p, sessionKey, stateless, {
@@ -373,7 +376,7 @@ export class ActorBackend {
     if (this.persistence === undefined) return;
     const error = payload.error as { code?: string } | undefined;
     this.persistence.recordAudit(run.tenant, {
-      actor: run.user, action: 'chat.turn', target: run.sessionKey,
+      actor: run.user, action: 'chat.turn', target: run.sessionKey, ...(run.sourceIp ? { sourceIp: run.sourceIp } : {}),
       outcome: event === 'chat.final' ? 'success' : 'failure',
       detail: {
         runId, durationMs: Date.now() - run.startedAt,

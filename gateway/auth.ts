@@ -4,7 +4,7 @@
  */
 import { AuthError } from '../security/errors.js';
 import { hashApiKey, looksLikeApiKey, parseApiKey } from '../security/api_keys.js';
-import type { Authenticator, Principal } from '../security/types.js';
+import type { AuthContext, Authenticator, Principal } from '../security/types.js';
 import { SYSTEM_TENANT } from '../store/repos/audit.js';
 import type { Store } from '../store/index.js';
 import type { Persistence } from '../actors/persistence.js';
@@ -14,7 +14,7 @@ export function createGatewayAuthenticator(
   jwt: Authenticator, store: Store | undefined, persistence: Persistence | undefined, lookup?: ApiKeyLookup,
 ): Authenticator {
   const find = lookup ?? ((hash: string) => (store as Store).findApiKeyByHash(hash));
-  const apiKey = async (credential: string): Promise<Principal> => {
+  const apiKey = async (credential: string, ip: string | undefined): Promise<Principal> => {
     if (store === undefined) throw new AuthError('malformed', 'API keys need a store (TROUPE_STORE is none)');
     const parsed = parseApiKey(credential);
     if (parsed === null) throw new AuthError('malformed');
@@ -26,16 +26,18 @@ export function createGatewayAuthenticator(
       tenant: match.tenantId, user: match.userId ?? `key:${match.id}`, scopes: [...match.scopes], via: 'api_key',
       expiresAt: match.expiresAt.getTime(),
     };
-    persistence?.recordAudit(match.tenantId, { actor: `key:${match.id}`, action: 'apikey.use', target: match.name, outcome: 'success' });
+    persistence?.recordAudit(match.tenantId, {
+      actor: `key:${match.id}`, action: 'apikey.use', target: match.name, outcome: 'success', ...(ip ? { sourceIp: ip } : {}),
+    });
     return principal;
   };
   return {
-    async authenticate(credential: string): Promise<Principal> {
+    async authenticate(credential: string, context?: AuthContext): Promise<Principal> {
       try {
-        return looksLikeApiKey(credential) ? await apiKey(credential) : await jwt.authenticate(credential);
+        return looksLikeApiKey(credential) ? await apiKey(credential, context?.ip) : await jwt.authenticate(credential);
       } catch (err) {
         persistence?.recordAudit(SYSTEM_TENANT, {
-          actor: 'anonymous', action: 'auth.failure', outcome: 'denied',
+          actor: 'anonymous', action: 'auth.failure', outcome: 'denied', ...(context?.ip ? { sourceIp: context.ip } : {}),
           detail: { via: looksLikeApiKey(credential) ? 'api_key' : 'jwt', reason: (err as { reason?: string }).reason ?? 'error' },
         });
         throw err;

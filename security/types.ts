@@ -13,9 +13,14 @@ export interface Principal {
   via: 'jwt' | 'api_key';
 }
 
+/** Where a credential was presented (for audit rows). */
+export interface AuthContext {
+  ip?: string;
+}
+
 /** Turns a bearer credential into a Principal, or rejects with an UNAUTHORIZED error. */
 export interface Authenticator {
-  authenticate(credential: string): Promise<Principal>;
+  authenticate(credential: string, context?: AuthContext): Promise<Principal>;
 }
 
 export interface RateDecision {

@@ -49,6 +49,8 @@ export interface ChatSendParams {
    * header): the run sees only this message and nothing is kept afterwards.
    */
   stateless?: boolean;
+  /** The client's address (set by the front door, for audit). */
+  sourceIp?: string;
 }
 
 export interface AgentInfo {

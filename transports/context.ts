@@ -98,13 +98,13 @@ export function bearerToken(authorization: string): string | undefined {
 }
 
 /** Verifies a bearer credential; anything but a catalogue error counts as bad credentials. */
-export async function authenticate(ctx: FrontDoorContext, credential: string): Promise<Principal> {
+export async function authenticate(ctx: FrontDoorContext, credential: string, ip?: string): Promise<Principal> {
   if (credential.length === 0 || credential.length > 8192) {
     throw new TroupeError('UNAUTHORIZED', 'Missing or malformed credentials', { reason: 'bad_token' });
   }
   let principal: Principal;
   try {
-    principal = await bounded(ctx.authenticator.authenticate(credential), 'authenticator');
+    principal = await bounded(ctx.authenticator.authenticate(credential, ip === undefined ? undefined : { ip }), 'authenticator');
   } catch (err) {
     if (carriesCatalogueCode(err)) throw err;
     ctx.logger.warn('authenticator threw a non-catalogue error; answering UNAUTHORIZED', { error: String(err) });

@@ -35,6 +35,8 @@ export function errorHeaders(e: WireError): Headers {
 }
 
 export class HttpExchange {
+  /** The client's address, for limits and audit. */
+  ip = '';
   private aborted = false;
   private ended = false;
   private headWritten = false;

@@ -28,10 +28,10 @@ function copyHeaders(req: HttpRequest): RequestHeaders {
   };
 }
 
-async function principalFrom(ctx: FrontDoorContext, authorization: string): Promise<Principal> {
+async function principalFrom(ctx: FrontDoorContext, authorization: string, ip?: string): Promise<Principal> {
   const token = bearerToken(authorization);
   if (token === undefined) throw new TroupeError('UNAUTHORIZED', 'Send Authorization: Bearer <token>', { reason: 'missing_token' });
-  return authenticate(ctx, token);
+  return authenticate(ctx, token, ip);
 }
 
 /** Wraps an async route so it always answers, observes its duration and never rejects. */
@@ -45,6 +45,7 @@ function route(
     const headers = copyHeaders(req);
     headers.ip = Buffer.from(res.getRemoteAddressAsText()).toString();
     const ex = new HttpExchange(res, ctx.metrics, live);
+    ex.ip = headers.ip;
     const started = performance.now();
     handler(ex, headers)
       .catch((err: unknown) => {
@@ -74,7 +75,7 @@ async function startRun(
   try {
     const accepted = await ctx.backend.chatSend(
       p,
-      { agent: req.model, message: req.message, ...(sessionKey === '' ? { stateless: true } : { sessionKey }) },
+      { agent: req.model, message: req.message, sourceIp: ex.ip, ...(sessionKey === '' ? { stateless: true } : { sessionKey }) },
       run.sink,
     );
     run.runId = accepted.runId;
@@ -174,7 +175,7 @@ export function registerOpenAiRoutes(
     if (Number(headers.contentLength) > config.maxPayloadBytes) {
       throw new TroupeError('PAYLOAD_TOO_LARGE', `Body exceeds ${config.maxPayloadBytes} bytes`, { reason: 'body_too_large' });
     }
-    const p = await principalFrom(ctx, headers.authorization);
+    const p = await principalFrom(ctx, headers.authorization, headers.ip);
     const req = parseCompletionRequest(await body, config.maxJsonDepth, config.maxPayloadBytes);
     if (headers.sessionKey.length > 256) throw new TroupeError('INVALID_REQUEST', 'Session key too long', { reason: 'field_too_long', field: 'x-troupe-session-key' });
     await takeOrThrow(ctx, 'chat', limitKeys(p, headers.ip));
@@ -182,7 +183,7 @@ export function registerOpenAiRoutes(
   }));
 
   app.get('/v1/models', route(ctx, live, 'models.list', async (ex, headers) => {
-    const p = await principalFrom(ctx, headers.authorization);
+    const p = await principalFrom(ctx, headers.authorization, headers.ip);
     const { agents } = await ctx.backend.agentsList(p);
     const created = Math.floor(ctx.startedAt / 1000);
     ex.json(200, {

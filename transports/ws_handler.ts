@@ -108,7 +108,7 @@ function onUpgrade(
   void (async () => {
     try {
       await takeOrThrow(ctx, 'connect', { ip });
-      const principal = token === undefined ? undefined : await authenticate(ctx, token);
+      const principal = token === undefined ? undefined : await authenticate(ctx, token, ip);
       if (aborted) return;
       const userData: ConnectionUserData = { conn: new WsConnection(protocol, ip, principal, ctx) };
       res.cork(() => res.upgrade(userData, key, header, extensions, context));

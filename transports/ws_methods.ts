@@ -57,7 +57,7 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
       }
       conn.connecting = true;
       try {
-        if (params.token !== undefined) conn.authenticated(await authenticate(ctx, params.token));
+        if (params.token !== undefined) conn.authenticated(await authenticate(ctx, params.token, conn.ip));
         else if (conn.principal === undefined) {
           throw new TroupeError('UNAUTHORIZED', 'No credentials: pass params.token, an Authorization header or ?token=', {
             reason: 'missing_token', field: 'token',
@@ -117,7 +117,7 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
       const run = ctx.runs.start('ws', p, deliver);
       let result: { runId: string; sessionKey: string };
       try {
-        result = await ctx.backend.chatSend(p, params, run.sink);
+        result = await ctx.backend.chatSend(p, { ...params, sourceIp: conn.ip }, run.sink);
       } catch (err) {
         run.fail();
         throw err;

@@ -111,11 +111,13 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     const actions = rows.map((r) => r.action);
     t.ok(actions.includes('apikey.use'), 'key use is audited');
     t.ok(actions.includes('chat.turn'), 'the chat turn is audited');
+    t.match(rows.find((r) => r.action === 'chat.turn'), { sourceIp: /127\.0\.0\.1|::1|ffff/ }, 'with the client\'s address');
+    t.match(rows.find((r) => r.action === 'apikey.use'), { sourceIp: /127\.0\.0\.1|::1|ffff/ });
     const toolRow = rows.find((r) => r.action === 'tool.call' && r.target === 'datetime');
     t.match(toolRow, { actor: 'agent:tooly', target: 'datetime', outcome: 'success' }, 'the tool call is audited');
     t.notMatch(JSON.stringify(rows), new RegExp(secretKey), 'a credential never reaches the audit log');
     const system = await store.withTenant('_system', (s) => s.audit.list({ limit: 1000 }));
-    t.ok(system.some((r) => r.action === 'auth.failure'), 'the failed authentication is audited');
+    t.ok(system.some((r) => r.action === 'auth.failure' && typeof r.sourceIp === 'string' && r.sourceIp.length > 0), 'the failed authentication is audited with its source address');
     t.match(await store.verifyAuditChain(tenant), { ok: true });
     const hash = hashApiKey(key.key);
     const stored = await store.db.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE key_hash = $1', [hash]);
