@@ -114,7 +114,7 @@ t.test('chat.send answers runId first, then deltas and final with seq 1, 2, 3, â
   t.same(events.map((e) => e.event), ['chat.delta', 'chat.delta', 'chat.delta', 'chat.delta', 'chat.final']);
   t.ok(c.frames.indexOf(res) < c.frames.indexOf(events[0]), 'the res frame precedes the first event');
   t.match(final.payload, { runId, text: 'tok tok tok tok ', usage: { outputTokens: 4 } });
-  t.same(s.backend.sent[0].params, { message: 'hello', agent: 'echo' });
+  t.same(s.backend.sent[0].params, { message: 'hello', agent: 'echo', sourceIp: '127.0.0.1' }, 'the backend also gets the client address');
   c.close();
 });
 
