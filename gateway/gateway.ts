@@ -43,17 +43,23 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const store = await openGatewayStore(config);
   // Every line the gateway logs goes through credential scrubbing (keys, tokens, passwords).
   const log = (msg: string, err: unknown) => process.stderr.write(scrub(`troupe: ${msg}: ${String(err)}`) + '\n');
-  const logger = {
-    warn: (msg: string, fields?: Record<string, unknown>) => process.stderr.write(scrub(JSON.stringify({ level: 'warn', msg, ...(scrubObject(fields ?? {}) as object) })) + '\n'),
-    error: (msg: string, fields?: Record<string, unknown>) => process.stderr.write(scrub(JSON.stringify({ level: 'error', msg, ...(scrubObject(fields ?? {}) as object) })) + '\n'),
-  };
+  const line = (level: 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
+    process.stderr.write(scrub(JSON.stringify({ level, msg, ...(scrubObject(fields ?? {}) as object) })) + '\n');
+  const logger = { warn: line('warn'), error: line('error') };
   const persistence = store === undefined ? undefined : new Persistence(store, log);
   const redis = config.redisUrl === undefined ? undefined : new RedisConnection({
     url: config.redisUrl,
     logger: { info: (m: string) => log('redis', m), warn: (m: string) => log('redis', m) },
   });
   if (redis !== undefined && !(await redis.waitUntilUp(3_000))) log('redis', 'not reachable at start-up; running on in-process limits until it is');
-  const system = await ActorSystem.start({ pool: { workers: config.workers } });
+  let system: ActorSystem;
+  try {
+    system = await ActorSystem.start({ pool: { workers: config.workers } });
+  } catch (err) {
+    await store?.close().catch(() => undefined);
+    await redis?.close().catch(() => undefined);
+    throw err;
+  }
   let frontDoor: FrontDoor | undefined;
   try {
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
