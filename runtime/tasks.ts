@@ -142,6 +142,9 @@ export class TaskPool {
       // Our own bound (see run) is the one that counts; piscina's is a backstop.
       maxQueue: this.maxQueue + this.maxThreads,
       resourceLimits: checkLimits(options.resourceLimits ?? {}),
+      // Task workers do not inherit this process's flags (loaders, --inspect…):
+      // isolated work starts clean, and loaders cannot eat its small heap.
+      execArgv: [],
       // An idle piscina worker blocks in Atomics.wait, which would freeze any
       // timers or I/O a task left behind; untrusted code must not hang that way.
       atomics: 'disabled',

@@ -6,7 +6,8 @@ import { gateway, token, wsOptions } from './helpers.js';
 t.test('a worker killed mid-load loses no request, and its replacement time is reported', async (t) => {
   const gw = await gateway(t, { TROUPE_ENABLE_FAULTS: '1' });
   const r = await runWsBench(wsOptions(`ws://127.0.0.1:${gw.port}/ws`, {
-    token: await token(), conns: 6, durationMs: 3_000, scenario: 'chat', agent: 'slow', fault: 'worker-kill', faultAtSec: 1.2,
+    // Enough connections that both workers always have runs in flight when one is killed.
+    token: await token(), conns: 24, durationMs: 3_000, scenario: 'chat', agent: 'slow', fault: 'worker-kill', faultAtSec: 1.2,
   }));
   const f = r.fault;
   t.ok(f, 'the fault is reported');
