@@ -146,6 +146,12 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+// A reader that goes away (`troupe chat … | head`) is a normal end, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 await main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && (err as { code?: unknown }).code === 'INVALID_REQUEST')) {
     process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
