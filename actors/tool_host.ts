@@ -45,10 +45,15 @@ function workspaceFor(root: string, tenant: string, sessionId: string): string {
   return join(root, safe(tenant), safe(sessionId));
 }
 
+/** Wraps the registry's tools for agents; the wrappers are rebuilt only when the registry changes. */
 export function registryToolbox(registry: ToolRegistry, workspaceRoot: string): Toolbox {
+  let cached: AgentTool[] | undefined;
+  registry.onChange(() => {
+    cached = undefined;
+  });
   return {
     tools(): AgentTool[] {
-      return registry.list().map((def) => ({
+      return (cached ??= registry.list().map((def): AgentTool => ({
         spec: { name: def.name, description: def.description, parameters: def.parameters },
         readOnly: def.readOnly,
         ...(def.group === undefined ? {} : { group: def.group }),
@@ -65,7 +70,7 @@ export function registryToolbox(registry: ToolRegistry, workspaceRoot: string): 
             throw err;
           }
         },
-      }));
+      })));
     },
   };
 }
