@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ProviderError, createProvider, type ChatMessage, type Provider, type StopReason, type StreamEvent, type ToolCall,
+  ProviderError, createProvider, type ChatMessage, type Provider, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
 import { callWithFailover } from './provider_chain.js';
 import { providerRegistry } from './provider_host.js';
@@ -32,12 +32,18 @@ export interface AgentRun {
   session?: ActorRef<SessionRequest>;
   tenant: string;
   sessionKey: string;
+  /** Replaces `history`: the whole conversation as a stateless client keeps it. */
+  conversation?: ChatMessage[];
+  /** Tools the client runs itself: a reply calling any of them ends the run with stop reason `tool_calls`. */
+  clientTools?: ToolSpec[];
 }
 
 export interface RunResult {
   text: string;
   usage: Usage;
   stopReason: string;
+  /** With stop reason `tool_calls`: the calls of client tools, for the client to run. */
+  toolCalls?: ToolCall[];
 }
 
 export const AGENT_DEFAULTS = {
@@ -81,7 +87,9 @@ export function agent(args: {
       try {
         provider ??= createProvider(config.provider);
         result = await runLoop(config, provider, run, depth, ctx, emit, directory, audit);
-        emit('chat.final', { text: result.text, usage: result.usage, stopReason: result.stopReason });
+        emit('chat.final', {
+          text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
+        });
         return result;
       } catch (err) {
         if (run.signal.aborted) {
@@ -109,10 +117,18 @@ async function runLoop(
   for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx, directory, audit)]) {
     if (permitted(t, config.tools)) tools.set(t.spec.name, t);
   }
-  const specs = [...tools.values()].map((t) => t.spec);
+  const clientTools = new Set<string>();
+  for (const spec of run.clientTools ?? []) {
+    if (tools.has(spec.name)) {
+      throw Object.assign(new Error(`the client's tool "${spec.name}" has the name of one of agent ${config.id}'s own tools; rename it`), { code: 'INVALID_REQUEST' });
+    }
+    clientTools.add(spec.name);
+  }
+  const specs = [...[...tools.values()].map((t) => t.spec), ...(run.clientTools ?? [])];
   let messages: ChatMessage[] = [];
   if (config.systemPrompt) messages.push({ role: 'system', content: config.systemPrompt });
-  for (const m of run.history) messages.push({ role: m.role, content: m.content });
+  if (run.conversation !== undefined) messages.push(...run.conversation);
+  else for (const m of run.history) messages.push({ role: m.role, content: m.content });
   const detector = new LoopDetector({ ...DEFAULT_LOOP_LIMITS, ...config.loopLimits });
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let text = '';
@@ -124,6 +140,10 @@ async function runLoop(
     usage.outputTokens += reply.usage.outputTokens;
     text += reply.text;
     if (reply.toolCalls.length === 0) return { text, usage, stopReason: reply.stopReason ?? 'stop' };
+    // The client runs its own tools: hand their calls back and end the run. Calls of the
+    // agent's tools in the same reply are not run (the client's next request resumes).
+    const forClient = reply.toolCalls.filter((c) => clientTools.has(c.name));
+    if (forClient.length > 0) return { text, usage, stopReason: 'tool_calls', toolCalls: forClient };
     messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
     const outcomes = await runTools(reply.toolCalls, tools, run, emit);
     for (let i = 0; i < reply.toolCalls.length; i++) {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   isTerminated, type ActorRef, type ActorSystem, type Behavior, type RuntimeError,
 } from '../runtime/index.js';
+import type { ChatMessage, ToolSpec } from '../providers/index.js';
 import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
 import type {
   AgentConfig, DirectoryRequest, RunEvent, RunEventName, SendReply, SessionArgs, SessionRequest, StoredMessage,
@@ -22,6 +23,20 @@ export interface Caller {
   tenant: string;
   user: string;
   scopes: string[];
+}
+
+/** What `chatSend` takes (the front door's ChatSendParams fits). */
+export interface ChatSendParams {
+  sessionKey?: string;
+  agent?: string;
+  message: string;
+  idempotencyKey?: string;
+  stateless?: boolean;
+  sourceIp?: string;
+  /** Stateless only: the client's whole conversation, replacing the session's history. */
+  conversation?: ChatMessage[];
+  /** Stateless only: tools the client runs itself. */
+  tools?: ToolSpec[];
 }
 
 /** Where a run's events go (the front door's EventSink satisfies this). */
@@ -130,14 +145,22 @@ export class ActorBackend {
 
   async chatSend(
     p: Caller,
-    params: { sessionKey?: string; agent?: string; message: string; idempotencyKey?: string; stateless?: boolean; sourceIp?: string },
+    params: ChatSendParams,
     sink: RunSink,
   ): Promise<{ runId: string; sessionKey: string }> {
     const agent = params.agent ?? this.defaultAgent;
     if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
     if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
-    this.screenInput?.(params.message, p);
     const stateless = params.stateless === true && params.sessionKey === undefined;
+    if (!stateless && (params.conversation !== undefined || params.tools !== undefined)) {
+      throw new BackendError('INVALID_REQUEST', 'a conversation or client tools come only with a stateless request', false, 'tools_need_stateless');
+    }
+    this.screenInput?.(params.message, p);
+    // The client's whole conversation is input too (its system messages and tool results included).
+    for (const m of params.conversation ?? []) {
+      const text = typeof m.content === 'string' ? m.content : m.content.map((part) => part.text).join('');
+      if (text !== params.message) this.screenInput?.(text, p);
+    }
     // A stateless request gets its own short-lived session, so such requests run side by side.
     const sessionKey = stateless ? `~${randomUUID()}` : this.keyOf(p, params.sessionKey);
     const idemKey = params.idempotencyKey === undefined ? undefined : `${sessionKey}\u0000${params.idempotencyKey}`;
@@ -157,6 +180,8 @@ export class ActorBackend {
     try {
       const { reply, host } = await this.callSessionWithHost(p, sessionKey, stateless, {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
+        ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
+        ...(params.tools === undefined ? {} : { clientTools: params.tools }),
       });
       const sent = reply as SendReply;
       if (sent.duplicate) {

@@ -3,7 +3,7 @@
  * (workers), and the run-event router. Everything here crosses threads, so it is
  * plain data (msgpack) apart from ActorRefs, which the runtime carries.
  */
-import type { ProviderConfig } from '../providers/index.js';
+import type { ChatMessage, ProviderConfig, ToolSpec } from '../providers/index.js';
 import type { ActorRef } from '../runtime/index.js';
 import type { ToolPolicy } from './agent_tools.js';
 import type { LoopLimits } from './loop_detector.js';
@@ -45,7 +45,13 @@ export interface StoredMessage {
 
 export type SessionRequest =
   | { t: 'ping' }
-  | { t: 'send'; runId: string; agent: string; message: string; idempotencyKey?: string }
+  | {
+    t: 'send'; runId: string; agent: string; message: string; idempotencyKey?: string;
+    /** A stateless run: the conversation as the client keeps it, instead of the session's history. */
+    conversation?: ChatMessage[];
+    /** Tools the client runs itself: calls to them end the run with stop reason `tool_calls`. */
+    clientTools?: ToolSpec[];
+  }
   | { t: 'abort'; runId?: string }
   | { t: 'history'; limit: number }
   | { t: 'run-done'; runId: string; text?: string };

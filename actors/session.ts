@@ -78,6 +78,8 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
           ref.tell({
             t: 'run', runId: msg.runId, history: history.slice(), signal: controller.signal, session: ctx.self,
             tenant: args.tenant, sessionKey: args.sessionKey,
+            ...(msg.conversation === undefined ? {} : { conversation: msg.conversation }),
+            ...(msg.clientTools === undefined ? {} : { clientTools: msg.clientTools }),
           });
           return { runId: msg.runId, duplicate: false } satisfies SendReply;
         }

@@ -21,13 +21,39 @@ export interface ChatEventMap {
   'chat.delta': { runId: string; delta: string };
   /** A tool call started or finished inside the run (informational). */
   'chat.tool': { runId: string; name: string; phase: 'start' | 'end'; callId?: string; ok?: boolean };
-  /** The run ended normally. `text` is the whole answer. */
-  'chat.final': { runId: string; text: string; usage?: ChatUsage; stopReason?: string };
+  /**
+   * The run ended normally. `text` is the whole answer. With stop reason
+   * `tool_calls`, the model called tools the client declared (`tools`): the
+   * client runs them and sends their results in its next request.
+   */
+  'chat.final': { runId: string; text: string; usage?: ChatUsage; stopReason?: string; toolCalls?: ClientToolCall[] };
   /** The run failed or was aborted; `error.code` is from the catalogue. */
   'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean } };
 }
 
 export type ChatEventName = keyof ChatEventMap;
+
+/** A tool the client declared and runs itself (OpenAI `tools`). */
+export interface ClientToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments. */
+  parameters: Record<string, unknown>;
+}
+
+/** A call of a client tool, returned to the client to run. */
+export interface ClientToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, exactly as the model produced them. */
+  arguments: string;
+}
+
+/** One message of a conversation the client keeps itself (stateless requests). */
+export type ConversationMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ClientToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
 
 /**
  * Where a run's events go. The transport assigns `seq` and handles slow
@@ -51,6 +77,13 @@ export interface ChatSendParams {
   stateless?: boolean;
   /** The client's address (set by the front door, for audit). */
   sourceIp?: string;
+  /**
+   * Stateless only: the whole conversation as the client keeps it (ending
+   * with `message` or with tool results); replaces the session's history.
+   */
+  conversation?: ConversationMessage[];
+  /** Stateless only: tools the client runs itself; calls to them end the run (stop reason `tool_calls`). */
+  tools?: ClientToolSpec[];
 }
 
 export interface AgentInfo {

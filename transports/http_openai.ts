@@ -9,7 +9,9 @@ import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
 import { assertAccepting, authenticate, bearerToken, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
-import { chunkEvent, completionObject, finishReason, openaiUsage, parseCompletionRequest, type CompletionRequest } from './openai_request.js';
+import {
+  chunkEvent, completionObject, finishReason, openaiToolCalls, openaiUsage, parseCompletionRequest, type CompletionRequest,
+} from './openai_request.js';
 import type { TrackedRun } from './run_tracker.js';
 
 interface RequestHeaders {
@@ -75,7 +77,11 @@ async function startRun(
   try {
     const accepted = await ctx.backend.chatSend(
       p,
-      { agent: req.model, message: req.message, sourceIp: ex.ip, ...(sessionKey === '' ? { stateless: true } : { sessionKey }) },
+      {
+        agent: req.model, message: req.message, sourceIp: ex.ip,
+        ...(sessionKey !== '' ? { sessionKey }
+          : { stateless: true, conversation: req.conversation, ...(req.tools === undefined ? {} : { tools: req.tools }) }),
+      },
       run.sink,
     );
     run.runId = accepted.runId;
@@ -134,6 +140,9 @@ async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Pri
       write(chunkEvent(ids, [{ index: 0, delta: { content: delta }, finish_reason: null }]));
     } else if (event === 'chat.final') {
       const final = payload as ChatEventMap['chat.final'];
+      if (final.toolCalls !== undefined && final.toolCalls.length > 0) {
+        write(chunkEvent(ids, [{ index: 0, delta: { tool_calls: openaiToolCalls(final.toolCalls, true) }, finish_reason: null }]));
+      }
       write(chunkEvent(ids, [{ index: 0, delta: {}, finish_reason: finishReason(final.stopReason) }]));
       if (req.includeUsage) write(chunkEvent(ids, [], openaiUsage(final.usage)));
       ex.end(200, {}, 'data: [DONE]\n\n');
@@ -178,6 +187,11 @@ export function registerOpenAiRoutes(
     const p = await principalFrom(ctx, headers.authorization, headers.ip);
     const req = parseCompletionRequest(await body, config.maxJsonDepth, config.maxPayloadBytes);
     if (headers.sessionKey.length > 256) throw new TroupeError('INVALID_REQUEST', 'Session key too long', { reason: 'field_too_long', field: 'x-troupe-session-key' });
+    if (headers.sessionKey !== '' && req.tools !== undefined) {
+      throw new TroupeError('INVALID_REQUEST', 'Client-side "tools" need a stateless request: the client keeps the conversation, so omit X-Troupe-Session-Key', {
+        reason: 'tools_need_stateless', field: 'tools',
+      });
+    }
     await takeOrThrow(ctx, 'chat', limitKeys(p, headers.ip));
     await (req.stream ? completeStreaming : completeOnce)(ctx, ex, p, req, headers.sessionKey);
   }));

@@ -4,7 +4,7 @@
  * a token-bucket limiter. Tests tune the fake backend through its fields.
  */
 import type { Authenticator, LimitKeys, Principal, RateDecision, ScopedLimiter } from '../../security/types.js';
-import type { ChatSendParams, EventSink, GatewayBackend } from '../../transports/backend.js';
+import type { ChatEventMap, ChatSendParams, EventSink, GatewayBackend } from '../../transports/backend.js';
 import { TroupeError } from '../../transports/errors.js';
 
 export const TOKENS: Record<string, Principal> = {
@@ -61,6 +61,8 @@ export class FakeBackend implements GatewayBackend {
   isReady = true;
   /** Emit the first delta synchronously, before chatSend resolves (a race the transport must order). */
   emitBeforeAccept = false;
+  /** Merged into every chat.final (e.g. a tool-call stop). */
+  finalPatch: Partial<ChatEventMap['chat.final']> = {};
   readonly sent: { principal: Principal; params: ChatSendParams }[] = [];
   readonly aborts: string[] = [];
   private readonly runs = new Map<string, Run>();
@@ -95,6 +97,7 @@ export class FakeBackend implements GatewayBackend {
         text: deltaText.repeat(deltaCount),
         usage: { inputTokens: params.message.length, outputTokens: deltaCount },
         stopReason: 'end_turn',
+        ...this.finalPatch,
       });
     };
     if (this.emitBeforeAccept) sink('chat.delta', { runId: run.runId, delta: 'early ' });

@@ -198,3 +198,93 @@ t.test('a backend chat.error mid-stream becomes an SSE error event', async (t) =
   t.match(text, /data: \{"error":\{"message":"run aborted","type":"server_error","code":"UNAVAILABLE"/);
   t.notMatch(text, /\[DONE\]/);
 });
+
+t.test('a stateless request hands the whole conversation and the client tools to the backend', async (t) => {
+  const s = await start(t);
+  const tool = { type: 'function', function: { name: 'lookup', description: 'd', parameters: { type: 'object', properties: {} } } };
+  const res = await post(s, JSON.stringify({
+    model: 'echo',
+    tools: [tool, { type: 'function', function: { name: 'bare' } }],
+    messages: [
+      { role: 'developer', content: 'be brief' },
+      { role: 'user', content: [{ type: 'text', text: 'find ' }, { type: 'text', text: 'it' }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":1}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: 'found' },
+    ],
+  }));
+  t.equal(res.status, 200);
+  t.match(s.backend.sent[0].params, {
+    stateless: true,
+    message: 'find it',
+    conversation: [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: 'find it' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{"q":1}' }] },
+      { role: 'tool', toolCallId: 'c1', content: 'found' },
+    ],
+    tools: [
+      { name: 'lookup', description: 'd', parameters: { type: 'object', properties: {} } },
+      { name: 'bare', description: '', parameters: { type: 'object', properties: {} } },
+    ],
+  });
+});
+
+t.test('a session-keyed request sends only the last user message', async (t) => {
+  const s = await start(t);
+  const res = await post(s, chat(), { authorization: 'Bearer tok-alice', 'x-troupe-session-key': 'keep' });
+  t.equal(res.status, 200);
+  t.equal(s.backend.sent[0].params.message, 'hello');
+  t.equal(s.backend.sent[0].params.conversation, undefined);
+  t.equal(s.backend.sent[0].params.tools, undefined);
+});
+
+t.test('bad tools, tool_choice and messages are 400s naming the field; the server keeps serving', async (t) => {
+  const s = await start(t);
+  const fn = (f: Record<string, unknown>): Record<string, unknown> => ({ type: 'function', function: { name: 'ok_name', ...f } });
+  const cases: [string, Record<string, unknown>, string, string][] = [
+    ['tools not an array', { tools: {} }, 'tools', 'field_type'],
+    ['too many tools', { tools: Array.from({ length: 129 }, (_, i) => fn({ name: `t${i}` })) }, 'tools', 'field_type'],
+    ['not a function tool', { tools: [{ type: 'retrieval' }] }, 'tools[0]', 'field_type'],
+    ['bad tool name', { tools: [fn({ name: 'has space' })] }, 'tools[0].function.name', 'field_type'],
+    ['duplicate tool', { tools: [fn({}), fn({})] }, 'tools[1].function.name', 'duplicate_tool'],
+    ['parameters not an object', { tools: [fn({ parameters: 'x' })] }, 'tools[0].function.parameters', 'field_type'],
+    ['description not a string', { tools: [fn({ description: 7 })] }, 'tools[0].function.description', 'field_type'],
+    ['bad tool_choice', { tool_choice: 'sometimes' }, 'tool_choice', 'field_type'],
+    ['unknown role', { messages: [{ role: 'function', content: 'x' }, { role: 'user', content: 'hi' }] }, 'messages[0].role', 'unsupported_role'],
+    ['tool message without id', { messages: [{ role: 'user', content: 'hi' }, { role: 'tool', content: 'x' }] }, 'messages[1].tool_call_id', 'field_type'],
+    ['bad tool_calls', { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', tool_calls: [{ id: 'x' }] }] }, 'messages[1].tool_calls[0]', 'field_type'],
+    ['arguments not a string', {
+      messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', tool_calls: [{ id: 'x', type: 'function', function: { name: 'n', arguments: {} } }] }],
+    }, 'messages[1].tool_calls[0].function.arguments', 'field_type'],
+  ];
+  for (const [name, extra, param, reason] of cases) {
+    const res = await post(s, chat(extra));
+    t.equal(res.status, 400, `${name}: 400`);
+    t.match(await res.json(), { error: { code: 'INVALID_REQUEST', param, reason } }, `${name}: names ${param}`);
+  }
+  const withSession = await post(s, chat({ tools: [fn({})] }), { authorization: 'Bearer tok-alice', 'x-troupe-session-key': 'k' });
+  t.equal(withSession.status, 400);
+  t.match(await withSession.json(), { error: { param: 'tools', reason: 'tools_need_stateless' } });
+  t.equal(s.backend.sent.length, 0, 'none of them reached the backend');
+  t.equal((await post(s, chat())).status, 200, 'still serving');
+});
+
+t.test('a tool-call final becomes tool_calls in the completion and in the stream', async (t) => {
+  const s = await start(t);
+  const calls = [{ id: 'c9', name: 'lookup', arguments: '{"q":"x"}' }];
+  s.backend.deltaCount = 0;
+  s.backend.finalPatch = { stopReason: 'tool_calls', toolCalls: calls };
+  const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } }];
+  const done = await sdk(s).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'q' }], tools });
+  t.equal(done.choices[0].finish_reason, 'tool_calls');
+  t.same(done.choices[0].message.tool_calls, [{ id: 'c9', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }]);
+  const stream = await sdk(s).chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'q' }], tools, stream: true });
+  const deltas: unknown[] = [];
+  let finish: string | null = null;
+  for await (const chunk of stream) {
+    deltas.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  t.same(deltas, [{ index: 0, id: 'c9', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }]);
+  t.equal(finish, 'tool_calls');
+});
