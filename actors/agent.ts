@@ -11,12 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ProviderError, createProvider, type ChatMessage, type Provider, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
+  ProviderError, createProvider, type ChatMessage, type ChatRequest, type Provider, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
 import { callWithFailover } from './provider_chain.js';
 import { providerRegistry } from './provider_host.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
-import { installedToolbox, permitted, type AgentTool, type ToolOutcome } from './agent_tools.js';
+import { clampResult } from '../tools/output.js';
+import { ToolPolicy } from '../tools/policy.js';
+import { installedToolbox, type AgentTool, type ToolOutcome } from './agent_tools.js';
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
@@ -54,6 +56,9 @@ export const AGENT_DEFAULTS = {
   contextTokens: 32_000,
 };
 
+/** Characters of a tool call's arguments or result carried in a `chat.tool` event. */
+export const TOOL_EVENT_MAX_CHARS = 2_000;
+
 /** What a run emits; the top-level agent forwards to the router, a sub-agent emits nothing. */
 type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
 
@@ -70,10 +75,13 @@ export function agent(args: {
       const toClient: Emit = router === undefined || depth > 0
         ? () => undefined
         : (event, payload) => router.tell([run.runId, event, { runId: run.runId, ...payload }]);
+      // What the client has been sent so far: an aborted run's chat.final carries it.
+      let streamed = '';
       // Every finished tool call also leaves an audit row (sub-agents' calls included).
-      const emit: Emit = audit === undefined ? toClient : (event, payload) => {
+      const emit: Emit = (event, payload) => {
+        if (event === 'chat.delta') streamed += String(payload.delta);
         toClient(event, payload);
-        if (event === 'chat.tool' && payload.phase === 'end') {
+        if (audit !== undefined && event === 'chat.tool' && payload.phase === 'end') {
           audit.tell({
             t: 'audit', tenant: run.tenant,
             event: {
@@ -93,8 +101,8 @@ export function agent(args: {
         return result;
       } catch (err) {
         if (run.signal.aborted) {
-          emit('chat.final', { text: '', stopReason: 'aborted' });
-          return { text: '', usage: { inputTokens: 0, outputTokens: 0 }, stopReason: 'aborted' } satisfies RunResult;
+          emit('chat.final', { text: streamed, stopReason: 'aborted' });
+          return { text: streamed, usage: { inputTokens: 0, outputTokens: 0 }, stopReason: 'aborted' } satisfies RunResult;
         }
         emit('chat.error', { error: wireError(err) });
         if (depth > 0) throw err;
@@ -114,8 +122,9 @@ async function runLoop(
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
   const tools = new Map<string, AgentTool>();
+  const policy = new ToolPolicy(config.tools);
   for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx, directory, audit)]) {
-    if (permitted(t, config.tools)) tools.set(t.spec.name, t);
+    if (policy.allows({ name: t.spec.name, group: t.group })) tools.set(t.spec.name, t);
   }
   const clientTools = new Set<string>();
   for (const spec of run.clientTools ?? []) {
@@ -198,15 +207,21 @@ async function streamOnce(
         break;
     }
   };
-  const request = { messages, ...(tools.length > 0 ? { tools } : {}), signal };
+  await callModel(provider, config, { messages, ...(tools.length > 0 ? { tools } : {}), signal }, onEvent);
+  const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
+  return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };
+}
+
+/**
+ * One model call: through this worker's provider actors (limits, retries,
+ * breaker, failover) when the agent has a chain, else `provider` directly.
+ */
+async function callModel(provider: Provider, config: AgentConfig, request: Omit<ChatRequest, 'model'>, onEvent: (ev: StreamEvent) => void): Promise<void> {
   if (config.chain !== undefined && config.chain.length > 0) {
-    // Through this worker's provider actors: limits, retries, breaker, failover.
     await callWithFailover(providerRegistry(), config.chain, request, onEvent);
   } else {
     for await (const ev of provider.stream({ model: config.model, ...request })) onEvent(ev);
   }
-  const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
-  return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };
 }
 
 function parseArgs(json: string): { args: Record<string, unknown>; error?: string } {
@@ -219,13 +234,18 @@ function parseArgs(json: string): { args: Record<string, unknown>; error?: strin
   }
 }
 
+/** A tool call's arguments or result as a `chat.tool` event carries it: clamped, with a note when cut. */
+function forEvent(text: string): string {
+  return clampResult({ content: text }, TOOL_EVENT_MAX_CHARS).content;
+}
+
 /** Runs one turn's calls: consecutive read-only calls together, others alone; results in call order. */
 async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit): Promise<ToolOutcome[]> {
   const outcomes: ToolOutcome[] = new Array(calls.length);
   const one = async (i: number): Promise<void> => {
     const call = calls[i];
     const tool = tools.get(call.name);
-    emit('chat.tool', { name: call.name, phase: 'start', callId: call.id });
+    emit('chat.tool', { name: call.name, phase: 'start', callId: call.id, arguments: forEvent(call.arguments) });
     let outcome: ToolOutcome;
     const parsed = parseArgs(call.arguments);
     if (tool === undefined) outcome = { content: `error: no tool named "${call.name}" is available`, isError: true };
@@ -239,7 +259,7 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
         outcome = { content: `error${e.code ? ` ${e.code}` : ''}: ${e.message ?? String(err)}`, isError: true };
       }
     }
-    emit('chat.tool', { name: call.name, phase: 'end', callId: call.id, ok: outcome.isError !== true });
+    emit('chat.tool', { name: call.name, phase: 'end', callId: call.id, ok: outcome.isError !== true, result: forEvent(outcome.content) });
     outcomes[i] = outcome;
   };
   let i = 0;
@@ -267,9 +287,9 @@ async function compactIfNeeded(
       { role: 'system', content: 'Summarise this conversation in a few sentences, keeping facts, decisions and open questions.' },
       { role: 'user', content: extractiveSummary(plan.older, 8_000) },
     ];
-    for await (const ev of provider.stream({ model: config.model, messages: request, maxTokens: 256, signal })) {
+    await callModel(provider, config, { messages: request, maxTokens: 256, signal }, (ev) => {
       if (ev.type === 'text') s += ev.delta;
-    }
+    });
     summary = s || extractiveSummary(plan.older);
   } catch (err) {
     if (signal.aborted) throw err;

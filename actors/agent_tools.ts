@@ -1,7 +1,7 @@
 /**
  * What an agent can call: a Toolbox (the tool registry of its worker, when one
- * is installed) plus the agent's own tools (spawn_agent, sessions_list), under
- * the agent's allow/deny policy.
+ * is installed) plus the agent's own tools (spawn_agent, sessions_list). The
+ * agent offers the model only those its policy allows (tools/policy.ts).
  */
 import type { ToolSpec } from '../providers/index.js';
 
@@ -28,22 +28,6 @@ export interface AgentTool {
 /** A source of tools (e.g. the tools/ registry behind an adapter). */
 export interface Toolbox {
   tools(): AgentTool[];
-}
-
-/** `allow` / `deny` entries are tool names or `group:<name>`; deny wins; no allow list = all. */
-export interface ToolPolicy {
-  allow?: string[];
-  deny?: string[];
-}
-
-function matches(entry: string, tool: AgentTool): boolean {
-  return entry.startsWith('group:') ? tool.group === entry.slice(6) : entry === tool.spec.name;
-}
-
-export function permitted(tool: AgentTool, policy: ToolPolicy | undefined): boolean {
-  if (policy?.deny?.some((e) => matches(e, tool))) return false;
-  if (policy?.allow === undefined) return true;
-  return policy.allow.some((e) => matches(e, tool));
 }
 
 /** Per-worker toolbox installed by the gateway (a worker builds its own registry). */

@@ -5,7 +5,7 @@
  */
 import type { ChatMessage, ProviderConfig, ToolSpec } from '../providers/index.js';
 import type { ActorRef } from '../runtime/index.js';
-import type { ToolPolicy } from './agent_tools.js';
+import type { ToolPolicyConfig } from '../tools/policy.js';
 import type { LoopLimits } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { ChainEntry } from './provider_chain.js';
@@ -26,7 +26,8 @@ export interface AgentConfig {
   maxIterations?: number;
   /** Estimated tokens the conversation may take before older turns are summarised (default 32k). */
   contextTokens?: number;
-  tools?: ToolPolicy;
+  /** Which tools the model is offered: names and `group:<name>`; deny wins (tools/policy.ts). */
+  tools?: ToolPolicyConfig;
   subagents?: { maxDepth?: number; maxFanOut?: number; maxConcurrentSubagents?: number };
   loopLimits?: Partial<LoopLimits>;
 }

@@ -19,15 +19,21 @@ export interface ChatUsage {
 export interface ChatEventMap {
   /** A piece of assistant text, in order. */
   'chat.delta': { runId: string; delta: string };
-  /** A tool call started or finished inside the run (informational). */
-  'chat.tool': { runId: string; name: string; phase: 'start' | 'end'; callId?: string; ok?: boolean };
+  /**
+   * A tool call started (with its `arguments`, JSON text) or finished (with `ok`
+   * and its `result` text) inside the run; both texts are clamped to 2,000
+   * characters with a note. Informational.
+   */
+  'chat.tool': {
+    runId: string; name: string; phase: 'start' | 'end'; callId?: string; ok?: boolean; arguments?: string; result?: string;
+  };
   /**
    * The run ended normally. `text` is the whole answer. With stop reason
    * `tool_calls`, the model called tools the client declared (`tools`): the
    * client runs them and sends their results in its next request.
    */
   'chat.final': { runId: string; text: string; usage?: ChatUsage; stopReason?: string; toolCalls?: ClientToolCall[] };
-  /** The run failed or was aborted; `error.code` is from the catalogue. */
+  /** The run failed; `error.code` is from the catalogue. (An aborted run ends in `chat.final`.) */
   'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean } };
 }
 

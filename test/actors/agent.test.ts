@@ -1,7 +1,9 @@
 import t, { type Test } from 'tap';
 import { agent, type AgentRun, type RunResult } from '../../actors/agent.js';
 import { installToolbox, type AgentTool } from '../../actors/agent_tools.js';
-import type { AgentConfig, RunEvent } from '../../actors/protocol.js';
+import type { ProviderSpec } from '../../actors/provider.js';
+import { providerHost, type ProviderHostMessage } from '../../actors/provider_host.js';
+import type { AgentConfig, RunEvent, StoredMessage } from '../../actors/protocol.js';
 import { ActorSystem, type ActorRef } from '../../runtime/index.js';
 import type { ScriptedReply } from '../fakes/script.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
@@ -9,7 +11,11 @@ import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 interface Harness {
   fake: OpenAIUpstream;
   events: RunEvent[];
-  run(config?: Partial<AgentConfig>, opts?: { signal?: AbortSignal }): Promise<RunResult | undefined>;
+  /** Sees each event as the router gets it (e.g. to abort mid-stream). */
+  onEvent?: (event: RunEvent) => void;
+  run(config?: Partial<AgentConfig>, opts?: { signal?: AbortSignal; history?: StoredMessage[] }): Promise<RunResult | undefined>;
+  /** Starts this thread's provider actors (for agents with a `chain`), with the fake as provider `up`. */
+  providers(): Promise<void>;
 }
 
 async function harness(t: Test, ...replies: ScriptedReply[]): Promise<Harness> {
@@ -23,8 +29,7 @@ async function harness(t: Test, ...replies: ScriptedReply[]): Promise<Harness> {
     installToolbox(undefined);
   });
   const events: RunEvent[] = [];
-  const router = sys.spawn<RunEvent>(() => ({ receive: (e) => { events.push(e); } }));
-  return {
+  const h: Harness = {
     fake,
     events,
     async run(config = {}, opts = {}) {
@@ -33,19 +38,33 @@ async function harness(t: Test, ...replies: ScriptedReply[]): Promise<Harness> {
       };
       const ref: ActorRef<AgentRun> = sys.spawn<AgentRun>({ factory: agent, args: { config: full, router } });
       return ref.ask({
-        t: 'run', runId: 'run-1', history: [{ role: 'user', content: 'go', at: 0 }],
+        t: 'run', runId: 'run-1', history: opts.history ?? [{ role: 'user', content: 'go', at: 0 }],
         signal: opts.signal ?? new AbortController().signal, tenant: 'acme', sessionKey: 's',
       }, { timeoutMs: 20_000 }) as Promise<RunResult | undefined>;
     },
+    async providers() {
+      const specs: ProviderSpec[] = [{ id: 'up', config: { kind: 'openai', apiKey: 'sk-test', baseURL: `${fake.url}/v1` } }];
+      const host = sys.spawn<ProviderHostMessage>({ factory: providerHost, args: { specs } });
+      await host.ask({ t: 'metrics' }, { timeoutMs: 5_000 }); // answered once its registry is installed
+    },
   };
+  const router = sys.spawn<RunEvent>(() => ({
+    receive: (e) => {
+      events.push(e);
+      h.onEvent?.(e);
+    },
+  }));
+  return h;
 }
 
 /** A test tool: records when it ran; optional delay and fixed output. */
-function tool(name: string, opts: { readOnly?: boolean; delayMs?: number; output?: (args: Record<string, unknown>) => string; log?: string[] } = {}): AgentTool {
+function tool(name: string, opts: {
+  readOnly?: boolean; delayMs?: number; output?: (args: Record<string, unknown>) => string; log?: string[]; group?: string;
+} = {}): AgentTool {
   return {
     spec: { name, description: name, parameters: { type: 'object', properties: {} } },
     readOnly: opts.readOnly ?? true,
-    group: 'test',
+    group: opts.group ?? 'test',
     async run(args, ctx) {
       opts.log?.push(`start ${name}`);
       if (opts.delayMs) await new Promise((r, j) => {
@@ -126,13 +145,13 @@ t.test('tool policy: denied tools are not offered to the model', async (t) => {
   t.same(names, ['allowed']);
 });
 
-t.test('a sub-agent answers a spawn_agent call; past the depth limit the model gets a clear tool error', async (t) => {
+t.test('a sub-agent answers a spawn_agent call; past the default depth limit (1) the model gets a clear tool error', async (t) => {
   const h = await harness(t,
     { toolCalls: [{ id: 's1', name: 'spawn_agent', arguments: { task: 'summarise' } }] }, // parent
     { toolCalls: [{ id: 's2', name: 'spawn_agent', arguments: { task: 'deeper' } }] }, // the sub-agent tries to spawn
     { text: 'sub-agent answer' }, // the sub-agent, after its spawn was refused
     { text: 'parent answer' });
-  const result = await h.run({ subagents: { maxDepth: 1 } });
+  const result = await h.run(); // no `subagents`: the defaults apply
   t.equal(result?.text, 'parent answer');
   const subSecond = JSON.stringify(h.fake.requests[2].body);
   t.match(subSecond, /depth limit reached/, 'the sub-agent was told it cannot go deeper');
@@ -163,4 +182,144 @@ t.test('aborting a run cancels a running tool and the provider stream', async (t
   t.ok(Date.now() - started < 5_000, 'the hung tool did not hold the run');
   t.equal(result?.stopReason, 'aborted');
   t.match(h.events.at(-1), ['run-1', 'chat.final', { stopReason: 'aborted' }]);
+  t.equal(h.fake.requests.length, 1, 'the provider was not called again after the abort');
+});
+
+/** The request bodies as the OpenAI fake recorded them. */
+interface Sent {
+  messages: { role: string; content: string | null; tool_call_id?: string; tool_calls?: { id: string }[] }[];
+  tools?: { function: { name: string } }[];
+}
+const body = (h: Harness, i: number): Sent => h.fake.requests[i].body as Sent;
+
+/** Every tool result answers a call of an assistant message in the same request. */
+function pairsIntact(t: Test, sent: Sent): void {
+  const callIds = new Set(sent.messages.flatMap((m) => m.tool_calls?.map((c) => c.id) ?? []));
+  const results = sent.messages.filter((m) => m.role === 'tool');
+  t.ok(results.length > 0, 'the request carries tool results');
+  for (const r of results) t.ok(callIds.has(r.tool_call_id ?? ''), `tool result ${r.tool_call_id} has its call`);
+}
+
+/** A history long enough to need compaction once a tool turn adds to it, yet short enough for the first call. */
+function longHistory(): StoredMessage[] {
+  const turns = Array.from({ length: 6 }, (_, i): StoredMessage => ({
+    role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i} ${'words '.repeat(30)}`, at: 0,
+  }));
+  return [...turns, { role: 'user', content: 'go', at: 0 }];
+}
+
+const bulkyTurn: ScriptedReply = {
+  toolCalls: [{ id: 'k1', name: 'lookup', arguments: { q: 'a' } }, { id: 'k2', name: 'lookup', arguments: { q: 'b' } }],
+};
+const bulkyLookup = (): AgentTool => tool('lookup', { output: (a) => `${String(a.q)}: ${'x'.repeat(600)}` });
+
+t.test('compaction: past contextTokens older turns become a summary asked of the chain, tool calls stay with their results', async (t) => {
+  const h = await harness(t, bulkyTurn, { text: 'They discussed the launch.' }, { text: 'final answer' });
+  installToolbox({ tools: () => [bulkyLookup()] });
+  await h.providers();
+  // `provider` is a placeholder beside the chain: the summary must come through the chain too.
+  const result = await h.run(
+    { provider: { kind: 'simulated' }, chain: [{ providerId: 'up', model: 'fake-model' }], contextTokens: 400 },
+    { history: longHistory() },
+  );
+  t.equal(result?.text, 'final answer');
+  t.equal(h.fake.requests.length, 3, 'tool turn, summary, answer: all through the chain');
+  const summaryRequest = body(h, 1);
+  t.match(summaryRequest.messages[0], { role: 'system', content: /Summarise/ });
+  t.match(summaryRequest.messages[1].content, /turn 0/, 'the older turns were sent to be summarised');
+  t.notOk(summaryRequest.tools, 'no tools on the summary request');
+  const after = body(h, 2);
+  t.same(after.messages[0], { role: 'user', content: '[summary of earlier conversation]\nThey discussed the launch.' });
+  t.notMatch(JSON.stringify(after.messages), /turn 0/, 'the older turns were replaced');
+  t.same(after.messages.filter((m) => m.role === 'tool').map((m) => m.tool_call_id), ['k1', 'k2']);
+  pairsIntact(t, after);
+});
+
+t.test('compaction: when the summary call fails, an extractive summary stands in and the run still answers', async (t) => {
+  const h = await harness(t, bulkyTurn, { status: 500, errorMessage: 'summary broke' }, { text: 'final answer' });
+  installToolbox({ tools: () => [bulkyLookup()] });
+  const result = await h.run({ contextTokens: 400 }, { history: longHistory() });
+  t.equal(result?.text, 'final answer');
+  t.equal(result?.stopReason, 'stop');
+  const after = body(h, 2);
+  t.match(after.messages[0], { role: 'user', content: /^\[summary of earlier conversation\]\nuser: turn 0 words/ });
+  pairsIntact(t, after);
+});
+
+t.test('spawns beyond maxConcurrentSubagents queue: the sub-agents\' model calls do not overlap', async (t) => {
+  const slow: ScriptedReply = { text: 'one two three four five', delayMsPerChunk: 30 };
+  const h = await harness(t,
+    { toolCalls: [{ id: 's1', name: 'spawn_agent', arguments: { task: 'a' } }, { id: 's2', name: 'spawn_agent', arguments: { task: 'b' } }] },
+    slow, slow,
+    { text: 'parent done' });
+  const result = await h.run({ subagents: { maxConcurrentSubagents: 1 } });
+  t.equal(result?.text, 'parent done');
+  t.same(h.fake.timeline, ['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3'], 'one sub-agent at a time');
+  const results = body(h, 3).messages.filter((m) => m.role === 'tool').map((m) => m.content);
+  t.same(results, ['one two three four five', 'one two three four five'], 'both waited their turn; neither was refused');
+});
+
+t.test('without maxIterations a model that keeps calling tools is stopped after 20 calls', async (t) => {
+  const replies = Array.from({ length: 25 }, (_, i): ScriptedReply => ({ toolCalls: [{ id: `c${i}`, name: 'step', arguments: { i } }] }));
+  const h = await harness(t, ...replies);
+  let n = 0;
+  // Arguments and results differ every time, so loop detection has nothing to catch.
+  installToolbox({ tools: () => [tool('step', { readOnly: false, output: () => `step ${++n}` })] });
+  const result = await h.run();
+  t.equal(result?.stopReason, 'max_iterations');
+  t.equal(h.fake.requests.length, 20);
+  t.notMatch(JSON.stringify(h.fake.requests.map((r) => r.body)), /Possible loop/, 'no loop warning on the way');
+});
+
+t.test('aborting mid-stream closes the upstream request; chat.final carries the text streamed so far', async (t) => {
+  const words = Array.from({ length: 200 }, (_, i) => `w${i} `).join('');
+  const h = await harness(t, { text: words, delayMsPerChunk: 20 });
+  const ac = new AbortController();
+  let deltas = 0;
+  h.onEvent = (e) => {
+    if (e[1] === 'chat.delta' && ++deltas === 3) ac.abort();
+  };
+  const result = await h.run({}, { signal: ac.signal });
+  const sawAbort = await Promise.race([h.fake.waitForClientAbort().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5_000))]);
+  t.ok(sawAbort, 'the upstream saw the client close the stream');
+  t.equal(h.fake.clientAborts, 1);
+  const streamed = h.events.filter((e) => e[1] === 'chat.delta').map((e) => String(e[2].delta)).join('');
+  t.ok(streamed.length > 0 && streamed.length < words.length, 'some text streamed, not all');
+  t.equal(result?.stopReason, 'aborted');
+  t.equal(result?.text, streamed);
+  t.same(h.events.at(-1), ['run-1', 'chat.final', { runId: 'run-1', text: streamed, stopReason: 'aborted' }]);
+  t.equal(h.fake.requests.length, 1);
+});
+
+t.test('a provider error mid-run ends the run with chat.error and the catalogue code', async (t) => {
+  const h = await harness(t,
+    { toolCalls: [{ id: 'c1', name: 'weather', arguments: { city: 'Oslo' } }] },
+    { status: 400, errorMessage: 'bad tool schema' });
+  installToolbox({ tools: () => [tool('weather')] });
+  const result = await h.run();
+  t.equal(result, undefined);
+  t.match(h.events.at(-1), ['run-1', 'chat.error', { error: { code: 'INVALID_REQUEST', retryable: false, message: /bad tool schema/ } }]);
+  t.notOk(h.events.some((e) => e[1] === 'chat.final'), 'no chat.final');
+});
+
+t.test('tool policy: an allow list offers the model only the groups and tools it names', async (t) => {
+  const h = await harness(t, { text: 'ok' }, { text: 'ok' });
+  installToolbox({ tools: () => [tool('clock'), tool('fetch', { group: 'web' }), tool('write', { group: 'fs', readOnly: false })] });
+  const offered = (i: number): string[] => (body(h, i).tools ?? []).map((x) => x.function.name);
+  await h.run({ tools: { allow: ['group:agent'] } });
+  t.same(offered(0), ['spawn_agent', 'sessions_list'], 'group:agent holds the agent\'s own tools');
+  await h.run({ tools: { allow: ['group:web', 'clock', 'sessions_list'], deny: ['group:fs'] } });
+  t.same(offered(1), ['clock', 'fetch', 'sessions_list']);
+});
+
+t.test('chat.tool events carry the call\'s arguments and its result, clamped', async (t) => {
+  const h = await harness(t, { toolCalls: [{ id: 'c1', name: 'big', arguments: { q: 'z'.repeat(3_000) } }] }, { text: 'done' });
+  installToolbox({ tools: () => [tool('big', { output: () => 'r'.repeat(5_000) })] });
+  await h.run();
+  const [start, end] = h.events.filter((e) => e[1] === 'chat.tool').map((e) => e[2]);
+  t.match(start, { name: 'big', phase: 'start', callId: 'c1', arguments: /^\{"q":"zzz/ });
+  t.match(end, { name: 'big', phase: 'end', callId: 'c1', ok: true, result: /^rrr/ });
+  t.match(start.arguments, /\[output truncated: 2000 of 3008 characters shown\]$/);
+  t.match(end.result, /\[output truncated: 2000 of 5000 characters shown\]$/);
+  t.match(JSON.stringify(body(h, 1)), new RegExp(`"content":"r{5000}"`), 'the model still got the whole result');
 });

@@ -36,6 +36,13 @@ export abstract class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   /** Responses the client walked away from before they were complete. */
   clientAborts = 0;
+  /**
+   * When each response began and ended, in the order it happened: `start N` /
+   * `end N`, N the request's arrival number from 0 (`end` also when the
+   * response was cut or the client left). Shows which requests overlapped.
+   */
+  readonly timeline: string[] = [];
+  private arrivals = 0;
   private readonly queue: ScriptedReply[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -105,6 +112,12 @@ export abstract class FakeUpstream {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const n = this.arrivals++;
+    if (this.record) {
+      if (this.timeline.length >= 2 * MAX_RECORDED) this.timeline.splice(0, 2);
+      this.timeline.push(`start ${n}`);
+      res.once('close', () => this.timeline.push(`end ${n}`));
+    }
     const raw = await readBody(req);
     let body: unknown = undefined;
     if (raw.length > 0) {
