@@ -125,6 +125,9 @@ t.test('chat.abort stops a run and the client is told', async (t) => {
   t.match(await c.call('chat.abort', { runId }), { ok: true, payload: { aborted: true } });
   const final = await c.next((f) => f.event === 'chat.final' && f.payload?.runId === runId);
   t.equal(final.payload?.stopReason, 'aborted');
+  const deltas = c.frames.filter((f) => f.event === 'chat.delta' && f.payload?.runId === runId).map((f) => f.payload?.delta).join('');
+  t.ok(deltas.length > 0, 'some text was streamed before the abort');
+  t.equal(final.payload?.text, deltas, 'chat.final carries the text streamed so far');
   t.ok((final.payload?.text as string).split(' ').length < 200, 'the run ended early');
   c.ws.close();
 });

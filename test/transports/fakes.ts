@@ -1,6 +1,8 @@
 /**
  * Tiny stand-ins for what the front door gets injected: a backend that streams
- * N deltas then chat.final (abortable, optionally slow), a map authenticator and
+ * N deltas then chat.final (abortable like the real agent: an aborted run ends
+ * in chat.final with the text so far and stop reason `aborted`; optionally slow
+ * or failing mid-stream), a map authenticator and
  * a token-bucket limiter. Tests tune the fake backend through its fields.
  */
 import type { Authenticator, LimitKeys, Principal, RateDecision, ScopedLimiter } from '../../security/types.js';
@@ -61,6 +63,8 @@ export class FakeBackend implements GatewayBackend {
   isReady = true;
   /** Emit the first delta synchronously, before chatSend resolves (a race the transport must order). */
   emitBeforeAccept = false;
+  /** After this many deltas the run fails with chat.error (UNAVAILABLE); undefined: never. */
+  failAfterDeltas: number | undefined = undefined;
   /** Merged into every chat.final (e.g. a tool-call stop). */
   finalPatch: Partial<ChatEventMap['chat.final']> = {};
   readonly sent: { principal: Principal; params: ChatSendParams }[] = [];
@@ -79,11 +83,17 @@ export class FakeBackend implements GatewayBackend {
     const run: Run = { runId: `run-${this.nextRun++}`, aborted: false };
     this.runs.set(run.runId, run);
     const sessionKey = params.sessionKey ?? `${principal.user}:main`;
-    const { deltaCount, deltaText, delayMs, burst } = this;
+    const { deltaCount, deltaText, delayMs, burst, failAfterDeltas } = this;
     let emitted = 0;
     const step = (): void => {
       if (run.aborted) {
-        sink('chat.error', { runId: run.runId, error: { code: 'UNAVAILABLE', message: 'run aborted', retryable: false } });
+        this.runs.delete(run.runId);
+        sink('chat.final', { runId: run.runId, text: deltaText.repeat(emitted), stopReason: 'aborted' });
+        return;
+      }
+      if (failAfterDeltas !== undefined && emitted >= failAfterDeltas) {
+        this.runs.delete(run.runId);
+        sink('chat.error', { runId: run.runId, error: { code: 'UNAVAILABLE', message: 'run failed', retryable: true } });
         return;
       }
       for (let i = 0; i < burst && emitted < deltaCount; i++, emitted++) sink('chat.delta', { runId: run.runId, delta: deltaText });

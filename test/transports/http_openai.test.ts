@@ -183,11 +183,11 @@ t.test('a backend chat.error mid-stream becomes an SSE error event', async (t) =
   const s = await start(t);
   s.backend.deltaCount = 1000;
   s.backend.delayMs = 5;
+  s.backend.failAfterDeltas = 3;
   const res = await post(s, chat({ stream: true }));
   const reader = res.body?.getReader();
   t.ok(reader);
   await reader?.read();
-  await s.backend.chatAbort(s.backend.sent[0].principal, { runId: 'run-1' });
   let text = '';
   const decoder = new TextDecoder();
   for (let i = 0; i < 10_000; i++) {
@@ -195,7 +195,7 @@ t.test('a backend chat.error mid-stream becomes an SSE error event', async (t) =
     if (r.done) break;
     text += decoder.decode(r.value);
   }
-  t.match(text, /data: \{"error":\{"message":"run aborted","type":"server_error","code":"UNAVAILABLE"/);
+  t.match(text, /data: \{"error":\{"message":"run failed","type":"server_error","code":"UNAVAILABLE"/);
   t.notMatch(text, /\[DONE\]/);
 });
 

@@ -130,7 +130,7 @@ t.test('events a backend emits before chatSend resolves still arrive after the r
   c.close();
 });
 
-t.test('chat.abort stops a slow run, which ends in chat.error', async (t) => {
+t.test('chat.abort stops a slow run, which ends in chat.final with stop reason aborted', async (t) => {
   const s = await start(t);
   s.backend.deltaCount = 1000;
   s.backend.delayMs = 20;
@@ -138,8 +138,11 @@ t.test('chat.abort stops a slow run, which ends in chat.error', async (t) => {
   const { runId } = (await c.request('chat.send', { message: 'long' })).payload as { runId: string };
   const abort = await c.request('chat.abort', { runId });
   t.same(abort.payload, { aborted: true });
-  const err = await c.waitFor((f) => f.type === 'event' && f.event === 'chat.error', 'chat.error');
-  t.match(err.payload, { runId });
+  const final = await c.waitFor((f) => f.type === 'event' && f.event === 'chat.final', 'chat.final');
+  t.match(final.payload, { runId, stopReason: 'aborted' });
+  const deltas = c.frames.filter((f) => f.event === 'chat.delta').map((f) => (f.payload as { delta: string }).delta).join('');
+  t.equal((final.payload as { text: string }).text, deltas, 'the final text is what was streamed before the abort');
+  t.notOk(c.frames.some((f) => f.event === 'chat.error'), 'no chat.error');
   c.close();
 });
 
