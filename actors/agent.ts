@@ -69,7 +69,7 @@ export function agent(args: {
 }): Behavior<AgentRun> {
   const { config, router, directory, audit } = args;
   const depth = args.depth ?? 0;
-  let provider: Provider | undefined;
+  let callModel: CallModel | undefined;
   return {
     async receive(run, ctx) {
       const toClient: Emit = router === undefined || depth > 0
@@ -93,8 +93,8 @@ export function agent(args: {
       };
       let result: RunResult | undefined;
       try {
-        provider ??= createProvider(config.provider);
-        result = await runLoop(config, provider, run, depth, ctx, emit, directory, audit);
+        callModel ??= modelCaller(config);
+        result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit);
         emit('chat.final', {
           text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
         });
@@ -115,7 +115,7 @@ export function agent(args: {
 }
 
 async function runLoop(
-  config: AgentConfig, provider: Provider, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
+  config: AgentConfig, callModel: CallModel, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
   directory: ActorRef<DirectoryRequest> | undefined,
   audit: ActorRef<PersistRequest> | undefined,
 ): Promise<RunResult> {
@@ -143,8 +143,8 @@ async function runLoop(
   let text = '';
 
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    messages = await compactIfNeeded(messages, contextTokens, provider, config, run.signal);
-    const reply = await streamOnce(provider, config, messages, specs, run.signal, emit);
+    messages = await compactIfNeeded(messages, contextTokens, callModel, run.signal);
+    const reply = await streamOnce(callModel, messages, specs, run.signal, emit);
     usage.inputTokens += reply.usage.inputTokens;
     usage.outputTokens += reply.usage.outputTokens;
     text += reply.text;
@@ -179,7 +179,7 @@ interface Reply {
 }
 
 async function streamOnce(
-  provider: Provider, config: AgentConfig, messages: ChatMessage[], tools: AgentTool['spec'][], signal: AbortSignal, emit: Emit,
+  callModel: CallModel, messages: ChatMessage[], tools: AgentTool['spec'][], signal: AbortSignal, emit: Emit,
 ): Promise<Reply> {
   let text = '';
   const calls: { id: string; name: string; arguments: string }[] = [];
@@ -207,21 +207,30 @@ async function streamOnce(
         break;
     }
   };
-  await callModel(provider, config, { messages, ...(tools.length > 0 ? { tools } : {}), signal }, onEvent);
+  await callModel({ messages, ...(tools.length > 0 ? { tools } : {}), signal }, onEvent);
   const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
   return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };
 }
 
+/** Streams one model reply into `onEvent`. Every model call of a run (the summaries too) goes through one. */
+type CallModel = (request: Omit<ChatRequest, 'model'>, onEvent: (ev: StreamEvent) => void) => Promise<void>;
+
 /**
- * One model call: through this worker's provider actors (limits, retries,
- * breaker, failover) when the agent has a chain, else `provider` directly.
+ * With a chain: through this worker's provider actors (limits, retries,
+ * breaker, failover), and `provider` / `model` are not used. Without one:
+ * a client built from `provider`, asked for `model`.
  */
-async function callModel(provider: Provider, config: AgentConfig, request: Omit<ChatRequest, 'model'>, onEvent: (ev: StreamEvent) => void): Promise<void> {
-  if (config.chain !== undefined && config.chain.length > 0) {
-    await callWithFailover(providerRegistry(), config.chain, request, onEvent);
-  } else {
-    for await (const ev of provider.stream({ model: config.model, ...request })) onEvent(ev);
+function modelCaller(config: AgentConfig): CallModel {
+  const chain = config.chain;
+  if (chain !== undefined && chain.length > 0) {
+    return async (request, onEvent) => {
+      await callWithFailover(providerRegistry(), chain, request, onEvent);
+    };
   }
+  const provider: Provider = createProvider(config.provider);
+  return async (request, onEvent) => {
+    for await (const ev of provider.stream({ model: config.model, ...request })) onEvent(ev);
+  };
 }
 
 function parseArgs(json: string): { args: Record<string, unknown>; error?: string } {
@@ -276,7 +285,7 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
 }
 
 async function compactIfNeeded(
-  messages: ChatMessage[], budget: number, provider: Provider, config: AgentConfig, signal: AbortSignal,
+  messages: ChatMessage[], budget: number, callModel: CallModel, signal: AbortSignal,
 ): Promise<ChatMessage[]> {
   const plan = planCompaction(messages, budget);
   if (plan === null) return messages;
@@ -287,7 +296,7 @@ async function compactIfNeeded(
       { role: 'system', content: 'Summarise this conversation in a few sentences, keeping facts, decisions and open questions.' },
       { role: 'user', content: extractiveSummary(plan.older, 8_000) },
     ];
-    await callModel(provider, config, { messages: request, maxTokens: 256, signal }, (ev) => {
+    await callModel({ messages: request, maxTokens: 256, signal }, (ev) => {
       if (ev.type === 'text') s += ev.delta;
     });
     summary = s || extractiveSummary(plan.older);
