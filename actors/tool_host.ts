@@ -1,30 +1,79 @@
 /**
  * The tool host: one per worker. It builds that worker's tool registry
- * (built-ins and MCP servers, from the gateway's `tools` config) and installs
- * it as the toolbox its agents use. Stopping it closes the MCP connections.
+ * (built-ins, MCP servers and isolated JS tools, from the gateway's `tools`
+ * config) and installs it as the toolbox its agents use. Isolated tools run on
+ * the host's own TaskPool, made at their first call. The host counts
+ * prompt-injection matches in tool output and reports them when asked for
+ * `metrics` (the gateway's /metrics asks every host at scrape time).
+ * Stopping it closes the MCP connections and the pool.
  */
 import { join } from 'node:path';
 import type { ActorRef, Behavior } from '../runtime/index.js';
+import { TaskPool } from '../runtime/tasks.js';
 import type { MemoryRecord, MemoryScope, MemorySearchHit, MemoryStore } from '../tools/builtin/memory_store.js';
 import type { PersistRequest } from './persistence.js';
-import { Screener } from '../security/injection.js';
+import { Screener, type InjectionFamily, type InjectionMatch, type ScreenAction } from '../security/injection.js';
+import { scrub } from '../security/scrub.js';
 import { ToolRegistry } from '../tools/index.js';
 import { registerBuiltins, type BuiltinToolsOptions } from '../tools/builtin/index.js';
+import { isolatedTool, type IsolatedToolSpec } from '../tools/isolated.js';
 import type { McpConfig } from '../tools/mcp/config.js';
-import { McpManager } from '../tools/mcp/manager.js';
+import type { GuardedFetchOptions } from '../tools/mcp/guarded_fetch.js';
+import { McpManager, type McpManagerOptions } from '../tools/mcp/manager.js';
 import { installToolbox, type AgentTool, type Toolbox } from './agent_tools.js';
 
+/** An isolated tool as configured; `module` is a file: URL. readOnly defaults to false, group to 'isolated'. */
+export type IsolatedToolConfig = Omit<IsolatedToolSpec, 'readOnly'> & { readOnly?: boolean };
+
+/** The TaskPool each tool host makes for its isolated tools. */
+export interface IsolatedPoolConfig {
+  /** Threads per tool host (default 2). */
+  maxThreads?: number;
+  /** Calls that may wait for a thread (default 64); more fail with OVERLOADED task_queue_full. */
+  maxQueue?: number;
+  /** An idle thread exits after this long (default 10 s). */
+  idleTimeoutMs?: number;
+  /** V8 old-generation limit per thread, MB (default 128); a task past it fails with task_out_of_memory. */
+  maxHeapMb?: number;
+}
+
+/** McpManagerOptions as plain data (a config file cannot hold a resolver function). */
+export type McpOptionsConfig = Omit<McpManagerOptions, 'http'> & { http?: Omit<GuardedFetchOptions, 'resolver'> };
+
 export interface ToolsConfig {
-  builtins?: BuiltinToolsOptions;
+  /** Built-in tools' options; memory tools get their store from `memory` below, not from here. */
+  builtins?: Omit<BuiltinToolsOptions, 'memory'>;
   mcpServers?: McpConfig['mcpServers'];
+  /** MCP manager options: stdioLimits (the command allowlist), http.allowHosts, timeouts. */
+  mcp?: McpOptionsConfig;
+  /** JS tools that run on the host's TaskPool, with a deadline and resource limits. */
+  isolated?: IsolatedToolConfig[];
+  isolatedPool?: IsolatedPoolConfig;
   /** Sessions' workspaces live under this folder: <workspaceRoot>/<tenant>/<session>. */
   workspaceRoot: string;
   defaultTimeoutMs?: number;
   /** Screening of untrusted tool output (web, MCP): log, warn or block. */
-  injectionAction?: 'log' | 'warn' | 'block';
+  injectionAction?: ScreenAction;
   /** The persistence actor: memory tools then use the store's vector memory. */
   memory?: ActorRef<PersistRequest>;
 }
+
+export type ToolHostMessage = { t: 'health' } | { t: 'metrics' };
+
+export interface InjectionCount {
+  family: InjectionFamily;
+  source: string;
+  action: ScreenAction;
+  count: number;
+}
+
+export interface ToolHostMetrics {
+  injection: InjectionCount[];
+}
+
+export const DEFAULT_ISOLATED_POOL = { maxThreads: 2, maxQueue: 64, idleTimeoutMs: 10_000, maxHeapMb: 128 } as const;
+/** Distinct (family, source) pairs counted; past it, sources are lumped as 'tool:other'. */
+const MAX_INJECTION_KEYS = 1024;
 
 /** memory_save / memory_search on the store's hybrid memory, through the persistence actor. */
 class ActorMemoryStore implements MemoryStore {
@@ -75,28 +124,66 @@ export function registryToolbox(registry: ToolRegistry, workspaceRoot: string): 
   };
 }
 
-export function toolHost(args: ToolsConfig): Behavior<{ t: 'health' }> {
+/** Counts injection matches in tool output by (family, source) and logs each one. */
+class InjectionTally {
+  readonly #counts = new Map<string, InjectionCount>();
+
+  constructor(readonly action: ScreenAction) {}
+
+  record(family: InjectionFamily, source: string, match: InjectionMatch): void {
+    let key = `${family}\u0000${source}`;
+    if (!this.#counts.has(key) && this.#counts.size >= MAX_INJECTION_KEYS) {
+      source = 'tool:other';
+      key = `${family}\u0000${source}`;
+    }
+    const entry = this.#counts.get(key) ?? { family, source, action: this.action, count: 0 };
+    entry.count++;
+    this.#counts.set(key, entry);
+    // 'log' is an info line; 'warn' and 'block' are warnings (block also fails the call).
+    const level = this.action === 'log' ? 'info' : 'warn';
+    process.stderr.write(scrub(JSON.stringify({ level, msg: 'prompt injection in tool output', source, family, action: this.action, excerpt: match.excerpt })) + '\n');
+  }
+
+  snapshot(): InjectionCount[] {
+    return [...this.#counts.values()].map((c) => ({ ...c }));
+  }
+}
+
+export function toolHost(args: ToolsConfig): Behavior<ToolHostMessage> {
   let registry: ToolRegistry | undefined;
   let mcp: McpManager | undefined;
+  let pool: TaskPool | undefined;
+  const tally = new InjectionTally(args.injectionAction ?? 'warn');
+  const poolOptions = { ...DEFAULT_ISOLATED_POOL, ...args.isolatedPool };
+  const taskPool = (): TaskPool => (pool ??= new TaskPool({
+    maxThreads: poolOptions.maxThreads,
+    maxQueue: poolOptions.maxQueue,
+    idleTimeoutMs: poolOptions.idleTimeoutMs,
+    resourceLimits: { maxOldGenerationSizeMb: poolOptions.maxHeapMb },
+  }));
   return {
     async preStart() {
       registry = new ToolRegistry({
         ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }),
-        screener: new Screener({ action: args.injectionAction ?? 'warn' }),
+        screener: new Screener({ action: tally.action, onMatch: (family, source, match) => tally.record(family, source, match) }),
       });
       registerBuiltins(registry, { ...args.builtins, ...(args.memory === undefined ? {} : { memory: new ActorMemoryStore(args.memory) }) });
+      for (const spec of args.isolated ?? []) {
+        registry.register(isolatedTool({ ...spec, readOnly: spec.readOnly ?? false, group: spec.group ?? 'isolated' }, taskPool));
+      }
       if (args.mcpServers !== undefined && Object.keys(args.mcpServers).length > 0) {
-        mcp = new McpManager(registry);
+        mcp = new McpManager(registry, args.mcp ?? {});
         await mcp.connect({ mcpServers: args.mcpServers });
       }
       installToolbox(registryToolbox(registry, args.workspaceRoot));
     },
-    receive() {
-      return { tools: registry?.list().length ?? 0, mcp: mcp?.health() };
+    receive(msg): ToolHostMetrics | { tools: number; mcp: unknown; pool: unknown } {
+      if (msg.t === 'metrics') return { injection: tally.snapshot() };
+      return { tools: registry?.list().length ?? 0, mcp: mcp?.health(), pool: pool?.metrics() };
     },
     async postStop() {
       installToolbox(undefined);
-      await mcp?.close();
+      await Promise.all([mcp?.close(), pool?.destroy()]);
     },
   };
 }

@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { ProviderSpec } from '../actors/provider.js';
-import type { ToolsConfig } from '../actors/tool_host.js';
+import { ConfigError } from './config_error.js';
+import { checkToolsConfig, type ToolsFileConfig } from './tools_config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -23,8 +24,8 @@ export interface GatewayConfig {
   defaultAgent?: string;
   /** Provider credentials for agents' `chain`s: limits, breakers (see docs/provider-actors.md). */
   providers: ProviderSpec[];
-  /** Built-in tools and MCP servers (see docs/tools.md); absent: the built-ins with defaults. */
-  tools: Omit<ToolsConfig, 'workspaceRoot'>;
+  /** Built-in tools, MCP servers, isolated tools (see docs/tools.md); absent: the built-ins with defaults. */
+  tools: ToolsFileConfig;
   limits: {
     /** Connections: per IP at the upgrade, per tenant and per user at `connect`. */
     connect: ScopedRates;
@@ -57,9 +58,7 @@ export interface RateSpec {
 
 export type ScopedRates = Record<'tenant' | 'user' | 'ip', RateSpec>;
 
-export class ConfigError extends Error {
-  readonly code = 'INVALID_REQUEST';
-}
+export { ConfigError };
 
 const DEFAULT_AGENTS: AgentConfig[] = [
   {
@@ -141,7 +140,8 @@ function storeConfig(env: Env): GatewayConfig['store'] {
 }
 
 export function loadConfig(env: Env = process.env, configPath?: string): GatewayConfig {
-  const file = readFileConfig(configPath ?? env.TROUPE_CONFIG);
+  const configFile = configPath ?? env.TROUPE_CONFIG;
+  const file = readFileConfig(configFile);
   const dataDir = resolve(env.TROUPE_DATA_DIR ?? file.dataDir ?? '.troupe');
   const workersRaw = env.TROUPE_WORKERS;
   const workers = workersRaw === undefined || workersRaw === '' ? file.workers : int(env, 'TROUPE_WORKERS', 0, 0, 256);
@@ -183,7 +183,8 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     agents,
     defaultAgent: file.defaultAgent,
     providers: file.providers ?? [],
-    tools: file.tools ?? {},
+    // Relative paths in the tools block (isolated tool modules) are relative to the config file.
+    tools: checkToolsConfig(file.tools, configFile === undefined ? process.cwd() : dirname(resolve(configFile))),
     limits: {
       connect: rates('CONNECT', limits.connect, {
         tenant: { perSec: 1_000, burst: 20_000 }, user: { perSec: 100, burst: 20_000 }, ip: { perSec: 1_000, burst: 20_000 },

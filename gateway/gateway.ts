@@ -18,8 +18,9 @@ import { IdempotencyStore, RedisConnection } from '../store/redis/index.js';
 import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
 import { scopedLimiter } from './limits.js';
-import { createRegistry, registerProviderMetrics } from './metrics.js';
+import { createRegistry, registerProviderMetrics, registerToolMetrics } from './metrics.js';
 import type { ProviderHostMessage } from '../actors/provider_host.js';
+import type { ToolHostMessage, ToolsConfig } from '../actors/tool_host.js';
 import type { ActorRef } from '../runtime/index.js';
 
 export interface RunningGateway {
@@ -43,9 +44,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const store = await openGatewayStore(config);
   // Every line the gateway logs goes through credential scrubbing (keys, tokens, passwords).
   const log = (msg: string, err: unknown) => process.stderr.write(scrub(`troupe: ${msg}: ${String(err)}`) + '\n');
-  const line = (level: 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
+  const line = (level: 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
     process.stderr.write(scrub(JSON.stringify({ level, msg, ...(scrubObject(fields ?? {}) as object) })) + '\n');
-  const logger = { warn: line('warn'), error: line('error') };
+  const logger = { info: line('info'), warn: line('warn'), error: line('error') };
   const persistence = store === undefined ? undefined : new Persistence(store, log);
   const redis = config.redisUrl === undefined ? undefined : new RedisConnection({
     url: config.redisUrl,
@@ -74,25 +75,32 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     registerProviderMetrics(registry, providerHosts);
     const screener = new Screener({
       action: config.injectionAction,
-      onMatch: (family, source) => registry.troupe.injectionMatches.inc({ family, source, action: config.injectionAction }),
+      onMatch: (family, source) => registry.troupe.injectionMatches.inc(family, source, config.injectionAction),
     });
     const backend = new ActorBackend(system, {
       screenInput: (text, caller) => {
         const verdict = screener.enforce(text, 'user');
-        if (verdict.action !== 'allow') log('injection', `${verdict.action}: tenant ${caller.tenant} user ${caller.user}: ${verdict.matches.map((m) => m.family).join(', ')}`);
+        if (verdict.action === 'allow') return;
+        // log: an info line; warn and block: a warning (block also refuses the input, FORBIDDEN).
+        (verdict.action === 'log' ? logger.info : logger.warn)('prompt injection in user input', {
+          source: 'user', action: verdict.action, tenant: caller.tenant, user: caller.user, families: verdict.matches.map((m) => m.family),
+        });
       },
       agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
       historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
-    // One tool host per worker: the built-in tools and MCP servers its agents can call.
+    // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.
     const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
-    for (const worker of system.workers?.hosts ?? []) {
-      system.spawn({ module: toolModule, export: 'toolHost', args: { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction,
-        ...(backend.persistenceRef === undefined ? {} : { memory: backend.persistenceRef }) } },
-        { placement: { worker }, restart: 'permanent' });
-    }
+    const toolArgs: ToolsConfig = { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction,
+      ...(backend.persistenceRef === undefined ? {} : { memory: backend.persistenceRef }) };
+    const toolHosts = (system.workers?.hosts ?? []).map((worker) =>
+      system.spawn<ToolHostMessage>({ module: toolModule, export: 'toolHost', args: toolArgs }, { placement: { worker }, restart: 'permanent' }));
+    registerToolMetrics(registry, toolHosts);
+    // Listen only once every worker's tools (MCP servers included) are registered, so no first turn runs without them.
+    const toolsReadyMs = (config.tools.mcp?.connectTimeoutMs ?? 15_000) + 15_000;
+    await Promise.all(toolHosts.map((h) => h.ask({ t: 'health' }, { timeoutMs: toolsReadyMs }).catch((err: unknown) => log('tool host not ready', err))));
     const jwt = createJwtAuthenticator({
       ...(config.jwt.jwks !== undefined ? { jwks: config.jwt.jwks } : { secret: config.jwt.secret }),
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),

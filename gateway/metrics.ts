@@ -6,6 +6,8 @@
 import client, { Registry } from 'prom-client';
 import type { ProviderHostMessage } from '../actors/provider_host.js';
 import type { ModelMetricsSnapshot, ProviderMetricsSnapshot } from '../actors/provider_metrics.js';
+import type { InjectionCount, ToolHostMessage, ToolHostMetrics } from '../actors/tool_host.js';
+import type { InjectionFamily, ScreenAction } from '../security/injection.js';
 import type { ActorRef, ActorSystem, HostMetricsSnapshot } from '../runtime/index.js';
 
 const HOST_COUNTERS: [keyof HostMetricsSnapshot, string, string][] = [
@@ -23,18 +25,62 @@ const HOST_GAUGES: [keyof HostMetricsSnapshot, string, string][] = [
   ['eventLoopUtilization', 'troupe_host_event_loop_utilization', 'Event-loop utilisation of the host thread (0..1)'],
 ];
 
+/**
+ * Prompt-injection matches: the main thread's (user input) are counted here;
+ * the workers' (tool output) are read from their tool hosts at scrape time.
+ */
+export class InjectionCounter {
+  readonly #local = new Map<string, InjectionCount>();
+  readonly #remote: (() => Promise<InjectionCount[]>)[] = [];
+
+  inc(family: InjectionFamily, source: string, action: ScreenAction): void {
+    const key = `${family}\u0000${source}\u0000${action}`;
+    const entry = this.#local.get(key) ?? { family, source, action, count: 0 };
+    entry.count++;
+    this.#local.set(key, entry);
+  }
+
+  /** Adds a source of counts kept elsewhere (the tool hosts). */
+  addSource(read: () => Promise<InjectionCount[]>): void {
+    this.#remote.push(read);
+  }
+
+  async all(): Promise<InjectionCount[]> {
+    const remote = await Promise.all(this.#remote.map((read) => read()));
+    return [...this.#local.values(), ...remote.flat()];
+  }
+}
+
 export interface GatewayCounters {
-  injectionMatches: client.Counter<'family' | 'source' | 'action'>;
+  injectionMatches: InjectionCounter;
+}
+
+/** Asks every host for its snapshot, at most once per 100 ms (one scrape reads many metrics); a host that does not answer is left out. */
+function cachedAskAll<M, S>(hosts: readonly ActorRef<M>[], message: M): () => Promise<S[]> {
+  let cached: Promise<S[]> | undefined;
+  let cachedAt = 0;
+  return () => {
+    if (cached === undefined || Date.now() - cachedAt > 100) {
+      cachedAt = Date.now();
+      cached = Promise.all(hosts.map((h) => h.ask<S>(message, { timeoutMs: 1_000 }).catch(() => undefined)))
+        .then((all) => all.filter((s): s is Awaited<S> => s !== undefined));
+    }
+    return cached;
+  };
 }
 
 export function createRegistry(system: ActorSystem): Registry & { troupe: GatewayCounters } {
   const registry = new Registry() as Registry & { troupe: GatewayCounters };
-  registry.troupe = {
-    injectionMatches: new client.Counter({
-      name: 'troupe_injection_matches_total', help: 'Prompt-injection pattern matches by family, source and configured action',
-      labelNames: ['family', 'source', 'action'], registers: [registry],
-    }),
-  };
+  const injectionMatches = new InjectionCounter();
+  registry.troupe = { injectionMatches };
+  new client.Counter({
+    name: 'troupe_injection_matches_total', help: 'Prompt-injection pattern matches by family, source (user, tool:<name>) and configured action',
+    labelNames: ['family', 'source', 'action'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of await injectionMatches.all()) this.inc({ family: c.family, source: c.source, action: c.action }, c.count);
+    },
+  });
   client.collectDefaultMetrics({ register: registry, prefix: 'troupe_' });
   let snap = system.metricsSnapshot();
   let snapAt = 0;
@@ -92,16 +138,7 @@ export function createRegistry(system: ActorSystem): Registry & { troupe: Gatewa
  */
 export function registerProviderMetrics(registry: Registry, hosts: readonly ActorRef<ProviderHostMessage>[]): void {
   if (hosts.length === 0) return;
-  let cached: Promise<ProviderMetricsSnapshot[]> | undefined;
-  let cachedAt = 0;
-  const snapshots = (): Promise<ProviderMetricsSnapshot[]> => {
-    if (cached === undefined || Date.now() - cachedAt > 100) {
-      cachedAt = Date.now();
-      cached = Promise.all(hosts.map((h) => h.ask<ProviderMetricsSnapshot>({ t: 'metrics' }, { timeoutMs: 1_000 }).catch(() => undefined)))
-        .then((all) => all.filter((s): s is ProviderMetricsSnapshot => s !== undefined));
-    }
-    return cached;
-  };
+  const snapshots = cachedAskAll<ProviderHostMessage, ProviderMetricsSnapshot>(hosts, { t: 'metrics' });
   const perModel = (name: string, help: string, value: (m: ModelMetricsSnapshot) => number) => new client.Counter({
     name, help, labelNames: ['provider', 'model'], registers: [registry],
     async collect() {
@@ -146,4 +183,11 @@ export function registerProviderMetrics(registry: Registry, hosts: readonly Acto
       for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, m.ttftSumMs / 1000);
     },
   });
+}
+
+/** Injection matches in tool output, counted by each worker's tool host, join the main thread's in troupe_injection_matches_total. */
+export function registerToolMetrics(registry: Registry & { troupe: GatewayCounters }, hosts: readonly ActorRef<ToolHostMessage>[]): void {
+  if (hosts.length === 0) return;
+  const snapshots = cachedAskAll<ToolHostMessage, ToolHostMetrics>(hosts, { t: 'metrics' });
+  registry.troupe.injectionMatches.addSource(async () => (await snapshots()).flatMap((s) => s.injection));
 }

@@ -39,9 +39,14 @@ function asResult(value: unknown, name: string): ToolResult {
   throw new ToolError('INTERNAL', 'bad_tool_result', `isolated tool ${name} returned neither a string nor { content }`);
 }
 
-/** Builds a ToolDefinition that runs `spec.module` on `pool` for every call. */
-export function isolatedTool(spec: IsolatedToolSpec, pool: TaskPool): ToolDefinition {
+/**
+ * Builds a ToolDefinition that runs `spec.module` on `pool` for every call.
+ * `pool` may be a function, called at the first call: the pool (and its
+ * threads) then exists only once a tool needs it.
+ */
+export function isolatedTool(spec: IsolatedToolSpec, pool: TaskPool | (() => TaskPool)): ToolDefinition {
   const task = { module: spec.module, export: spec.export ?? 'default' };
+  const poolNow = typeof pool === 'function' ? pool : () => pool;
   return {
     name: spec.name,
     description: spec.description,
@@ -55,7 +60,7 @@ export function isolatedTool(spec: IsolatedToolSpec, pool: TaskPool): ToolDefini
         ctx: { sessionId: ctx.sessionId, tenant: ctx.tenant, workspaceDir: ctx.workspaceDir, timeoutMs: ctx.timeoutMs },
       };
       try {
-        const value = await pool.run({ ...task, args: input }, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+        const value = await poolNow().run({ ...task, args: input }, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
         return asResult(value, spec.name);
       } catch (err) {
         throw toToolError(err, spec.name);

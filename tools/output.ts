@@ -17,12 +17,15 @@ export function clampResult(result: ToolResult, maxChars: number): ToolResult {
 }
 
 /**
- * Screens untrusted content (the screener may throw InjectionError, FORBIDDEN,
- * when its action is 'block') and wraps it in delimiters the content cannot
- * forge. Trusted results pass through.
+ * Screens untrusted content and wraps it in delimiters the content cannot
+ * forge. The screener's action decides the rest: 'block' throws
+ * InjectionError (FORBIDDEN), 'warn' puts a warning line naming what matched
+ * in front of the block, 'log' changes nothing the model sees. Trusted
+ * results pass through.
  */
 export function markUntrusted(result: ToolResult, source: string, screener?: Screener): ToolResult {
   if (result.untrusted !== true) return result;
-  screener?.enforce(result.content, source);
-  return { ...result, content: wrapUntrusted(result.content, source) };
+  const verdict = screener?.enforce(result.content, source);
+  const flagged = verdict?.action === 'warn' ? verdict.matches.map((m) => m.family) : [];
+  return { ...result, content: wrapUntrusted(result.content, source, { flagged }) };
 }

@@ -1,4 +1,8 @@
 import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../gateway/config.js';
 import { backoffDelay } from '../../tools/mcp/backoff.js';
 import { checkMcpConfig, checkStdioServer } from '../../tools/mcp/config.js';
 import { McpManager } from '../../tools/mcp/manager.js';
@@ -12,6 +16,32 @@ t.test('a stdio command outside the allowlist is refused with FORBIDDEN', async 
   t.throws(() => checkStdioServer('x', { command: './node' }), { code: 'FORBIDDEN', reason: 'mcp_command_not_allowed' });
   t.doesNotThrow(() => checkStdioServer('x', { command: process.execPath }));
   t.doesNotThrow(() => checkStdioServer('x', { command: '/opt/mcp/server' }, { allowedCommands: ['/opt/mcp/server'] }));
+});
+
+t.test('npx is not allowed by default: `npx -y <name>` would download and run any package', async (t) => {
+  t.throws(() => checkStdioServer('x', { command: 'npx', args: ['-y', 'x'] }), { code: 'FORBIDDEN', reason: 'mcp_command_not_allowed', message: /not in the allowlist \(tools\.mcp\.stdioLimits\.allowedCommands\)/ });
+  t.doesNotThrow(() => checkStdioServer('x', { command: 'npx', args: ['-y', 'x'] }, { allowedCommands: ['npx'] }), 'an operator may allow it');
+});
+
+/** loadConfig on a config file holding `tools`, with the environment a test gateway uses. */
+function configWith(tools: unknown): ReturnType<typeof loadConfig> {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-mcpcfg-'));
+  writeFileSync(join(dir, 'troupe.json'), JSON.stringify({ tools }));
+  return loadConfig({ TROUPE_DATA_DIR: dir, TROUPE_JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256' }, join(dir, 'troupe.json'));
+}
+
+t.test('gateway config: an npx server is refused at load by default, accepted once tools.mcp widens the allowlist', async (t) => {
+  const mcpServers = { pkg: { command: 'npx', args: ['-y', 'x'] } };
+  t.throws(() => configWith({ mcpServers }), { name: 'ConfigError', code: 'INVALID_REQUEST', reason: 'mcp_command_not_allowed', message: /tools\.mcpServers: mcp server pkg: command 'npx'/ });
+  const config = configWith({ mcpServers, mcp: { stdioLimits: { allowedCommands: ['npx'] }, http: { allowHosts: ['127.0.0.1'] }, healthIntervalMs: 0 } });
+  t.same(config.tools.mcp, { stdioLimits: { allowedCommands: ['npx'] }, http: { allowHosts: ['127.0.0.1'] }, healthIntervalMs: 0 }, 'the options reach the tool hosts');
+});
+
+t.test('gateway config: bad tools.mcp options fail at load with the setting named', async (t) => {
+  t.throws(() => configWith({ mcp: { stdioLimits: { allowedCommands: 'npx' } } }), { reason: 'bad_tools_config', message: /tools\.mcp\.stdioLimits\.allowedCommands/ });
+  t.throws(() => configWith({ mcp: { callTimeoutMs: -1 } }), { message: /tools\.mcp\.callTimeoutMs/ });
+  t.throws(() => configWith({ mcp: { resolver: 'x' } }), { message: /tools\.mcp\.resolver is not an allowed property/ });
+  t.throws(() => configWith({ builtins: { memory: {} } }), { reason: 'bad_tools_config', message: /tools\.builtins\.memory cannot be set in a config file/ });
 });
 
 t.test('shell metacharacters in the command or its arguments are refused', async (t) => {

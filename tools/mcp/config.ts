@@ -35,7 +35,8 @@ export interface StdioLimits {
   /**
    * Commands a stdio server may be started with: absolute paths match
    * exactly, bare names match a bare command (looked up on PATH). Default:
-   * this Node binary, `node` and `npx`.
+   * this Node binary and `node`. Not `npx`: `npx -y <name>` downloads and runs
+   * whatever package the name points at, so it must be the operator's choice.
    */
   allowedCommands?: readonly string[];
   /** Most arguments (default 64) and longest argument (default 4096). */
@@ -51,7 +52,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_DENIED = /^(?:NODE_OPTIONS|NODE_PATH|LD_\w+|DYLD_\w+|BASH_ENV|ENV|IFS|PS4|PROMPT_COMMAND|PYTHONSTARTUP|PYTHONPATH|PYTHONHOME|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|GIT_SSH_COMMAND|GIT_EXEC_PATH)$/i;
 
 export function defaultAllowedCommands(): string[] {
-  return [process.execPath, 'node', 'npx'];
+  return [process.execPath, 'node'];
 }
 
 export function isStdioConfig(config: McpServerConfig): config is McpStdioServerConfig {
@@ -78,7 +79,7 @@ export function checkStdioServer(name: string, config: McpStdioServerConfig, lim
     throw refuse('mcp_shell_metacharacters', `mcp server ${name}: command contains shell metacharacters or spaces`);
   }
   if (!commandAllowed(command, limits.allowedCommands ?? defaultAllowedCommands())) {
-    throw refuse('mcp_command_not_allowed', `mcp server ${name}: command '${command}' is not in the allowlist`);
+    throw refuse('mcp_command_not_allowed', `mcp server ${name}: command '${command}' is not in the allowlist (tools.mcp.stdioLimits.allowedCommands)`);
   }
   const args = config.args ?? [];
   if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw invalid(`mcp server ${name}: args must be strings`);
