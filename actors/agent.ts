@@ -16,6 +16,7 @@ import {
 import { callWithFailover } from './provider_chain.js';
 import { providerRegistry } from './provider_host.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
+import { scrub } from '../security/scrub.js';
 import { clampResult } from '../tools/output.js';
 import { ToolPolicy } from '../tools/policy.js';
 import { installedToolbox, type AgentTool, type ToolOutcome } from './agent_tools.js';
@@ -243,9 +244,13 @@ function parseArgs(json: string): { args: Record<string, unknown>; error?: strin
   }
 }
 
-/** A tool call's arguments or result as a `chat.tool` event carries it: clamped, with a note when cut. */
+/**
+ * A tool call's arguments or result as a `chat.tool` event carries it: credentials
+ * scrubbed (events end up in client logs), clamped, with a note when cut. The model
+ * still gets the whole text.
+ */
 function forEvent(text: string): string {
-  return clampResult({ content: text }, TOOL_EVENT_MAX_CHARS).content;
+  return clampResult({ content: scrub(text) }, TOOL_EVENT_MAX_CHARS).content;
 }
 
 /** Runs one turn's calls: consecutive read-only calls together, others alone; results in call order. */

@@ -87,3 +87,18 @@ t.test('a sub-agent that tries to spawn gets the depth limit as its tool result'
     'the client sees the agent\'s own calls, not its sub-agent\'s');
   t.match(toolEvents(events)[1], { ok: true, result: 'sub-agent answer' });
 });
+
+t.test('chat.tool events carry credentials scrubbed; the model gets the text as the tool returned it', async (t) => {
+  const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz012345';
+  const { fake, gw } = await setup(t,
+    { toolCalls: [{ id: 'w', name: 'write_file', arguments: { path: 'env.txt', content: `OPENAI_KEY=${key}` } }] },
+    { toolCalls: [{ id: 'r', name: 'read_file', arguments: { path: 'env.txt' } }] },
+    { text: 'done' });
+  const events = await turn(gw, 'store and read');
+  const calls = toolEvents(events);
+  t.equal(calls.length, 4);
+  t.notMatch(JSON.stringify(calls), key, 'the key never reaches the client in tool events');
+  t.match(String(calls[0].arguments), /\[REDACTED\]/, 'the arguments are scrubbed');
+  t.match(String(calls[3].result), /\[REDACTED\]/, 'the result is scrubbed');
+  t.match(JSON.stringify(fake.requests[2].body), key, 'the model got the file as written');
+});
