@@ -79,7 +79,7 @@ export function agent(args: {
       };
       let result: RunResult | undefined;
       try {
-        provider ??= createProvider(config.provider);
+        provider ??= lazyProvider(config.provider);
         result = await runLoop(config, provider, run, depth, ctx, emit, directory, audit);
         emit('chat.final', { text: result.text, usage: result.usage, stopReason: result.stopReason });
         return result;
@@ -187,6 +187,16 @@ async function streamOnce(
   }
   const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
   return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };
+}
+
+/**
+ * The agent's own client, built on first use: with a chain the replies come
+ * through the provider actors' clients, and building an SDK client for every
+ * agent (one per stateless request) was measurable CPU under load.
+ */
+function lazyProvider(config: AgentConfig['provider']): Provider {
+  let client: Provider | undefined;
+  return { kind: config.kind, stream: (req) => (client ??= createProvider(config)).stream(req) };
 }
 
 function parseArgs(json: string): { args: Record<string, unknown>; error?: string } {
