@@ -3,10 +3,12 @@
  * summary table, and writes `--json` / `--report` outputs.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Args } from './common/args.js';
 import { BenchError } from './common/target.js';
 import { runCompare } from './compare/run.js';
 import { runHttpBench } from './http/run.js';
+import { runProxyBench } from './proxy/run.js';
 import { renderHtml } from './report/html.js';
 import type { BenchResult, CompareResult } from './report/result.js';
 import { compareText, summaryText } from './report/table.js';
@@ -15,7 +17,7 @@ import { runRuntimeBench } from './runtime/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime|limits> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -23,6 +25,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|runtime|limits>
   http     --url http://127.0.0.1:8787 --conns N --duration 10s --warmup 2s [--stream] [--rate R]
            [--payload BYTES] [--token T] [--model ID] [--path /v1/chat/completions] [--timeout 30] [--soak]
   compare  [--conns 200] [--duration 10s] [--warmup 2s] [--only ws|http]
+  proxy    [--conns 50] [--duration 10s] [--warmup 2s] [--rate 1000] [--workers N] [--cpu-prof DIR]
   runtime  [--quick]
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
@@ -129,7 +132,22 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       emit(await runCompare(o, (line) => process.stderr.write(line + '\n')), a, write);
       return;
     }
+    case 'proxy': {
+      const cpuProf = a.str('--cpu-prof');
+      const workers = a.str('--workers') === undefined ? undefined : a.int('--workers', 1, 1, 256);
+      const o = {
+        conns: a.int('--conns', 50, 1, 100_000),
+        durationMs: a.durationMs('--duration', 10_000),
+        warmupMs: a.durationMs('--warmup', 2_000),
+        rate: a.num('--rate', 1_000, 0, 10_000_000),
+        workers,
+        cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf),
+      };
+      a.rejectUnknown();
+      emit(await runProxyBench(o, (line) => process.stderr.write(line + '\n')), a, write);
+      return;
+    }
     default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, runtime, limits)\n${BENCH_USAGE}`);
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits)\n${BENCH_USAGE}`);
   }
 }

@@ -7,6 +7,7 @@
 import { runCompare } from './compare/run.js';
 import { BENCH_AGENT, startGatewayProcess } from './compare/processes.js';
 import { runHttpBench } from './http/run.js';
+import { runProxyBench } from './proxy/run.js';
 import { validateResult, type BenchResult, type CompareResult } from './report/result.js';
 import { runLimitsBench } from './limits/index.js';
 import { runRuntimeBench } from './runtime/index.js';
@@ -36,7 +37,7 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
-const gw = await startGatewayProcess({ TROUPE_ENABLE_FAULTS: '1', TROUPE_WORKERS: '2' });
+const gw = await startGatewayProcess({ env: { TROUPE_ENABLE_FAULTS: '1', TROUPE_WORKERS: '2' } });
 try {
   const ws = (patch: Partial<WsBenchOptions>) => runWsBench({
     url: `ws://127.0.0.1:${gw.port}/ws`, token: gw.token, conns: 5, durationMs: 1_000, warmupMs: 300, scenario: 'ping', rate: 0,
@@ -83,6 +84,11 @@ try {
 await step('compare', async () => {
   const c = await runCompare({ conns: 3, durationMs: 700, warmupMs: 200 }, () => undefined);
   check('compare', c, [c.ratios.length !== 6 && `expected 6 ratios, got ${c.ratios.length}`]);
+});
+await step('proxy', async () => {
+  const p = await runProxyBench({ conns: 2, durationMs: 700, warmupMs: 200, rate: 20, workers: 1 }, () => undefined);
+  const idle = p.results.filter((r) => r.requests.completed === 0).map((r) => r.name);
+  check('proxy', p, [p.ratios.length !== 4 && `expected 4 ratios, got ${p.ratios.length}`, idle.length > 0 && `nothing completed: ${idle.join(', ')}`]);
 });
 await step('runtime', async () => {
   const r = await runRuntimeBench({ quick: true, log: () => undefined });

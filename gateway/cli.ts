@@ -22,7 +22,7 @@ commands:
   chat "message" [--url URL] [--token T] [--session KEY] [--agent ID]
                                         send one message over WebSocket and stream the reply
   demo [--workers N]                    the actor runtime demo (no network)
-  bench ws|http|compare|runtime [...]   load tests and microbenchmarks (see below and docs/bench.md)
+  bench ws|http|compare|proxy|runtime load tests and microbenchmarks (see below and docs/bench.md)
 ${ADMIN_USAGE}  help                                  show this help
 
 ${BENCH_USAGE}

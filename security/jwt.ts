@@ -12,8 +12,9 @@ import {
   errors,
   jwtVerify,
 } from 'jose';
-import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions, JWTVerifyResult } from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions, JWTVerifyResult } from 'jose';
 import { AuthError, SecurityError } from './errors.js';
+import { VerifiedTokenCache } from './token_cache.js';
 import type { Authenticator, Principal } from './types.js';
 
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
@@ -25,6 +26,12 @@ export const ASYMMETRIC_ALGORITHMS = [
 export const MIN_SECRET_BYTES = 32;
 /** Longest token considered; anything larger is refused before parsing. */
 export const MAX_TOKEN_CHARS = 8192;
+/** Verified tokens remembered by default (see token_cache.ts). */
+export const DEFAULT_TOKEN_CACHE_SIZE = 4096;
+/** Longest token the cache keeps; longer ones are verified every time. */
+const MAX_CACHED_TOKEN_CHARS = 2048;
+/** A cached verification is served at most this long (a key withdrawn from a JWKS stops working within it). */
+const TOKEN_CACHE_MAX_AGE_MS = 60_000;
 
 export interface JwtAuthenticatorOptions {
   /** HMAC secret (HS256/384/512). Exactly one of `secret` or `jwks`. */
@@ -39,6 +46,8 @@ export interface JwtAuthenticatorOptions {
   requireExp?: boolean;
   /** Remote JWKS fetch timeout, ms. Default 5000. */
   jwksTimeoutMs?: number;
+  /** Verified tokens remembered, so a repeated token skips the signature check. Default 4096; 0 = off. */
+  cacheSize?: number;
   /** Clock for tests, epoch ms. */
   now?: () => number;
 }
@@ -78,11 +87,32 @@ function keySource(opts: JwtAuthenticatorOptions): KeySource {
     throw new SecurityError('INVALID_REQUEST', 'bad_config', 'configure exactly one of `secret` or `jwks`');
   }
   if (opts.secret !== undefined) {
-    const key = secretBytes(opts.secret);
+    const key = hmacKeys(secretBytes(opts.secret));
     return { algorithms: HMAC_ALGORITHMS, verify: (token, options) => jwtVerify(token, key, options) };
   }
   const getKey = loadJwks(opts.jwks as string, opts.jwksTimeoutMs ?? 5000);
   return { algorithms: ASYMMETRIC_ALGORITHMS, verify: (token, options) => jwtVerify(token, getKey, options) };
+}
+
+/**
+ * The secret imported once per HMAC algorithm, on first use: given raw bytes,
+ * jose would import a WebCrypto key again for every token it verifies.
+ */
+const HMAC_HASH: Readonly<Record<string, string>> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
+
+function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
+  const keys = new Map<string, Promise<CryptoKey>>();
+  return (header) => {
+    const alg = header.alg ?? '';
+    let key = keys.get(alg);
+    if (key === undefined) {
+      const hash = HMAC_HASH[alg];
+      if (hash === undefined) throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
+      key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash }, false, ['verify']) as Promise<CryptoKey>;
+      keys.set(alg, key);
+    }
+    return key;
+  };
 }
 
 /** Maps jose's failures to our reasons. Failures outside jose come from fetching a remote JWKS. */
@@ -140,12 +170,21 @@ export function createJwtAuthenticator(opts: JwtAuthenticatorOptions): Authentic
   const clockTolerance = opts.clockToleranceSec ?? 30;
   const requiredClaims = opts.requireExp === false ? [] : ['exp'];
   const now = opts.now;
+  const cache = new VerifiedTokenCache({
+    maxEntries: opts.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE,
+    maxTokenChars: MAX_CACHED_TOKEN_CHARS,
+    maxAgeMs: TOKEN_CACHE_MAX_AGE_MS,
+    clockToleranceMs: clockTolerance * 1000,
+    now: now ?? Date.now,
+  });
 
   return {
     async authenticate(credential: string): Promise<Principal> {
       if (typeof credential !== 'string' || credential.length === 0 || credential.length > MAX_TOKEN_CHARS) {
         throw new AuthError('malformed');
       }
+      const cached = cache.get(credential);
+      if (cached !== undefined) return cached;
       let alg: unknown;
       try {
         alg = decodeProtectedHeader(credential).alg;
@@ -163,7 +202,9 @@ export function createJwtAuthenticator(opts: JwtAuthenticatorOptions): Authentic
           requiredClaims,
           currentDate: now === undefined ? undefined : new Date(now()),
         });
-        return principalFromClaims(payload);
+        const principal = principalFromClaims(payload);
+        cache.set(credential, principal);
+        return principal;
       } catch (err) {
         throw toAuthError(err);
       }

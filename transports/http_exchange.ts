@@ -4,6 +4,11 @@
  * registered, must not be touched after abort or after it ended, and writes
  * from async code must be corked. This class is the only place that holds a
  * raw HttpResponse after the handler returns, and enforces those rules.
+ *
+ * A streamed response's head and chunks are gathered until the current
+ * microtask queue drains and go out in one corked write, so events that
+ * arrive together (a batch from a worker) cost one send, not one each; the
+ * last chunks ride with the end.
  */
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
@@ -39,7 +44,13 @@ export class HttpExchange {
   ip = '';
   private aborted = false;
   private ended = false;
+  /** The head is committed (sent, or waiting in `head` for the next flush). */
   private headWritten = false;
+  private head: [number, Headers] | undefined;
+  private pending = '';
+  private flushQueued = false;
+  /** uWS had to buffer the last flush: the client reads slower than we write. */
+  private buffered = false;
   private readonly abortHandlers: (() => void)[] = [];
 
   constructor(
@@ -115,32 +126,39 @@ export class HttpExchange {
     if (!this.open) return;
     this.ended = true;
     this.live?.delete(this);
+    const pending = this.pending;
+    this.pending = '';
     this.res.cork(() => {
       if (!this.headWritten) this.writeHead(status, headers);
-      this.res.end(body, closeConnection);
+      else this.writeHeldHead();
+      this.res.end(pending + body, closeConnection);
     });
   }
 
-  /** Starts a streamed (chunked) response. */
+  /** Starts a streamed (chunked) response; the head leaves with the first flush. */
   startStream(status: number, headers: Headers): void {
     if (!this.open || this.headWritten) return;
-    this.res.cork(() => this.writeHead(status, headers));
+    this.headWritten = true;
+    this.head = [status, headers];
+    this.queueFlush();
   }
 
-  /** Writes a chunk; false when uWS had to buffer it (the client reads slower than we write). */
+  /**
+   * Queues a chunk for this turn's flush; false while uWS is buffering what
+   * was flushed before (the client reads slower than we write).
+   */
   write(chunk: string): boolean {
     if (!this.open) return false;
-    let ok = false;
-    this.res.cork(() => {
-      ok = this.res.write(chunk);
-    });
-    return ok;
+    this.pending += chunk;
+    this.queueFlush();
+    return !this.buffered;
   }
 
   /** Registers uWS's writable callback (backpressure relief). */
   onWritable(fn: () => void): void {
     if (!this.open) return;
     this.res.onWritable(() => {
+      this.buffered = false;
       fn();
       return true;
     });
@@ -150,8 +168,33 @@ export class HttpExchange {
   close(): void {
     if (!this.open) return;
     this.ended = true;
+    this.pending = '';
     this.live?.delete(this);
     this.res.close();
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (!this.open || (this.head === undefined && this.pending === '')) return;
+    const pending = this.pending;
+    this.pending = '';
+    this.res.cork(() => {
+      this.writeHeldHead();
+      if (pending !== '') this.buffered = !this.res.write(pending);
+    });
+  };
+
+  private writeHeldHead(): void {
+    const head = this.head;
+    if (head === undefined) return;
+    this.head = undefined;
+    this.writeHead(head[0], head[1]);
   }
 
   private writeHead(status: number, headers: Headers): void {

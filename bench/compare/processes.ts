@@ -23,6 +23,7 @@ const dist = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 /** Spawns node with `args` and resolves once a stdout line yields a port. */
 function spawnForPort(args: string[], env: NodeJS.ProcessEnv, portOf: (line: string) => number | undefined, cleanup: () => void = () => undefined): Promise<Child> {
   const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const name = args.find((a) => !a.startsWith('-')) ?? 'node';
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 4_000) stderr += String(d);
@@ -41,7 +42,7 @@ function spawnForPort(args: string[], env: NodeJS.ProcessEnv, portOf: (line: str
     let buf = '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new BenchError('TIMEOUT', `${args[0]} did not start within ${START_TIMEOUT_MS} ms: ${stderr}`));
+      reject(new BenchError('TIMEOUT', `${name} did not start within ${START_TIMEOUT_MS} ms: ${stderr}`));
     }, START_TIMEOUT_MS);
     child.stdout?.on('data', (d: Buffer) => {
       buf += String(d);
@@ -59,7 +60,7 @@ function spawnForPort(args: string[], env: NodeJS.ProcessEnv, portOf: (line: str
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new BenchError('UNAVAILABLE', `${args[0]} exited (${code}) before listening: ${stderr}`));
+      reject(new BenchError('UNAVAILABLE', `${name} exited (${code}) before listening: ${stderr}`));
     });
   });
 }
@@ -84,25 +85,37 @@ export function startFakeUpstream(): Promise<Child> {
 
 export const BENCH_AGENT = 'bench16';
 
+/** The gateway configuration `compare` runs: one 16-token, 0 ms simulated agent. */
+export const BENCH_CONFIG = {
+  agents: [{ id: BENCH_AGENT, model: 'simulated-1', provider: { kind: 'simulated', tokens: 16, latencyMs: 0 } }],
+};
+
 export interface GatewayChild extends Child {
   token: string;
 }
 
-/** `troupe start` in a child with a temp data dir, generous limits and a 16-token, 0 ms agent. */
-export async function startGatewayProcess(extraEnv: Record<string, string> = {}): Promise<GatewayChild> {
+export interface GatewayProcessOptions {
+  /** Environment on top of the generous defaults. */
+  readonly env?: Record<string, string>;
+  /** Written to the child's TROUPE_CONFIG file. Default BENCH_CONFIG. */
+  readonly config?: object;
+  /** Node flags for the child, e.g. `--cpu-prof` (worker threads inherit them). */
+  readonly nodeArgs?: readonly string[];
+}
+
+/** `troupe start` in a child with a temp data dir, generous limits and (by default) a 16-token, 0 ms agent. */
+export async function startGatewayProcess(o: GatewayProcessOptions = {}): Promise<GatewayChild> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-compare-'));
   const secret = `bench-${process.pid}-${Date.now()}-secret-long-enough`;
   const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({
-    agents: [{ id: BENCH_AGENT, model: 'simulated-1', provider: { kind: 'simulated', tokens: 16, latencyMs: 0 } }],
-  }));
+  writeFileSync(configFile, JSON.stringify(o.config ?? BENCH_CONFIG));
   const env = {
     ...process.env,
     TROUPE_PORT: '0', TROUPE_HOST: '127.0.0.1', TROUPE_DATA_DIR: join(dir, 'data'), TROUPE_JWT_SECRET: secret, TROUPE_CONFIG: configFile,
     TROUPE_CHAT_RATE: '1000000000', TROUPE_CHAT_BURST: '1000000000', TROUPE_CONNECT_RATE: '1000000000', TROUPE_CONNECT_BURST: '1000000000',
-    TROUPE_MAX_CONNECTIONS: '1000000', ...extraEnv,
+    TROUPE_MAX_CONNECTIONS: '1000000', ...o.env,
   };
-  const child = await spawnForPort([dist('../../gateway/cli.js'), 'start'], env, (line) => {
+  const child = await spawnForPort([...(o.nodeArgs ?? []), dist('../../gateway/cli.js'), 'start'], env, (line) => {
     const m = /listening on http:\/\/[^:]+:(\d+)/.exec(line);
     return m === null ? undefined : Number(m[1]);
   }, () => rmSync(dir, { recursive: true, force: true }));

@@ -211,3 +211,28 @@ t.test('parseTtl rejects bad input', async (t) => {
     t.throws(() => parseTtl(bad), { code: 'INVALID_REQUEST', reason: 'bad_ttl' }, bad);
   }
 });
+
+t.test('a repeated token is answered from the verified-token cache until it expires', async (t) => {
+  let clock = NOW_MS;
+  const auth = createJwtAuthenticator({ secret: SECRET, now: () => clock });
+  const token = await mint(hmacKey, base, { exp: NOW + 60 });
+  const first = await auth.authenticate(token);
+  first.scopes.push('admin');
+  clock = NOW_MS + 89_000;
+  t.same((await auth.authenticate(token)).scopes, ['chat:send', 'sessions:read'], 'the cached principal is not the one handed out');
+  clock = NOW_MS + 90_000;
+  const err = await rejection(auth.authenticate(token));
+  t.equal(err.reason, 'expired', 'exp plus the clock tolerance ends it, cached or not');
+});
+
+t.test('a token that failed verification is refused again, not remembered', async (t) => {
+  const auth = createJwtAuthenticator({ secret: SECRET, now: () => NOW_MS });
+  const forged = await mint(new TextEncoder().encode('another-secret-that-is-at-least-32-bytes'), base);
+  t.equal((await rejection(auth.authenticate(forged))).reason, 'bad_signature');
+  t.equal((await rejection(auth.authenticate(forged))).reason, 'bad_signature');
+});
+
+t.test('HS384 and HS512 tokens verify with the same secret (a key imported per algorithm)', async (t) => {
+  const auth = createJwtAuthenticator({ secret: SECRET, now: () => NOW_MS, cacheSize: 0 });
+  for (const alg of ['HS256', 'HS384', 'HS512']) t.equal((await auth.authenticate(await mint(hmacKey, base, { alg }))).user, 'alice', alg);
+});

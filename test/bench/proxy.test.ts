@@ -1,0 +1,31 @@
+import { readdirSync } from 'node:fs';
+import t from 'tap';
+import { runBenchCommand } from '../../bench/cli.js';
+import { runProxyBench } from '../../bench/proxy/run.js';
+import { validateResult } from '../../bench/report/result.js';
+
+t.test('bench proxy drives Troupe and the upstream alike and reports a ratio per load', async (t) => {
+  const dir = t.testdir();
+  const doc = await runProxyBench({ conns: 2, durationMs: 500, warmupMs: 200, rate: 20, workers: 1, cpuProfDir: dir }, () => undefined);
+  t.same(validateResult(doc), []);
+  t.same(doc.ratios.map((r) => r.test), ['proxy json closed', 'proxy stream closed', 'proxy json open 20/s', 'proxy stream open 20/s']);
+  t.ok(doc.ratios.every((r) => r.subject === 'troupe' && r.reference === 'openai-upstream'));
+  t.same(doc.results.map((r) => r.name), doc.ratios.flatMap((r) => [`troupe ${r.test}`, `upstream ${r.test}`]));
+  for (const r of doc.results) {
+    t.ok(r.requests.completed > 0, `${r.name}: completed ${JSON.stringify(r.requests)} ${JSON.stringify(r.errors)}`);
+    t.equal(r.requests.completed, r.requests.sent, `${r.name}: every answer verified`);
+    t.equal(r.settings.conns, 2);
+  }
+  t.ok(doc.results.filter((r) => r.settings.stream === true).every((r) => (r.ttft?.count ?? 0) > 0), 'streams measure time to first token');
+  const troupe = doc.results.filter((r) => r.name.startsWith('troupe'));
+  t.ok(troupe.every((r) => r.target !== doc.results[1].target), 'Troupe and the upstream are different servers');
+  // one profile for the main thread and one for the actor worker
+  t.ok(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).length >= 2, 'the gateway wrote a CPU profile per thread');
+});
+
+t.test('bench proxy refuses bad flags before starting anything', async (t) => {
+  const run = (argv: string[]) => runBenchCommand(['proxy', ...argv], () => undefined);
+  await t.rejects(run(['--rate', '-1']), { code: 'INVALID_REQUEST', message: /--rate/ });
+  await t.rejects(run(['--workers', '0']), { code: 'INVALID_REQUEST', message: /--workers/ });
+  await t.rejects(run(['--stream']), { code: 'INVALID_REQUEST', message: /unknown option --stream/ });
+});
