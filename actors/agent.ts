@@ -23,7 +23,7 @@ import { installedToolbox, type AgentTool, type ToolOutcome } from './agent_tool
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
-import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage, Usage } from './protocol.js';
+import type { AgentConfig, DirectoryRequest, RunEvent, RunProgress, SessionRequest, StoredMessage, Usage } from './protocol.js';
 
 export interface AgentRun {
   t: 'run';
@@ -39,6 +39,8 @@ export interface AgentRun {
   conversation?: ChatMessage[];
   /** Tools the client runs itself: a reply calling any of them ends the run with stop reason `tool_calls`. */
   clientTools?: ToolSpec[];
+  /** Events before the terminal one the client wants (absent: all). */
+  progress?: RunProgress;
 }
 
 export interface RunResult {
@@ -73,9 +75,14 @@ export function agent(args: {
   let callModel: CallModel | undefined;
   return {
     async receive(run, ctx) {
+      const progress = run.progress ?? 'all';
       const toClient: Emit = router === undefined || depth > 0
         ? () => undefined
-        : (event, payload) => router.tell([run.runId, event, { runId: run.runId, ...payload }]);
+        : (event, payload) => {
+          // Events the client did not ask for are not sent at all (each one is a thread hop).
+          if ((event === 'chat.tool' && progress !== 'all') || (event === 'chat.delta' && progress === 'none')) return;
+          router.tell([run.runId, event, { runId: run.runId, ...payload }]);
+        };
       // What the client has been sent so far: an aborted run's chat.final carries it.
       let streamed = '';
       // Every finished tool call also leaves an audit row (sub-agents' calls included).

@@ -15,7 +15,7 @@ import {
 import type { ChatMessage, ToolSpec } from '../providers/index.js';
 import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
 import type {
-  AgentConfig, DirectoryRequest, RunEvent, RunEventName, SendReply, SessionArgs, SessionRequest, StoredMessage,
+  AgentConfig, DirectoryRequest, RunEvent, RunEventName, RunProgress, SendReply, SessionArgs, SessionRequest, StoredMessage,
 } from './protocol.js';
 
 /** Who is calling (security's Principal satisfies this). */
@@ -33,6 +33,8 @@ export interface ChatSendParams {
   idempotencyKey?: string;
   stateless?: boolean;
   sourceIp?: string;
+  /** Events before the terminal one the client wants (default all). */
+  progress?: RunProgress;
   /** Stateless only: the client's whole conversation, replacing the session's history. */
   conversation?: ChatMessage[];
   /** Stateless only: tools the client runs itself. */
@@ -182,6 +184,7 @@ export class ActorBackend {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
         ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
         ...(params.tools === undefined ? {} : { clientTools: params.tools }),
+        ...(params.progress === undefined || params.progress === 'all' ? {} : { progress: params.progress }),
       });
       const sent = reply as SendReply;
       if (sent.duplicate) {

@@ -52,6 +52,8 @@ export type SessionRequest =
     conversation?: ChatMessage[];
     /** Tools the client runs itself: calls to them end the run with stop reason `tool_calls`. */
     clientTools?: ToolSpec[];
+    /** Events before the terminal one the client wants (absent: all). */
+    progress?: RunProgress;
   }
   | { t: 'abort'; runId?: string }
   | { t: 'history'; limit: number }
@@ -66,6 +68,9 @@ export interface SendReply {
 /** [runId, event name, payload]: what agents tell the router on the main thread. */
 export type RunEvent = [string, RunEventName, Record<string, unknown>];
 export type RunEventName = 'chat.delta' | 'chat.tool' | 'chat.final' | 'chat.error';
+
+/** `all`: every event; `text`: chat.delta but no chat.tool; `none`: only chat.final or chat.error. */
+export type RunProgress = 'all' | 'text' | 'none';
 
 export interface SessionArgs {
   tenant: string;

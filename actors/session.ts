@@ -80,6 +80,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
             tenant: args.tenant, sessionKey: args.sessionKey,
             ...(msg.conversation === undefined ? {} : { conversation: msg.conversation }),
             ...(msg.clientTools === undefined ? {} : { clientTools: msg.clientTools }),
+            ...(msg.progress === undefined ? {} : { progress: msg.progress }),
           });
           return { runId: msg.runId, duplicate: false } satisfies SendReply;
         }

@@ -39,6 +39,8 @@ export interface ChatEventMap {
 
 export type ChatEventName = keyof ChatEventMap;
 
+export type RunProgress = 'all' | 'text' | 'none';
+
 /** A tool the client declared and runs itself (OpenAI `tools`). */
 export interface ClientToolSpec {
   name: string;
@@ -83,6 +85,12 @@ export interface ChatSendParams {
   stateless?: boolean;
   /** The client's address (set by the front door, for audit). */
   sourceIp?: string;
+  /**
+   * Which events before the terminal one the client wants: `all` (default),
+   * `text` (chat.delta only) or `none`. Unwanted events are never produced,
+   * so they cost no thread hop.
+   */
+  progress?: RunProgress;
   /**
    * Stateless only: the whole conversation as the client keeps it (ending
    * with `message` or with tool results); replaces the session's history.

@@ -78,7 +78,8 @@ async function startRun(
     const accepted = await ctx.backend.chatSend(
       p,
       {
-        agent: req.model, message: req.message, sourceIp: ex.ip,
+        // JSON answers need only the final event; streams need the text but not chat.tool.
+        agent: req.model, message: req.message, sourceIp: ex.ip, progress: req.stream ? 'text' : 'none',
         ...(sessionKey !== '' ? { sessionKey }
           : { stateless: true, conversation: req.conversation, ...(req.tools === undefined ? {} : { tools: req.tools }) }),
       },

@@ -4,7 +4,7 @@ export { DEFAULT_CONFIG, type FrontDoorConfig } from './config.js';
 export type { FrontDoorLogger, Limiters } from './context.js';
 export { detectEngine, type Engine } from './engine.js';
 export type {
-  AgentInfo, ChatEventMap, ChatEventName, ChatSendParams, ChatUsage, ClientToolCall, ClientToolSpec, ConversationMessage, EventSink, GatewayBackend,
+  AgentInfo, ChatEventMap, ChatEventName, ChatSendParams, ChatUsage, ClientToolCall, ClientToolSpec, ConversationMessage, EventSink, GatewayBackend, RunProgress,
 } from './backend.js';
 export { ERROR_CATALOGUE, ERROR_CODES, TroupeError, toWireError, httpStatusOf, type ErrorCode, type WireError } from './errors.js';
 export { MSGPACK_SUBPROTOCOL, JSON_SUBPROTOCOL } from './codec.js';

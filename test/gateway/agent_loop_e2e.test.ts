@@ -102,3 +102,22 @@ t.test('chat.tool events carry credentials scrubbed; the model gets the text as 
   t.match(String(calls[3].result), /\[REDACTED\]/, 'the result is scrubbed');
   t.match(JSON.stringify(fake.requests[2].body), key, 'the model got the file as written');
 });
+
+t.test('progress: a run sends only the events its client asked for', async (t) => {
+  const reply = (): ScriptedReply[] => [{ text: 'checking ', toolCalls: [{ id: 'd', name: 'datetime', arguments: {} }] }, { text: 'it is late' }];
+  const { gw } = await setup(t, ...reply(), ...reply(), ...reply());
+  const caller = { tenant: 'acme', user: 'u', scopes: [] };
+  const names = async (progress?: 'all' | 'text' | 'none'): Promise<string[]> => {
+    const seen: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      gw.backend.chatSend(caller, { message: 'time?', stateless: true, ...(progress ? { progress } : {}) }, (event) => {
+        seen.push(event);
+        if (event === 'chat.final' || event === 'chat.error') resolve();
+      }).catch(reject);
+    });
+    return [...new Set(seen)];
+  };
+  t.same(await names(), ['chat.delta', 'chat.tool', 'chat.final'], 'default: everything');
+  t.same(await names('text'), ['chat.delta', 'chat.final'], 'text: deltas, no tool events');
+  t.same(await names('none'), ['chat.final'], 'none: the final event only');
+});
