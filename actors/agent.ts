@@ -235,9 +235,13 @@ function modelCaller(config: AgentConfig): CallModel {
       await callWithFailover(providerRegistry(), chain, request, onEvent);
     };
   }
-  const provider: Provider = createProvider(config.provider);
+  const { provider: providerConfig, model } = config;
+  if (providerConfig === undefined || model === undefined) {
+    throw Object.assign(new Error(`agent ${config.id} has neither a chain nor a provider and model`), { code: 'INTERNAL' });
+  }
+  const provider: Provider = createProvider(providerConfig);
   return async (request, onEvent) => {
-    for await (const ev of provider.stream({ model: config.model, ...request })) onEvent(ev);
+    for await (const ev of provider.stream({ model, ...request })) onEvent(ev);
   };
 }
 

@@ -15,8 +15,10 @@ export interface AgentConfig {
   id: string;
   description?: string;
   systemPrompt?: string;
-  model: string;
-  provider: ProviderConfig;
+  /** Without a chain: the model asked of `provider` (required then). */
+  model?: string;
+  /** Without a chain: the provider called directly (required then). */
+  provider?: ProviderConfig;
   /**
    * Models to try in order through the provider actors (ids from the gateway's
    * `providers`): retries, circuit breakers and failover apply. Absent: `provider` directly.

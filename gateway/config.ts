@@ -157,7 +157,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
   if (!Array.isArray(agents) || agents.length === 0) throw new ConfigError('agents must be a non-empty array');
   for (const a of agents) {
     if (typeof a?.id !== 'string' || a.id.length === 0) throw new ConfigError('every agent needs an "id"');
-    if (typeof a.model !== 'string' || typeof a.provider?.kind !== 'string') throw new ConfigError(`agent ${a.id} needs "model" and "provider.kind"`);
+    checkAgentModels(a, file.providers ?? []);
   }
   const limits = file.limits ?? {} as Partial<GatewayConfig['limits']>;
   const rates = (prefix: string, given: Partial<ScopedRates> | undefined, defaults: ScopedRates): ScopedRates => {
@@ -206,4 +206,29 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     // env only, on purpose: a config file copied to production must not turn faults on
     enableFaults: env.TROUPE_ENABLE_FAULTS === '1',
   };
+}
+
+/**
+ * An agent reaches a model through a `chain` of the gateway's `providers`, or
+ * directly through `provider` + `model`; a chain naming an unknown provider is
+ * refused at load, not at the first request.
+ */
+function checkAgentModels(a: AgentConfig, providers: readonly ProviderSpec[]): void {
+  if (a.chain === undefined) {
+    if (typeof a.model !== 'string' || a.model.length === 0 || typeof a.provider?.kind !== 'string') {
+      throw new ConfigError(`agent ${a.id} needs a "chain", or "model" and "provider.kind"`);
+    }
+    return;
+  }
+  if (!Array.isArray(a.chain) || a.chain.length === 0) throw new ConfigError(`agent ${a.id}: "chain" must be a non-empty array of { providerId, model }`);
+  const known = new Set(providers.map((p) => p.id));
+  a.chain.forEach((entry, i) => {
+    if (typeof entry?.providerId !== 'string' || typeof entry.model !== 'string' || entry.model.length === 0) {
+      throw new ConfigError(`agent ${a.id}: chain[${i}] needs "providerId" and "model"`);
+    }
+    if (!known.has(entry.providerId)) {
+      throw new ConfigError(`agent ${a.id}: chain[${i}] names provider "${entry.providerId}", which is not in "providers" (known: ${[...known].join(', ') || 'none'})`);
+    }
+  });
+  if (a.provider !== undefined && typeof a.provider.kind !== 'string') throw new ConfigError(`agent ${a.id}: "provider.kind" must be a string`);
 }

@@ -25,7 +25,7 @@ async function gatewayWithChain(t: Test, a: OpenAIUpstream, b: OpenAIUpstream, t
       { id: 'a', config: { kind: 'openai', apiKey: 'sk-a', baseURL: `${a.url}/v1` }, breaker: { failureThreshold: threshold, coolDownMs: 60_000 } },
       { id: 'b', config: { kind: 'openai', apiKey: 'sk-b', baseURL: `${b.url}/v1` } },
     ],
-    agents: [{ id: 'fo', model: 'm', provider: { kind: 'simulated' }, chain: [{ providerId: 'a', model: 'm' }, { providerId: 'b', model: 'm' }] }],
+    agents: [{ id: 'fo', chain: [{ providerId: 'a', model: 'm' }, { providerId: 'b', model: 'm' }] }],
   });
   t.teardown(() => gw.shutdown());
   return gw;
