@@ -12,6 +12,7 @@ import { GeminiUpstream } from '../fakes/gemini_upstream.js';
 import { OllamaUpstream } from '../fakes/ollama_upstream.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
+import { wsTurn, type TurnResult } from './ws_turn.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
@@ -40,18 +41,7 @@ for (const [name, make, providerConfig] of providers) {
     });
     t.teardown(() => gw.shutdown());
     const token = await signToken({ secret: SECRET, tenant: 'acme', user: 'u', ttlSec: 600 });
-    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=${token}`);
-    const events: { event: string; payload: Record<string, unknown> }[] = [];
-    const done = new Promise<void>((resolve) => ws.on('message', (d) => {
-      const f = JSON.parse(String(d)) as { type: string; event?: string; payload: Record<string, unknown> };
-      if (f.type === 'event' && f.event) events.push({ event: f.event, payload: f.payload });
-      if (f.event === 'chat.final' || f.event === 'chat.error') resolve();
-    }));
-    await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-    ws.send(JSON.stringify({ type: 'req', id: '1', method: 'connect', params: {} }));
-    ws.send(JSON.stringify({ type: 'req', id: '2', method: 'chat.send', params: { message: 'leave a note', sessionKey: 'e2e' } }));
-    await done;
-    ws.close();
+    const { events } = await wsTurn(gw.port, token, { message: 'leave a note', sessionKey: 'e2e' });
     const final = events.at(-1);
     t.match(final, { event: 'chat.final', payload: { text: 'The note says hello.' } });
     const tools = events.filter((e) => e.event === 'chat.tool').map((e) => `${String(e.payload.name)}:${String(e.payload.phase)}:${String(e.payload.ok ?? '')}`);
@@ -62,26 +52,9 @@ for (const [name, make, providerConfig] of providers) {
   });
 }
 
-async function oneTurn(port: number, message: string, sessionKey = 's'): Promise<{ res: { ok: boolean; error?: { code: string } }; events: { event: string; payload: Record<string, unknown> }[] }> {
+async function oneTurn(port: number, message: string, sessionKey = 's'): Promise<TurnResult> {
   const token = await signToken({ secret: SECRET, tenant: 'acme', user: 'u', ttlSec: 600 });
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-  const events: { event: string; payload: Record<string, unknown> }[] = [];
-  let res: { ok: boolean; error?: { code: string } } | undefined;
-  const done = new Promise<void>((resolve) => ws.on('message', (d) => {
-    const f = JSON.parse(String(d)) as { type: string; id?: string; ok: boolean; error?: { code: string }; event?: string; payload: Record<string, unknown> };
-    if (f.type === 'res' && f.id === '2') {
-      res = f;
-      if (!f.ok) resolve();
-    }
-    if (f.type === 'event' && f.event) events.push({ event: f.event, payload: f.payload });
-    if (f.event === 'chat.final' || f.event === 'chat.error') resolve();
-  }));
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-  ws.send(JSON.stringify({ type: 'req', id: '1', method: 'connect', params: {} }));
-  ws.send(JSON.stringify({ type: 'req', id: '2', method: 'chat.send', params: { message, sessionKey } }));
-  await done;
-  ws.close();
-  return { res: res as { ok: boolean }, events };
+  return wsTurn(port, token, { message, sessionKey });
 }
 
 t.test('prompt-injection screening of user input: block refuses it and counts it; warn lets it through', async (t) => {
@@ -97,9 +70,9 @@ t.test('prompt-injection screening of user input: block refuses it and counts it
     const benign = await oneTurn(gw.port, 'What is the weather like in Oslo?');
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     await gw.shutdown();
-    t.equal(benign.res.ok, true, `${action}: ordinary input passes`);
+    t.equal(benign.res?.ok, true, `${action}: ordinary input passes`);
     if (action === 'block') t.match(attack.res, { ok: false, error: { code: 'FORBIDDEN' } }, 'block: refused with FORBIDDEN');
-    else t.equal(attack.res.ok, true, 'warn: let through');
+    else t.equal(attack.res?.ok, true, 'warn: let through');
     t.match(metrics, new RegExp(`troupe_injection_matches_total\\{family="ignore_instructions",source="user",action="${action}"\\} 1`));
   }
 });

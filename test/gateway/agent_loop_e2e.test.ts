@@ -4,12 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import WebSocket from 'ws';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import type { ScriptedReply } from '../fakes/script.js';
+import { wsTurn } from './ws_turn.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
@@ -34,19 +34,7 @@ async function setup(t: Test, ...replies: ScriptedReply[]): Promise<{ fake: Open
 /** One chat.send over a fresh connection; resolves with every event of the run. */
 async function turn(gw: RunningGateway, message: string): Promise<Event[]> {
   const token = await signToken({ secret: SECRET, tenant: 'acme', user: 'u', ttlSec: 600 });
-  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=${token}`);
-  const events: Event[] = [];
-  const done = new Promise<void>((resolve) => ws.on('message', (d) => {
-    const f = JSON.parse(String(d)) as { type: string; event?: string; payload: Record<string, unknown> };
-    if (f.type === 'event' && f.event) events.push({ event: f.event, payload: f.payload });
-    if (f.event === 'chat.final' || f.event === 'chat.error') resolve();
-  }));
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-  ws.send(JSON.stringify({ type: 'req', id: '1', method: 'connect', params: {} }));
-  ws.send(JSON.stringify({ type: 'req', id: '2', method: 'chat.send', params: { message, sessionKey: 'loop' } }));
-  await done;
-  ws.close();
-  return events;
+  return (await wsTurn(gw.port, token, { message, sessionKey: 'loop' })).events;
 }
 
 const toolEvents = (events: Event[]): Record<string, unknown>[] => events.filter((e) => e.event === 'chat.tool').map((e) => e.payload);

@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import WebSocket from 'ws';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import type { ScriptedReply } from '../fakes/script.js';
+import { wsTurn, type TurnEvent } from './ws_turn.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
@@ -31,19 +31,9 @@ async function gatewayWithChain(t: Test, a: OpenAIUpstream, b: OpenAIUpstream, t
   return gw;
 }
 
-async function turn(gw: RunningGateway, message: string): Promise<{ event: string; payload: Record<string, unknown> }> {
+async function turn(gw: RunningGateway, message: string): Promise<TurnEvent | undefined> {
   const token = await signToken({ secret: SECRET, tenant: 'acme', user: 'u', ttlSec: 600 });
-  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=${token}`);
-  const end = new Promise<{ event: string; payload: Record<string, unknown> }>((resolve) => ws.on('message', (d) => {
-    const f = JSON.parse(String(d)) as { event?: string; payload: Record<string, unknown> };
-    if (f.event === 'chat.final' || f.event === 'chat.error') resolve({ event: f.event, payload: f.payload });
-  }));
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-  ws.send(JSON.stringify({ type: 'req', id: '1', method: 'connect', params: {} }));
-  ws.send(JSON.stringify({ type: 'req', id: '2', method: 'chat.send', params: { message } }));
-  const result = await end;
-  ws.close();
-  return result;
+  return (await wsTurn(gw.port, token, { message })).events.at(-1);
 }
 
 t.test('a 429 from the first provider fails over to the next one in the chain', async (t) => {
