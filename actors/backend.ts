@@ -210,8 +210,18 @@ export class ActorBackend {
     }
     if (sessionKey === undefined) throw new BackendError('INVALID_REQUEST', 'give a runId or a sessionKey', false, 'missing_field');
     const key = this.keyOf(p, sessionKey);
-    if (!this.sessions.has(this.mapKey(p.tenant, key))) return { aborted: false };
-    return (await this.callSession(p, key, { t: 'abort', runId: params.runId })) as { aborted: boolean };
+    const k = this.mapKey(p.tenant, key);
+    const ref = this.sessions.get(k);
+    if (ref === undefined) return { aborted: false };
+    // Never through callSession: a session that stopped in the meantime (a stateless
+    // one right after its run) has nothing to abort, and must not be spawned again.
+    try {
+      return (await ref.ask({ t: 'abort', runId: params.runId }, { timeoutMs: this.options.askTimeoutMs })) as { aborted: boolean };
+    } catch (err) {
+      if ((err as RuntimeError).code !== 'NOT_FOUND') throw err;
+      this.forget(k, ref);
+      return { aborted: false };
+    }
   }
 
   async chatHistory(p: Caller, params: { sessionKey: string; limit?: number }): Promise<{ messages: StoredMessage[] }> {
