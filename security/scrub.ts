@@ -6,6 +6,7 @@
  */
 
 export const REDACTED = '[REDACTED]';
+const REDACTED_OPENING = '[REDACTED';
 
 /** Shapes redacted wherever they occur. Order matters: specific before generic. */
 const TOKEN_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
@@ -52,7 +53,8 @@ const FIELD = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]{0,63})\1(\s*[=:]\s*)("(?:[^"\\
 
 function scrubFields(text: string): string {
   return text.replace(FIELD, (whole, quote: string, key: string, sep: string, value: string) => {
-    if (!isSensitiveKey(key) || value.includes(REDACTED)) return whole;
+    // Already redacted by the token pass: a bare run stops before the closing "]", so look for the opening.
+    if (!isSensitiveKey(key) || value.includes(REDACTED_OPENING)) return whole;
     const q = value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : '';
     return `${quote}${key}${quote}${sep}${q}${REDACTED}${q}`;
   });

@@ -113,3 +113,10 @@ t.test('scrubObject turns errors, dates and buffers into safe values', async (t)
     raw: '[3 bytes]',
   });
 });
+
+t.test('a value the token pass already redacted is not redacted twice (no stray "]")', async (t) => {
+  t.equal(scrub('api_key=sk-proj-abcdefghijklmnopqrstuvwxyz rest'), 'api_key=[REDACTED] rest');
+  t.equal(scrub('secret: eyJhbGciOi.eyJzdWIiOiIx.sig123 tail'), 'secret: [REDACTED] tail');
+  t.equal(scrub('password=[REDACTED]'), 'password=[REDACTED]');
+  t.equal(scrub(scrub('token=trp_abcdefghijklmnop&x=1')), 'token=[REDACTED]&x=1', 'scrubbing twice changes nothing more');
+});
