@@ -35,6 +35,8 @@ export interface GatewayConfig {
     maxPayloadBytes: number;
   };
   allowedOrigins: string[];
+  /** Bearer token /metrics requires (TROUPE_METRICS_TOKEN); absent: /metrics is open. */
+  metricsToken?: string;
   sessionIdleMs: number;
   /** Messages of history a live session keeps in memory (older ones stay in the store). */
   historyLimit: number;
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
       maxConnections: int(env, 'TROUPE_MAX_CONNECTIONS', limits.maxConnections ?? 50_000, 1, 1e7),
       maxPayloadBytes: int(env, 'TROUPE_MAX_PAYLOAD', limits.maxPayloadBytes ?? 512 * 1024, 1024, 64 * 1024 * 1024),
     },
+    ...metricsTokenOf(env.TROUPE_METRICS_TOKEN ?? file.metricsToken),
     allowedOrigins: (env.TROUPE_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean).concat(file.allowedOrigins ?? []),
     sessionIdleMs: int(env, 'TROUPE_SESSION_IDLE_MS', file.sessionIdleMs ?? 300_000, 1_000, 86_400_000),
     historyLimit: int(env, 'TROUPE_HISTORY_LIMIT', file.historyLimit ?? 50, 2, 10_000),
@@ -231,4 +234,12 @@ function checkAgentModels(a: AgentConfig, providers: readonly ProviderSpec[]): v
     }
   });
   if (a.provider !== undefined && typeof a.provider.kind !== 'string') throw new ConfigError(`agent ${a.id}: "provider.kind" must be a string`);
+}
+
+function metricsTokenOf(token: string | undefined): { metricsToken?: string } {
+  if (token === undefined || token === '') return {};
+  if (typeof token !== 'string' || token.length < 16 || token.length > 1024 || /\s/.test(token)) {
+    throw new ConfigError('metricsToken (TROUPE_METRICS_TOKEN) must be 16 to 1024 characters without spaces');
+  }
+  return { metricsToken: token };
 }

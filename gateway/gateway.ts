@@ -123,6 +123,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         maxConnections: config.limits.maxConnections,
         maxPayloadBytes: config.limits.maxPayloadBytes,
         allowedOrigins: config.allowedOrigins,
+        ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
         shutdownDeadlineMs: config.shutdownDeadlineMs,
         allowFallback: config.allowFallback,
       },

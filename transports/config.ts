@@ -35,6 +35,8 @@ export interface FrontDoorConfig {
   allowFallback: boolean;
   /** Reported in `connect` and /health. */
   serverVersion: string;
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string;
 }
 
 export const DEFAULT_CONFIG: FrontDoorConfig = {

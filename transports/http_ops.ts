@@ -2,8 +2,10 @@
  * Operational endpoints: /health (always 200 while the process answers, with
  * details), /ready (503 while the backend is not ready or we are draining, so
  * load balancers stop sending traffic), /metrics (Prometheus text), and a JSON
- * 404 for everything else. No authentication: expose them on a private network.
+ * 404 for everything else. /health and /ready need no credentials (probes);
+ * /metrics needs `Authorization: Bearer <metricsToken>` when one is configured.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
 import type { FrontDoorContext } from './context.js';
@@ -56,8 +58,16 @@ export function registerOpsRoutes(
     else ex.json(503, { ready: false, reason: ctx.shuttingDown ? 'shutting_down' : 'backend_not_ready' });
   });
 
-  app.get('/metrics', (res) => {
+  const metricsAuth = ctx.config.metricsToken === undefined ? undefined : Buffer.from(`Bearer ${ctx.config.metricsToken}`);
+  app.get('/metrics', (res, req) => {
     const ex = exchange(res);
+    if (metricsAuth !== undefined) {
+      const given = Buffer.from(req.getHeader('authorization'));
+      if (given.length !== metricsAuth.length || !timingSafeEqual(given, metricsAuth)) {
+        ex.fail(new TroupeError('UNAUTHORIZED', 'Send Authorization: Bearer <metrics token>', { reason: given.length === 0 ? 'missing_token' : 'bad_token' }));
+        return;
+      }
+    }
     registry.metrics().then(
       (text) => ex.end(200, { 'content-type': registry.contentType }, text),
       (err: unknown) => ex.fail(err),

@@ -36,3 +36,9 @@ t.test('chain mistakes are refused at load, naming the agent and the entry', asy
   );
   t.throws(() => load({ agents: [{ id: 'c', chain: [{ providerId: 'main', model: 'x' }] }] }), /known: none/);
 });
+
+t.test('metricsToken: from TROUPE_METRICS_TOKEN or the file, checked for length', async (t) => {
+  t.equal(load({ metricsToken: 'a-long-enough-metrics-token' }).metricsToken, 'a-long-enough-metrics-token');
+  t.equal(load({}).metricsToken, undefined, 'absent: /metrics stays open');
+  t.throws(() => load({ metricsToken: 'short' }), /metricsToken \(TROUPE_METRICS_TOKEN\) must be 16 to 1024 characters/);
+});

@@ -126,3 +126,19 @@ t.test('shutdown lets an in-flight streaming HTTP completion finish', async (t) 
   t.equal(text.split('"content":"tok "').length - 1, 10, 'all ten deltas arrived');
   await done;
 });
+
+t.test('with a metrics token, /metrics answers only that bearer token; /health and /ready stay open', async (t) => {
+  const token = 'metrics-token-0123456789';
+  const s = await start(t, { config: { metricsToken: token } });
+  const none = await fetch(`${s.httpUrl}/metrics`);
+  t.equal(none.status, 401);
+  t.match(await none.json(), { error: { code: 'UNAUTHORIZED', reason: 'missing_token' } });
+  const wrong = await fetch(`${s.httpUrl}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456780' } });
+  t.equal(wrong.status, 401);
+  t.match(await wrong.json(), { error: { reason: 'bad_token' } });
+  const right = await fetch(`${s.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(right.status, 200);
+  t.match(await right.text(), /troupe_ws_connections/);
+  t.equal((await fetch(`${s.httpUrl}/health`)).status, 200);
+  t.equal((await fetch(`${s.httpUrl}/ready`)).status, 200);
+});
