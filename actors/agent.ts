@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ProviderError, createProvider, type ChatMessage, type ChatRequest, type Provider, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
+  ProviderError, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
 import { callWithFailover } from './provider_chain.js';
 import { providerRegistry } from './provider_host.js';
@@ -239,10 +239,25 @@ function modelCaller(config: AgentConfig): CallModel {
   if (providerConfig === undefined || model === undefined) {
     throw Object.assign(new Error(`agent ${config.id} has neither a chain nor a provider and model`), { code: 'INTERNAL' });
   }
-  const provider: Provider = createProvider(providerConfig);
+  const provider = sharedProvider(providerConfig);
   return async (request, onEvent) => {
     for await (const ev of provider.stream({ model, ...request })) onEvent(ev);
   };
+}
+
+/** Provider clients by configuration, shared by this worker's agents (one per stateless request would rebuild an SDK client each time). */
+const providerClients = new Map<string, Provider>();
+const MAX_PROVIDER_CLIENTS = 256;
+
+function sharedProvider(config: ProviderConfig): Provider {
+  const key = JSON.stringify(config);
+  let client = providerClients.get(key);
+  if (client === undefined) {
+    client = createProvider(config);
+    if (providerClients.size >= MAX_PROVIDER_CLIENTS) providerClients.delete(providerClients.keys().next().value as string);
+    providerClients.set(key, client);
+  }
+  return client;
 }
 
 function parseArgs(json: string): { args: Record<string, unknown>; error?: string } {
