@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ProviderError, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
+  ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
 import { callWithFailover } from './provider_chain.js';
 import { providerRegistry } from './provider_host.js';
@@ -189,35 +189,19 @@ interface Reply {
 async function streamOnce(
   callModel: CallModel, messages: ChatMessage[], tools: AgentTool['spec'][], signal: AbortSignal, emit: Emit,
 ): Promise<Reply> {
-  let text = '';
-  const calls: { id: string; name: string; arguments: string }[] = [];
-  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  let stopReason: StopReason | undefined;
+  const collector = new ReplyCollector();
   const onEvent = (ev: StreamEvent): void => {
-    switch (ev.type) {
-      case 'text':
-        text += ev.delta;
-        emit('chat.delta', { delta: ev.delta });
-        break;
-      case 'tool_call': {
-        const c = (calls[ev.index] ??= { id: '', name: '', arguments: '' });
-        if (ev.id) c.id = ev.id;
-        if (ev.name) c.name = ev.name;
-        c.arguments += ev.argumentsDelta;
-        break;
-      }
-      case 'usage':
-        usage.inputTokens = ev.inputTokens;
-        usage.outputTokens = ev.outputTokens;
-        break;
-      case 'stop':
-        stopReason = ev.reason;
-        break;
-    }
+    collector.add(ev);
+    if (ev.type === 'text') emit('chat.delta', { delta: ev.delta });
   };
   await callModel({ messages, ...(tools.length > 0 ? { tools } : {}), signal }, onEvent);
-  const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' }));
-  return { text, toolCalls, usage, ...(stopReason ? { stopReason } : {}) };
+  const { text, toolCalls, usage, stopReason } = collector.reply();
+  return {
+    text,
+    toolCalls: toolCalls.map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' })),
+    usage: { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 },
+    ...(stopReason ? { stopReason } : {}),
+  };
 }
 
 /** Streams one model reply into `onEvent`. Every model call of a run (the summaries too) goes through one. */

@@ -15,41 +15,55 @@ export interface CollectedReply {
   readonly events: number;
 }
 
-export async function collectStream(stream: AsyncIterable<StreamEvent>): Promise<CollectedReply> {
-  let text = '';
-  let usage: UsageEvent | undefined;
-  let stopReason: StopReason | undefined;
-  let events = 0;
-  const calls: { id: string; name: string; arguments: string }[] = [];
-  for await (const event of stream) {
-    events++;
+/**
+ * Folds events one at a time, for callers that also act on each event as it
+ * arrives (an agent forwards text deltas while it collects the reply).
+ */
+export class ReplyCollector {
+  private text = '';
+  private usage: UsageEvent | undefined;
+  private stopReason: StopReason | undefined;
+  private events = 0;
+  private readonly calls: { id: string; name: string; arguments: string }[] = [];
+
+  add(event: StreamEvent): void {
+    this.events++;
     switch (event.type) {
       case 'text':
-        text += event.delta;
+        this.text += event.delta;
         break;
       case 'tool_call': {
         if (!Number.isInteger(event.index) || event.index < 0 || event.index >= MAX_TOOL_CALLS) {
           throw new RangeError(`tool call index ${event.index} is outside 0..${MAX_TOOL_CALLS - 1}`);
         }
-        const call = (calls[event.index] ??= { id: '', name: '', arguments: '' });
+        const call = (this.calls[event.index] ??= { id: '', name: '', arguments: '' });
         if (event.id) call.id = event.id;
         if (event.name) call.name = event.name;
         call.arguments += event.argumentsDelta;
         break;
       }
       case 'usage':
-        usage = event;
+        this.usage = event;
         break;
       case 'stop':
-        stopReason = event.reason;
+        this.stopReason = event.reason;
         break;
     }
   }
-  return {
-    text,
-    toolCalls: calls.filter((call) => call !== undefined),
-    ...(usage ? { usage } : {}),
-    ...(stopReason ? { stopReason } : {}),
-    events,
-  };
+
+  reply(): CollectedReply {
+    return {
+      text: this.text,
+      toolCalls: this.calls.filter((call) => call !== undefined),
+      ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.stopReason ? { stopReason: this.stopReason } : {}),
+      events: this.events,
+    };
+  }
+}
+
+export async function collectStream(stream: AsyncIterable<StreamEvent>): Promise<CollectedReply> {
+  const collector = new ReplyCollector();
+  for await (const event of stream) collector.add(event);
+  return collector.reply();
 }

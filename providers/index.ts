@@ -18,7 +18,7 @@ export {
   type ProviderErrorKind,
   type ProviderErrorInit,
 } from './errors.js';
-export { collectStream, type CollectedReply } from './collect.js';
+export { collectStream, ReplyCollector, type CollectedReply } from './collect.js';
 export { AnthropicProvider, type AnthropicOptions } from './anthropic.js';
 export { GeminiProvider, type GeminiOptions } from './gemini.js';
 export { cleanGeminiSchema } from './gemini_schema.js';
