@@ -34,24 +34,13 @@ export interface WsBenchOptions {
 }
 
 /** What one shard drives: its share of connections and rate. */
-export interface ShardOptions {
-  url: string;
-  conns: number;
-  durationMs: number;
-  warmupMs: number;
-  scenario: Scenario;
-  rate: number;
-  rampPerSec: number;
-  payload: number;
-  token?: string;
-  agent?: string;
-  echo: boolean;
-  drainMs: number;
-  connectTimeoutMs: number;
+export type ShardOptions = Pick<WsBenchOptions,
+  'url' | 'conns' | 'durationMs' | 'warmupMs' | 'scenario' | 'rate' | 'rampPerSec' | 'payload' | 'token' | 'agent' | 'echo' | 'drainMs' | 'connectTimeoutMs'
+> & {
   intervalMs: number;
   /** Distinct per shard so session keys never collide across processes. */
   sessionPrefix: string;
-}
+};
 
 /** Connections handled by one process before the run is spread over several. */
 export const CONNS_PER_PROCESS = 15_000;

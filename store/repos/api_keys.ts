@@ -17,14 +17,7 @@ export interface ApiKey {
 }
 
 /** What an authenticator gets back for a presented key: only live keys are found. */
-export interface ApiKeyMatch {
-  tenantId: string;
-  id: string;
-  userId: string | null;
-  name: string;
-  scopes: string[];
-  expiresAt: Date;
-}
+export type ApiKeyMatch = Pick<ApiKey, 'tenantId' | 'id' | 'userId' | 'name' | 'scopes' | 'expiresAt'>;
 
 export interface NewApiKey {
   name: string;
