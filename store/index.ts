@@ -32,3 +32,8 @@ export {
 } from './repos/audit.js';
 export type { SealedSecret, SecretsRepo } from './repos/secrets.js';
 export type { MemoryHit, MemoryItem, MemoryRepo, MemorySearchOptions } from './repos/memory.js';
+export { TEAM_RUN_STATUSES, type NewTeamRun, type TeamRun, type TeamRunStatus, type TeamRunsRepo } from './repos/team_runs.js';
+export {
+  TEAM_REVIEW_KINDS, TEAM_TASK_FINAL, TEAM_TASK_STATUSES,
+  type Lease, type NewTeamTask, type TaskFilter, type TeamReview, type TeamReviewKind, type TeamTask, type TeamTaskStatus, type TeamTasksRepo,
+} from './repos/team_tasks.js';

@@ -15,6 +15,8 @@ import { SqlMessagesRepo, type MessagesRepo } from './repos/messages.js';
 import { SqlRunsRepo, type RunsRepo } from './repos/runs.js';
 import { SqlSecretsRepo, type SecretsRepo } from './repos/secrets.js';
 import { SqlSessionsRepo, type SessionsRepo } from './repos/sessions.js';
+import { SqlTeamRunsRepo, type TeamRunsRepo } from './repos/team_runs.js';
+import { SqlTeamTasksRepo, type TeamTasksRepo } from './repos/team_tasks.js';
 import { SqlTenantsRepo, type TenantsRepo } from './repos/tenants.js';
 import { SqlToolCallsRepo, type ToolCallsRepo } from './repos/tool_calls.js';
 import { SqlUsersRepo, type UsersRepo } from './repos/users.js';
@@ -52,6 +54,8 @@ export class TenantScope {
   readonly audit: AuditRepo;
   readonly secrets: SecretsRepo;
   readonly memory: MemoryRepo;
+  readonly teamRuns: TeamRunsRepo;
+  readonly teamTasks: TeamTasksRepo;
 
   constructor(
     readonly tenantId: string,
@@ -69,6 +73,8 @@ export class TenantScope {
     this.audit = new SqlAuditRepo(q, tenantId);
     this.secrets = new SqlSecretsRepo(q);
     this.memory = new SqlMemoryRepo(q, embedder);
+    this.teamRuns = new SqlTeamRunsRepo(q, this.audit);
+    this.teamTasks = new SqlTeamTasksRepo(q, this.audit);
   }
 }
 
@@ -113,6 +119,13 @@ export class Store {
     const out = new Map<string, ChainVerdict>();
     for (const { tenant_id: id } of tenants.rows) out.set(id, await this.verifyAuditChain(id, { maxRows: opts.maxRows }));
     return out;
+  }
+
+  /** Tenants with a team run still running (owner-side: the team coordinator resumes them at start). */
+  async teamTenants(limit = 10_000): Promise<string[]> {
+    const res = await this.db.query<{ tenant_id: string }>(
+      `SELECT DISTINCT tenant_id FROM team_runs WHERE status = 'running' ORDER BY tenant_id LIMIT $1`, [limit]);
+    return res.rows.map((r) => r.tenant_id);
   }
 
   /** Session history through write-behind, on the same connections tenant work uses. */
