@@ -25,6 +25,10 @@ const HOST_GAUGES: [keyof HostMetricsSnapshot, string, string][] = [
   ['eventLoopUtilization', 'troupe_host_event_loop_utilization', 'Event-loop utilisation of the host thread (0..1)'],
 ];
 
+const MISNAMED_DEFAULT_GAUGES = [
+  'troupe_nodejs_active_handles_total', 'troupe_nodejs_active_requests_total', 'troupe_nodejs_active_resources_total',
+];
+
 /**
  * Prompt-injection matches: the main thread's (user input) are counted here;
  * the workers' (tool output) are read from their tool hosts at scrape time.
@@ -82,6 +86,9 @@ export function createRegistry(system: ActorSystem): Registry & { troupe: Gatewa
     },
   });
   client.collectDefaultMetrics({ register: registry, prefix: 'troupe_' });
+  // prom-client names three gauges `*_total`, which Prometheus reserves for counters (promtool flags them).
+  // The per-type gauges beside them hold the same numbers: sum() them for the total.
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
   let snap = system.metricsSnapshot();
   let snapAt = 0;
   const fresh = () => {
@@ -170,14 +177,14 @@ export function registerProviderMetrics(registry: Registry, hosts: readonly Acto
     },
   });
   new client.Counter({
-    name: 'troupe_provider_ttft_seconds_count', help: 'Time-to-first-token observations', labelNames: ['provider', 'model'], registers: [registry],
+    name: 'troupe_provider_first_tokens_total', help: 'Streams that produced a first token (divide troupe_provider_ttft_seconds_total by it for the mean)', labelNames: ['provider', 'model'], registers: [registry],
     async collect() {
       this.reset();
       for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, m.ttftCount);
     },
   });
   new client.Counter({
-    name: 'troupe_provider_ttft_seconds_sum', help: 'Sum of times to first token, seconds', labelNames: ['provider', 'model'], registers: [registry],
+    name: 'troupe_provider_ttft_seconds_total', help: 'Sum of times to first token, seconds', labelNames: ['provider', 'model'], registers: [registry],
     async collect() {
       this.reset();
       for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, m.ttftSumMs / 1000);
