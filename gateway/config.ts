@@ -1,7 +1,8 @@
 /**
  * Gateway configuration: defaults that run anywhere, overridden by a JSON
  * config file (`TROUPE_CONFIG` or `--config`), then by environment variables.
- * Bad values fail start-up with a message naming the setting.
+ * The file is parsed with the strict schema in config_schema.ts first; bad
+ * values fail start-up with a message naming the setting.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { ProviderSpec } from '../actors/provider.js';
 import { ConfigError } from './config_error.js';
+import { describeIssue, fileConfigSchema, unknownEnv, type FileConfig } from './config_schema.js';
 import { checkToolsConfig, type ToolsFileConfig } from './tools_config.js';
 
 export interface GatewayConfig {
@@ -89,7 +91,10 @@ function num(env: Env, name: string, fallback: number, min: number, max: number)
   return n;
 }
 
-function readFileConfig(path: string | undefined): Partial<GatewayConfig> {
+/** How many schema issues one error lists; the rest are counted. */
+const MAX_ISSUES_SHOWN = 5;
+
+function readFileConfig(path: string | undefined): FileConfig {
   if (path === undefined) return {};
   let text: string;
   try {
@@ -97,13 +102,18 @@ function readFileConfig(path: string | undefined): Partial<GatewayConfig> {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Partial<GatewayConfig>;
+    parsed = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} is not valid: not a JSON object`);
+  const result = fileConfigSchema.safeParse(parsed);
+  if (result.success) return result.data;
+  const shown = result.error.issues.slice(0, MAX_ISSUES_SHOWN).map((i) => describeIssue(i, fileConfigSchema, parsed));
+  const more = result.error.issues.length - shown.length;
+  throw new ConfigError(`config file ${path}: ${shown.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`, 'bad_config_schema');
 }
 
 /** The HS256 secret: from the environment or config, else one generated once and kept in the data dir. */
@@ -142,6 +152,8 @@ function storeConfig(env: Env): GatewayConfig['store'] {
 }
 
 export function loadConfig(env: Env = process.env, configPath?: string): GatewayConfig {
+  const unknown = unknownEnv(env);
+  if (unknown.length > 0) throw new ConfigError(`unknown environment variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (see docs/configuration.md)`, 'unknown_env');
   const configFile = configPath ?? env.TROUPE_CONFIG;
   const file = readFileConfig(configFile);
   const dataDir = resolve(env.TROUPE_DATA_DIR ?? file.dataDir ?? '.troupe');
@@ -156,13 +168,9 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     jwtSecretSource = env.TROUPE_JWT_SECRET ? 'env' : file.jwt?.secret ? 'config' : r.source;
   }
   const agents = file.agents ?? DEFAULT_AGENTS;
-  if (!Array.isArray(agents) || agents.length === 0) throw new ConfigError('agents must be a non-empty array');
-  for (const a of agents) {
-    if (typeof a?.id !== 'string' || a.id.length === 0) throw new ConfigError('every agent needs an "id"');
-    checkAgentModels(a, file.providers ?? []);
-  }
-  const limits = file.limits ?? {} as Partial<GatewayConfig['limits']>;
-  const rates = (prefix: string, given: Partial<ScopedRates> | undefined, defaults: ScopedRates): ScopedRates => {
+  for (const a of agents) checkAgentModels(a, file.providers ?? []);
+  const limits = file.limits ?? {};
+  const rates = (prefix: string, given: Partial<Record<keyof ScopedRates, Partial<RateSpec>>> | undefined, defaults: ScopedRates): ScopedRates => {
     // TROUPE_CHAT_RATE sets every scope's default; TROUPE_CHAT_USER_RATE (etc.) one scope's.
     const allRate = env[`TROUPE_${prefix}_RATE`] ? num(env, `TROUPE_${prefix}_RATE`, 0, 1e-6, 1e9) : undefined;
     const allBurst = env[`TROUPE_${prefix}_BURST`] ? int(env, `TROUPE_${prefix}_BURST`, 0, 1, 1e9) : undefined;
@@ -217,23 +225,17 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
  * refused at load, not at the first request.
  */
 function checkAgentModels(a: AgentConfig, providers: readonly ProviderSpec[]): void {
+  // Shapes (a non-empty chain, each entry's fields, provider kinds) are the schema's; this checks what it cannot.
   if (a.chain === undefined) {
-    if (typeof a.model !== 'string' || a.model.length === 0 || typeof a.provider?.kind !== 'string') {
-      throw new ConfigError(`agent ${a.id} needs a "chain", or "model" and "provider.kind"`);
-    }
+    if (a.model === undefined || a.provider === undefined) throw new ConfigError(`agent ${a.id} needs a "chain", or "model" and "provider.kind"`);
     return;
   }
-  if (!Array.isArray(a.chain) || a.chain.length === 0) throw new ConfigError(`agent ${a.id}: "chain" must be a non-empty array of { providerId, model }`);
   const known = new Set(providers.map((p) => p.id));
   a.chain.forEach((entry, i) => {
-    if (typeof entry?.providerId !== 'string' || typeof entry.model !== 'string' || entry.model.length === 0) {
-      throw new ConfigError(`agent ${a.id}: chain[${i}] needs "providerId" and "model"`);
-    }
     if (!known.has(entry.providerId)) {
       throw new ConfigError(`agent ${a.id}: chain[${i}] names provider "${entry.providerId}", which is not in "providers" (known: ${[...known].join(', ') || 'none'})`);
     }
   });
-  if (a.provider !== undefined && typeof a.provider.kind !== 'string') throw new ConfigError(`agent ${a.id}: "provider.kind" must be a string`);
 }
 
 function metricsTokenOf(token: string | undefined): { metricsToken?: string } {

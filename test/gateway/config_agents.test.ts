@@ -28,8 +28,8 @@ t.test('a direct agent needs model and provider.kind', async (t) => {
 });
 
 t.test('chain mistakes are refused at load, naming the agent and the entry', async (t) => {
-  t.throws(() => load({ providers, agents: [{ id: 'c', chain: [] }] }), /agent c: "chain" must be a non-empty array/);
-  t.throws(() => load({ providers, agents: [{ id: 'c', chain: [{ providerId: 'main' }] }] }), /chain\[0\] needs "providerId" and "model"/);
+  t.throws(() => load({ providers, agents: [{ id: 'c', chain: [] }] }), /agents\[0\]\.chain: .*>=1 items/);
+  t.throws(() => load({ providers, agents: [{ id: 'c', chain: [{ providerId: 'main' }] }] }), /agents\[0\]\.chain\[0\]\.model: .*expected string/);
   t.throws(
     () => load({ providers, agents: [{ id: 'c', chain: [{ providerId: 'main', model: 'x' }, { providerId: 'nope', model: 'y' }] }] }),
     /agent c: chain\[1\] names provider "nope", which is not in "providers" \(known: main\)/,
