@@ -3,15 +3,14 @@
  * The `troupe` command: start the gateway, mint a token, chat from the
  * terminal, run the runtime demo or a benchmark, and administer the data layer.
  */
-import { BENCH_USAGE, runBenchCommand } from '../bench/cli.js';
 import { parseTtl, signToken } from '../security/jwt.js';
-import { ADMIN_USAGE, runAdminCommand } from './admin_cli.js';
-import { runChat } from './chat_client.js';
 import { ConfigError, loadConfig } from './config.js';
-import { runDemo } from './demo.js';
-import { startGateway } from './gateway.js';
 
-const USAGE = `usage: troupe <command> [options]
+// Each command imports what it needs when it runs: `troupe start` does not load the
+// benchmark clients, the admin commands or the chat client (start time and memory).
+const usage = async (): Promise<string> => {
+  const [{ ADMIN_USAGE }, { BENCH_USAGE }] = await Promise.all([import('./admin_cli.js'), import('../bench/cli.js')]);
+  return `usage: troupe <command> [options]
 
 commands:
   start [--config FILE]                 start the gateway (settings: TROUPE_HOST, TROUPE_PORT,
@@ -27,6 +26,7 @@ ${ADMIN_USAGE}  help                                  show this help
 
 ${BENCH_USAGE}
 `;
+};
 
 class UsageError extends Error {}
 
@@ -62,6 +62,7 @@ const out = (line: string) => process.stdout.write(line + '\n');
 
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(process.env, flag(args, '--config'));
+  const { startGateway } = await import('./gateway.js');
   const gw = await startGateway(config);
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
@@ -109,6 +110,7 @@ async function chat(args: string[]): Promise<void> {
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}) });
   }
+  const { runChat } = await import('./chat_client.js');
   await runChat({ url, token: tok, message, sessionKey: flag(args, '--session'), agent: flag(args, '--agent'), write: (t) => process.stdout.write(t) });
 }
 
@@ -125,21 +127,26 @@ export async function main(argv: string[]): Promise<void> {
       const w = flag(rest, '--workers') ?? process.env.TROUPE_WORKERS;
       const workers = w === undefined ? undefined : Number(w);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new UsageError('--workers must be a whole number');
+      const { runDemo } = await import('./demo.js');
       return runDemo({ workers, log: out });
     }
-    case 'bench':
+    case 'bench': {
+      const { runBenchCommand } = await import('../bench/cli.js');
       return runBenchCommand(rest, out);
+    }
     case 'migrate':
     case 'keys':
     case 'secrets':
-    case 'audit':
+    case 'audit': {
+      const { runAdminCommand } = await import('./admin_cli.js');
       process.exitCode = await runAdminCommand(argv, { config: loadConfig(process.env, flag(rest, '--config')), out });
       return;
+    }
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      process.stdout.write(await usage());
       return;
     default:
       throw new UsageError(`unknown command "${command}"`);
@@ -152,9 +159,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-await main(process.argv.slice(2)).catch((err: unknown) => {
+await main(process.argv.slice(2)).catch(async (err: unknown) => {
   if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && (err as { code?: unknown }).code === 'INVALID_REQUEST')) {
-    process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+    process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? await usage() : ''}`);
     process.exit(2);
   }
   const e = err as { code?: string; message?: string; stack?: string };

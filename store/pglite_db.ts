@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { unpackTemplate } from './pglite_template.js';
 import type { Db, QueryResult, Queryable, Row } from './db.js';
 
 interface PgliteLike {
@@ -19,6 +22,20 @@ function wrap(target: PgliteLike): Queryable {
 }
 
 /**
+ * PostgreSQL's defaults size shared buffers for a server (128 MB), and in WASM
+ * they are linear memory the process touches and keeps: a gateway that opened
+ * PGlite idled at ~290 MB instead of ~165 MB with 8 MB (bench/RESULTS.md,
+ * "PGlite start and memory"). An embedded, single-connection database does not
+ * need more; `wal_buffers` follows shared_buffers.
+ */
+export const PGLITE_SETTINGS: readonly string[] = ['-c', 'shared_buffers=8MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=8MB'];
+
+export interface PgliteOpenOptions {
+  /** A fresh data dir starts from the build's template (pglite_template.ts); default true. */
+  template?: boolean;
+}
+
+/**
  * Embedded PostgreSQL (WASM). One instance is one single-connection server: PGlite
  * queues statements itself and a transaction holds it exclusively, so there is no pool.
  * Start-up costs about two seconds of CPU, which is why callers should open it once.
@@ -33,10 +50,15 @@ export class PgliteDb implements Db {
 
   /**
    * `dataDir` undefined means in-memory (tests). Most of the start-up time is initdb;
-   * `fromDump` (a tarball from dump()) skips it, which is how tests start quickly.
+   * `fromDump` (a tarball from dump()) skips it, which is how tests start quickly, and
+   * a fresh data dir gets the build's template the same way.
    */
-  static async open(dataDir?: string, fromDump?: Blob): Promise<PgliteDb> {
+  static async open(dataDir?: string, fromDump?: Blob, options: PgliteOpenOptions = {}): Promise<PgliteDb> {
+    if (dataDir !== undefined && fromDump === undefined && options.template !== false && !existsSync(join(dataDir, 'PG_VERSION'))) {
+      unpackTemplate(dataDir);
+    }
     const pg = await PGlite.create({
+      startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
       ...(dataDir === undefined ? {} : { dataDir }),
       ...(fromDump === undefined ? {} : { loadDataDir: fromDump }),
     });
