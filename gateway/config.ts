@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { ProviderSpec } from '../actors/provider.js';
+import type { ChannelSpec } from '../transports/channels/config.js';
+import { checkChannelsConfig } from './channels_config.js';
 import { ConfigError } from './config_error.js';
 import { describeIssue, fileConfigSchema, unknownEnv, type FileConfig } from './config_schema.js';
 import { checkToolsConfig, type ToolsFileConfig } from './tools_config.js';
@@ -51,6 +53,8 @@ export interface GatewayConfig {
   redisUrl?: string;
   /** What prompt-injection screening does with suspicious user input and tool output. */
   injectionAction: 'log' | 'warn' | 'block';
+  /** Chat channels (Telegram, Slack, …; see docs/channels.md); credentials may still be `secret:NAME`. */
+  channels: ChannelSpec[];
   /** Test-only: expose the `admin.fault` method (TROUPE_ENABLE_FAULTS=1; never in production). */
   enableFaults?: boolean;
 }
@@ -213,6 +217,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
     store: storeConfig(env),
     injectionAction: injectionAction(env.TROUPE_INJECTION_ACTION ?? file.injectionAction),
+    channels: checkChannelsConfig(file.channels, agents),
     redisUrl: env.REDIS_URL || undefined,
     // env only, on purpose: a config file copied to production must not turn faults on
     enableFaults: env.TROUPE_ENABLE_FAULTS === '1',

@@ -9,6 +9,8 @@ import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
 import { scrub, scrubObject } from '../security/scrub.js';
 import { apiKeyLookup } from './api_key_cache.js';
+import { createChannels } from './channels.js';
+import type { ChannelHub } from '../transports/channels/hub.js';
 import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
@@ -34,13 +36,18 @@ export interface RunningGateway {
   store: Store | undefined;
   persistence: Persistence | undefined;
   limiters: { connect: ScopedLimiter; chat: ScopedLimiter };
+  /** The configured chat channels (see docs/channels.md). */
+  channels: ChannelHub;
   /** A development token (HS256 configurations only). */
   devToken?: string;
   /** Drains runs in flight until the deadline, then stops everything. Idempotent. */
   shutdown(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+/** How long start-up waits for channels to check their credentials; slower ones finish in the background. */
+const CHANNEL_START_WAIT_MS = 5_000;
+
+export async function startGateway(config: GatewayConfig, opts: { channelEditIntervalMs?: number } = {}): Promise<RunningGateway> {
   const store = await openGatewayStore(config);
   // Every line the gateway logs goes through credential scrubbing (keys, tokens, passwords).
   const log = (msg: string, err: unknown) => process.stderr.write(scrub(`troupe: ${msg}: ${String(err)}`) + '\n');
@@ -111,8 +118,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => log('limits', m)),
       chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => log('limits', m)),
     };
+    const channels = await createChannels({
+      config, backend, chatLimiter: limiters.chat, registry, store, persistence, redis,
+      log: (level, msg, fields) => (level === 'debug' ? undefined : logger[level](msg, fields)),
+      ...(opts.channelEditIntervalMs === undefined ? {} : { editIntervalMs: opts.channelEditIntervalMs }),
+    });
     frontDoor = createFrontDoor({
       backend,
+      channels,
       authenticator,
       limiters,
       metrics: registry,
@@ -129,6 +142,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     });
     const { port } = await frontDoor.listen();
+    if (channels.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([channels.start(), new Promise((resolve) => { timer = setTimeout(resolve, CHANNEL_START_WAIT_MS); })]);
+      clearTimeout(timer);
+    }
     const devToken = config.jwt.secret === undefined ? undefined : await signToken({
       secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: 86_400,
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
@@ -147,10 +165,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       store,
       persistence,
       limiters,
+      channels,
       devToken,
       shutdown() {
         stopping ??= (async () => {
           await door.shutdown();
+          await channels.stop();
           backend.close();
           await system.shutdown(Math.min(config.shutdownDeadlineMs, 5_000));
           // After the actors: every message they sent is queued; flush, then close.

@@ -10,7 +10,8 @@ export interface Principal {
   scopes: string[];
   /** Epoch milliseconds after which the credential is no longer valid, when known. */
   expiresAt?: number;
-  via: 'jwt' | 'api_key';
+  /** `channel`: a chat-platform user, vouched for by the channel's verified webhook or socket. */
+  via: 'jwt' | 'api_key' | 'channel';
 }
 
 /** Where a credential was presented (for audit rows). */

@@ -24,6 +24,7 @@ export function registerOpsRoutes(
   registry: Registry,
   live: Set<HttpExchange>,
   connectionCount: () => number,
+  channelHealth?: () => Record<string, unknown>,
 ): void {
   const exchange = (res: HttpResponse): HttpExchange => new HttpExchange(res, ctx.metrics, live);
 
@@ -36,6 +37,7 @@ export function registerOpsRoutes(
       uptimeMs: Date.now() - ctx.startedAt,
       connections: connectionCount(),
       runsInFlight: ctx.runs.size,
+      ...(channelHealth === undefined ? {} : { channels: channelHealth() }),
     };
     ctx.backend.health().then(
       (backend) => ex.json(200, { ...base, backend }),

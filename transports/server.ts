@@ -7,6 +7,8 @@ import uws, { type us_listen_socket } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../security/types.js';
 import type { GatewayBackend } from './backend.js';
+import { registerChannelRoutes } from './channels/http_routes.js';
+import type { ChannelHub } from './channels/hub.js';
 import { resolveConfig, type FrontDoorConfig } from './config.js';
 import { stderrLogger, type FrontDoorContext, type FrontDoorLogger, type Limiters } from './context.js';
 import { detectEngine, type Engine } from './engine.js';
@@ -27,6 +29,8 @@ export interface FrontDoorOptions {
   metrics: Registry;
   config?: Partial<FrontDoorConfig>;
   logger?: FrontDoorLogger;
+  /** Chat channels: webhooks at /channels/<id>, their state in /health. */
+  channels?: ChannelHub;
 }
 
 export interface FrontDoorStats {
@@ -73,7 +77,9 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
   const app = uws.App();
   app.ws('/ws', wsBehavior(ctx, connections));
   registerOpenAiRoutes(app, ctx, exchanges);
-  registerOpsRoutes(app, ctx, opts.metrics, exchanges, () => connections.size);
+  const channels = opts.channels;
+  if (channels !== undefined) registerChannelRoutes(app, channels, metrics, exchanges);
+  registerOpsRoutes(app, ctx, opts.metrics, exchanges, () => connections.size, channels === undefined ? undefined : () => channels.health());
 
   let listenSocket: us_listen_socket | undefined;
   let shutdownPromise: Promise<void> | undefined;

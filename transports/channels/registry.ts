@@ -1,0 +1,28 @@
+/**
+ * The adapters by platform. Adding a platform is one entry here: its
+ * credential fields (the config check names any that are missing) and a
+ * factory building its adapter from a checked, secret-resolved spec.
+ */
+import type { ChannelAdapter, ChannelPlatform } from './adapter.js';
+import type { ChannelSpec } from './config.js';
+import { slackFactory } from './slack/factory.js';
+import { telegramFactory } from './telegram/factory.js';
+
+export interface AdapterFactory {
+  /** Credential fields the platform always needs. */
+  readonly credentials: readonly string[];
+  /** Credential fields it may use. */
+  readonly optionalCredentials?: readonly string[];
+  /** A further check of the spec (mode, combinations); a message naming the problem, or undefined. */
+  check?(spec: ChannelSpec): string | undefined;
+  create(spec: ChannelSpec): ChannelAdapter;
+}
+
+export const ADAPTERS: Readonly<Partial<Record<ChannelPlatform, AdapterFactory>>> = {
+  telegram: telegramFactory,
+  slack: slackFactory,
+};
+
+export function adapterFactory(platform: string): AdapterFactory | undefined {
+  return Object.hasOwn(ADAPTERS, platform) ? ADAPTERS[platform as ChannelPlatform] : undefined;
+}
