@@ -83,6 +83,26 @@ export const providerSpecSchema = z.strictObject({
 const rate = z.strictObject({ perSec: z.number().min(1e-6).max(1e9), burst: int(1, 1e9) });
 const scopedRates = z.strictObject({ tenant: rate.partial().optional(), user: rate.partial().optional(), ip: rate.partial().optional() });
 
+/**
+ * One chat channel. Credentials are the platform's own fields (strings, or
+ * `secret:NAME`); channels_config.ts checks them against the platform's
+ * adapter, as tools_config.ts does for tools.
+ */
+const channelSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]'),
+  platform: z.enum(['telegram', 'slack', 'discord', 'whatsapp', 'zalo', 'feishu']),
+  tenant: z.string().min(1).max(128),
+  agent: id.optional(),
+  apiBase: z.string().regex(/^https?:\/\//, 'must be an http(s) URL').max(2048).optional(),
+  mode: z.enum(['webhook', 'polling']).optional(),
+  access: z.strictObject({
+    mode: z.enum(['pairing', 'allowlist', 'open']).optional(),
+    users: z.array(z.union([z.string().min(1).max(256), z.number()])).max(10_000).optional(),
+  }).optional(),
+  groups: z.strictObject({ respond: z.enum(['mention', 'all']).optional() }).optional(),
+  rate: z.strictObject({ perChatPerSecond: z.number().positive().max(10_000).optional(), perBotPerSecond: z.number().positive().max(10_000).optional() }).optional(),
+}).catchall(z.string().min(1).max(4096));
+
 /** The whole config file. `tools` has its own JSON Schema check (tools_config.ts), shared with tool arguments. */
 export const fileConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -110,6 +130,7 @@ export const fileConfigSchema = z.strictObject({
   shutdownDeadlineMs: int(0, 600_000).optional(),
   allowFallback: z.boolean().optional(),
   injectionAction: z.enum(['log', 'warn', 'block']).optional(),
+  channels: z.array(channelSchema).max(1_000).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileConfigSchema>;
