@@ -77,7 +77,7 @@ export class GeminiProvider implements Provider {
         if (candidate?.finishReason) finish = candidate.finishReason;
       }
     } catch (err) {
-      throw classify(err, deadline);
+      throw classifyGemini(err, deadline);
     } finally {
       deadline.dispose();
     }
@@ -182,7 +182,8 @@ function toDeclaration(tool: ToolSpec): FunctionDeclaration {
   };
 }
 
-function classify(err: unknown, deadline: RequestDeadline): ProviderError {
+/** Maps what the Gemini SDK throws (also for embeddings, embed_gemini.ts). */
+export function classifyGemini(err: unknown, deadline: RequestDeadline): ProviderError {
   if (err instanceof GoogleGenerativeAIFetchError && typeof err.status === 'number') {
     const error = errorFromStatus(PROVIDER, err.status, err.message, undefined, err);
     const retryAfterMs = retryDelay(err.errorDetails);

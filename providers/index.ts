@@ -7,6 +7,10 @@ import { GeminiProvider } from './gemini.js';
 import { DEFAULT_OLLAMA_URL, OllamaProvider } from './ollama.js';
 import { OpenAIProvider } from './openai.js';
 import { SimulatedProvider, type SimulatedOptions } from './simulated.js';
+import { GeminiEmbeddings } from './embed_gemini.js';
+import { OllamaEmbeddings } from './embed_ollama.js';
+import { OpenAIEmbeddings } from './embed_openai.js';
+import type { EmbeddingModel, EmbeddingOptions } from './embedding.js';
 import type { HttpProviderOptions, Provider } from './types.js';
 
 export type * from './types.js';
@@ -26,6 +30,10 @@ export { OllamaProvider, DEFAULT_OLLAMA_URL, type OllamaOptions } from './ollama
 export { OpenAIProvider, type OpenAIOptions } from './openai.js';
 export { SimulatedProvider, MAX_SIMULATED_TOKENS, type SimulatedOptions, type SimulatedFailure, type SimulatedToolCall } from './simulated.js';
 export { DEFAULT_TIMEOUT_MS } from './deadline.js';
+export { MAX_DIMENSIONS, MIN_DIMENSIONS, type EmbeddingModel, type EmbeddingOptions } from './embedding.js';
+export { OpenAIEmbeddings } from './embed_openai.js';
+export { GeminiEmbeddings } from './embed_gemini.js';
+export { OllamaEmbeddings } from './embed_ollama.js';
 
 export type ProviderConfig =
   | ({ readonly kind: 'openai'; readonly label?: string; readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens' } & HttpProviderOptions)
@@ -73,6 +81,37 @@ export function createProvider(config: ProviderConfig, env: Env = process.env): 
     default: {
       const kind = (config as { kind?: unknown }).kind;
       throw new ProviderConfigError(`unknown provider kind ${JSON.stringify(kind)}; expected one of ${PROVIDER_KINDS.join(', ')}`);
+    }
+  }
+}
+
+/** Where real embeddings come from (memory); keys and URLs fall back to the same variables as chat. */
+export type EmbeddingConfig =
+  | ({ readonly kind: 'openai'; readonly label?: string } & EmbeddingOptions)
+  | ({ readonly kind: 'gemini'; readonly apiVersion?: string } & EmbeddingOptions)
+  | ({ readonly kind: 'ollama' } & EmbeddingOptions);
+
+export const EMBEDDING_KINDS: readonly EmbeddingConfig['kind'][] = ['openai', 'gemini', 'ollama'];
+
+export function createEmbeddingModel(config: EmbeddingConfig, env: Env = process.env): EmbeddingModel {
+  switch (config.kind) {
+    case 'openai':
+      return new OpenAIEmbeddings({
+        ...config,
+        apiKey: required(config.apiKey ?? env.OPENAI_API_KEY, 'openai', 'OPENAI_API_KEY'),
+        ...optional('baseURL', config.baseURL ?? env.OPENAI_BASE_URL),
+      });
+    case 'gemini':
+      return new GeminiEmbeddings({
+        ...config,
+        apiKey: required(config.apiKey ?? env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, 'gemini', 'GEMINI_API_KEY'),
+        ...optional('baseURL', config.baseURL ?? env.GEMINI_BASE_URL),
+      });
+    case 'ollama':
+      return new OllamaEmbeddings({ ...config, baseURL: config.baseURL ?? env.OLLAMA_URL ?? DEFAULT_OLLAMA_URL });
+    default: {
+      const kind = (config as { kind?: unknown }).kind;
+      throw new ProviderConfigError(`unknown embedding kind ${JSON.stringify(kind)}; expected one of ${EMBEDDING_KINDS.join(', ')}`);
     }
   }
 }

@@ -132,7 +132,8 @@ function toMessages(messages: readonly ChatMessage[]): object[] {
   });
 }
 
-async function errorMessage(res: Response): Promise<string> {
+/** The message of an Ollama error response (`{"error": "..."}` or raw text). */
+export async function errorMessage(res: Response): Promise<string> {
   let text: string;
   try {
     text = (await res.text()).slice(0, MAX_ERROR_BODY);

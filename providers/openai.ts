@@ -34,6 +34,18 @@ export interface OpenAIOptions extends HttpProviderOptions {
 
 const ERROR_CLASSES = { APIError, APIUserAbortError, APIConnectionError, APIConnectionTimeoutError };
 
+/** The SDK client for chat and embeddings alike. */
+export function openaiClient(options: HttpProviderOptions & { readonly apiKey: string }): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ?? 'https://api.openai.com/v1',
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // Retries belong to the provider actor, which sees every attempt.
+    maxRetries: 0,
+    ...(options.defaultHeaders ? { defaultHeaders: { ...options.defaultHeaders } } : {}),
+  });
+}
+
 export class OpenAIProvider implements Provider {
   readonly kind = 'openai';
   private readonly client: OpenAI;
@@ -43,14 +55,7 @@ export class OpenAIProvider implements Provider {
   constructor(options: OpenAIOptions) {
     this.label = options.label ?? 'openai';
     this.maxTokensField = options.maxTokensField ?? 'max_tokens';
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? 'https://api.openai.com/v1',
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      // Retries belong to the provider actor, which sees every attempt.
-      maxRetries: 0,
-      ...(options.defaultHeaders ? { defaultHeaders: { ...options.defaultHeaders } } : {}),
-    });
+    this.client = openaiClient(options);
   }
 
   async *stream(req: ChatRequest): AsyncIterable<StreamEvent> {

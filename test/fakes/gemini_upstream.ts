@@ -4,8 +4,10 @@
 // not stream partial arguments) and usageMetadata; the last carries finishReason.
 // Errors use Google's `{"error":{code,message,status,details}}` body, with a
 // google.rpc.RetryInfo detail on 429 as the real API sends.
+// `:embedContent` and `:batchEmbedContents` answer with embeddings (embeddings.ts).
 
 import { textChunks, usageOf, type ScriptedReply } from './script.js';
+import { geminiEmbeddings } from './embeddings.js';
 import { FakeUpstream, type Rendered } from './upstream.js';
 
 const STATUS_NAMES: Record<number, string> = {
@@ -19,10 +21,13 @@ const STATUS_NAMES: Record<number, string> = {
 };
 
 const ROUTE = /^\/v1beta\/models\/([^/:]+):streamGenerateContent$/;
+const EMBED_ROUTE = /^\/v1beta\/models\/([^/:]+):(embedContent|batchEmbedContents)$/;
 
 export class GeminiUpstream extends FakeUpstream {
-  protected render(url: string, _body: unknown, reply: ScriptedReply): Rendered | undefined {
+  protected render(url: string, body: unknown, reply: ScriptedReply): Rendered | undefined {
     const [path, query = ''] = url.split('?');
+    const embed = EMBED_ROUTE.exec(path);
+    if (embed) return reply.status !== undefined && reply.status >= 300 ? errorResponse(reply) : geminiEmbeddings(embed[1], embed[2], body);
     const route = ROUTE.exec(path);
     if (!route || !new URLSearchParams(query).has('alt', 'sse')) return undefined;
     if (reply.status !== undefined && reply.status >= 300) return errorResponse(reply);

@@ -2,9 +2,11 @@
 // per line with `message` and `done:false`, tool calls as whole
 // `message.tool_calls[].function{name, arguments(object)}`, and a closing
 // `done:true` line carrying done_reason, prompt_eval_count and eval_count.
-// Errors are `{"error":"..."}` bodies, as Ollama sends them.
+// Errors are `{"error":"..."}` bodies, as Ollama sends them. `POST /api/embed`
+// answers with embeddings (embeddings.ts).
 
 import { textChunks, toolCallId, usageOf, withStreamError, type ScriptedReply } from './script.js';
+import { ollamaEmbeddings } from './embeddings.js';
 import { FakeUpstream, type Rendered } from './upstream.js';
 
 interface OllamaBody {
@@ -14,11 +16,13 @@ interface OllamaBody {
 
 export class OllamaUpstream extends FakeUpstream {
   protected render(url: string, raw: unknown, reply: ScriptedReply): Rendered | undefined {
-    if (url.split('?')[0] !== '/api/chat') return undefined;
+    const path = url.split('?')[0];
+    if (path !== '/api/chat' && path !== '/api/embed') return undefined;
     if (reply.status !== undefined && reply.status >= 300) {
       const message = reply.errorMessage ?? `scripted failure ${reply.status}`;
       return { status: reply.status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: message }) };
     }
+    if (path === '/api/embed') return ollamaEmbeddings(raw);
     const model = (raw as OllamaBody | undefined)?.model ?? 'llama-fake';
     return { status: 200, contentType: 'application/x-ndjson', frames: lines(model, reply) };
   }

@@ -3,12 +3,14 @@
 // the usage-only final chunk when `stream_options.include_usage` is set, or as
 // one `chat.completion` object when `stream` is not true. The prefix is free so
 // the same fake stands in for OpenAI-compatible hosts (OpenRouter, Groq, ...).
+// `POST <prefix>/embeddings` answers with embeddings (embeddings.ts).
 //
 // Run alone for benchmarks: `node dist/test/fakes/openai_upstream.js --port 0`
 // prints `{"port":N}` and serves the default reply until killed.
 
 import { pathToFileURL } from 'node:url';
 import { argumentPieces, textChunks, toolCallId, usageOf, withStreamError, type ScriptedReply } from './script.js';
+import { openaiEmbeddings } from './embeddings.js';
 import { FakeUpstream, portFromArgs, type Rendered } from './upstream.js';
 
 const ERROR_TYPES: Record<number, string> = {
@@ -29,7 +31,9 @@ export class OpenAIUpstream extends FakeUpstream {
   private counter = 0;
 
   protected render(url: string, raw: unknown, reply: ScriptedReply): Rendered | undefined {
-    if (!url.split('?')[0].endsWith('/chat/completions')) return undefined;
+    const path = url.split('?')[0];
+    if (path.endsWith('/embeddings')) return reply.status !== undefined && reply.status >= 300 ? errorResponse(reply) : openaiEmbeddings(raw);
+    if (!path.endsWith('/chat/completions')) return undefined;
     const body = (raw ?? {}) as OpenAIBody;
     if (reply.status !== undefined && reply.status >= 300) return errorResponse(reply);
     const id = `chatcmpl-fake${++this.counter}`;
