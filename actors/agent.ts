@@ -162,7 +162,7 @@ async function runLoop(
     const forClient = reply.toolCalls.filter((c) => clientTools.has(c.name));
     if (forClient.length > 0) return { text, usage, stopReason: 'tool_calls', toolCalls: forClient };
     messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
-    const outcomes = await runTools(reply.toolCalls, tools, run, emit);
+    const outcomes = await runTools(reply.toolCalls, tools, run, emit, config.id);
     for (let i = 0; i < reply.toolCalls.length; i++) {
       const call = reply.toolCalls[i];
       const outcome = outcomes[i];
@@ -264,7 +264,7 @@ function forEvent(text: string): string {
 }
 
 /** Runs one turn's calls: consecutive read-only calls together, others alone; results in call order. */
-async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit): Promise<ToolOutcome[]> {
+async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit, agentId: string): Promise<ToolOutcome[]> {
   const outcomes: ToolOutcome[] = new Array(calls.length);
   const one = async (i: number): Promise<void> => {
     const call = calls[i];
@@ -276,7 +276,7 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
     else if (parsed.error !== undefined) outcome = { content: `error: ${parsed.error}`, isError: true };
     else {
       try {
-        outcome = await tool.run(parsed.args, { sessionId: run.sessionKey, tenant: run.tenant, signal: run.signal });
+        outcome = await tool.run(parsed.args, { sessionId: run.sessionKey, tenant: run.tenant, signal: run.signal, agentId });
       } catch (err) {
         if (run.signal.aborted) throw err;
         const e = err as { code?: string; message?: string };

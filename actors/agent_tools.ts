@@ -14,6 +14,10 @@ export interface ToolCallContext {
   sessionId: string;
   tenant: string;
   signal: AbortSignal;
+  /** The calling agent's id (memory scopes). */
+  agentId?: string;
+  /** The team the agent runs in, when it runs as a team member (memory scopes). */
+  teamId?: string;
 }
 
 /** A tool the agent can run: what the model sees, and how to run it. */

@@ -16,15 +16,15 @@ export type PersistRequest =
   | { t: 'load'; tenant: string; sessionKey: string; agent: string; limit: number }
   | { t: 'append'; tenant: string; sessionKey: string; agent: string; message: StoredMessage }
   | { t: 'audit'; tenant: string; event: AuditEvent }
-  | { t: 'memory-save'; tenant: string; sessionId: string; text: string; tags: string[] }
-  | { t: 'memory-search'; tenant: string; query: string; limit: number };
+  | { t: 'memory-save'; tenant: string; namespace: string; text: string; tags: string[] }
+  | { t: 'memory-search'; tenant: string; namespaces: string[]; query: string; limit: number };
 
 /** A note as the memory tools see it (tools/builtin/memory_store.ts MemoryRecord). */
 export interface MemoryNote {
   id: string;
   text: string;
   tags: string[];
-  sessionId: string;
+  namespace: string;
   createdAt: number;
   score?: number;
 }
@@ -151,23 +151,22 @@ export class Persistence {
     void done.finally(() => this.opening.delete(done));
   }
 
-  /** Saves a note in the tenant's vector memory (the memory_save tool). */
-  async memorySave(tenant: string, sessionId: string, text: string, tags: string[]): Promise<MemoryNote> {
+  /** Saves a note in one namespace (scope) of the tenant's vector memory (the memory_save tool). */
+  async memorySave(tenant: string, namespace: string, text: string, tags: string[]): Promise<MemoryNote> {
     await this.ensureTenant(tenant);
-    const item = await this.store.withTenant(tenant, (s) => s.memory.save({ content: text, metadata: { tags, sessionId } }));
-    return { id: item.id, text: item.content, tags, sessionId, createdAt: item.createdAt.getTime() };
+    const item = await this.store.rememberFor(tenant, { content: text, namespace, metadata: { tags } });
+    return { id: item.id, text: item.content, tags, namespace: item.namespace, createdAt: item.createdAt.getTime() };
   }
 
-  /** Hybrid (full-text + vector) search of the tenant's memory (the memory_search tool). */
-  async memorySearch(tenant: string, query: string, limit: number): Promise<MemoryNote[]> {
+  /** Hybrid (full-text + vector) search over the namespaces the caller can see (the memory_search tool). */
+  async memorySearch(tenant: string, namespaces: string[], query: string, limit: number): Promise<MemoryNote[]> {
     await this.ensureTenant(tenant);
-    const hits = await this.store.withTenant(tenant, (s) => s.memory.search(query, { limit }));
+    const hits = await this.store.recallFor(tenant, query, { namespaces, limit });
     return hits.map((h) => {
-      const meta = (h.metadata ?? {}) as { tags?: unknown; sessionId?: unknown };
+      const meta = (h.metadata ?? {}) as { tags?: unknown };
       return {
-        id: h.id, text: h.content, score: h.score, createdAt: h.createdAt.getTime(),
+        id: h.id, text: h.content, score: h.score, createdAt: h.createdAt.getTime(), namespace: h.namespace,
         tags: Array.isArray(meta.tags) ? meta.tags.filter((x): x is string => typeof x === 'string') : [],
-        sessionId: typeof meta.sessionId === 'string' ? meta.sessionId : '',
       };
     });
   }
@@ -203,8 +202,8 @@ export function persistenceActor(args: { persistence: Persistence }): Behavior<P
         case 'memory-search': {
           const reply = ctx.deferReply();
           const work = msg.t === 'memory-save'
-            ? p.memorySave(msg.tenant, msg.sessionId, msg.text, msg.tags)
-            : p.memorySearch(msg.tenant, msg.query, msg.limit);
+            ? p.memorySave(msg.tenant, msg.namespace, msg.text, msg.tags)
+            : p.memorySearch(msg.tenant, msg.namespaces, msg.query, msg.limit);
           work.then((v) => reply?.resolve(v), (err: unknown) => reply?.reject(err));
           return undefined;
         }

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { ActorRef, Behavior } from '../runtime/index.js';
 import { TaskPool } from '../runtime/tasks.js';
-import type { MemoryRecord, MemoryScope, MemorySearchHit, MemoryStore } from '../tools/builtin/memory_store.js';
+import type { MemoryRecord, MemorySearchHit, MemoryStore } from '../tools/builtin/memory_store.js';
 import type { PersistRequest } from './persistence.js';
 import { Screener, type InjectionFamily, type InjectionMatch, type ScreenAction } from '../security/injection.js';
 import { scrub } from '../security/scrub.js';
@@ -79,12 +79,13 @@ const MAX_INJECTION_KEYS = 1024;
 class ActorMemoryStore implements MemoryStore {
   constructor(private readonly ref: ActorRef<PersistRequest>) {}
 
-  save(scope: MemoryScope, text: string, tags: readonly string[]): Promise<MemoryRecord> {
-    return this.ref.ask<MemoryRecord>({ t: 'memory-save', tenant: scope.tenant, sessionId: scope.sessionId, text, tags: [...tags] }, { timeoutMs: 10_000 });
+  // Real embeddings are a network call on the way (providers' embedding endpoints): allow for it.
+  save(tenant: string, namespace: string, text: string, tags: readonly string[]): Promise<MemoryRecord> {
+    return this.ref.ask<MemoryRecord>({ t: 'memory-save', tenant, namespace, text, tags: [...tags] }, { timeoutMs: 30_000 });
   }
 
-  search(scope: MemoryScope, query: string, limit: number): Promise<MemorySearchHit[]> {
-    return this.ref.ask<MemorySearchHit[]>({ t: 'memory-search', tenant: scope.tenant, query, limit }, { timeoutMs: 10_000 });
+  search(tenant: string, namespaces: readonly string[], query: string, limit: number): Promise<MemorySearchHit[]> {
+    return this.ref.ask<MemorySearchHit[]>({ t: 'memory-search', tenant, namespaces: [...namespaces], query, limit }, { timeoutMs: 30_000 });
   }
 }
 
@@ -111,6 +112,8 @@ export function registryToolbox(registry: ToolRegistry, workspaceRoot: string): 
             const r = await registry.invoke(def.name, args, {
               sessionId: ctx.sessionId, tenant: ctx.tenant, signal: ctx.signal,
               workspaceDir: workspaceFor(workspaceRoot, ctx.tenant, ctx.sessionId),
+              ...(ctx.agentId === undefined ? {} : { agentId: ctx.agentId }),
+              ...(ctx.teamId === undefined ? {} : { teamId: ctx.teamId }),
             });
             return { content: r.content, ...(r.isError ? { isError: true } : {}) };
           } catch (err) {

@@ -9,7 +9,8 @@ export { APP_ROLE, withTenant, enterTenant, asAppRole } from './tenant.js';
 export { openStore, openDb, Store, TenantScope, type StoreOptions } from './store.js';
 export { WriteBehindQueue, type WriteBehindOptions, type WriteBehindStats, type OverflowPolicy } from './write_behind.js';
 export { MessageWriter, type TenantMessage } from './message_writer.js';
-export type { Embedder } from './memory/embedder.js';
+export type { Embedder, VectorSearch } from './memory/embedder.js';
+export { normalize } from './memory/normalize.js';
 export { HashEmbedder } from './memory/hash_embedder.js';
 export { reciprocalRankFusion, RRF_K } from './memory/fusion.js';
 export type { Tenant, TenantsRepo } from './repos/tenants.js';
@@ -31,7 +32,7 @@ export {
   type ChainVerdict,
 } from './repos/audit.js';
 export type { SealedSecret, SecretsRepo } from './repos/secrets.js';
-export type { MemoryHit, MemoryItem, MemoryRepo, MemorySearchOptions } from './repos/memory.js';
+export { SqlMemoryRepo, MAX_NAMESPACES, type MemoryHit, type MemoryIndex, type MemoryItem, type MemoryRepo, type MemorySaveInput, type MemorySearchOptions } from './repos/memory.js';
 export { TEAM_RUN_STATUSES, type NewTeamRun, type TeamRun, type TeamRunStatus, type TeamRunsRepo } from './repos/team_runs.js';
 export {
   TEAM_REVIEW_KINDS, TEAM_TASK_FINAL, TEAM_TASK_STATUSES,

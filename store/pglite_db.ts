@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { unpackTemplate } from './pglite_template.js';
+import { vector } from '@electric-sql/pglite-pgvector';
 import type { Db, QueryResult, Queryable, Row } from './db.js';
 
 interface PgliteLike {
@@ -57,7 +58,9 @@ export class PgliteDb implements Db {
     if (dataDir !== undefined && fromDump === undefined && options.template !== false && !existsSync(join(dataDir, 'PG_VERSION'))) {
       unpackTemplate(dataDir);
     }
+    // pgvector ships as a loadable extension; Store.prepareVectors() creates it in the database.
     const pg = await PGlite.create({
+      extensions: { vector },
       startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
       ...(dataDir === undefined ? {} : { dataDir }),
       ...(fromDump === undefined ? {} : { loadDataDir: fromDump }),

@@ -3,14 +3,14 @@ import { StoreError } from './errors.js';
 import { HashEmbedder } from './memory/hash_embedder.js';
 import { MessageWriter, type TenantMessage } from './message_writer.js';
 import type { WriteBehindOptions } from './write_behind.js';
-import type { Embedder } from './memory/embedder.js';
-import { migrate, type MigrateResult } from './migrate.js';
+import type { Embedder, VectorSearch } from './memory/embedder.js';
+import { migrate, MIGRATION_LOCK_KEY, type MigrateResult } from './migrate.js';
 import { PgliteDb } from './pglite_db.js';
 import { PostgresDb } from './postgres_db.js';
 import { SqlAgentsRepo, type AgentsRepo } from './repos/agents.js';
 import { findApiKeyByHash, SqlApiKeysRepo, type ApiKeyMatch, type ApiKeysRepo } from './repos/api_keys.js';
 import { SqlAuditRepo, verifyAuditChain, type AuditRepo, type ChainVerdict } from './repos/audit.js';
-import { SqlMemoryRepo, type MemoryRepo } from './repos/memory.js';
+import { SqlMemoryRepo, type MemoryHit, type MemoryIndex, type MemoryItem, type MemoryRepo, type MemorySaveInput, type MemorySearchOptions } from './repos/memory.js';
 import { SqlMessagesRepo, type MessagesRepo } from './repos/messages.js';
 import { SqlRunsRepo, type RunsRepo } from './repos/runs.js';
 import { SqlSecretsRepo, type SecretsRepo } from './repos/secrets.js';
@@ -61,7 +61,7 @@ export class TenantScope {
     readonly tenantId: string,
     /** Raw SQL in the same transaction, as the app role, for this tenant only. */
     readonly q: Queryable,
-    embedder: Embedder,
+    memoryIndex: MemoryIndex,
   ) {
     this.users = new SqlUsersRepo(q);
     this.apiKeys = new SqlApiKeysRepo(q);
@@ -72,7 +72,7 @@ export class TenantScope {
     this.toolCalls = new SqlToolCallsRepo(q);
     this.audit = new SqlAuditRepo(q, tenantId);
     this.secrets = new SqlSecretsRepo(q);
-    this.memory = new SqlMemoryRepo(q, embedder);
+    this.memory = new SqlMemoryRepo(q, memoryIndex);
     this.teamRuns = new SqlTeamRunsRepo(q, this.audit);
     this.teamTasks = new SqlTeamTasksRepo(q, this.audit);
   }
@@ -86,6 +86,8 @@ export class Store {
   readonly tenants: TenantsRepo;
   /** Where tenant work runs: `db` itself unless an app-role pool was configured. */
   readonly appDb: Db;
+  /** The embedder and the vector search in use; `portable` until prepareVectors() says otherwise. */
+  readonly memoryIndex: MemoryIndex;
 
   constructor(
     readonly db: Db,
@@ -94,10 +96,47 @@ export class Store {
   ) {
     this.tenants = new SqlTenantsRepo(db);
     this.appDb = appDb ?? db;
+    this.memoryIndex = { embedder: this.embedder, search: 'portable' };
+  }
+
+  /** How memory search finds vectors: pgvector with HNSW, pgvector exact, or the portable scan. */
+  get vectorSearch(): VectorSearch {
+    return this.memoryIndex.search;
+  }
+
+  /**
+   * Owner work at start: uses pgvector when the database has it (creating the
+   * extension, the generated `vec` column and this embedder's HNSW index once),
+   * the portable scan otherwise. Serialised with migrations by the same lock.
+   */
+  async prepareVectors(): Promise<VectorSearch> {
+    const mode = await this.db.transaction(async (q) => {
+      await q.query('SET LOCAL statement_timeout = 0');
+      await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      const res = await q.query<{ mode: string }>('SELECT troupe_memory_vectors($1, $2) AS mode', [this.embedder.id, this.embedder.dimension]);
+      return res.rows[0].mode as VectorSearch;
+    });
+    this.memoryIndex.search = mode;
+    return mode;
   }
 
   withTenant<T>(tenantId: string, fn: (scope: TenantScope) => Promise<T>): Promise<T> {
-    return withTenant(this.appDb, tenantId, (q) => fn(new TenantScope(tenantId, q, this.embedder)));
+    return withTenant(this.appDb, tenantId, (q) => fn(new TenantScope(tenantId, q, this.memoryIndex)));
+  }
+
+  /**
+   * Saves a memory, embedding it before the unit of work opens: a remote
+   * embedder may take a while and must not hold a transaction (PGlite has one).
+   */
+  async rememberFor(tenantId: string, input: Omit<MemorySaveInput, 'embedding'>): Promise<MemoryItem> {
+    const [embedding] = await this.embedder.embed([input.content]);
+    return this.withTenant(tenantId, (s) => s.memory.save({ ...input, embedding }));
+  }
+
+  /** Searches memory, embedding the query before the unit of work opens. */
+  async recallFor(tenantId: string, query: string, opts: Omit<MemorySearchOptions, 'embedding'> = {}): Promise<MemoryHit[]> {
+    const [embedding] = await this.embedder.embed([query]);
+    return this.withTenant(tenantId, (s) => s.memory.search(query, { ...opts, embedding }));
   }
 
   /** Authentication: the live key with this SHA-256 hash, from any tenant, or null. */
@@ -174,5 +213,14 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     await db.close();
     throw err;
   }
-  return new Store(db, opts.embedder, appDb);
+  const store = new Store(db, opts.embedder, appDb);
+  if (opts.migrate !== false) {
+    try {
+      await store.prepareVectors();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
 }

@@ -180,6 +180,8 @@ export class ToolRegistry {
     callerSignal?.addEventListener('abort', onAbort, { once: true });
     const toolCtx: ToolContext = {
       signal: controller.signal, sessionId: ctx.sessionId, tenant: ctx.tenant, workspaceDir: ctx.workspaceDir, timeoutMs,
+      ...(ctx.agentId === undefined ? {} : { agentId: ctx.agentId }),
+      ...(ctx.teamId === undefined ? {} : { teamId: ctx.teamId }),
     };
     try {
       const running = controller.signal.aborted ? stopped : Promise.resolve().then(() => tool.run(args, toolCtx));

@@ -13,6 +13,10 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   readonly sessionId: string;
   readonly tenant: string;
+  /** The calling agent, when an agent calls (memory scopes). */
+  readonly agentId?: string;
+  /** The caller's team, when it runs as a team member (memory scopes). */
+  readonly teamId?: string;
   /** Absolute path of the session's workspace; file tools and exec are confined to it. */
   readonly workspaceDir: string;
   /** The deadline of this call, ms from its start. */
@@ -50,6 +54,8 @@ export interface ToolDefinition {
 export interface InvokeContext {
   readonly sessionId: string;
   readonly tenant: string;
+  readonly agentId?: string;
+  readonly teamId?: string;
   readonly workspaceDir: string;
   readonly signal?: AbortSignal;
   /** Caps the tool's own timeout (the smaller one wins). */

@@ -1,13 +1,16 @@
 import type { Embedder } from './embedder.js';
+import { normalize } from './normalize.js';
 
 /**
  * A deterministic, offline embedder: "feature hashing" of words and character
  * trigrams into `dimension` buckets with a hash-derived sign, then L2 normalisation.
  * It knows no synonyms; it rewards shared words and shared word pieces
  * ("deploy" ~ "deployment"), which is enough for memory recall in tests and demos.
- * Swap in a model-backed Embedder for semantic recall.
+ * It is the offline default only: configure a provider's embeddings (docs/data.md)
+ * for semantic recall ("car" ~ "automobile").
  */
 export class HashEmbedder implements Embedder {
+  readonly id: string;
   readonly dimension: number;
 
   constructor(dimension = 256) {
@@ -15,6 +18,7 @@ export class HashEmbedder implements Embedder {
       throw new RangeError('dimension must be an integer in [8, 4096]');
     }
     this.dimension = dimension;
+    this.id = `hash:fnv1a:${dimension}`;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
@@ -29,13 +33,7 @@ export class HashEmbedder implements Embedder {
       const padded = ` ${word} `;
       for (let i = 0; i + 3 <= padded.length; i++) this.add(v, `g:${padded.slice(i, i + 3)}`, 0.5);
     }
-    let norm = 0;
-    for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
-    if (norm > 0) {
-      const inv = 1 / Math.sqrt(norm);
-      for (let i = 0; i < v.length; i++) v[i] *= inv;
-    }
-    return v;
+    return normalize(v);
   }
 
   private add(v: Float32Array, feature: string, weight: number): void {

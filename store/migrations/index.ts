@@ -1,8 +1,9 @@
 import { migration001 } from './001_init.js';
 import { migration004 } from './004_teams.js';
+import { migration005 } from './005_memory_vectors.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. Append new ones; never edit an applied one (checksums). */
-export const migrations: readonly Migration[] = [migration001, migration004];
+export const migrations: readonly Migration[] = [migration001, migration004, migration005];

@@ -86,9 +86,10 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     const gw = await startGateway(configFor(dataDir, env));
     t.teardown(() => gw.shutdown());
     await call(gw, token, [['connect', {}], ['chat.send', { message: 'remember the code', agent: 'memo', sessionKey: 'p5' }]]);
-    const hits = await gw.store!.withTenant(tenant, (s) => s.memory.search('launch code colour', { limit: 3 }));
-    t.match(hits[0], { content: 'the launch code is cobalt blue' });
-    const elsewhere = await gw.store!.withTenant('_system', (s) => s.memory.search('launch code', { limit: 3 }));
+    // Saved in the agent's scope by default: the agent id travelled with the tool call.
+    const hits = await gw.store!.withTenant(tenant, (s) => s.memory.search('launch code colour', { namespaces: ['agent:memo'], limit: 3 }));
+    t.match(hits[0], { content: 'the launch code is cobalt blue', namespace: 'agent:memo' });
+    const elsewhere = await gw.store!.withTenant('_system', (s) => s.memory.search('launch code', { namespaces: ['agent:memo'], limit: 3 }));
     t.same(elsewhere, [], 'other tenants do not see it');
   });
 

@@ -90,6 +90,7 @@ async function openPgliteFromTemplate(opts: Partial<StoreOptions>): Promise<Stor
     const db = await PgliteDb.open(undefined, new Blob([cached]));
     const store = new Store(db, opts.embedder);
     await store.migrate();
+    await store.prepareVectors();
     return store;
   }
   const db = await PgliteDb.open();
@@ -98,5 +99,7 @@ async function openPgliteFromTemplate(opts: Partial<StoreOptions>): Promise<Stor
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, dump);
   await rename(tmp, file);
-  return new Store(db, opts.embedder);
+  const store = new Store(db, opts.embedder);
+  await store.prepareVectors();
+  return store;
 }

@@ -34,14 +34,42 @@ await eachBackend(async (t, { store }) => {
     t.not(hits[0].vectorRank, null);
   });
 
-  t.test('the vector side only scores the scanLimit most recent memories', async (t) => {
+  t.test('portable search: the vector side only scores the scanLimit most recent memories', { skip: store.vectorSearch !== 'portable' && 'pgvector searches every memory' }, async (t) => {
     const hits = await store.withTenant('acme', (s) => s.memory.search('kubrnetes upgrde stagng', { scanLimit: 1 }));
     t.ok(hits.every((h) => h.content === docs[3]), 'only the newest memory was a vector candidate');
   });
 
   t.test('namespaces are searched separately', async (t) => {
-    const hits = await store.withTenant('acme', (s) => s.memory.search('kubernetes secrets', { namespace: 'ops' }));
+    const hits = await store.withTenant('acme', (s) => s.memory.search('kubernetes secrets', { namespaces: ['ops'] }));
     t.same(hits.map((h) => h.content), ['Kubernetes secrets live elsewhere']);
+  });
+
+  t.test('several namespaces are searched together', async (t) => {
+    const hits = await store.withTenant('acme', (s) => s.memory.search('kubernetes', { namespaces: ['ops', 'default'], limit: 10 }));
+    t.same(new Set(hits.map((h) => h.namespace)), new Set(['ops', 'default']));
+  });
+
+  t.test('vectors of another embedder are never compared with the current one', async (t) => {
+    // A row written by some other model: same dimension, foreign space.
+    await store.withTenant('acme', (s) => s.q.query(
+      "INSERT INTO memory (namespace, content, embedding, embedder) VALUES ('alien', 'xylophone', $1::real[], 'other:model:256')",
+      [Array.from({ length: 256 }, () => 1 / 16)],
+    ));
+    const hits = await store.withTenant('acme', (s) => s.memory.search('xylophne', { namespaces: ['alien'] }));
+    t.same(hits, [], 'a misspelling finds it through no vector: the only vector is of another space');
+    const byText = await store.withTenant('acme', (s) => s.memory.search('xylophone', { namespaces: ['alien'] }));
+    t.same(byText.map((h) => [h.content, h.vectorRank]), [['xylophone', null]], 'full text still finds it');
+  });
+
+  t.test('a saved memory records its embedder', async (t) => {
+    const item = await store.withTenant('acme', (s) => s.memory.save({ content: 'labelled' }));
+    t.equal(item.embedder, 'hash:fnv1a:256');
+  });
+
+  t.test('too many namespaces or an embedding of the wrong length is INVALID_REQUEST', async (t) => {
+    const many = Array.from({ length: 17 }, (_, i) => `n${i}`);
+    await t.rejects(store.withTenant('acme', (s) => s.memory.search('x', { namespaces: many })), { code: 'INVALID_REQUEST' });
+    await t.rejects(store.withTenant('acme', (s) => s.memory.save({ content: 'x', embedding: new Float32Array(3) })), { code: 'INVALID_REQUEST' });
   });
 
   t.test('another tenant finds none of these memories', async (t) => {

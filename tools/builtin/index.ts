@@ -41,5 +41,6 @@ export function registerBuiltins(registry: ToolRegistry, options: BuiltinToolsOp
 
 export { datetimeTool, execTool, fileTools, memoryTools, webFetchTool, InMemoryMemoryStore };
 export type { ExecOptions, FileToolsOptions, MemoryStore, WebFetchOptions };
-export type { MemoryRecord, MemoryScope, MemorySearchHit, InMemoryMemoryStoreOptions } from './memory_store.js';
+export type { MemoryRecord, MemorySearchHit, InMemoryMemoryStoreOptions } from './memory_store.js';
+export { MEMORY_SCOPES, scopeNamespace, scopeOf, visibleNamespaces, type MemoryOwner, type MemoryScopeKind } from './memory_scope.js';
 export { htmlToText } from './web_fetch.js';

@@ -1,19 +1,16 @@
 /**
  * Where `memory_save` / `memory_search` keep notes. The interface is what the
- * tools need; the in-memory store here is the default until store/ provides a
- * persistent (and vector) one behind the same interface.
+ * tools need: a tenant and namespaces (the scopes, memory_scope.ts). The
+ * gateway backs it with the store's vector memory (actors/persistence.ts); the
+ * in-memory store here serves TROUPE_STORE=none and tests.
  */
-
-export interface MemoryScope {
-  tenant: string;
-  sessionId: string;
-}
 
 export interface MemoryRecord {
   id: string;
   text: string;
   tags: string[];
-  sessionId: string;
+  /** The scope's namespace (memory_scope.ts). */
+  namespace: string;
   createdAt: number;
 }
 
@@ -22,9 +19,9 @@ export interface MemorySearchHit extends MemoryRecord {
 }
 
 export interface MemoryStore {
-  save(scope: MemoryScope, text: string, tags: readonly string[]): Promise<MemoryRecord>;
-  /** Best matches first, at most `limit`. Scoped to the tenant: notes are shared by its sessions. */
-  search(scope: MemoryScope, query: string, limit: number): Promise<MemorySearchHit[]>;
+  save(tenant: string, namespace: string, text: string, tags: readonly string[]): Promise<MemoryRecord>;
+  /** Best matches first, at most `limit`, from any of `namespaces` of this tenant only. */
+  search(tenant: string, namespaces: readonly string[], query: string, limit: number): Promise<MemorySearchHit[]>;
 }
 
 export interface InMemoryMemoryStoreOptions {
@@ -38,7 +35,7 @@ function terms(text: string): Set<string> {
   return new Set(text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1));
 }
 
-/** Term-overlap search: enough for notes until a vector store replaces it. */
+/** Term-overlap search, no vectors: the fallback when the gateway runs without a store. */
 export class InMemoryMemoryStore implements MemoryStore {
   readonly #tenants = new Map<string, MemoryRecord[]>();
   readonly #maxPerTenant: number;
@@ -50,25 +47,27 @@ export class InMemoryMemoryStore implements MemoryStore {
     this.#maxTenants = options.maxTenants ?? 1000;
   }
 
-  async save(scope: MemoryScope, text: string, tags: readonly string[]): Promise<MemoryRecord> {
-    let notes = this.#tenants.get(scope.tenant);
+  async save(tenant: string, namespace: string, text: string, tags: readonly string[]): Promise<MemoryRecord> {
+    let notes = this.#tenants.get(tenant);
     if (notes === undefined) {
       if (this.#tenants.size >= this.#maxTenants) this.#tenants.delete(this.#tenants.keys().next().value as string);
       notes = [];
     }
     // Re-insert so Map order is least-recently-written first.
-    this.#tenants.delete(scope.tenant);
-    this.#tenants.set(scope.tenant, notes);
-    const record: MemoryRecord = { id: `m${++this.#seq}`, text, tags: [...tags], sessionId: scope.sessionId, createdAt: Date.now() };
+    this.#tenants.delete(tenant);
+    this.#tenants.set(tenant, notes);
+    const record: MemoryRecord = { id: `m${++this.#seq}`, text, tags: [...tags], namespace, createdAt: Date.now() };
     notes.push(record);
     if (notes.length > this.#maxPerTenant) notes.splice(0, notes.length - this.#maxPerTenant);
     return record;
   }
 
-  async search(scope: MemoryScope, query: string, limit: number): Promise<MemorySearchHit[]> {
+  async search(tenant: string, namespaces: readonly string[], query: string, limit: number): Promise<MemorySearchHit[]> {
     const wanted = terms(query);
+    const visible = new Set(namespaces);
     const hits: MemorySearchHit[] = [];
-    for (const record of this.#tenants.get(scope.tenant) ?? []) {
+    for (const record of this.#tenants.get(tenant) ?? []) {
+      if (!visible.has(record.namespace)) continue;
       const have = terms(`${record.text} ${record.tags.join(' ')}`);
       let score = 0;
       for (const w of wanted) if (have.has(w)) score++;
