@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import {
   ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
-import { callWithFailover } from './provider_chain.js';
-import { providerRegistry } from './provider_host.js';
+import { callWithFailover } from './provider/chain.js';
+import { providerRegistry } from './provider/host.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { scrub } from '../security/scrub.js';
 import { clampResult } from '../tools/output.js';
@@ -23,7 +23,8 @@ import { installedToolbox, type AgentTool, type ToolOutcome } from './agent_tool
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
-import type { AgentConfig, DirectoryRequest, RunEvent, RunProgress, SessionRequest, StoredMessage, Usage } from './protocol.js';
+import type { RunProgress, Usage } from './chat_contract.js';
+import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage } from './protocol.js';
 
 export interface AgentRun {
   t: 'run';

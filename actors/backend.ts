@@ -1,6 +1,6 @@
 /**
  * ActorBackend: what the front door calls (it satisfies transports'
- * GatewayBackend structurally). It runs on the main thread, keeps a directory of
+ * GatewayBackend structurally; both speak the one chat contract, chat_contract.ts). It runs on the main thread, keeps a directory of
  * live session actors, spawns them on demand on the worker their key hashes to,
  * and routes run events from the workers back to each run's sink.
  *
@@ -12,37 +12,13 @@ import { randomUUID } from 'node:crypto';
 import {
   isTerminated, type ActorRef, type ActorSystem, type Behavior, type RuntimeError,
 } from '../runtime/index.js';
-import type { ChatMessage, ToolSpec } from '../providers/index.js';
+import {
+  checkRunParams, checkSessionKey, isStateless, type Caller, type ChatEventName, type ChatSendParams, type EventSink, type RunAccepted, type RunTarget,
+} from './chat_contract.js';
 import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
 import type {
-  AgentConfig, DirectoryRequest, RunEvent, RunEventName, RunProgress, SendReply, SessionArgs, SessionRequest, StoredMessage,
+  AgentConfig, DirectoryRequest, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
 } from './protocol.js';
-
-/** Who is calling (security's Principal satisfies this). */
-export interface Caller {
-  tenant: string;
-  user: string;
-  scopes: string[];
-}
-
-/** What `chatSend` takes (the front door's ChatSendParams fits). */
-export interface ChatSendParams {
-  sessionKey?: string;
-  agent?: string;
-  message: string;
-  idempotencyKey?: string;
-  stateless?: boolean;
-  sourceIp?: string;
-  /** Events before the terminal one the client wants (default all). */
-  progress?: RunProgress;
-  /** Stateless only: the client's whole conversation, replacing the session's history. */
-  conversation?: ChatMessage[];
-  /** Stateless only: tools the client runs itself. */
-  tools?: ToolSpec[];
-}
-
-/** Where a run's events go (the front door's EventSink satisfies this). */
-export type RunSink = (event: RunEventName, payload: never) => void;
 
 export interface BackendOptions {
   agents: AgentConfig[];
@@ -77,7 +53,7 @@ export interface IdempotencyClaims {
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 interface RunEntry {
-  sink: RunSink;
+  sink: EventSink;
   host: number;
   tenant: string;
   user: string;
@@ -87,7 +63,6 @@ interface RunEntry {
 }
 
 const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
-const MAX_SESSION_KEY = 256;
 
 class BackendError extends Error {
   constructor(readonly code: string, message: string, readonly retryable = false, readonly reason?: string) {
@@ -145,23 +120,17 @@ export class ActorBackend {
     return (await this.callSession(p, this.keyOf(p, sessionKey), { t: 'ping' })) as { pong: true; at: number };
   }
 
-  async chatSend(
-    p: Caller,
-    params: ChatSendParams,
-    sink: RunSink,
-  ): Promise<{ runId: string; sessionKey: string }> {
+  /** Starts a run (front doors reach it through transports' startRun, which applies the same rules first). */
+  async chatSend(p: Caller, params: ChatSendParams, sink: EventSink): Promise<RunAccepted> {
     const agent = params.agent ?? this.defaultAgent;
     if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
     if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
-    const stateless = params.stateless === true && params.sessionKey === undefined;
-    if (!stateless && (params.conversation !== undefined || params.tools !== undefined)) {
-      throw new BackendError('INVALID_REQUEST', 'a conversation or client tools come only with a stateless request', false, 'tools_need_stateless');
-    }
+    checkRunParams(params);
+    const stateless = isStateless(params);
     this.screenInput?.(params.message, p);
     // The client's whole conversation is input too (its system messages and tool results included).
     for (const m of params.conversation ?? []) {
-      const text = typeof m.content === 'string' ? m.content : m.content.map((part) => part.text).join('');
-      if (text !== params.message) this.screenInput?.(text, p);
+      if (m.content !== params.message) this.screenInput?.(m.content, p);
     }
     // A stateless request gets its own short-lived session, so such requests run side by side.
     const sessionKey = stateless ? `~${randomUUID()}` : this.keyOf(p, params.sessionKey);
@@ -201,7 +170,7 @@ export class ActorBackend {
     }
   }
 
-  async chatAbort(p: Caller, params: { runId?: string; sessionKey?: string }): Promise<{ aborted: boolean }> {
+  async chatAbort(p: Caller, params: RunTarget): Promise<{ aborted: boolean }> {
     let sessionKey = params.sessionKey;
     if (params.runId !== undefined) {
       const run = this.runs.get(params.runId);
@@ -312,9 +281,7 @@ export class ActorBackend {
 
   private keyOf(p: Caller, sessionKey: string | undefined): string {
     const key = sessionKey ?? `${p.user}:main`;
-    if (key.length === 0 || key.length > MAX_SESSION_KEY) {
-      throw new BackendError('INVALID_REQUEST', `sessionKey must be 1..${MAX_SESSION_KEY} characters`, false, 'field_length');
-    }
+    checkSessionKey(key);
     return key;
   }
 
@@ -410,7 +377,7 @@ export class ActorBackend {
   }
 
   /** One audit row per chat turn: who, which session, how it ended. */
-  private auditTurn(runId: string, run: RunEntry, event: RunEventName, payload: Record<string, unknown>): void {
+  private auditTurn(runId: string, run: RunEntry, event: ChatEventName, payload: Record<string, unknown>): void {
     if (this.persistence === undefined) return;
     const error = payload.error as { code?: string } | undefined;
     this.persistence.recordAudit(run.tenant, {

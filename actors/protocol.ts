@@ -5,10 +5,11 @@
  */
 import type { ChatMessage, ProviderConfig, ToolSpec } from '../providers/index.js';
 import type { ActorRef } from '../runtime/index.js';
+import type { ChatEventName, RunProgress } from './chat_contract.js';
 import type { ToolPolicyConfig } from '../tools/policy.js';
 import type { LoopLimits } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
-import type { ChainEntry } from './provider_chain.js';
+import type { ChainEntry } from './provider/chain.js';
 
 /** An agent as configured: what answers `chat.send` for `agent: id`. */
 export interface AgentConfig {
@@ -32,11 +33,6 @@ export interface AgentConfig {
   tools?: ToolPolicyConfig;
   subagents?: { maxDepth?: number; maxFanOut?: number; maxConcurrentSubagents?: number };
   loopLimits?: Partial<LoopLimits>;
-}
-
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
 }
 
 export interface StoredMessage {
@@ -68,11 +64,7 @@ export interface SendReply {
 }
 
 /** [runId, event name, payload]: what agents tell the router on the main thread. */
-export type RunEvent = [string, RunEventName, Record<string, unknown>];
-export type RunEventName = 'chat.delta' | 'chat.tool' | 'chat.final' | 'chat.error';
-
-/** `all`: every event; `text`: chat.delta but no chat.tool; `none`: only chat.final or chat.error. */
-export type RunProgress = 'all' | 'text' | 'none';
+export type RunEvent = [string, ChatEventName, Record<string, unknown>];
 
 export interface SessionArgs {
   tenant: string;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from '../actors/protocol.js';
-import type { ProviderSpec } from '../actors/provider.js';
+import type { ProviderSpec } from '../actors/provider/actor.js';
 import type { ChannelSpec } from '../transports/channels/config.js';
 import { checkChannelsConfig } from './channels_config.js';
 import { ConfigError } from './config_error.js';

@@ -21,7 +21,7 @@ import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
 import { scopedLimiter } from './limits.js';
 import { createRegistry, registerProviderMetrics, registerToolMetrics } from './metrics.js';
-import type { ProviderHostMessage } from '../actors/provider_host.js';
+import type { ProviderHostMessage } from '../actors/provider/host.js';
 import type { ToolHostMessage, ToolsConfig } from '../actors/tool_host.js';
 import type { ActorRef } from '../runtime/index.js';
 
@@ -73,7 +73,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     if (config.providers.length > 0) {
       // One provider host per worker: agents there get limits, retries, breakers and failover.
-      const module = new URL('../actors/provider_host.js', import.meta.url).href;
+      const module = new URL('../actors/provider/host.js', import.meta.url).href;
       for (const worker of system.workers?.hosts ?? []) {
         providerHosts.push(system.spawn<ProviderHostMessage>({ module, export: 'providerHost', args: { specs: config.providers } }, { placement: { worker }, restart: 'permanent' }));
       }

@@ -4,8 +4,8 @@
  * the hot paths only bump plain numbers).
  */
 import client, { Registry } from 'prom-client';
-import type { ProviderHostMessage } from '../actors/provider_host.js';
-import type { ModelMetricsSnapshot, ProviderMetricsSnapshot } from '../actors/provider_metrics.js';
+import type { ProviderHostMessage } from '../actors/provider/host.js';
+import type { ModelMetricsSnapshot, ProviderMetricsSnapshot } from '../actors/provider/metrics.js';
 import type { InjectionCount, ToolHostMessage, ToolHostMetrics } from '../actors/tool_host.js';
 import type { InjectionFamily, ScreenAction } from '../security/injection.js';
 import type { ActorRef, ActorSystem, HostMetricsSnapshot } from '../runtime/index.js';

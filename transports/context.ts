@@ -3,6 +3,7 @@
  * front door's own state. Built once by createFrontDoor; handlers see only this.
  */
 import type { Authenticator, Principal, RateDecision, ScopedLimiter, LimitKeys } from '../security/types.js';
+import type { Caller } from '../actors/chat_contract.js';
 import type { GatewayBackend } from './backend.js';
 import type { FrontDoorConfig } from './config.js';
 import type { Engine } from './engine.js';
@@ -42,7 +43,7 @@ export interface FrontDoorContext {
 }
 
 /** The limit scopes of an authenticated caller (user keys are unique across tenants). */
-export function limitKeys(p: Principal, ip?: string): LimitKeys {
+export function limitKeys(p: Caller, ip?: string): LimitKeys {
   return { tenant: p.tenant, user: `${p.tenant}:${p.user}`, ...(ip === undefined ? {} : { ip }) };
 }
 

@@ -5,14 +5,14 @@
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Principal } from '../security/types.js';
-import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
-import { assertAccepting, authenticate, bearerToken, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
+import type { ChatEventMap, ChatEventName, EventSink, StartedRun } from '../actors/chat_contract.js';
+import { startRun } from './chat_run.js';
+import { assertAccepting, authenticate, bearerToken, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
 import {
   chunkEvent, completionObject, finishReason, openaiToolCalls, openaiUsage, parseCompletionRequest, type CompletionRequest,
 } from './openai_request.js';
-import type { TrackedRun } from './run_tracker.js';
 
 interface RequestHeaders {
   ip: string;
@@ -58,48 +58,33 @@ function route(
 }
 
 /** Starts a run whose events go to `onEvent`; aborts it if the client leaves. */
-async function startRun(
+async function startCompletion(
   ctx: FrontDoorContext,
   ex: HttpExchange,
   p: Principal,
   req: CompletionRequest,
   sessionKey: string,
   onEvent: EventSink,
-): Promise<TrackedRun> {
-  const run = ctx.runs.start('http', p, onEvent);
-  const abort = (): void => {
-    if (run.runId === undefined || run.finished) return;
-    ctx.backend.chatAbort(p, { runId: run.runId }).catch((err: unknown) => {
-      ctx.logger.warn('chatAbort after client disconnect failed', { error: String(err) });
-    });
-  };
-  ex.onAbort(abort);
-  try {
-    const accepted = await ctx.backend.chatSend(
-      p,
-      {
-        // JSON answers need only the final event; streams need the text but not chat.tool.
-        agent: req.model, message: req.message, sourceIp: ex.ip, progress: req.stream ? 'text' : 'none',
-        ...(sessionKey !== '' ? { sessionKey }
-          : { stateless: true, conversation: req.conversation, ...(req.tools === undefined ? {} : { tools: req.tools }) }),
-      },
-      run.sink,
-    );
-    run.runId = accepted.runId;
-  } catch (err) {
-    run.fail();
-    throw err;
-  }
-  if (!ex.open) abort();
+): Promise<StartedRun> {
+  const started: { run?: StartedRun } = {};
+  ex.onAbort(() => started.run?.abort());
+  const run = await startRun(ctx, 'http', { ...p, sourceIp: ex.ip }, {
+    // JSON answers need only the final event; streams need the text but not chat.tool.
+    agent: req.model, message: req.message, progress: req.stream ? 'text' : 'none',
+    ...(sessionKey !== '' ? { sessionKey, ...(req.tools === undefined ? {} : { tools: req.tools }) }
+      : { stateless: true, conversation: req.conversation, ...(req.tools === undefined ? {} : { tools: req.tools }) }),
+  }, onEvent);
+  started.run = run;
+  if (!ex.open) run.abort();
   return run;
 }
 
 function completeOnce(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req: CompletionRequest, sessionKey: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    let run: TrackedRun | undefined;
+    let run: StartedRun | undefined;
     const timer = setTimeout(() => {
       reject(new TroupeError('TIMEOUT', 'The run did not finish in time', { reason: 'run_timeout' }));
-      if (run?.runId !== undefined) ctx.backend.chatAbort(p, { runId: run.runId }).catch(() => {});
+      run?.abort();
     }, ctx.config.httpRequestTimeoutMs);
     const settle = (fn: () => void): void => {
       clearTimeout(timer);
@@ -116,15 +101,15 @@ function completeOnce(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req
         settle(() => reject((payload as ChatEventMap['chat.error']).error));
       }
     };
-    startRun(ctx, ex, p, req, sessionKey, onEvent).then((r) => {
+    startCompletion(ctx, ex, p, req, sessionKey, onEvent).then((r) => {
       run = r;
+      r.release();
     }, (err: unknown) => settle(() => reject(err)));
   });
 }
 
 async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req: CompletionRequest, sessionKey: string): Promise<void> {
   let ids = { id: 'chatcmpl-pending', created: nowSeconds(), model: req.model };
-  let held: [ChatEventName, unknown][] | undefined = [];
   let backlog = 0;
   const write = (chunk: string): void => {
     if (!ex.open || ex.write(chunk)) return;
@@ -135,7 +120,7 @@ async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Pri
       ex.close();
     }
   };
-  const handle = (event: ChatEventName, payload: unknown): void => {
+  const onEvent: EventSink = (event, payload) => {
     if (event === 'chat.delta') {
       const { delta } = payload as ChatEventMap['chat.delta'];
       write(chunkEvent(ids, [{ index: 0, delta: { content: delta }, finish_reason: null }]));
@@ -151,20 +136,14 @@ async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Pri
       ex.fail((payload as ChatEventMap['chat.error']).error);
     }
   };
-  const onEvent: EventSink = (event, payload) => {
-    if (held === undefined) handle(event, payload);
-    else held.push([event, payload]);
-  };
-  const run = await startRun(ctx, ex, p, req, sessionKey, onEvent);
-  ids = { ...ids, id: `chatcmpl-${run.runId as string}` };
+  const run = await startCompletion(ctx, ex, p, req, sessionKey, onEvent);
+  ids = { ...ids, id: `chatcmpl-${run.runId}` };
   ex.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   ex.onWritable(() => {
     backlog = 0;
   });
   write(chunkEvent(ids, [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
-  const early = held;
-  held = undefined;
-  for (const [event, payload] of early) handle(event, payload);
+  run.release();
 }
 
 function nowSeconds(): number {
@@ -187,13 +166,6 @@ export function registerOpenAiRoutes(
     }
     const p = await principalFrom(ctx, headers.authorization, headers.ip);
     const req = parseCompletionRequest(await body, config.maxJsonDepth, config.maxPayloadBytes);
-    if (headers.sessionKey.length > 256) throw new TroupeError('INVALID_REQUEST', 'Session key too long', { reason: 'field_too_long', field: 'x-troupe-session-key' });
-    if (headers.sessionKey !== '' && req.tools !== undefined) {
-      throw new TroupeError('INVALID_REQUEST', 'Client-side "tools" need a stateless request: the client keeps the conversation, so omit X-Troupe-Session-Key', {
-        reason: 'tools_need_stateless', field: 'tools',
-      });
-    }
-    await takeOrThrow(ctx, 'chat', limitKeys(p, headers.ip));
     await (req.stream ? completeStreaming : completeOnce)(ctx, ex, p, req, headers.sessionKey);
   }));
 

@@ -4,7 +4,9 @@ export { DEFAULT_CONFIG, type FrontDoorConfig } from './config.js';
 export type { FrontDoorLogger, Limiters } from './context.js';
 export { detectEngine, type Engine } from './engine.js';
 export type {
-  AgentInfo, ChatEventMap, ChatEventName, ChatSendParams, ChatUsage, ClientToolCall, ClientToolSpec, ConversationMessage, EventSink, GatewayBackend, RunProgress,
+  AgentInfo, Caller, ChatEventMap, ChatEventName, ChatRunner, ChatSendParams, ClientToolCall, ClientToolSpec, ConversationMessage, EventSink, GatewayBackend,
+  RunAccepted, RunProgress, RunTarget, StartedRun, Usage,
 } from './backend.js';
+export { abortRun, chatRunner, startRun } from './chat_run.js';
 export { ERROR_CATALOGUE, ERROR_CODES, TroupeError, toWireError, httpStatusOf, type ErrorCode, type WireError } from './errors.js';
 export { MSGPACK_SUBPROTOCOL, JSON_SUBPROTOCOL } from './codec.js';

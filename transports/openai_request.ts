@@ -11,7 +11,7 @@
  *   the run and come back as OpenAI `tool_calls`.
  * Unknown fields are ignored, as OpenAI-compatible servers commonly do.
  */
-import type { ChatEventMap, ClientToolCall, ClientToolSpec, ConversationMessage } from './backend.js';
+import type { ChatEventMap, ClientToolCall, ClientToolSpec, ConversationMessage } from '../actors/chat_contract.js';
 import { jsonDepthExceeds } from './depth_scan.js';
 import { invalidField, TroupeError } from './errors.js';
 

@@ -3,8 +3,7 @@
  * transport's event sink to time the run (first token, whole turn), count
  * tokens, and notice the run's end, which graceful shutdown waits for.
  */
-import type { Principal } from '../security/types.js';
-import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
+import type { Caller, ChatEventMap, ChatEventName, EventSink } from '../actors/chat_contract.js';
 import type { GatewayMetrics, Transport } from './metrics.js';
 
 export class TrackedRun {
@@ -15,7 +14,7 @@ export class TrackedRun {
 
   constructor(
     readonly transport: Transport,
-    readonly principal: Principal,
+    readonly principal: Caller,
     deliver: EventSink,
     private readonly tracker: RunTracker,
     private readonly startedAt: number,
@@ -72,7 +71,7 @@ export class RunTracker {
     return this.runs.size;
   }
 
-  start(transport: Transport, principal: Principal, deliver: EventSink): TrackedRun {
+  start(transport: Transport, principal: Caller, deliver: EventSink): TrackedRun {
     const run = new TrackedRun(transport, principal, deliver, this, performance.now());
     this.runs.add(run);
     this.metrics.inFlightRuns.inc();

@@ -6,9 +6,10 @@
 import uws, { type us_listen_socket } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../security/types.js';
-import type { GatewayBackend } from './backend.js';
+import type { ChatRunner, GatewayBackend } from './backend.js';
 import { registerChannelRoutes } from './channels/http_routes.js';
 import type { ChannelHub } from './channels/hub.js';
+import { chatRunner } from './chat_run.js';
 import { resolveConfig, type FrontDoorConfig } from './config.js';
 import { stderrLogger, type FrontDoorContext, type FrontDoorLogger, type Limiters } from './context.js';
 import { detectEngine, type Engine } from './engine.js';
@@ -16,7 +17,7 @@ import { TroupeError } from './errors.js';
 import type { HttpExchange } from './http_exchange.js';
 import { registerOpenAiRoutes } from './http_openai.js';
 import { registerOpsRoutes } from './http_ops.js';
-import { createGatewayMetrics } from './metrics.js';
+import { createGatewayMetrics, type Transport } from './metrics.js';
 import { RunTracker } from './run_tracker.js';
 import { CloseCode, type WsConnection } from './ws_connection.js';
 import { wsBehavior } from './ws_handler.js';
@@ -46,6 +47,8 @@ export interface FrontDoor {
   /** Drains and closes; safe to call more than once (same promise). */
   shutdown(): Promise<void>;
   stats(): FrontDoorStats;
+  /** startRun/abortRun of this front door, for the chat channels (counted under `transport`). */
+  chatRunner(transport: Transport): ChatRunner;
 }
 
 export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
@@ -135,6 +138,9 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
       let queuedBytes = 0;
       for (const conn of connections) queuedBytes += conn.queuedBytes;
       return { connections: connections.size, queuedBytes, runsInFlight: ctx.runs.size };
+    },
+    chatRunner(transport) {
+      return chatRunner(ctx, transport);
     },
   };
 }

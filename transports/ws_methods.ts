@@ -3,17 +3,15 @@
  * whether it needs an authenticated connection, and the handler that turns it
  * into one backend call. Adding a method is adding one entry here.
  */
-import type { ChatEventMap, ChatEventName, EventSink } from './backend.js';
-import { assertAccepting, authenticate, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
+import { MAX_SESSION_KEY } from '../actors/chat_contract.js';
+import { abortRun, startRun } from './chat_run.js';
+import { authenticate, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { validate, type Infer, type Schema } from './schema.js';
 import type { WsConnection } from './ws_connection.js';
 
 export const PROTOCOL_VERSION = 1;
-/** Events a run may emit before chat.send is answered; more means a broken backend. */
-const MAX_EARLY_EVENTS = 4096;
-
-const SESSION_KEY = { kind: 'string', maxLength: 256 } as const;
+const SESSION_KEY = { kind: 'string', maxLength: MAX_SESSION_KEY } as const;
 
 /** What a handler answers: the payload, and work to do right after it is sent. */
 export interface MethodResult {
@@ -101,36 +99,9 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
     },
     needsAuth: true,
     async run(ctx, conn, params) {
-      assertAccepting(ctx);
       const p = principalOf(conn);
-      await takeOrThrow(ctx, 'chat', limitKeys(p, conn.ip));
-      // Events may race ahead of the reply; hold them so the client sees runId first.
-      let early: [ChatEventName, unknown][] | undefined = [];
-      let dropped = 0;
-      const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
-        if (early === undefined) conn.event(event, payload);
-        else if (early.length < MAX_EARLY_EVENTS) early.push([event, payload]);
-        else if (dropped++ === 0) {
-          ctx.logger.warn('backend emitted too many events before chat.send resolved; dropping the rest', { user: p.user });
-        }
-      };
-      const run = ctx.runs.start('ws', p, deliver);
-      let result: { runId: string; sessionKey: string };
-      try {
-        result = await ctx.backend.chatSend(p, { ...params, sourceIp: conn.ip }, run.sink);
-      } catch (err) {
-        run.fail();
-        throw err;
-      }
-      run.runId = result.runId;
-      return {
-        payload: result,
-        afterReply: () => {
-          const held = early ?? [];
-          early = undefined;
-          for (const [event, payload] of held) conn.event(event, payload);
-        },
-      };
+      const run = await startRun(ctx, 'ws', { ...p, sourceIp: conn.ip }, params, (event, payload) => conn.event(event, payload));
+      return { payload: { runId: run.runId, sessionKey: run.sessionKey }, afterReply: run.release };
     },
   }),
 
@@ -138,10 +109,7 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
     schema: { runId: { kind: 'string', maxLength: 128 }, sessionKey: SESSION_KEY },
     needsAuth: true,
     async run(ctx, conn, params) {
-      if (params.runId === undefined && params.sessionKey === undefined) {
-        throw new TroupeError('INVALID_REQUEST', 'Give runId or sessionKey', { reason: 'field_required', field: 'runId' });
-      }
-      return plain(await ctx.backend.chatAbort(principalOf(conn), params));
+      return plain(await abortRun(ctx, principalOf(conn), params));
     },
   }),
 

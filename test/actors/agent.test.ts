@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { agent, type AgentRun, type RunResult } from '../../actors/agent.js';
 import { installToolbox, type AgentTool } from '../../actors/agent_tools.js';
-import type { ProviderSpec } from '../../actors/provider.js';
-import { providerHost, type ProviderHostMessage } from '../../actors/provider_host.js';
+import type { ProviderSpec } from '../../actors/provider/actor.js';
+import { providerHost, type ProviderHostMessage } from '../../actors/provider/host.js';
 import type { AgentConfig, RunEvent, StoredMessage } from '../../actors/protocol.js';
 import { ActorSystem, type ActorRef } from '../../runtime/index.js';
 import type { ScriptedReply } from '../fakes/script.js';

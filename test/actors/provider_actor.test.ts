@@ -3,12 +3,12 @@
 // last tests stream through the simulated provider.
 
 import t from 'tap';
-import type { Permit, ProviderSpec } from '../../actors/provider.js';
-import { callWithFailover } from '../../actors/provider_chain.js';
-import { AdmissionError } from '../../actors/provider_errors.js';
+import type { Permit, ProviderSpec } from '../../actors/provider/actor.js';
+import { callWithFailover } from '../../actors/provider/chain.js';
+import { AdmissionError } from '../../actors/provider/errors.js';
 import { ProviderConfigError, ProviderError } from '../../providers/index.js';
-import type { ProviderStateSnapshot } from '../../actors/provider_metrics.js';
-import type { ProviderRegistry } from '../../actors/provider_registry.js';
+import type { ProviderStateSnapshot } from '../../actors/provider/metrics.js';
+import type { ProviderRegistry } from '../../actors/provider/registry.js';
 import { ask, Recorder, registryFor, series } from './provider_helpers.js';
 
 const sim = (limits: ProviderSpec['limits'], extra: Partial<ProviderSpec> = {}): ProviderSpec => ({

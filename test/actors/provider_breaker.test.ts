@@ -1,7 +1,7 @@
 // The circuit breaker as a plain state machine over an injected clock.
 
 import t from 'tap';
-import { CircuitBreaker } from '../../actors/provider_breaker.js';
+import { CircuitBreaker } from '../../actors/provider/breaker.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let at = 1_000;

@@ -2,8 +2,8 @@
 // against the local fake upstreams.
 
 import t from 'tap';
-import { callWithFailover } from '../../actors/provider_chain.js';
-import { AdmissionError } from '../../actors/provider_errors.js';
+import { callWithFailover } from '../../actors/provider/chain.js';
+import { AdmissionError } from '../../actors/provider/errors.js';
 import { ProviderError } from '../../providers/index.js';
 import { AnthropicUpstream } from '../fakes/anthropic_upstream.js';
 import { ask, NO_RETRY, openaiFake, openaiSpec, Recorder, registryFor, series } from './provider_helpers.js';

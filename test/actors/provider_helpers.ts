@@ -2,9 +2,9 @@
 // registry over given specs, and a sink that records what reached the caller.
 
 import { ActorSystem } from '../../runtime/index.js';
-import type { ProviderSpec } from '../../actors/provider.js';
-import { ProviderRegistry, type RegistryOptions } from '../../actors/provider_registry.js';
-import type { ModelMetricsSnapshot } from '../../actors/provider_metrics.js';
+import type { ProviderSpec } from '../../actors/provider/actor.js';
+import { ProviderRegistry, type RegistryOptions } from '../../actors/provider/registry.js';
+import type { ModelMetricsSnapshot } from '../../actors/provider/metrics.js';
 import type { ChatRequest, StreamEvent } from '../../providers/index.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import type { FakeUpstream } from '../fakes/upstream.js';

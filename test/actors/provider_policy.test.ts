@@ -1,8 +1,8 @@
 // Backoff delays and the retry / failover decision, with a fixed random source.
 
 import t from 'tap';
-import { backoffDelay } from '../../actors/provider_backoff.js';
-import { decide, failoverTarget, type FailedAttempt } from '../../actors/provider_policy.js';
+import { backoffDelay } from '../../actors/provider/backoff.js';
+import { decide, failoverTarget, type FailedAttempt } from '../../actors/provider/policy.js';
 
 const half = (): number => 0.5;
 const options = { baseMs: 100, maxMs: 1_000, jitter: 0, maxRetries: 2, maxRetryAfterMs: 5_000 };

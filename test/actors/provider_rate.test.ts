@@ -1,7 +1,7 @@
 // The RPM/TPM token bucket over an injected clock.
 
 import t from 'tap';
-import { RateWindow } from '../../actors/provider_rate.js';
+import { RateWindow } from '../../actors/provider/rate.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let at = 0;

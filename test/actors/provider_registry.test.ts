@@ -1,10 +1,10 @@
 // The registry of provider actors and the per-thread provider host.
 
 import t from 'tap';
-import { providerHost, providerRegistry } from '../../actors/provider_host.js';
-import { credentialKey } from '../../actors/provider_registry.js';
-import { callWithFailover } from '../../actors/provider_chain.js';
-import type { ProviderMetricsSnapshot } from '../../actors/provider_metrics.js';
+import { providerHost, providerRegistry } from '../../actors/provider/host.js';
+import { credentialKey } from '../../actors/provider/registry.js';
+import { callWithFailover } from '../../actors/provider/chain.js';
+import type { ProviderMetricsSnapshot } from '../../actors/provider/metrics.js';
 import { ActorSystem } from '../../runtime/index.js';
 import { ask, Recorder, registryFor } from './provider_helpers.js';
 
@@ -44,7 +44,7 @@ t.test('on a worker, the host\'s registry serves the actors placed there', async
   t.teardown(() => system.shutdown(1_000));
   const specs = [{ id: 's', config: { kind: 'simulated', tokens: 3 } }];
   const host = system.spawn<{ t: 'metrics' }>(
-    { module: new URL('../../actors/provider_host.js', import.meta.url).href, export: 'providerHost', args: { specs } },
+    { module: new URL('../../actors/provider/host.js', import.meta.url).href, export: 'providerHost', args: { specs } },
     { placement: { worker: 1 } },
   );
   await host.ask({ t: 'metrics' });

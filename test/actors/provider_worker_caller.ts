@@ -1,8 +1,8 @@
 // A test actor for worker threads: asked for a reply, it streams one through
 // this worker's provider registry, as an agent on that worker would.
 
-import { callWithFailover, type ProviderChain } from '../../actors/provider_chain.js';
-import { providerRegistry } from '../../actors/provider_host.js';
+import { callWithFailover, type ProviderChain } from '../../actors/provider/chain.js';
+import { providerRegistry } from '../../actors/provider/host.js';
 import type { Behavior } from '../../runtime/index.js';
 
 export function caller(): Behavior<{ chain: ProviderChain; prompt: string }> {

@@ -6,8 +6,8 @@
  * (an open breaker reads as `overloaded` and fails over), while `reason`
  * lets metrics and logs tell them apart from real upstream failures.
  */
-import { ProviderError, type ProviderErrorKind } from '../providers/index.js';
-import type { RejectReason } from './provider_metrics.js';
+import { ProviderError, type ProviderErrorKind } from '../../providers/index.js';
+import type { RejectReason } from './metrics.js';
 
 const KINDS: Record<RejectReason, ProviderErrorKind> = {
   circuit_open: 'overloaded',

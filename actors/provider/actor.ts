@@ -8,16 +8,16 @@
  * "one message at a time" holds without a handler ever waiting on the network.
  *
  * Messages carry functions and AbortSignals, so the actor must live on the
- * caller's thread (spawned locally, see provider_registry.ts).
+ * caller's thread (spawned locally, see registry.ts).
  */
-import { createProvider, type Provider, type ProviderConfig } from '../providers/index.js';
-import type { ActorContext, Behavior, Replier } from '../runtime/index.js';
-import { CircuitBreaker, type BreakerOptions } from './provider_breaker.js';
-import { AdmissionError } from './provider_errors.js';
-import { breakerGauge, type ProviderMetrics, type ProviderStateSnapshot } from './provider_metrics.js';
-import { RateWindow } from './provider_rate.js';
-import { positive, positiveInt } from './provider_validate.js';
-import type { ProviderErrorKind } from '../providers/index.js';
+import { createProvider, type Provider, type ProviderConfig } from '../../providers/index.js';
+import type { ActorContext, Behavior, Replier } from '../../runtime/index.js';
+import { CircuitBreaker, type BreakerOptions } from './breaker.js';
+import { AdmissionError } from './errors.js';
+import { breakerGauge, type ProviderMetrics, type ProviderStateSnapshot } from './metrics.js';
+import { RateWindow } from './rate.js';
+import { positive, positiveInt } from './validate.js';
+import type { ProviderErrorKind } from '../../providers/index.js';
 
 export interface ProviderLimits {
   /** Requests in flight at once. Default 16. */

@@ -13,7 +13,7 @@
  * is refused until it reports, so a sick upstream sees one request per cool-down.
  */
 
-import { nonNegative, positiveInt } from './provider_validate.js';
+import { nonNegative, positiveInt } from './validate.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 

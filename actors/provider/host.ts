@@ -6,10 +6,10 @@
  * `providerRegistry()`. Asked `{ t: 'metrics' }`, it answers the worker's
  * provider metrics snapshot (plain data, so it crosses threads).
  */
-import type { Behavior } from '../runtime/index.js';
-import type { ProviderSpec } from './provider.js';
-import type { ProviderMetricsSnapshot } from './provider_metrics.js';
-import { ProviderRegistry } from './provider_registry.js';
+import type { Behavior } from '../../runtime/index.js';
+import type { ProviderSpec } from './actor.js';
+import type { ProviderMetricsSnapshot } from './metrics.js';
+import { ProviderRegistry } from './registry.js';
 
 let installed: ProviderRegistry | undefined;
 

@@ -4,8 +4,8 @@
  * exports them (the gateway maps them to prom-client, as for runtime/metrics).
  * One instance per thread; the number of series is bounded.
  */
-import type { ProviderErrorKind } from '../providers/index.js';
-import type { BreakerState } from './provider_breaker.js';
+import type { ProviderErrorKind } from '../../providers/index.js';
+import type { BreakerState } from './breaker.js';
 
 /** Upper bounds (ms) of the time-to-first-token buckets; a last, unbounded one is implied. */
 export const TTFT_BUCKETS_MS: readonly number[] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];

@@ -5,14 +5,14 @@
  *
  * The actors must be spawned by something long-lived on the caller's thread
  * (the ActorSystem on the main thread, or a per-worker root actor's context,
- * see provider_host.ts): children stop with their parent.
+ * see host.ts): children stop with their parent.
  */
 import { createHash } from 'node:crypto';
-import type { Provider, ProviderConfig } from '../providers/index.js';
-import type { ActorRef, Props, SpawnOptions } from '../runtime/index.js';
-import { providerActor, type ProviderMessage, type ProviderSpec } from './provider.js';
-import { ChainConfigError } from './provider_errors.js';
-import { ProviderMetrics } from './provider_metrics.js';
+import type { Provider, ProviderConfig } from '../../providers/index.js';
+import type { ActorRef, Props, SpawnOptions } from '../../runtime/index.js';
+import { providerActor, type ProviderMessage, type ProviderSpec } from './actor.js';
+import { ChainConfigError } from './errors.js';
+import { ProviderMetrics } from './metrics.js';
 
 /** The ActorSystem or an ActorContext: whatever spawns on this thread. */
 export interface Spawner {

@@ -4,8 +4,8 @@
  * and report the error. Nothing is retried or failed over once the first token
  * reached the caller: a half-streamed reply cannot be taken back.
  */
-import type { ProviderErrorKind } from '../providers/index.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './provider_backoff.js';
+import type { ProviderErrorKind } from '../../providers/index.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 
 export interface RetryOptions extends BackoffOptions {
   /** Retries on the same entry before failing over. Default 2. */

@@ -7,7 +7,7 @@
  * none. Jitter spreads the retries of many callers that failed together. When
  * the upstream said Retry-After, the delay is never shorter than that.
  */
-import { nonNegative } from './provider_validate.js';
+import { nonNegative } from './validate.js';
 
 export interface BackoffOptions {
   readonly baseMs: number;

@@ -9,7 +9,7 @@
  * `settle` later charges the difference; the level may go below zero (a debt
  * that delays the next admissions) but never above `limit`.
  */
-import { positive } from './provider_validate.js';
+import { positive } from './validate.js';
 
 export interface RateOptions {
   readonly limit: number;

@@ -6,12 +6,12 @@
  * before the first token are retried (same entry, with backoff) or failed over
  * (next entry) by error kind; after the first token they are reported as is.
  */
-import { ProviderError, type ChatRequest, type StopReason, type StreamEvent, type UsageEvent } from '../providers/index.js';
-import type { ActorRef } from '../runtime/index.js';
-import type { Outcome, Permit, ProviderMessage } from './provider.js';
-import { AdmissionError, ChainConfigError } from './provider_errors.js';
-import { decide, DEFAULT_RETRY, failoverTarget, type RetryOptions } from './provider_policy.js';
-import type { ProviderRegistry } from './provider_registry.js';
+import { ProviderError, type ChatRequest, type StopReason, type StreamEvent, type UsageEvent } from '../../providers/index.js';
+import type { ActorRef } from '../../runtime/index.js';
+import type { Outcome, Permit, ProviderMessage } from './actor.js';
+import { AdmissionError, ChainConfigError } from './errors.js';
+import { decide, DEFAULT_RETRY, failoverTarget, type RetryOptions } from './policy.js';
+import type { ProviderRegistry } from './registry.js';
 
 export interface ChainEntry {
   readonly providerId: string;

@@ -1,0 +1,83 @@
+/**
+ * startRun: the one way every front door (WebSocket, HTTP, chat channels)
+ * starts a chat run, and abortRun, the one way it stops one. A transport only
+ * translates its frames into a Caller and ChatSendParams and the events back;
+ * everything between is here, once:
+ *
+ *   refuse while shutting down → the contract's rules (checkRunParams)
+ *     → the `chat` rate limit → track the run (metrics, drain)
+ *     → backend.chatSend → hold early events until the transport releases them
+ */
+import {
+  checkRunParams, checkSessionKey, type Caller, type ChatEventMap, type ChatEventName, type ChatRunner, type ChatSendParams,
+  type EventSink, type RunTarget, type StartedRun,
+} from '../actors/chat_contract.js';
+import { assertAccepting, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
+import { TroupeError } from './errors.js';
+import type { Transport } from './metrics.js';
+
+/** Events a run may emit before it is released; more means a broken backend. */
+const MAX_EARLY_EVENTS = 4096;
+
+export async function startRun(
+  ctx: FrontDoorContext,
+  transport: Transport,
+  caller: Caller,
+  params: ChatSendParams,
+  sink: EventSink,
+): Promise<StartedRun> {
+  assertAccepting(ctx);
+  checkRunParams(params);
+  await takeOrThrow(ctx, 'chat', limitKeys(caller, caller.sourceIp));
+  // Events may race ahead of the acceptance; hold them so the client sees runId first.
+  let held: [ChatEventName, unknown][] | undefined = [];
+  let dropped = 0;
+  const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
+    if (held === undefined) sink(event, payload);
+    else if (held.length < MAX_EARLY_EVENTS) held.push([event, payload]);
+    else if (dropped++ === 0) {
+      ctx.logger.warn('backend emitted too many events before the run was released; dropping the rest', { user: caller.user });
+    }
+  };
+  const run = ctx.runs.start(transport, caller, deliver);
+  let accepted: { runId: string; sessionKey: string };
+  try {
+    accepted = await ctx.backend.chatSend(caller, caller.sourceIp === undefined ? params : { ...params, sourceIp: caller.sourceIp }, run.sink);
+  } catch (err) {
+    run.fail();
+    throw err;
+  }
+  const { runId, sessionKey } = accepted;
+  run.runId = runId;
+  return {
+    runId,
+    sessionKey,
+    release(): void {
+      const early = held ?? [];
+      held = undefined;
+      for (const [event, payload] of early) sink(event, payload as never);
+    },
+    abort(): void {
+      if (run.finished) return;
+      ctx.backend.chatAbort(caller, { runId }).catch((err: unknown) => {
+        ctx.logger.warn('chatAbort failed', { transport, error: String(err) });
+      });
+    },
+  };
+}
+
+export async function abortRun(ctx: FrontDoorContext, caller: Caller, target: RunTarget): Promise<{ aborted: boolean }> {
+  if (target.runId === undefined && target.sessionKey === undefined) {
+    throw new TroupeError('INVALID_REQUEST', 'Give runId or sessionKey', { reason: 'field_required', field: 'runId' });
+  }
+  checkSessionKey(target.sessionKey);
+  return ctx.backend.chatAbort(caller, target);
+}
+
+/** startRun and abortRun bound to one front door and transport label (what a channel framework is handed). */
+export function chatRunner(ctx: FrontDoorContext, transport: Transport): ChatRunner {
+  return {
+    startRun: (caller, params, sink) => startRun(ctx, transport, caller, params, sink),
+    abortRun: (caller, target) => abortRun(ctx, caller, target),
+  };
+}
