@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { AgentConfig } from '../actors/protocol.js';
-import type { ProviderSpec } from '../actors/provider.js';
+import type { ProviderSpec } from '../actors/provider/actor.js';
 import type { ProviderConfig } from '../providers/index.js';
 
 const MAX_MS = 2 ** 31 - 1;
