@@ -9,10 +9,10 @@
 import type { Registry } from 'prom-client';
 import type { Persistence } from '../actors/persistence.js';
 import { loadKeyring, SecretBox } from '../security/secrets.js';
-import type { Principal, ScopedLimiter } from '../security/types.js';
+import type { Principal } from '../security/types.js';
 import type { Store } from '../store/index.js';
 import type { RedisConnection } from '../store/redis/index.js';
-import type { GatewayBackend } from '../transports/backend.js';
+import type { ChatRunner } from '../transports/backend.js';
 import { ChannelAuthError, type ChannelAdapter } from '../transports/channels/adapter.js';
 import { MemoryPairingStore, type PairingStore } from '../transports/channels/access.js';
 import { Channel, type ChannelLog, type ChannelRunner } from '../transports/channels/channel.js';
@@ -26,8 +26,8 @@ import type { GatewayConfig } from './config.js';
 
 export interface ChannelsDeps {
   config: Pick<GatewayConfig, 'channels' | 'dataDir'>;
-  backend: Pick<GatewayBackend, 'chatSend' | 'chatAbort'>;
-  chatLimiter: ScopedLimiter;
+  /** The front door's startRun/abortRun (asked for lazily: the front door is built after the channels). */
+  chat: () => ChatRunner;
   registry: Registry;
   store: Store | undefined;
   persistence: Persistence | undefined;
@@ -70,15 +70,16 @@ export async function resolveChannelSecrets(spec: ChannelSpec, store: Store | un
   return { ...spec, credentials };
 }
 
+/** Channels start runs through the one startRun (shutdown, the contract's rules, the chat limit, run tracking). */
 function runnerFor(deps: ChannelsDeps): ChannelRunner {
   return {
     async start(p, params, sink) {
-      const decision = await deps.chatLimiter.take({ tenant: p.tenant, user: `${p.tenant}:${p.user}` });
-      if (!decision.allowed) throw Object.assign(new Error('Too many chat requests'), { code: 'RATE_LIMITED', retryAfterMs: decision.retryAfterMs });
-      return deps.backend.chatSend(p, params, sink);
+      const run = await deps.chat().startRun(p, params, sink);
+      run.release();
+      return { runId: run.runId };
     },
     async abort(p: Principal, sessionKey: string) {
-      return (await deps.backend.chatAbort(p, { sessionKey })).aborted;
+      return (await deps.chat().abortRun(p, { sessionKey })).aborted;
     },
   };
 }

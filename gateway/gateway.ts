@@ -15,7 +15,7 @@ import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
-import { createFrontDoor, type FrontDoor } from '../transports/index.js';
+import { createFrontDoor, type ChatRunner, type FrontDoor } from '../transports/index.js';
 import { IdempotencyStore, RedisConnection } from '../store/redis/index.js';
 import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
@@ -69,6 +69,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     throw err;
   }
   let frontDoor: FrontDoor | undefined;
+  let chatRunner: ChatRunner | undefined;
   try {
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     if (config.providers.length > 0) {
@@ -119,7 +120,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => log('limits', m)),
     };
     const channels = await createChannels({
-      config, backend, chatLimiter: limiters.chat, registry, store, persistence, redis,
+      config, chat: () => (chatRunner ??= (frontDoor as FrontDoor).chatRunner('channel')), registry, store, persistence, redis,
       log: (level, msg, fields) => (level === 'debug' ? undefined : logger[level](msg, fields)),
       ...(opts.channelEditIntervalMs === undefined ? {} : { editIntervalMs: opts.channelEditIntervalMs }),
     });
