@@ -62,7 +62,7 @@ const out = (line: string) => process.stdout.write(line + '\n');
 
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(process.env, flag(args, '--config'));
-  const { startGateway } = await import('./gateway.js');
+  const { DEV_TOKEN_TTL_SEC, startGateway } = await import('./gateway.js');
   const gw = await startGateway(config);
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
@@ -70,7 +70,7 @@ async function start(args: string[]): Promise<void> {
   if (config.enableFaults) out('  WARNING: TROUPE_ENABLE_FAULTS=1: admin.fault can kill actor workers (tests and benchmarks only)');
   if (gw.devToken !== undefined) {
     if (config.jwtSecretSource === 'generated') out(`  a signing secret was generated in ${config.dataDir}/jwt-secret`);
-    out(`  dev token (tenant dev, user dev, 24h):\n    ${gw.devToken}`);
+    out(`  dev token (tenant dev, user dev, scope chat, ${DEV_TOKEN_TTL_SEC / 60} min; printed only while the secret is the generated one):\n    ${gw.devToken}`);
     out(`  try: npx troupe chat "hello"    (or: curl ${gw.url}/v1/chat/completions -H "Authorization: Bearer $TOKEN" -d '{"model":"${config.agents[0].id}","messages":[{"role":"user","content":"hi"}]}')`);
   }
   await new Promise<void>((resolve) => {

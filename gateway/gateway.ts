@@ -38,7 +38,11 @@ export interface RunningGateway {
   limiters: { connect: ScopedLimiter; chat: ScopedLimiter };
   /** The configured chat channels (see docs/channels.md). */
   channels: ChannelHub;
-  /** A development token (HS256 configurations only). */
+  /**
+   * A short-lived chat token for trying the gateway out: only when the signing
+   * secret was generated into the data dir, never when the operator set one
+   * (TROUPE_JWT_SECRET, jwt.secret) or TROUPE_JWKS.
+   */
   devToken?: string;
   /** Drains runs in flight until the deadline, then stops everything. Idempotent. */
   shutdown(): Promise<void>;
@@ -46,6 +50,9 @@ export interface RunningGateway {
 
 /** How long start-up waits for channels to check their credentials; slower ones finish in the background. */
 const CHANNEL_START_WAIT_MS = 5_000;
+
+/** How long the start-up banner's dev token lives. */
+export const DEV_TOKEN_TTL_SEC = 3_600;
 
 export async function startGateway(config: GatewayConfig, opts: { channelEditIntervalMs?: number } = {}): Promise<RunningGateway> {
   const store = await openGatewayStore(config);
@@ -127,6 +134,10 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     frontDoor = createFrontDoor({
       backend,
       channels,
+      onRefused: ({ principal, what, needed, ip }) => persistence?.recordAudit(principal.tenant, {
+        actor: principal.user, action: 'access.denied', target: what, outcome: 'denied',
+        ...(ip === undefined ? {} : { sourceIp: ip }), detail: { needed, scopes: principal.scopes, via: principal.via },
+      }),
       authenticator,
       limiters,
       metrics: registry,
@@ -148,8 +159,9 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       await Promise.race([channels.start(), new Promise((resolve) => { timer = setTimeout(resolve, CHANNEL_START_WAIT_MS); })]);
       clearTimeout(timer);
     }
-    const devToken = config.jwt.secret === undefined ? undefined : await signToken({
-      secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: 86_400,
+    const generatedSecret = config.jwtSecretSource === 'generated' || config.jwtSecretSource === 'file';
+    const devToken = config.jwt.secret === undefined || !generatedSecret ? undefined : await signToken({
+      secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: DEV_TOKEN_TTL_SEC,
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
     });

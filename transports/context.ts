@@ -2,6 +2,7 @@
  * What the WS and HTTP handlers share: the injected collaborators plus the
  * front door's own state. Built once by createFrontDoor; handlers see only this.
  */
+import type { AccessContext } from './access.js';
 import type { Authenticator, Principal, RateDecision, ScopedLimiter, LimitKeys } from '../security/types.js';
 import type { Caller } from '../actors/chat_contract.js';
 import type { GatewayBackend } from './backend.js';
@@ -29,7 +30,7 @@ export interface Limiters {
   chat: ScopedLimiter;
 }
 
-export interface FrontDoorContext {
+export interface FrontDoorContext extends AccessContext {
   backend: GatewayBackend;
   authenticator: Authenticator;
   limiters: Limiters;

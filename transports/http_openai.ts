@@ -3,59 +3,16 @@
  * GET /v1/models, so the official SDKs work against Troupe agents (model =
  * agent id). A client that disconnects mid-run aborts its run.
  */
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Principal } from '../security/types.js';
 import type { ChatEventMap, ChatEventName, EventSink, StartedRun } from '../actors/chat_contract.js';
 import { startRun } from './chat_run.js';
-import { assertAccepting, authenticate, bearerToken, type FrontDoorContext } from './context.js';
+import { assertAccepting, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
-import { HttpExchange } from './http_exchange.js';
+import type { HttpEdge } from './http_edge.js';
+import type { HttpExchange } from './http_exchange.js';
 import {
   chunkEvent, completionObject, finishReason, openaiToolCalls, openaiUsage, parseCompletionRequest, type CompletionRequest,
 } from './openai_request.js';
-
-interface RequestHeaders {
-  ip: string;
-  authorization: string;
-  contentLength: string;
-  sessionKey: string;
-}
-
-function copyHeaders(req: HttpRequest): RequestHeaders {
-  return {
-    ip: '',
-    authorization: req.getHeader('authorization'),
-    contentLength: req.getHeader('content-length'),
-    sessionKey: req.getHeader('x-troupe-session-key'),
-  };
-}
-
-async function principalFrom(ctx: FrontDoorContext, authorization: string, ip?: string): Promise<Principal> {
-  const token = bearerToken(authorization);
-  if (token === undefined) throw new TroupeError('UNAUTHORIZED', 'Send Authorization: Bearer <token>', { reason: 'missing_token' });
-  return authenticate(ctx, token, ip);
-}
-
-/** Wraps an async route so it always answers, observes its duration and never rejects. */
-function route(
-  ctx: FrontDoorContext,
-  live: Set<HttpExchange>,
-  name: string,
-  handler: (ex: HttpExchange, headers: RequestHeaders) => Promise<void>,
-): (res: HttpResponse, req: HttpRequest) => void {
-  return (res, req) => {
-    const headers = copyHeaders(req);
-    headers.ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-    const ex = new HttpExchange(res, ctx.metrics, live);
-    ex.ip = headers.ip;
-    const started = performance.now();
-    handler(ex, headers)
-      .catch((err: unknown) => {
-        if (ex.fail(err).code === 'INTERNAL') ctx.logger.error('http route failed', { route: name, error: String(err) });
-      })
-      .finally(() => ctx.metrics.requestDuration.observe({ transport: 'http', method: name }, (performance.now() - started) / 1000));
-  };
-}
 
 /** Starts a run whose events go to `onEvent`; aborts it if the client leaves. */
 async function startCompletion(
@@ -150,32 +107,20 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-export function registerOpenAiRoutes(
-  app: { post: (p: string, h: (res: HttpResponse, req: HttpRequest) => void) => unknown; get: (p: string, h: (res: HttpResponse, req: HttpRequest) => void) => unknown },
-  ctx: FrontDoorContext,
-  live: Set<HttpExchange>,
-): void {
+export function registerOpenAiRoutes(edge: HttpEdge, ctx: FrontDoorContext): void {
   const { config } = ctx;
-  app.post('/v1/chat/completions', route(ctx, live, 'chat.completions', async (ex, headers) => {
-    // Start reading at once: uWS delivers body chunks only to a registered onData.
-    const body = ex.readBody(config.maxPayloadBytes);
-    body.catch(() => {});
+  edge.route('POST', '/v1/chat/completions', async ({ ex, principal, headers, body }) => {
     assertAccepting(ctx);
-    if (Number(headers.contentLength) > config.maxPayloadBytes) {
-      throw new TroupeError('PAYLOAD_TOO_LARGE', `Body exceeds ${config.maxPayloadBytes} bytes`, { reason: 'body_too_large' });
-    }
-    const p = await principalFrom(ctx, headers.authorization, headers.ip);
-    const req = parseCompletionRequest(await body, config.maxJsonDepth, config.maxPayloadBytes);
-    await (req.stream ? completeStreaming : completeOnce)(ctx, ex, p, req, headers.sessionKey);
-  }));
+    const req = parseCompletionRequest(await (body as Promise<Buffer>), config.maxJsonDepth, config.maxPayloadBytes);
+    await (req.stream ? completeStreaming : completeOnce)(ctx, ex, principal as Principal, req, headers['x-troupe-session-key']);
+  }, { name: 'chat.completions', headers: ['x-troupe-session-key'] });
 
-  app.get('/v1/models', route(ctx, live, 'models.list', async (ex, headers) => {
-    const p = await principalFrom(ctx, headers.authorization, headers.ip);
-    const { agents } = await ctx.backend.agentsList(p);
+  edge.route('GET', '/v1/models', async ({ ex, principal }) => {
+    const { agents } = await ctx.backend.agentsList(principal as Principal);
     const created = Math.floor(ctx.startedAt / 1000);
     ex.json(200, {
       object: 'list',
       data: agents.map((a) => ({ id: a.id, object: 'model', created, owned_by: 'troupe', ...(a.description === undefined ? {} : { description: a.description }) })),
     });
-  }));
+  }, { name: 'models.list' });
 }

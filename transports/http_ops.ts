@@ -3,33 +3,22 @@
  * details), /ready (503 while the backend is not ready or we are draining, so
  * load balancers stop sending traffic), /metrics (Prometheus text), and a JSON
  * 404 for everything else. /health and /ready need no credentials (probes);
- * /metrics needs `Authorization: Bearer <metricsToken>` when one is configured.
+ * /metrics needs `Authorization: Bearer <metricsToken>`, or a credential with
+ * the `metrics` scope, when a metricsToken is configured (transports/access.ts).
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
 import type { FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
-import { HttpExchange } from './http_exchange.js';
-
-type Route = (res: HttpResponse, req: HttpRequest) => void;
-interface RouteTarget {
-  get(pattern: string, handler: Route): unknown;
-  any(pattern: string, handler: Route): unknown;
-}
+import type { HttpEdge } from './http_edge.js';
 
 export function registerOpsRoutes(
-  app: RouteTarget,
+  edge: HttpEdge,
   ctx: FrontDoorContext,
   registry: Registry,
-  live: Set<HttpExchange>,
   connectionCount: () => number,
   channelHealth?: () => Record<string, unknown>,
 ): void {
-  const exchange = (res: HttpResponse): HttpExchange => new HttpExchange(res, ctx.metrics, live);
-
-  app.get('/health', (res) => {
-    const ex = exchange(res);
+  edge.route('GET', '/health', ({ ex }) => {
     const base = {
       status: ctx.shuttingDown ? 'shutting_down' : 'ok',
       engine: ctx.engine,
@@ -48,8 +37,7 @@ export function registerOpsRoutes(
     );
   });
 
-  app.get('/ready', (res) => {
-    const ex = exchange(res);
+  edge.route('GET', '/ready', ({ ex }) => {
     let ready = false;
     try {
       ready = !ctx.shuttingDown && ctx.backend.ready();
@@ -60,23 +48,15 @@ export function registerOpsRoutes(
     else ex.json(503, { ready: false, reason: ctx.shuttingDown ? 'shutting_down' : 'backend_not_ready' });
   });
 
-  const metricsAuth = ctx.config.metricsToken === undefined ? undefined : Buffer.from(`Bearer ${ctx.config.metricsToken}`);
-  app.get('/metrics', (res, req) => {
-    const ex = exchange(res);
-    if (metricsAuth !== undefined) {
-      const given = Buffer.from(req.getHeader('authorization'));
-      if (given.length !== metricsAuth.length || !timingSafeEqual(given, metricsAuth)) {
-        ex.fail(new TroupeError('UNAUTHORIZED', 'Send Authorization: Bearer <metrics token>', { reason: given.length === 0 ? 'missing_token' : 'bad_token' }));
-        return;
-      }
-    }
-    registry.metrics().then(
-      (text) => ex.end(200, { 'content-type': registry.contentType }, text),
-      (err: unknown) => ex.fail(err),
-    );
+  // The edge lets through: anyone while no metricsToken is configured, the metricsToken, or a credential with the metrics scope.
+  edge.route('GET', '/metrics', async ({ ex }) => {
+    ex.end(200, { 'content-type': registry.contentType }, await registry.metrics());
   });
+}
 
-  app.any('/*', (res) => {
-    exchange(res).fail(new TroupeError('NOT_FOUND', 'No such endpoint', { reason: 'no_route' }));
+/** The JSON 404 for every path no route claimed; registered last. */
+export function registerNotFound(edge: HttpEdge): void {
+  edge.route('ANY', '/*', () => {
+    throw new TroupeError('NOT_FOUND', 'No such endpoint', { reason: 'no_route' });
   });
 }

@@ -14,13 +14,16 @@ import { resolveConfig, type FrontDoorConfig } from './config.js';
 import { stderrLogger, type FrontDoorContext, type FrontDoorLogger, type Limiters } from './context.js';
 import { detectEngine, type Engine } from './engine.js';
 import { TroupeError } from './errors.js';
+import type { AccessContext } from './access.js';
+import { HttpEdge, type UwsRoutes } from './http_edge.js';
 import type { HttpExchange } from './http_exchange.js';
 import { registerOpenAiRoutes } from './http_openai.js';
-import { registerOpsRoutes } from './http_ops.js';
+import { registerNotFound, registerOpsRoutes } from './http_ops.js';
 import { createGatewayMetrics, type Transport } from './metrics.js';
 import { RunTracker } from './run_tracker.js';
 import { CloseCode, type WsConnection } from './ws_connection.js';
 import { wsBehavior } from './ws_handler.js';
+import { METHODS } from './ws_methods.js';
 
 export interface FrontDoorOptions {
   backend: GatewayBackend;
@@ -32,6 +35,10 @@ export interface FrontDoorOptions {
   logger?: FrontDoorLogger;
   /** Chat channels: webhooks at /channels/<id>, their state in /health. */
   channels?: ChannelHub;
+  /** Told of every scope refusal (the gateway audits them). */
+  onRefused?: AccessContext['onRefused'];
+  /** More routes on the same server (the admin API); each needs an entry in the access table. */
+  routes?: (edge: HttpEdge) => void;
 }
 
 export interface FrontDoorStats {
@@ -49,6 +56,8 @@ export interface FrontDoor {
   stats(): FrontDoorStats;
   /** startRun/abortRun of this front door, for the chat channels (counted under `transport`). */
   chatRunner(transport: Transport): ChatRunner;
+  /** Access-table keys of every HTTP route and WS method served (for the scope test). */
+  readonly served: readonly string[];
 }
 
 export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
@@ -73,16 +82,22 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
     engine,
     startedAt: Date.now(),
     shuttingDown: false,
+    ...(opts.onRefused === undefined ? {} : { onRefused: opts.onRefused }),
   };
   const connections = new Set<WsConnection>();
   const exchanges = new Set<HttpExchange>();
 
   const app = uws.App();
   app.ws('/ws', wsBehavior(ctx, connections));
-  registerOpenAiRoutes(app, ctx, exchanges);
+  const edge = new HttpEdge(app as unknown as UwsRoutes, ctx, exchanges);
+  registerOpenAiRoutes(edge, ctx);
   const channels = opts.channels;
-  if (channels !== undefined) registerChannelRoutes(app, channels, metrics, exchanges);
-  registerOpsRoutes(app, ctx, opts.metrics, exchanges, () => connections.size, channels === undefined ? undefined : () => channels.health());
+  if (channels !== undefined) {
+    registerChannelRoutes({ get: (p, h) => edge.raw('GET', p, h), post: (p, h) => edge.raw('POST', p, h) }, channels, metrics, exchanges);
+  }
+  registerOpsRoutes(edge, ctx, opts.metrics, () => connections.size, channels === undefined ? undefined : () => channels.health());
+  opts.routes?.(edge);
+  registerNotFound(edge);
 
   let listenSocket: us_listen_socket | undefined;
   let shutdownPromise: Promise<void> | undefined;
@@ -114,6 +129,7 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
 
   return {
     engine,
+    served: ['GET /ws', ...Object.keys(METHODS).map((m) => `WS ${m}`), ...edge.routes],
     listen() {
       return new Promise((resolve, reject) => {
         if (ctx.shuttingDown) {

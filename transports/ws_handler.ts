@@ -6,6 +6,7 @@
  */
 import uws, { type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocketBehavior } from 'uWebSockets.js';
 import { decodePayload, FrameError, negotiateSubprotocol, toRequestFrame, type RequestFrame } from './codec.js';
+import { authorize } from './access.js';
 import { authenticate, bearerToken, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
@@ -40,6 +41,7 @@ async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: Reques
       if (p.expiresAt !== undefined && p.expiresAt <= Date.now()) {
         throw new TroupeError('UNAUTHORIZED', 'Credentials have expired; reconnect', { reason: 'token_expired' });
       }
+      authorize(ctx, p, `WS ${frame.method}`, conn.ip);
     }
     const result = await spec.run(ctx, conn, validateParams(spec, frame.params));
     conn.reply(frame.id, result.payload);

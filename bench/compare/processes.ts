@@ -119,6 +119,6 @@ export async function startGatewayProcess(o: GatewayProcessOptions = {}): Promis
     const m = /listening on http:\/\/[^:]+:(\d+)/.exec(line);
     return m === null ? undefined : Number(m[1]);
   }, () => rmSync(dir, { recursive: true, force: true }));
-  const token = await signToken({ secret, tenant: 'bench', user: 'bench', scopes: ['chat'], ttlSec: 86_400 });
+  const token = await signToken({ secret, tenant: 'bench', user: 'bench', scopes: ['chat', 'platform'], ttlSec: 86_400 });
   return { ...child, token };
 }

@@ -28,7 +28,7 @@ export async function gateway(t: Test, env: Record<string, string> = {}, patch: 
   return gw;
 }
 
-export const token = () => signToken({ secret: SECRET, tenant: 'bench', user: 'u1', scopes: ['chat'], ttlSec: 600 });
+export const token = () => signToken({ secret: SECRET, tenant: 'bench', user: 'u1', scopes: ['chat', 'platform'], ttlSec: 600 });
 
 export function wsOptions(url: string, patch: Partial<WsBenchOptions>): WsBenchOptions {
   return {

@@ -6,10 +6,10 @@ import { Registry } from 'prom-client';
 import { pack, unpack } from 'msgpackr';
 import type tap from 'tap';
 import WebSocket from 'ws';
-import type { ScopedLimiter } from '../../security/types.js';
+import type { Authenticator, ScopedLimiter } from '../../security/types.js';
 import type { FrontDoorConfig } from '../../transports/config.js';
 import type { FrontDoorLogger } from '../../transports/context.js';
-import { createFrontDoor, type FrontDoor } from '../../transports/server.js';
+import { createFrontDoor, type FrontDoor, type FrontDoorOptions } from '../../transports/server.js';
 import { FakeBackend, fakeAuthenticator, unlimited } from './fakes.js';
 
 export const silentLogger: FrontDoorLogger = { warn: () => {}, error: () => {} };
@@ -32,13 +32,17 @@ interface Teardown {
 
 export async function start(
   t: Teardown,
-  opts: { config?: Partial<FrontDoorConfig>; connect?: ScopedLimiter; chat?: ScopedLimiter } = {},
+  opts: {
+    config?: Partial<FrontDoorConfig>; connect?: ScopedLimiter; chat?: ScopedLimiter;
+    authenticator?: Authenticator; onRefused?: FrontDoorOptions['onRefused'];
+  } = {},
 ): Promise<Started> {
   const backend = new FakeBackend();
   const registry = new Registry();
   const fd = createFrontDoor({
     backend,
-    authenticator: fakeAuthenticator(),
+    authenticator: opts.authenticator ?? fakeAuthenticator(),
+    ...(opts.onRefused === undefined ? {} : { onRefused: opts.onRefused }),
     limiters: { connect: opts.connect ?? unlimited(), chat: opts.chat ?? unlimited() },
     metrics: registry,
     config: { shutdownDeadlineMs: 300, ...opts.config },
