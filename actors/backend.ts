@@ -38,6 +38,8 @@ export interface BackendOptions {
   screenInput?: (text: string, caller: Caller) => void;
   /** Allow `injectFault` (tests and benchmarks only; default false). */
   enableFaults?: boolean;
+  /** Fixed facts /health adds (e.g. which embeddings and vector search memory uses). */
+  healthInfo?: Record<string, unknown>;
 }
 
 /** How long injectFault waits for the killed worker's replacement. */
@@ -77,8 +79,9 @@ export class ActorBackend {
   private readonly defaultAgent: string;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency' | 'screenInput'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency' | 'screenInput' | 'healthInfo'>>;
   private readonly screenInput: BackendOptions['screenInput'];
+  private readonly healthInfo: Record<string, unknown>;
   private readonly idempotency: IdempotencyClaims | undefined;
   private readonly persistence: Persistence | undefined;
   private readonly persistRef: ActorRef<PersistRequest> | undefined;
@@ -107,6 +110,7 @@ export class ActorBackend {
     this.persistence = options.persistence;
     this.idempotency = options.idempotency;
     this.screenInput = options.screenInput;
+    this.healthInfo = options.healthInfo ?? {};
     this.persistRef = options.persistence === undefined ? undefined
       : system.spawn<PersistRequest>({ factory: persistenceActor, args: { persistence: options.persistence } }, { mailbox: { capacity: 1_000_000 } });
     this.unsubscribe = system.workers?.onEvent((e) => {
@@ -221,6 +225,7 @@ export class ActorBackend {
       workerReplacements: snap.workerReplacements,
       sessions: this.sessions.size,
       runsInFlight: this.runs.size,
+      ...this.healthInfo,
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import { parseTtl, signToken } from '../security/jwt.js';
 import { ConfigError, loadConfig } from './config.js';
+import { describeMemory } from './memory_config.js';
 
 // Each command imports what it needs when it runs: `troupe start` does not load the
 // benchmark clients, the admin commands or the chat client (start time and memory).
@@ -67,6 +68,10 @@ async function start(args: string[]): Promise<void> {
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
   out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);
+  if (gw.store !== undefined) {
+    const memory = describeMemory(gw.store.embedder, gw.store.vectorSearch);
+    out(`  memory     embeddings ${memory.embeddings}; vector search ${memory.vectorSearch}`);
+  }
   if (config.enableFaults) out('  WARNING: TROUPE_ENABLE_FAULTS=1: admin.fault can kill actor workers (tests and benchmarks only)');
   if (gw.devToken !== undefined) {
     if (config.jwtSecretSource === 'generated') out(`  a signing secret was generated in ${config.dataDir}/jwt-secret`);

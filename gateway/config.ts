@@ -14,6 +14,7 @@ import { checkChannelsConfig } from './channels_config.js';
 import { ConfigError } from './config_error.js';
 import { describeIssue, fileConfigSchema, unknownEnv, type FileConfig } from './config_schema.js';
 import { checkToolsConfig, type ToolsFileConfig } from './tools_config.js';
+import { memoryConfig, type MemoryConfig } from './memory_config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -49,6 +50,8 @@ export interface GatewayConfig {
   allowFallback: boolean;
   /** Where data lives: embedded PGlite (default), PostgreSQL (DATABASE_URL), or nowhere ('none'). */
   store: { kind: 'pglite' | 'postgres' | 'none'; databaseUrl?: string; appDatabaseUrl?: string; schema?: string };
+  /** Memory's embeddings (memory_config.ts); default: the offline hash embedder. */
+  memory: MemoryConfig;
   /** Redis for distributed limits, caches and idempotency (optional). */
   redisUrl?: string;
   /** What prompt-injection screening does with suspicious user input and tool output. */
@@ -216,6 +219,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     shutdownDeadlineMs: int(env, 'TROUPE_SHUTDOWN_DEADLINE_MS', file.shutdownDeadlineMs ?? 10_000, 0, 600_000),
     allowFallback: env.TROUPE_ALLOW_UWS_FALLBACK === '1' || file.allowFallback === true,
     store: storeConfig(env),
+    memory: memoryConfig(env, file.memory),
     injectionAction: injectionAction(env.TROUPE_INJECTION_ACTION ?? file.injectionAction),
     channels: checkChannelsConfig(file.channels, agents),
     redisUrl: env.REDIS_URL || undefined,

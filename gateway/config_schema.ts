@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { ProviderSpec } from '../actors/provider/actor.js';
 import type { ProviderConfig } from '../providers/index.js';
+import { MEMORY_ENV, memorySchema } from './memory_config.js';
 
 const MAX_MS = 2 ** 31 - 1;
 const id = z.string().min(1).max(128);
@@ -131,6 +132,7 @@ export const fileConfigSchema = z.strictObject({
   allowFallback: z.boolean().optional(),
   injectionAction: z.enum(['log', 'warn', 'block']).optional(),
   channels: z.array(channelSchema).max(1_000).optional(),
+  memory: memorySchema.optional(),
 });
 
 export type FileConfig = z.infer<typeof fileConfigSchema>;
@@ -146,6 +148,7 @@ export const KNOWN_ENV: ReadonlySet<string> = new Set([
   ...['CONNECT', 'CHAT'].flatMap((p) => ['', '_TENANT', '_USER', '_IP'].flatMap((s) => [`TROUPE_${p}${s}_RATE`, `TROUPE_${p}${s}_BURST`])),
   'TROUPE_MAX_CONNECTIONS', 'TROUPE_MAX_PAYLOAD', 'TROUPE_ALLOWED_ORIGINS', 'TROUPE_METRICS_TOKEN',
   'TROUPE_SESSION_IDLE_MS', 'TROUPE_HISTORY_LIMIT', 'TROUPE_SHUTDOWN_DEADLINE_MS', 'TROUPE_ALLOW_UWS_FALLBACK',
+  ...MEMORY_ENV,
   'TROUPE_STORE', 'TROUPE_APP_DATABASE_URL', 'TROUPE_DB_SCHEMA', 'TROUPE_ENABLE_FAULTS', 'TROUPE_INJECTION_ACTION',
   // read elsewhere: the secrets key ring (security/secrets.ts) and the CLI's chat client
   'TROUPE_ENCRYPTION_KEY', 'TROUPE_ENCRYPTION_KEY_VERSION', 'TROUPE_ENCRYPTION_KEYS_OLD', 'TROUPE_TOKEN',

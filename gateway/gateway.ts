@@ -24,6 +24,7 @@ import { createRegistry, registerProviderMetrics, registerToolMetrics } from './
 import type { ProviderHostMessage } from '../actors/provider/host.js';
 import type { ToolHostMessage, ToolsConfig } from '../actors/tool_host.js';
 import type { ActorRef } from '../runtime/index.js';
+import { describeMemory } from './memory_config.js';
 
 export interface RunningGateway {
   config: GatewayConfig;
@@ -104,6 +105,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
       historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
+      ...(store === undefined ? {} : { healthInfo: { memory: describeMemory(store.embedder, store.vectorSearch) } }),
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
     // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.
