@@ -13,7 +13,7 @@ import { TaskPool } from '../runtime/tasks.js';
 import type { MemoryRecord, MemorySearchHit, MemoryStore } from '../tools/builtin/memory_store.js';
 import type { PersistRequest } from './persistence.js';
 import { Screener, type InjectionFamily, type InjectionMatch, type ScreenAction } from '../security/injection.js';
-import { scrub } from '../security/scrub.js';
+import { rootLog } from '../observability/log.js';
 import { ToolRegistry } from '../tools/index.js';
 import { registerBuiltins, type BuiltinToolsOptions } from '../tools/builtin/index.js';
 import { isolatedTool, type IsolatedToolSpec } from '../tools/isolated.js';
@@ -144,7 +144,7 @@ class InjectionTally {
     this.#counts.set(key, entry);
     // 'log' is an info line; 'warn' and 'block' are warnings (block also fails the call).
     const level = this.action === 'log' ? 'info' : 'warn';
-    process.stderr.write(scrub(JSON.stringify({ level, msg: 'prompt injection in tool output', source, family, action: this.action, excerpt: match.excerpt })) + '\n');
+    rootLog()[level]('prompt injection in tool output', { source, family, action: this.action, excerpt: match.excerpt });
   }
 
   snapshot(): InjectionCount[] {

@@ -7,7 +7,7 @@ import { ActorBackend } from '../actors/backend.js';
 import { Persistence } from '../actors/persistence.js';
 import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
-import { scrub, scrubObject } from '../security/scrub.js';
+import { rootLog } from '../observability/log.js';
 import { apiKeyLookup } from './api_key_cache.js';
 import { createChannels } from './channels.js';
 import type { ChannelHub } from '../transports/channels/hub.js';
@@ -57,17 +57,15 @@ export const DEV_TOKEN_TTL_SEC = 3_600;
 
 export async function startGateway(config: GatewayConfig, opts: { channelEditIntervalMs?: number } = {}): Promise<RunningGateway> {
   const store = await openGatewayStore(config);
-  // Every line the gateway logs goes through credential scrubbing (keys, tokens, passwords).
-  const log = (msg: string, err: unknown) => process.stderr.write(scrub(`troupe: ${msg}: ${String(err)}`) + '\n');
-  const line = (level: 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
-    process.stderr.write(scrub(JSON.stringify({ level, msg, ...(scrubObject(fields ?? {}) as object) })) + '\n');
-  const logger = { info: line('info'), warn: line('warn'), error: line('error') };
-  const persistence = store === undefined ? undefined : new Persistence(store, log);
+  // The one logger (observability/log.ts): JSON lines, credentials scrubbed, level from TROUPE_LOG_LEVEL.
+  const logger = rootLog();
+  const log = (msg: string, err: unknown) => logger.warn(msg, { error: String(err) });
+  const persistence = store === undefined ? undefined : new Persistence(store, (msg, err) => logger.error(msg, { error: String(err) }));
   const redis = config.redisUrl === undefined ? undefined : new RedisConnection({
     url: config.redisUrl,
-    logger: { info: (m: string) => log('redis', m), warn: (m: string) => log('redis', m) },
+    logger: logger.child({ component: 'redis' }),
   });
-  if (redis !== undefined && !(await redis.waitUntilUp(3_000))) log('redis', 'not reachable at start-up; running on in-process limits until it is');
+  if (redis !== undefined && !(await redis.waitUntilUp(3_000))) logger.warn('redis not reachable at start-up; running on in-process limits until it is');
   let system: ActorSystem;
   try {
     system = await ActorSystem.start({ pool: { workers: config.workers } });
@@ -125,8 +123,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     });
     const authenticator = createGatewayAuthenticator(jwt, store, persistence, store === undefined ? undefined : apiKeyLookup(store, redis));
     const limiters = {
-      connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => log('limits', m)),
-      chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => log('limits', m)),
+      connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => logger.warn(m, { component: 'limits' })),
+      chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => logger.warn(m, { component: 'limits' })),
     };
     const channels = await createChannels({
       config, chat: () => (chatRunner ??= (frontDoor as FrontDoor).chatRunner('channel')), registry, store, persistence, redis,
@@ -161,6 +159,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       await Promise.race([channels.start(), new Promise((resolve) => { timer = setTimeout(resolve, CHANNEL_START_WAIT_MS); })]);
       clearTimeout(timer);
     }
+    logger.info('gateway listening', { host: config.host, port, engine: frontDoor.engine, workers: system.workers?.size ?? 0, store: config.store.kind });
     const generatedSecret = config.jwtSecretSource === 'generated' || config.jwtSecretSource === 'file';
     const devToken = config.jwt.secret === undefined || !generatedSecret ? undefined : await signToken({
       secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: DEV_TOKEN_TTL_SEC,

@@ -17,12 +17,6 @@ export interface FrontDoorLogger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-/** One JSON line per entry on stderr, until the gateway injects its own logger. */
-export const stderrLogger: FrontDoorLogger = {
-  warn: (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...fields })}\n`),
-  error: (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 'error', msg, ...fields })}\n`),
-};
-
 export interface Limiters {
   /** Taken with `{ip}` at each WS upgrade (before credentials), then with `{tenant, user}` at `connect`. */
   connect: ScopedLimiter;

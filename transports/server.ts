@@ -11,7 +11,8 @@ import { registerChannelRoutes } from './channels/http_routes.js';
 import type { ChannelHub } from './channels/hub.js';
 import { chatRunner } from './chat_run.js';
 import { resolveConfig, type FrontDoorConfig } from './config.js';
-import { stderrLogger, type FrontDoorContext, type FrontDoorLogger, type Limiters } from './context.js';
+import { rootLog } from '../observability/log.js';
+import { type FrontDoorContext, type FrontDoorLogger, type Limiters } from './context.js';
 import { detectEngine, type Engine } from './engine.js';
 import { TroupeError } from './errors.js';
 import type { AccessContext } from './access.js';
@@ -78,7 +79,7 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
     metrics,
     runs: new RunTracker(metrics),
     config,
-    logger: opts.logger ?? stderrLogger,
+    logger: opts.logger ?? rootLog(),
     engine,
     startedAt: Date.now(),
     shuttingDown: false,

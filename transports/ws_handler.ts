@@ -48,7 +48,7 @@ async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: Reques
     result.afterReply?.();
   } catch (err) {
     const code = conn.replyError(frame.id, err);
-    if (code === 'INTERNAL') ctx.logger.error('ws method failed', { method: frame.method, error: String(err) });
+    if (code === 'INTERNAL') ctx.logger.error('ws method failed', { method: frame.method, requestId: frame.id, tenant: conn.principal?.tenant, error: String(err) });
   } finally {
     conn.inflight--;
     ctx.metrics.requestDuration.observe({ transport: 'ws', method: frame.method }, (performance.now() - started) / 1000);

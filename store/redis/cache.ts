@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RedisConnection } from './connection.js';
 import { errorMessage, RedisStoreError } from './errors.js';
 import { ExpiringLru } from './expiring_lru.js';
-import { consoleLogger, type StoreLogger } from './types.js';
+import type { StoreLogger } from './types.js';
 import { requireKey, requirePositiveInt, requirePrefix } from './validate.js';
 
 export interface RedisCacheOptions<V> {
@@ -82,7 +82,7 @@ export class RedisCache<V> {
     this.#keyPrefix = `${prefix}${this.namespace}:`;
     this.#channel = `${prefix}invalidate`;
     this.#decode = options.decode ?? ((raw) => raw as V);
-    this.#logger = options.logger ?? consoleLogger;
+    this.#logger = options.logger ?? connection.logger;
     this.#connection = connection;
     this.#subscriber = connection.duplicate();
     this.#subscriber.on('ready', () => this.#subscribe());

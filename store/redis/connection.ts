@@ -57,6 +57,11 @@ export class RedisConnection {
   #warnedUnreachable = false;
   #closed = false;
 
+  /** The logger this connection reports to; caches and stores built on it default to it. */
+  get logger(): StoreLogger {
+    return this.#logger;
+  }
+
   constructor(options: RedisConnectionOptions) {
     if (typeof options.url !== 'string' || !URL_PATTERN.test(options.url)) {
       throw new RedisStoreError('INVALID_REQUEST', 'Redis url must start with redis:// or rediss://');

@@ -2,7 +2,7 @@ import type { RedisConnection } from './connection.js';
 import { errorMessage } from './errors.js';
 import { ExpiringLru } from './expiring_lru.js';
 import { LuaScript } from './lua_script.js';
-import { consoleLogger, type StoreLogger } from './types.js';
+import type { StoreLogger } from './types.js';
 import { requireKey, requirePositiveInt, requirePrefix } from './validate.js';
 
 /** `fresh`: this caller owns the key and starts the run. Otherwise `runId` is set once the owner completed. */
@@ -71,7 +71,7 @@ export class IdempotencyStore {
     this.#prefix = requirePrefix(options.prefix ?? 'troupe:idem:');
     this.#maxTtlMs = requirePositiveInt('maxTtlMs', options.maxTtlMs ?? 7 * 24 * 3600 * 1000, 2 ** 31);
     this.#local = new ExpiringLru(requirePositiveInt('fallbackMaxEntries', options.fallbackMaxEntries ?? 10_000, 10_000_000));
-    this.#logger = options.logger ?? consoleLogger;
+    this.#logger = options.logger ?? connection.logger;
   }
 
   /** The Redis key for (tenant, key); both parts are escaped so `:` cannot make two pairs collide. */
