@@ -13,11 +13,12 @@ import { renderHtml } from './report/html.js';
 import type { BenchResult, CompareResult } from './report/result.js';
 import { compareText, summaryText } from './report/table.js';
 import { runLimitsBench } from './limits/index.js';
+import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -28,6 +29,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   proxy    [--conns 50] [--duration 10s] [--warmup 2s] [--rate 1000] [--workers N] [--cpu-prof DIR]
   runtime  [--quick]
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
+  memory   [--memories 100000] [--queries 200] [--dimensions 256] [--max-insert 15m]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
 const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick']);
@@ -79,6 +81,21 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       };
       a.rejectUnknown();
       write(JSON.stringify(await runLimitsBench(o), null, 2));
+      return;
+    }
+    case 'memory': {
+      const o = {
+        memories: a.int('--memories', 100_000, 100, 10_000_000),
+        queries: a.int('--queries', 200, 1, 100_000),
+        dimensions: a.int('--dimensions', 256, 8, 2000),
+        maxInsertMs: a.durationMs('--max-insert', 15 * 60_000, 24 * 3_600_000),
+        log: (line: string) => process.stderr.write(`${line}\n`),
+      };
+      a.rejectUnknown();
+      const json = a.str('--json');
+      const result = await runMemoryBench(o);
+      if (json !== undefined && json !== '-') writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
+      write(JSON.stringify(result, null, 2));
       return;
     }
     case 'ws': {
@@ -148,6 +165,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       return;
     }
     default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits)\n${BENCH_USAGE}`);
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory)\n${BENCH_USAGE}`);
   }
 }

@@ -10,6 +10,7 @@ import { runHttpBench } from './http/run.js';
 import { runProxyBench } from './proxy/run.js';
 import { validateResult, type BenchResult, type CompareResult } from './report/result.js';
 import { runLimitsBench } from './limits/index.js';
+import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import type { WsBenchOptions } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
@@ -100,6 +101,12 @@ await step('limits', async () => {
   if (!(r.results.inProcess.decisionsPerSec > 0)) throw new Error('no in-process decisions');
   if (r.results.redis?.error !== undefined) throw new Error(`redis: ${r.results.redis.error}`);
   log('ok   limits');
+});
+await step('memory', async () => {
+  const r = await runMemoryBench({ memories: 2000, queries: 5, dimensions: 64, maxInsertMs: 120_000 });
+  if (r.inserted !== 2000) throw new Error(`inserted ${r.inserted} of 2000`);
+  if (r.results.length !== 3 || r.results[2].mode !== 'pgvector-hnsw') throw new Error(`modes: ${r.results.map((x) => x.mode).join(', ')}`);
+  log('ok   memory');
 });
 log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);
 process.exit(failures.length === 0 ? 0 : 1);
