@@ -6,6 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Args } from './common/args.js';
 import { BenchError } from './common/target.js';
+import { BENCH_PLATFORMS, type BenchPlatformName } from './channel/platform.js';
+import { channelSummary, runChannelBench } from './channel/run.js';
 import { runCompare } from './compare/run.js';
 import { runHttpBench } from './http/run.js';
 import { runProxyBench } from './proxy/run.js';
@@ -18,7 +20,7 @@ import { runRuntimeBench } from './runtime/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -30,9 +32,10 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   runtime  [--quick]
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   memory   [--memories 100000] [--queries 200] [--dimensions 256] [--max-insert 15m]
+  channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
-const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick']);
+const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick', '--no-ws']);
 
 function common(a: Args) {
   return {
@@ -134,6 +137,30 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       };
       a.rejectUnknown();
       emit(await runHttpBench(o), a, write);
+      return;
+    }
+    case 'channel': {
+      const platform = a.str('--platform') ?? '';
+      if (!BENCH_PLATFORMS.includes(platform as BenchPlatformName)) {
+        throw new BenchError('INVALID_REQUEST', `--platform must be one of ${BENCH_PLATFORMS.join(', ')}`);
+      }
+      const o = {
+        platform: platform as BenchPlatformName,
+        conns: a.int('--conns', 50, 1, 10_000),
+        durationMs: a.durationMs('--duration', 10_000),
+        warmupMs: a.durationMs('--warmup', 2_000),
+        rate: a.num('--rate', 0, 0, 100_000),
+        drainMs: a.durationMs('--drain', 10_000, 600_000),
+        ws: !a.has('--no-ws'),
+      };
+      a.rejectUnknown();
+      const r = await runChannelBench(o, (line) => process.stderr.write(line + '\n'));
+      const json = a.str('--json');
+      if (json === '-') write(JSON.stringify(r, null, 2));
+      else {
+        write(channelSummary(r));
+        if (json !== undefined) writeFileSync(json, JSON.stringify(r, null, 2) + '\n');
+      }
       return;
     }
     case 'compare': {
