@@ -5,8 +5,12 @@
  */
 import type { ChannelAdapter, ChannelPlatform } from './adapter.js';
 import type { ChannelSpec } from './config.js';
+import { discordFactory } from './discord/factory.js';
+import { feishuFactory } from './feishu/factory.js';
 import { slackFactory } from './slack/factory.js';
 import { telegramFactory } from './telegram/factory.js';
+import { whatsappFactory } from './whatsapp/factory.js';
+import { zaloFactory } from './zalo/factory.js';
 
 export interface AdapterFactory {
   /** Credential fields the platform always needs. */
@@ -21,6 +25,10 @@ export interface AdapterFactory {
 export const ADAPTERS: Readonly<Partial<Record<ChannelPlatform, AdapterFactory>>> = {
   telegram: telegramFactory,
   slack: slackFactory,
+  discord: discordFactory,
+  whatsapp: whatsappFactory,
+  zalo: zaloFactory,
+  feishu: feishuFactory,
 };
 
 export function adapterFactory(platform: string): AdapterFactory | undefined {

@@ -40,6 +40,8 @@ export interface FeishuConfig {
 
 /** Feishu's "too many requests" business code. */
 const RATE_LIMITED = 99991400;
+/** Threads remembered for replies into them; oldest forgotten first. */
+const MAX_THREAD_ANCHORS = 10_000;
 /** Tenant token / app credential business codes. */
 const AUTH_CODES = new Set([99991663, 99991664, 99991661, 10003, 10014]);
 
@@ -63,6 +65,8 @@ export class FeishuAdapter implements ChannelAdapter {
   readonly limits: PlatformLimits = { maxChars: 4000, canEdit: true, perChatPerSecond: 5, perBotPerSecond: 50 };
   private readonly client: lark.Client;
   private botOpenId = '';
+  /** The latest user message per thread: a reply into a thread must name a message in it. */
+  private readonly threadAnchors = new Map<string, string>();
 
   constructor(private readonly config: FeishuConfig) {
     const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
@@ -160,6 +164,8 @@ export class FeishuAdapter implements ChannelAdapter {
     }
     const direct = str(message, 'chat_type') === 'p2p';
     const threadId = str(message, 'thread_id') || undefined;
+    const messageId = str(message, 'message_id');
+    if (threadId && messageId) this.rememberAnchor(threadId, messageId);
     return {
       eventId,
       chatId,
@@ -169,8 +175,17 @@ export class FeishuAdapter implements ChannelAdapter {
       kind: isText ? 'text' : 'unsupported',
       text,
       addressed: direct || addressed,
-      messageId: str(message, 'message_id') || undefined,
+      messageId: messageId || undefined,
     };
+  }
+
+  private rememberAnchor(threadId: string, messageId: string): void {
+    this.threadAnchors.delete(threadId);
+    this.threadAnchors.set(threadId, messageId);
+    if (this.threadAnchors.size > MAX_THREAD_ANCHORS) {
+      const oldest = this.threadAnchors.keys().next();
+      if (!oldest.done) this.threadAnchors.delete(oldest.value);
+    }
   }
 
   /** Feishu's `md` post element renders Markdown itself. */
@@ -180,10 +195,11 @@ export class FeishuAdapter implements ChannelAdapter {
 
   async send(chatId: string, text: string, opts?: { threadId?: string; replyTo?: string }): Promise<SentMessage> {
     const content = postContent(text);
+    const anchor = opts?.threadId ? (opts.replyTo ?? this.threadAnchors.get(opts.threadId)) : undefined;
     const res = await this.call(() =>
-      opts?.threadId && opts.replyTo
+      anchor
         ? this.client.im.message.reply({
-            path: { message_id: opts.replyTo },
+            path: { message_id: anchor },
             data: { msg_type: 'post', content, reply_in_thread: true },
           })
         : this.client.im.message.create({
