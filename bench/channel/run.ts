@@ -82,7 +82,7 @@ export async function runChannelBench(o: ChannelBenchOptions, log: (line: string
   const platform = benchPlatform(o.platform);
   const chats = new Map<string, ChatState>();
   const hist = newHistogram();
-  let measuring = false;
+  let measuring = o.warmupMs === 0;
   let completed = 0;
   let inWindow = 0;
   let windowEnd = Number.POSITIVE_INFINITY;
