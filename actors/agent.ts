@@ -25,6 +25,8 @@ import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { RunProgress, Usage } from './chat_contract.js';
 import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage } from './protocol.js';
+import type { TeamRequest, TeamRunContext } from './team/protocol.js';
+import { teamTools, type HandoffControl } from './team/tools.js';
 
 export interface AgentRun {
   t: 'run';
@@ -42,6 +44,10 @@ export interface AgentRun {
   clientTools?: ToolSpec[];
   /** Events before the terminal one the client wants (absent: all). */
   progress?: RunProgress;
+  /** Agents the work passed through before this one (delegation loop and depth checks). */
+  chain?: string[];
+  /** Set when the run works a team task (member) or judges one (reviewer). */
+  team?: TeamRunContext;
 }
 
 export interface RunResult {
@@ -50,6 +56,8 @@ export interface RunResult {
   stopReason: string;
   /** With stop reason `tool_calls`: the calls of client tools, for the client to run. */
   toolCalls?: ToolCall[];
+  /** With stop reason `handoff`: who takes the conversation over, and why. */
+  handoff?: { to: string; reason: string };
 }
 
 export const AGENT_DEFAULTS = {
@@ -70,8 +78,10 @@ export function agent(args: {
   config: AgentConfig; router?: ActorRef<RunEvent>; depth?: number; directory?: ActorRef<DirectoryRequest>;
   /** Where tool calls are audited (the persistence actor); absent: not audited. */
   audit?: ActorRef<PersistRequest>;
+  /** The team coordinator (team tools, delegate); absent: none offered. */
+  team?: ActorRef<TeamRequest>;
 }): Behavior<AgentRun> {
-  const { config, router, directory, audit } = args;
+  const { config, router, directory, audit, team } = args;
   const depth = args.depth ?? 0;
   let callModel: CallModel | undefined;
   return {
@@ -103,9 +113,10 @@ export function agent(args: {
       let result: RunResult | undefined;
       try {
         callModel ??= modelCaller(config);
-        result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit);
+        result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team);
         emit('chat.final', {
           text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
+          ...(result.handoff === undefined ? {} : { handoff: result.handoff }),
         });
         return result;
       } catch (err) {
@@ -127,12 +138,15 @@ async function runLoop(
   config: AgentConfig, callModel: CallModel, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
   directory: ActorRef<DirectoryRequest> | undefined,
   audit: ActorRef<PersistRequest> | undefined,
+  team: ActorRef<TeamRequest> | undefined,
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
   const tools = new Map<string, AgentTool>();
   const policy = new ToolPolicy(config.tools);
-  for (const t of [...(installedToolbox()?.tools() ?? []), ...ownTools(config, run, depth, ctx, directory, audit)]) {
+  const control: HandoffControl = {};
+  const own = [...ownTools(config, run, depth, ctx, directory, audit), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
+  for (const t of [...(installedToolbox()?.tools() ?? []), ...own]) {
     if (policy.allows({ name: t.spec.name, group: t.group })) tools.set(t.spec.name, t);
   }
   const clientTools = new Set<string>();
@@ -164,6 +178,12 @@ async function runLoop(
     if (forClient.length > 0) return { text, usage, stopReason: 'tool_calls', toolCalls: forClient };
     messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
     const outcomes = await runTools(reply.toolCalls, tools, run, emit, config.id);
+    if (control.handoff !== undefined) {
+      const { to, reason } = control.handoff;
+      const note = `[handed over to ${to}${reason ? `: ${reason}` : ''}]`;
+      emit('chat.delta', { delta: (text ? '\n\n' : '') + note });
+      return { text: text + (text ? '\n\n' : '') + note, usage, stopReason: 'handoff', handoff: control.handoff };
+    }
     for (let i = 0; i < reply.toolCalls.length; i++) {
       const call = reply.toolCalls[i];
       const outcome = outcomes[i];

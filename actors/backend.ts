@@ -15,6 +15,8 @@ import {
 import {
   checkRunParams, checkSessionKey, isStateless, type Caller, type ChatEventName, type ChatSendParams, type EventSink, type RunAccepted, type RunTarget,
 } from './chat_contract.js';
+import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
+import type { TeamRequest } from './team/protocol.js';
 import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
 import type {
   AgentConfig, DirectoryRequest, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
@@ -40,6 +42,15 @@ export interface BackendOptions {
   enableFaults?: boolean;
   /** Fixed facts /health adds (e.g. which embeddings and vector search memory uses). */
   healthInfo?: Record<string, unknown>;
+  /** Teams: the coordinator's ref for agents' team tools, and its board and events. */
+  teams?: TeamService;
+}
+
+/** What the backend needs of the team coordinator (actors/team/coordinator.ts). */
+export interface TeamService {
+  readonly ref: ActorRef<TeamRequest>;
+  board(tenant: string, teamId: string, filter?: TaskFilter): Promise<Record<string, unknown>>;
+  watch(tenant: string, filter: { teamId?: string; sessionKey?: string }, fn: (event: string, payload: Record<string, unknown>) => void): () => void;
 }
 
 /** How long injectFault waits for the killed worker's replacement. */
@@ -79,7 +90,8 @@ export class ActorBackend {
   private readonly defaultAgent: string;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency' | 'screenInput' | 'healthInfo'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
+  private readonly teams: TeamService | undefined;
   private readonly screenInput: BackendOptions['screenInput'];
   private readonly healthInfo: Record<string, unknown>;
   private readonly idempotency: IdempotencyClaims | undefined;
@@ -111,6 +123,7 @@ export class ActorBackend {
     this.idempotency = options.idempotency;
     this.screenInput = options.screenInput;
     this.healthInfo = options.healthInfo ?? {};
+    this.teams = options.teams;
     this.persistRef = options.persistence === undefined ? undefined
       : system.spawn<PersistRequest>({ factory: persistenceActor, args: { persistence: options.persistence } }, { mailbox: { capacity: 1_000_000 } });
     this.unsubscribe = system.workers?.onEvent((e) => {
@@ -264,6 +277,21 @@ export class ActorBackend {
     }
   }
 
+  /** One team's task board (`team.board`, GET /v1/teams/:team/board). */
+  async teamBoard(p: Caller, params: { team: string; runId?: string; status?: string }): Promise<Record<string, unknown>> {
+    if (this.teams === undefined) throw new BackendError('NOT_FOUND', 'this gateway runs no teams (they need a store)', false, 'no_teams');
+    return this.teams.board(p.tenant, params.team, {
+      ...(params.runId === undefined ? {} : { runId: params.runId }),
+      ...(params.status === undefined ? {} : { status: [params.status as TeamTaskStatus] }),
+    });
+  }
+
+  /** Subscribes a client to `team.*` events of its tenant (`team.watch`); returns the unsubscribe. */
+  teamWatch(p: Caller, params: { team?: string; sessionKey?: string }, sink: (event: string, payload: Record<string, unknown>) => void): () => void {
+    if (this.teams === undefined) throw new BackendError('NOT_FOUND', 'this gateway runs no teams (they need a store)', false, 'no_teams');
+    return this.teams.watch(p.tenant, { ...(params.team === undefined ? {} : { teamId: params.team }), ...(params.sessionKey === undefined ? {} : { sessionKey: params.sessionKey }) }, sink);
+  }
+
   ready(): boolean {
     return !this.system.isShuttingDown && (this.system.workers?.healthy ?? true);
   }
@@ -307,6 +335,7 @@ export class ActorBackend {
         historyLimit: this.options.historyLimit,
         defaultAgent: this.defaultAgent,
         directory: this.directory as ActorRef<DirectoryRequest>,
+        ...(this.teams === undefined ? {} : { team: this.teams.ref }),
         ...(ephemeral ? { ephemeral: true } : this.persistRef === undefined ? {} : { persistence: this.persistRef }),
       };
       ref = this.system.spawn<SessionRequest>({ module: SESSION_MODULE, export: 'session', args }, {

@@ -10,6 +10,7 @@ import type { ToolPolicyConfig } from '../tools/policy.js';
 import type { LoopLimits } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { ChainEntry } from './provider/chain.js';
+import type { TeamRequest } from './team/protocol.js';
 
 /** An agent as configured: what answers `chat.send` for `agent: id`. */
 export interface AgentConfig {
@@ -33,6 +34,12 @@ export interface AgentConfig {
   tools?: ToolPolicyConfig;
   subagents?: { maxDepth?: number; maxFanOut?: number; maxConcurrentSubagents?: number };
   loopLimits?: Partial<LoopLimits>;
+  /** Agents this one may `delegate` to or `handoff` to (absent: none). */
+  allowAgents?: string[];
+  /** Longest chain of delegations a `delegate` from this agent may extend (default 3). */
+  delegationDepth?: number;
+  /** Teams this agent leads (derived from `teams` at start-up): it gets the lead's team tools. */
+  leads?: string[];
 }
 
 export interface StoredMessage {
@@ -55,7 +62,9 @@ export type SessionRequest =
   }
   | { t: 'abort'; runId?: string }
   | { t: 'history'; limit: number }
-  | { t: 'run-done'; runId: string; text?: string };
+  | { t: 'run-done'; runId: string; text?: string }
+  /** The agent handed the conversation over: later turns for `from` go to `to`. */
+  | { t: 'handoff'; from: string; to: string; reason: string };
 
 export interface SendReply {
   runId: string;
@@ -83,6 +92,8 @@ export interface SessionArgs {
   ephemeral?: boolean;
   /** The backend's session directory (for the sessions_list tool). */
   directory?: ActorRef<DirectoryRequest>;
+  /** The team coordinator (team tools, delegate); absent: no teams. */
+  team?: ActorRef<TeamRequest>;
 }
 
 /** Asks the backend's directory for a tenant's live sessions. */

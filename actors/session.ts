@@ -10,12 +10,20 @@ import type { SendReply, SessionArgs, SessionRequest, StoredMessage } from './pr
 
 /** Idempotency keys remembered per session (oldest forgotten first). */
 const MAX_IDEMPOTENCY_KEYS = 256;
+const HANDOFF_NOTE = /^\[handoff (\S+) → (\S+)\]/;
 
 export function session(args: SessionArgs): Behavior<SessionRequest> {
   const history: StoredMessage[] = [];
   const runs = new Map<string, AbortController>();
   const idempotency = new Map<string, string>();
   const agents = new Map<string, ActorRef<AgentRun>>();
+  /** Handoffs: turns for the key's agent go to the value's (followed to the end of the chain). */
+  const handedTo = new Map<string, string>();
+  const current = (id: string): string => {
+    let at = id;
+    for (let hops = 0; hops < 16 && handedTo.has(at); hops++) at = handedTo.get(at) as string;
+    return at;
+  };
   let idle: NodeJS.Timeout | undefined;
 
   const remember = (m: StoredMessage): void => {
@@ -30,7 +38,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       const config = args.agents.find((a) => a.id === id);
       if (config === undefined) throw new Error(`unknown agent ${id}`);
       ref = ctx.spawn<AgentRun>({
-        factory: agent, args: { config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence },
+        factory: agent, args: { config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence, team: args.team },
       }, { restart: 'permanent' });
       agents.set(id, ref);
     }
@@ -58,6 +66,11 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
         t: 'load', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, limit: args.historyLimit,
       }, { timeoutMs: 30_000 })) as StoredMessage[];
       history.push(...stored);
+      // Handoffs are remembered in the history itself, so they survive passivation.
+      for (const m of stored) {
+        const h = m.role === 'assistant' ? HANDOFF_NOTE.exec(m.content) : null;
+        if (h !== null) handedTo.set(h[1], h[2]);
+      }
     },
     receive(msg, ctx) {
       touch(ctx);
@@ -71,7 +84,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
             idempotency.set(msg.idempotencyKey, msg.runId);
             if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
           }
-          const ref = agentRef(ctx, msg.agent);
+          const ref = agentRef(ctx, current(msg.agent));
           remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId });
           const controller = new AbortController();
           runs.set(msg.runId, controller);
@@ -96,6 +109,12 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
         }
         case 'history':
           return { messages: history.slice(-Math.max(0, msg.limit)) };
+        case 'handoff':
+          if (args.agents.some((a) => a.id === msg.to)) {
+            handedTo.set(msg.from, msg.to);
+            remember({ role: 'assistant', content: `[handoff ${msg.from} → ${msg.to}] ${msg.reason}`, at: Date.now() });
+          }
+          return undefined;
         case 'run-done':
           runs.delete(msg.runId);
           if (msg.text !== undefined) remember({ role: 'assistant', content: msg.text, at: Date.now(), runId: msg.runId });

@@ -17,10 +17,11 @@ import { compareText, summaryText } from './report/table.js';
 import { runLimitsBench } from './limits/index.js';
 import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
+import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel|teams> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -33,6 +34,8 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   memory   [--memories 100000] [--queries 200] [--dimensions 256] [--max-insert 15m]
   channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws]
+  teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
+           [--timeout 120s] [--tokens 16] [--latency 5]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
 const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick', '--no-ws']);
@@ -99,6 +102,25 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       const result = await runMemoryBench(o);
       if (json !== undefined && json !== '-') writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
       write(JSON.stringify(result, null, 2));
+      return;
+    }
+    case 'teams': {
+      const d = TEAMS_BENCH_DEFAULTS;
+      const fault = a.str('--fault');
+      if (fault !== undefined && fault !== 'worker-kill') throw new BenchError('INVALID_REQUEST', `--fault must be worker-kill (got "${fault}")`);
+      const o = {
+        tasks: a.int('--tasks', d.tasks, 1, 10_000),
+        members: a.int('--members', d.members, 1, 64),
+        workers: a.int('--workers', d.workers, 1, 64),
+        ...(fault === undefined ? {} : { fault: 'worker-kill' as const }),
+        killEveryMs: a.durationMs('--kill-every', d.killEveryMs),
+        maxKills: a.int('--max-kills', d.maxKills, 0, 1_000),
+        timeoutMs: a.durationMs('--timeout', d.timeoutMs),
+        tokens: a.int('--tokens', d.tokens, 0, 100_000),
+        latencyMs: a.int('--latency', d.latencyMs, 0, 10_000),
+      };
+      a.rejectUnknown();
+      write(JSON.stringify(await runTeamsBench(o), null, 2));
       return;
     }
     case 'ws': {
@@ -192,6 +214,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       return;
     }
     default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory)\n${BENCH_USAGE}`);
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory, teams)\n${BENCH_USAGE}`);
   }
 }

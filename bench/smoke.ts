@@ -12,6 +12,7 @@ import { validateResult, type BenchResult, type CompareResult } from './report/r
 import { runLimitsBench } from './limits/index.js';
 import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
+import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
 import type { WsBenchOptions } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
@@ -107,6 +108,12 @@ await step('memory', async () => {
   if (r.inserted !== 2000) throw new Error(`inserted ${r.inserted} of 2000`);
   if (r.results.length !== 3 || r.results[2].mode !== 'pgvector-hnsw') throw new Error(`modes: ${r.results.map((x) => x.mode).join(', ')}`);
   log('ok   memory');
+});
+await step('teams', async () => {
+  const r = await runTeamsBench({ ...TEAMS_BENCH_DEFAULTS, tasks: 8, members: 2, workers: 2, fault: 'worker-kill', killEveryMs: 500, maxKills: 2, timeoutMs: 60_000 });
+  const { lost, duplicated, stuck, done } = r.counts;
+  if (r.runStatus !== 'done' || done !== 8 || lost + duplicated + stuck > 0) throw new Error(`teams: ${JSON.stringify(r.counts)} (${r.runStatus})`);
+  log('ok   teams');
 });
 log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);
 process.exit(failures.length === 0 ? 0 : 1);

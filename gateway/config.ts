@@ -15,6 +15,8 @@ import { ConfigError } from './config_error.js';
 import { describeIssue, fileConfigSchema, unknownEnv, type FileConfig } from './config_schema.js';
 import { checkToolsConfig, type ToolsFileConfig } from './tools_config.js';
 import { memoryConfig, type MemoryConfig } from './memory_config.js';
+import type { TeamConfig } from '../actors/team/protocol.js';
+import { checkTeams } from './teams_config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -26,6 +28,8 @@ export interface GatewayConfig {
   /** Where the HS256 secret came from, for the start-up banner. */
   jwtSecretSource: 'env' | 'config' | 'generated' | 'file' | 'none';
   agents: AgentConfig[];
+  /** Agent teams: a lead, members, optional reviewers and limits (see docs/teams.md). */
+  teams: TeamConfig[];
   defaultAgent?: string;
   /** Provider credentials for agents' `chain`s: limits, breakers (see docs/provider-actors.md). */
   providers: ProviderSpec[];
@@ -197,7 +201,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     dataDir,
     jwt: { secret, jwks, issuer: env.TROUPE_JWT_ISSUER ?? file.jwt?.issuer, audience: env.TROUPE_JWT_AUDIENCE ?? file.jwt?.audience },
     jwtSecretSource,
-    agents,
+    ...checkTeams(file.teams, agents),
     defaultAgent: file.defaultAgent,
     providers: file.providers ?? [],
     // Relative paths in the tools block (isolated tool modules) are relative to the config file.

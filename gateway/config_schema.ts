@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { AgentConfig } from '../actors/protocol.js';
+import type { TeamConfig } from '../actors/team/protocol.js';
 import type { ProviderSpec } from '../actors/provider/actor.js';
 import type { ProviderConfig } from '../providers/index.js';
 import { MEMORY_ENV, memorySchema } from './memory_config.js';
@@ -68,7 +69,22 @@ export const agentSchema = z.strictObject({
     sameResultWarn: int(1, 1e6).optional(), sameResultStop: int(1, 1e6).optional(),
     readOnlyWarn: int(1, 1e6).optional(), readOnlyStop: int(1, 1e6).optional(),
   }).optional(),
+  allowAgents: z.array(id).max(1_000).optional(),
+  delegationDepth: int(1, 64).optional(),
 }) satisfies z.ZodType<AgentConfig>;
+
+/** One agent team: a lead, members, optional reviewers, limits per team run (docs/teams.md). */
+export const teamSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 characters of [A-Za-z0-9_.:-]'),
+  lead: id,
+  members: z.array(id).min(1).max(1_000),
+  reviewers: z.array(id).max(1_000).optional(),
+  limits: z.strictObject({
+    maxTasks: int(1, 1e6).optional(), maxDepth: int(1, 64).optional(), tokenBudget: int(1, 1e15).optional(), maxDurationMs: int(1, MAX_MS).optional(),
+    leaseMs: int(10, 3_600_000).optional(), maxAttempts: int(1, 100).optional(), attemptTimeoutMs: int(1, MAX_MS).optional(),
+    memberConcurrency: int(1, 1_000).optional(), leadTurnTimeoutMs: int(1, MAX_MS).optional(),
+  }).optional(),
+}) satisfies z.ZodType<TeamConfig>;
 
 /** One of the gateway's providers, which agents' chains name (docs/provider-actors.md). */
 export const providerSpecSchema = z.strictObject({
@@ -133,6 +149,7 @@ export const fileConfigSchema = z.strictObject({
   injectionAction: z.enum(['log', 'warn', 'block']).optional(),
   channels: z.array(channelSchema).max(1_000).optional(),
   memory: memorySchema.optional(),
+  teams: z.array(teamSchema).max(1_000).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileConfigSchema>;

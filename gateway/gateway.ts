@@ -5,6 +5,9 @@
 import { join } from 'node:path';
 import { ActorBackend } from '../actors/backend.js';
 import { Persistence } from '../actors/persistence.js';
+import { TeamCoordinator } from '../actors/team/coordinator.js';
+import { checkTeams } from './teams_config.js';
+import { leadPort } from './team_lead_port.js';
 import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
 import { rootLog } from '../observability/log.js';
@@ -33,6 +36,8 @@ export interface RunningGateway {
   engine: string;
   system: ActorSystem;
   backend: ActorBackend;
+  /** The team coordinator (absent without a store, or with no teams and no delegation). */
+  teams: TeamCoordinator | undefined;
   frontDoor: FrontDoor;
   store: Store | undefined;
   persistence: Persistence | undefined;
@@ -76,6 +81,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
   }
   let frontDoor: FrontDoor | undefined;
   let chatRunner: ChatRunner | undefined;
+  let coordinatorRef: TeamCoordinator | undefined;
   try {
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     if (config.providers.length > 0) {
@@ -91,7 +97,16 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       action: config.injectionAction,
       onMatch: (family, source) => registry.troupe.injectionMatches.inc(family, source, config.injectionAction),
     });
+    // Teams (and delegation) keep their board in the store: without one they are off.
+    const { teams, agents } = checkTeams(config.teams ?? [], config.agents);
+    const wantTeams = store !== undefined && (teams.length > 0 || agents.some((a) => (a.allowAgents ?? []).length > 0));
+    const lead: { backend?: ActorBackend } = {};
+    const coordinator = !wantTeams ? undefined : new TeamCoordinator({
+      system, store, teams, agents, log, lead: leadPort(() => lead.backend),
+      ...(persistence === undefined ? {} : { ensureTenant: (t: string) => persistence.ensureTenant(t) }),
+    });
     const backend = new ActorBackend(system, {
+      ...(coordinator === undefined ? {} : { teams: coordinator }),
       screenInput: (text, caller) => {
         const verdict = screener.enforce(text, 'user');
         if (verdict.action === 'allow') return;
@@ -100,12 +115,15 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
           source: 'user', action: verdict.action, tenant: caller.tenant, user: caller.user, families: verdict.matches.map((m) => m.family),
         });
       },
-      agents: config.agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
+      agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
       historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
       ...(store === undefined ? {} : { healthInfo: { memory: describeMemory(store.embedder, store.vectorSearch) } }),
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
+    lead.backend = backend;
+    coordinatorRef = coordinator;
+    await coordinator?.start();
     // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.
     const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
     const toolArgs: ToolsConfig = { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction,
@@ -175,6 +193,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       engine: door.engine,
       system,
       backend,
+      teams: coordinator,
       frontDoor: door,
       store,
       persistence,
@@ -185,6 +204,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         stopping ??= (async () => {
           await door.shutdown();
           await channels.stop();
+          await coordinator?.close();
           backend.close();
           await system.shutdown(Math.min(config.shutdownDeadlineMs, 5_000));
           // After the actors: every message they sent is queued; flush, then close.
@@ -197,6 +217,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     };
   } catch (err) {
     await frontDoor?.shutdown().catch(() => undefined);
+    await coordinatorRef?.close().catch(() => undefined);
     await system.shutdown(1_000);
     await persistence?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);

@@ -29,9 +29,12 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'WS sessions.list': 'chat',
   'WS agents.list': 'chat',
   'WS admin.fault': 'platform',
+  'WS team.board': 'chat',
+  'WS team.watch': 'chat',
   // OpenAI-compatible API
   'POST /v1/chat/completions': 'chat',
   'GET /v1/models': 'chat',
+  'GET /v1/teams/:team/board': 'chat',
   // operations: probes are open; /metrics is open only while no metricsToken is configured
   'GET /health': 'public',
   'GET /ready': 'public',

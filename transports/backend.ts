@@ -41,4 +41,8 @@ export interface GatewayBackend {
    * FORBIDDEN, unless the operator enabled faults explicitly.
    */
   injectFault?(p: Caller, params: { kind: string; worker?: number }): Promise<Record<string, unknown>>;
+  /** One team's task board (`team.board`, GET /v1/teams/:team/board); absent: no teams. */
+  teamBoard?(p: Caller, params: { team: string; runId?: string; status?: string }): Promise<Record<string, unknown>>;
+  /** Sends the tenant's `team.*` events to `sink` until the returned function is called (`team.watch`). */
+  teamWatch?(p: Caller, params: { team?: string; sessionKey?: string }, sink: (event: string, payload: Record<string, unknown>) => void): () => void;
 }

@@ -115,6 +115,11 @@ export function registerOpenAiRoutes(edge: HttpEdge, ctx: FrontDoorContext): voi
     await (req.stream ? completeStreaming : completeOnce)(ctx, ex, principal as Principal, req, headers['x-troupe-session-key']);
   }, { name: 'chat.completions', headers: ['x-troupe-session-key'] });
 
+  edge.route('GET', '/v1/teams/:team/board', async ({ ex, principal, params }) => {
+    if (ctx.backend.teamBoard === undefined) throw new TroupeError('NOT_FOUND', 'This server runs no teams', { reason: 'no_teams' });
+    ex.json(200, await ctx.backend.teamBoard(principal as Principal, { team: params[0] ?? '' }));
+  });
+
   edge.route('GET', '/v1/models', async ({ ex, principal }) => {
     const { agents } = await ctx.backend.agentsList(principal as Principal);
     const created = Math.floor(ctx.startedAt / 1000);

@@ -35,6 +35,8 @@ export class WsConnection {
   private queue: SendQueue | undefined;
   private closed = false;
   private authTimer: NodeJS.Timeout | undefined;
+  /** Undone when the socket closes (event subscriptions such as team.watch). */
+  private readonly cleanups: (() => void)[] = [];
 
   constructor(
     readonly protocol: WireProtocol,
@@ -75,6 +77,13 @@ export class WsConnection {
     this.closed = true;
     this.queue?.close();
     this.clearAuthTimer();
+    for (const undo of this.cleanups.splice(0)) undo();
+  }
+
+  /** Runs `undo` when the connection closes (at once if it already has). */
+  onClose(undo: () => void): void {
+    if (this.closed) undo();
+    else this.cleanups.push(undo);
   }
 
   authenticated(principal: Principal): void {

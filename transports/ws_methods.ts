@@ -148,6 +148,29 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
     },
   }),
 
+  'team.board': method({
+    schema: {
+      team: { kind: 'string', required: true, maxLength: 128 },
+      runId: { kind: 'string', maxLength: 128 },
+      status: { kind: 'string', maxLength: 32 },
+    },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      if (ctx.backend.teamBoard === undefined) throw new TroupeError('NOT_FOUND', 'This server runs no teams', { reason: 'no_teams' });
+      return plain(await ctx.backend.teamBoard(principalOf(conn), params));
+    },
+  }),
+
+  'team.watch': method({
+    schema: { team: { kind: 'string', maxLength: 128 }, sessionKey: SESSION_KEY },
+    needsAuth: true,
+    async run(ctx, conn, params) {
+      if (ctx.backend.teamWatch === undefined) throw new TroupeError('NOT_FOUND', 'This server runs no teams', { reason: 'no_teams' });
+      conn.onClose(ctx.backend.teamWatch(principalOf(conn), params, (event, payload) => conn.event(event, payload)));
+      return plain({ watching: true });
+    },
+  }),
+
   health: method({
     schema: {},
     needsAuth: true,
