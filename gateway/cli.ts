@@ -21,6 +21,8 @@ commands:
                                         print a JWT that the current configuration accepts
   chat "message" [--url URL] [--token T] [--session KEY] [--agent ID]
                                         send one message over WebSocket and stream the reply
+  teams board TEAM [--run ID] [--status S] [--json] [--url URL] [--token T]
+                                        print a team's task board (docs/teams.md)
   demo [--workers N]                    the actor runtime demo (no network)
   bench ws|http|compare|proxy|runtime load tests and microbenchmarks (see below and docs/bench.md)
 ${ADMIN_USAGE}  help                                  show this help
@@ -103,9 +105,8 @@ async function token(args: string[]): Promise<void> {
   }));
 }
 
-async function chat(args: string[]): Promise<void> {
-  const message = positional(args).join(' ');
-  if (message.length === 0) throw new UsageError('chat needs a message');
+/** Where a client command connects (--url) and with what (--token, TROUPE_TOKEN, or a dev token). */
+async function clientTarget(args: string[]): Promise<{ url: string; tok: string }> {
   const config = loadConfig(process.env, flag(args, '--config'));
   const url = flag(args, '--url') ?? `http://${config.host}:${config.port}`;
   let tok = flag(args, '--token') ?? process.env.TROUPE_TOKEN;
@@ -115,6 +116,13 @@ async function chat(args: string[]): Promise<void> {
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}) });
   }
+  return { url, tok };
+}
+
+async function chat(args: string[]): Promise<void> {
+  const message = positional(args).join(' ');
+  if (message.length === 0) throw new UsageError('chat needs a message');
+  const { url, tok } = await clientTarget(args);
   const { runChat } = await import('./chat_client.js');
   await runChat({ url, token: tok, message, sessionKey: flag(args, '--session'), agent: flag(args, '--agent'), write: (t) => process.stdout.write(t) });
 }
@@ -128,6 +136,12 @@ export async function main(argv: string[]): Promise<void> {
       return token(rest);
     case 'chat':
       return chat(rest);
+    case 'teams': {
+      const { url, tok } = await clientTarget(rest);
+      const { runTeamsCommand } = await import('./teams_cli.js');
+      process.exitCode = await runTeamsCommand(rest.filter((a, i) => !['--url', '--token', '--config'].includes(a) && !['--url', '--token', '--config'].includes(rest[i - 1])), { url, token: tok, out });
+      return;
+    }
     case 'demo': {
       const w = flag(rest, '--workers') ?? process.env.TROUPE_WORKERS;
       const workers = w === undefined ? undefined : Number(w);

@@ -10,10 +10,10 @@ import type { LeadPort } from '../actors/team/coordinator.js';
 export function leadPort(backend: () => ActorBackend | undefined): LeadPort {
   const caller = (tenant: string): { tenant: string; user: string; scopes: string[] } => ({ tenant, user: 'team-coordinator', scopes: ['chat'] });
   return {
-    async send(tenant, sessionKey, agent, message, ended) {
+    async send(tenant, sessionKey, agent, message, ended, key) {
       const b = backend();
       if (b === undefined) throw Object.assign(new Error('the gateway is starting'), { code: 'UNAVAILABLE' });
-      return b.chatSend(caller(tenant), { sessionKey, agent, message, progress: 'none' }, (event) => {
+      return b.chatSend(caller(tenant), { sessionKey, agent, message, progress: 'none', idempotencyKey: key }, (event) => {
         if (event === 'chat.final' || event === 'chat.error') ended();
       });
     },

@@ -28,8 +28,11 @@ import {
 
 /** How the coordinator reaches a lead: a chat turn in the lead's session (the backend's chatSend). */
 export interface LeadPort {
-  /** Resolves once the session accepted the message; `ended` is called when the lead's turn ends. */
-  send(tenant: string, sessionKey: string, agent: string, message: string, ended: () => void): Promise<{ runId: string }>;
+  /**
+   * Resolves once the session accepted the message; `ended` is called when the lead's turn ends.
+   * `key` is an idempotency key: a retry of a delivery whose answer was lost is not a second message.
+   */
+  send(tenant: string, sessionKey: string, agent: string, message: string, ended: () => void, key: string): Promise<{ runId: string }>;
   abort(tenant: string, sessionKey: string, runId: string): Promise<void>;
 }
 
@@ -588,7 +591,8 @@ export class TeamCoordinator {
         live.delivering = undefined;
         this.kick();
       };
-      turn.runId = (await this.opts.lead.send(tenant, run.leadSession, run.leadAgent, message, ended)).runId;
+      const key = `team:${run.id}:${rest.map((t) => t.seq).join(',').slice(0, 80)}:${rest.length}${endNote ? ':end' : ''}`;
+      turn.runId = (await this.opts.lead.send(tenant, run.leadSession, run.leadAgent, message, ended, key.slice(0, 128))).runId;
       if (!turn.done) {
         // A lead that stops answering does not hold the run: its turn is aborted and the run moves on.
         turn.timer = setTimeout(() => {
