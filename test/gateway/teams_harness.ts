@@ -118,10 +118,13 @@ export class Client {
    * machine is too busy to answer in time, so chat.send then never times out.
    */
   async warm(sessionKey: string): Promise<void> {
-    for (let i = 0; i < 6; i++) {
-      if ((await this.call('ping', { sessionKey })).ok === true) return;
+    let last: Frame | undefined;
+    for (let i = 0; i < 20; i++) {
+      last = await this.call('ping', { sessionKey });
+      if (last.ok === true) return;
+      await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`session ${sessionKey} never answered ping`);
+    throw new Error(`session ${sessionKey} never answered ping: ${JSON.stringify(last?.error)}`);
   }
 
   /** chat.send, then the run's chat.final (or chat.error). */
