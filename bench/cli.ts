@@ -214,6 +214,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       return;
     }
     default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory, teams)\n${BENCH_USAGE}`);
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory, channel, teams)\n${BENCH_USAGE}`);
   }
 }
