@@ -70,6 +70,19 @@ export async function resolveChannelSecrets(spec: ChannelSpec, store: Store | un
   return { ...spec, credentials };
 }
 
+/** Pairings in the store's channel_pairings table (tenant-scoped under RLS), so the CLI and every gateway see them. */
+export function storePairings(store: Store, persistence: Persistence | undefined): PairingStore {
+  const tenantReady = (tenant: string) => persistence?.ensureTenant(tenant) ?? Promise.resolve();
+  return {
+    isApproved: (tenant, channel, user) => store.withTenant(tenant, (s) => s.channelPairings.isApproved(channel, user)),
+    request: async (tenant, channel, user, code, userName) => {
+      await tenantReady(tenant);
+      return store.withTenant(tenant, (s) => s.channelPairings.request(channel, user, code, userName));
+    },
+    approve: async (tenant, channel, code) => (await store.withTenant(tenant, (s) => s.channelPairings.approve(channel, code))) ?? undefined,
+  };
+}
+
 /** Channels start runs through the one startRun (shutdown, the contract's rules, the chat limit, run tracking). */
 function runnerFor(deps: ChannelsDeps): ChannelRunner {
   return {
@@ -90,7 +103,7 @@ export async function createChannels(deps: ChannelsDeps): Promise<ChannelHub> {
   const dedup: Deduper = deps.redis === undefined
     ? new LocalDeduper()
     : new RedisDeduper(deps.redis, 'troupe:chan:seen:', undefined, (err) => deps.log('warn', 'channel dedup on Redis failed; using the local one', { error: String(err) }));
-  const pairings = deps.pairings ?? new MemoryPairingStore();
+  const pairings = deps.pairings ?? (deps.store === undefined ? new MemoryPairingStore() : storePairings(deps.store, deps.persistence));
   const runner = runnerFor(deps);
   let box: Promise<SecretBox> | undefined;
   const openBox = () => (box ??= loadKeyring({ env: deps.env ?? process.env, dataDir: deps.config.dataDir }).then((k) => new SecretBox(k.keyring)));

@@ -10,7 +10,7 @@ import { describeMemory } from './memory_config.js';
 // Each command imports what it needs when it runs: `troupe start` does not load the
 // benchmark clients, the admin commands or the chat client (start time and memory).
 const usage = async (): Promise<string> => {
-  const [{ ADMIN_USAGE }, { BENCH_USAGE }] = await Promise.all([import('./admin_cli.js'), import('../bench/cli.js')]);
+  const [{ ADMIN_USAGE }, { BENCH_USAGE }, { CHANNELS_USAGE }] = await Promise.all([import('./admin_cli.js'), import('../bench/cli.js'), import('./channels_cli.js')]);
   return `usage: troupe <command> [options]
 
 commands:
@@ -25,7 +25,7 @@ commands:
                                         print a team's task board (docs/teams.md)
   demo [--workers N]                    the actor runtime demo (no network)
   bench ws|http|compare|proxy|runtime load tests and microbenchmarks (see below and docs/bench.md)
-${ADMIN_USAGE}  help                                  show this help
+${ADMIN_USAGE}${CHANNELS_USAGE}  help                                  show this help
 
 ${BENCH_USAGE}
 `;
@@ -152,6 +152,12 @@ export async function main(argv: string[]): Promise<void> {
     case 'bench': {
       const { runBenchCommand } = await import('../bench/cli.js');
       return runBenchCommand(rest, out);
+    }
+    case 'channels': {
+      const configFile = flag(rest, '--config') ?? process.env.TROUPE_CONFIG;
+      const { runChannelsCommand } = await import('./channels_cli.js');
+      process.exitCode = await runChannelsCommand(rest, { config: loadConfig(process.env, configFile), out, ...(configFile === undefined ? {} : { configFile }) });
+      return;
     }
     case 'migrate':
     case 'keys':

@@ -33,6 +33,7 @@ export {
 } from './repos/audit.js';
 export type { SealedSecret, SecretsRepo } from './repos/secrets.js';
 export { SqlMemoryRepo, MAX_NAMESPACES, type MemoryHit, type MemoryIndex, type MemoryItem, type MemoryRepo, type MemorySaveInput, type MemorySearchOptions } from './repos/memory.js';
+export type { ChannelPairing, ChannelPairingsRepo } from './repos/channel_pairings.js';
 export { TEAM_RUN_STATUSES, type NewTeamRun, type TeamRun, type TeamRunStatus, type TeamRunsRepo } from './repos/team_runs.js';
 export {
   TEAM_REVIEW_KINDS, TEAM_TASK_FINAL, TEAM_TASK_STATUSES,

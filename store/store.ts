@@ -9,6 +9,7 @@ import { PgliteDb } from './pglite_db.js';
 import { PostgresDb } from './postgres_db.js';
 import { SqlAgentsRepo, type AgentsRepo } from './repos/agents.js';
 import { findApiKeyByHash, SqlApiKeysRepo, type ApiKeyMatch, type ApiKeysRepo } from './repos/api_keys.js';
+import { SqlChannelPairingsRepo, type ChannelPairingsRepo } from './repos/channel_pairings.js';
 import { SqlAuditRepo, verifyAuditChain, type AuditRepo, type ChainVerdict } from './repos/audit.js';
 import { SqlMemoryRepo, type MemoryHit, type MemoryIndex, type MemoryItem, type MemoryRepo, type MemorySaveInput, type MemorySearchOptions } from './repos/memory.js';
 import { SqlMessagesRepo, type MessagesRepo } from './repos/messages.js';
@@ -54,6 +55,7 @@ export class TenantScope {
   readonly audit: AuditRepo;
   readonly secrets: SecretsRepo;
   readonly memory: MemoryRepo;
+  readonly channelPairings: ChannelPairingsRepo;
   readonly teamRuns: TeamRunsRepo;
   readonly teamTasks: TeamTasksRepo;
 
@@ -73,6 +75,7 @@ export class TenantScope {
     this.audit = new SqlAuditRepo(q, tenantId);
     this.secrets = new SqlSecretsRepo(q);
     this.memory = new SqlMemoryRepo(q, memoryIndex);
+    this.channelPairings = new SqlChannelPairingsRepo(q);
     this.teamRuns = new SqlTeamRunsRepo(q, this.audit);
     this.teamTasks = new SqlTeamTasksRepo(q, this.audit);
   }
