@@ -111,9 +111,12 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         const verdict = screener.enforce(text, 'user');
         if (verdict.action === 'allow') return;
         // log: an info line; warn and block: a warning (block also refuses the input, FORBIDDEN).
-        (verdict.action === 'log' ? logger.info : logger.warn)('prompt injection in user input', {
+        const fields = {
           source: 'user', action: verdict.action, tenant: caller.tenant, user: caller.user, families: verdict.matches.map((m) => m.family),
-        });
+        };
+        // Called as methods: the logger's level functions need their `this`.
+        if (verdict.action === 'log') logger.info('prompt injection in user input', fields);
+        else logger.warn('prompt injection in user input', fields);
       },
       agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
       historyLimit: config.historyLimit,
