@@ -4,7 +4,8 @@
 // and nothing is left open. Bounded: 100 tasks, 8 kills, 3 minutes.
 import t from 'tap';
 import { teamRunBooks } from '../../bench/teams/check.js';
-import { Client, startTeamGateway } from './teams_harness.js';
+import { signToken } from '../../security/jwt.js';
+import { Client, SECRET, startTeamGateway } from './teams_harness.js';
 
 const TASKS = 100;
 const KILLS = 8;
@@ -23,6 +24,9 @@ t.test('100 tasks, 4 members, 2 workers, workers killed repeatedly: nothing lost
 
   const client = await Client.open(gw.port, token);
   t.teardown(() => client.close());
+  // admin.fault needs the platform scope; the lead's chat token has only chat.
+  const operator = await Client.open(gw.port, await signToken({ secret: SECRET, tenant, user: 'operator', scopes: ['platform'], ttlSec: 600 }));
+  t.teardown(() => operator.close());
   await client.call('team.watch', { team: 'crew' });
   const final = await client.turn({ message: 'split the work', agent: 'lead', sessionKey: 'crew-lead' }, 180_000);
   t.match(final, { event: 'chat.final' }, 'the lead created the tasks');
@@ -31,7 +35,7 @@ t.test('100 tasks, 4 members, 2 workers, workers killed repeatedly: nothing lost
   const hosts = gw.system.workers?.hosts ?? [];
   while (kills < KILLS && !client.events('team.run.').length) {
     await new Promise((r) => setTimeout(r, 700));
-    const res = await client.call('admin.fault', { kind: 'worker-kill', worker: hosts[kills % hosts.length] });
+    const res = await operator.call('admin.fault', { kind: 'worker-kill', worker: hosts[kills % hosts.length] });
     if (res.ok === true) kills++;
   }
   const ended = await client.waitFor((f) => f.event?.startsWith('team.run.') === true, 180_000, 'the end of the run');

@@ -118,7 +118,11 @@ await eachBackend(async (t, { kind, store }) => {
        FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
          AND c.relname <> 'schema_migrations'`,
     );
-    t.equal(tables.rows.length, 11);
+    // 001's eleven tables, 002's channel_pairings, 004's team_runs and team_tasks.
+    t.equal(tables.rows.length, 14);
+    for (const name of ['channel_pairings', 'team_runs', 'team_tasks']) {
+      t.ok(tables.rows.some((r) => r.relname === name), `${name} is a tenant table`);
+    }
     for (const r of tables.rows) {
       t.not(r.owner, 'troupe_app', `${r.relname} is not owned by the app role`);
       t.ok(r.relrowsecurity && r.relforcerowsecurity, `${r.relname} has forced RLS`);
