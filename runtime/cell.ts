@@ -8,6 +8,7 @@
 import type {
   ActorContext, Behavior, BehaviorFactory, Props, Replier, SpawnOptions, SupervisorSpec,
 } from './behavior.js';
+import { Carried } from './envelope.js';
 import { ActorFailedError } from './errors.js';
 import { Mailbox, type OverflowPolicy, type ReplyTo } from './mailbox.js';
 import type { ActorRef } from './ref.js';
@@ -133,9 +134,10 @@ export class ActorCell<M = unknown> implements ActorContext<M>, Runnable {
   runSlice(budget: number): number {
     const mb = this.mailbox;
     const metrics = this.system.metrics;
+    const envelope = this.system.envelope;
     let n = 0;
     while (n < budget && (this.flags & BLOCKED) === 0 && mb.size > 0) {
-      const msg = mb.peekMsg() as M;
+      const raw = mb.peekMsg();
       this.curSender = mb.peekSender();
       this.curReply = mb.peekReply();
       mb.shift();
@@ -144,7 +146,14 @@ export class ActorCell<M = unknown> implements ActorContext<M>, Runnable {
       let result: unknown;
       this.flags |= IN_HANDLER;
       try {
-        result = this.behavior.receive(msg, this);
+        if (envelope === null) {
+          result = this.behavior.receive((raw instanceof Carried ? raw.msg : raw) as M, this);
+        } else if (raw instanceof Carried) {
+          result = envelope.run(raw.context, this.behavior.receive, this.behavior, raw.msg as M, this as ActorContext<M>);
+        } else {
+          // Nothing carried: run outside whatever context scheduled this slice.
+          result = envelope.run(undefined, this.behavior.receive, this.behavior, raw as M, this as ActorContext<M>);
+        }
       } catch (err) {
         this.flags &= ~IN_HANDLER;
         this.fail(err);

@@ -7,6 +7,10 @@
  *
  *     outbox: [ TELL, id, msg, senderHost, senderId,  ASK, id, msg, wireId,  ... ]
  *
+ * A message sent with an envelope context (envelope.ts) uses TELL_CTX or
+ * ASK_CTX, the same frame with the context in one more slot; without one the
+ * frames stay as drawn.
+ *
  * and the whole outbox is packed and posted once per event-loop turn (or
  * earlier when it grows past FLUSH_SLOTS). One link per host pair, FIFO
  * ports, one outbox per link: order per sender→receiver pair is kept.
@@ -14,6 +18,7 @@
 import type { PendingAsk } from './asks.js';
 import { isTerminated, type ModuleProps, type SpawnOptions, type Terminated } from './behavior.js';
 import { decodeBatch, encodable, encodeBatch } from './codec.js';
+import { Carried } from './envelope.js';
 import { UnavailableError, errorFromWire, errorToWire } from './errors.js';
 import type { ReplyTo } from './mailbox.js';
 import type { ActorRef } from './ref.js';
@@ -28,8 +33,10 @@ const STOP = 5; // id
 const WATCH = 6; // targetId, watcherHost, watcherId
 const UNWATCH = 7; // targetId, watcherHost, watcherId
 const STOPPED = 8; // id: an actor this host spawned over there stopped for good
+const TELL_CTX = 9; // as TELL, then the envelope context (envelope.ts)
+const ASK_CTX = 10; // as ASK, then the envelope context
 
-const FRAME_SLOTS = [5, 4, 3, 3, 4, 2, 4, 4, 2];
+const FRAME_SLOTS = [5, 4, 3, 3, 4, 2, 4, 4, 2, 6, 5];
 
 /** Flush early once an outbox holds this many slots (bounds batch size and latency). */
 const FLUSH_SLOTS = 32_768;
@@ -153,7 +160,7 @@ export class Hub implements RemoteHub {
     for (const [target, watcher] of watches.values()) this.send(host, WATCH, target.id, watcher.host, watcher.id);
   }
 
-  send(host: number, kind: number, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+  send(host: number, kind: number, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
     const l = this.link(host);
     if (!l.up && l.outbox.length >= MAX_BUFFERED_SLOTS) {
       this.system.metrics.dropped++;
@@ -164,7 +171,8 @@ export class Hub implements RemoteHub {
       case 2: o.push(kind, a); break;
       case 3: o.push(kind, a, b); break;
       case 4: o.push(kind, a, b, c); break;
-      default: o.push(kind, a, b, c, d);
+      case 5: o.push(kind, a, b, c, d); break;
+      default: o.push(kind, a, b, c, d, e);
     }
     l.push();
   }
@@ -176,7 +184,10 @@ export class Hub implements RemoteHub {
   // ---------------------------------------------------------------- RemoteHub
 
   tell(target: ActorRef, msg: unknown, sender: ActorRef | undefined): void {
-    this.send(target.host, TELL, target.id, msg, sender === undefined ? -1 : sender.host, sender === undefined ? 0 : sender.id);
+    const sh = sender === undefined ? -1 : sender.host;
+    const sid = sender === undefined ? 0 : sender.id;
+    if (msg instanceof Carried) this.send(target.host, TELL_CTX, target.id, msg.msg, sh, sid, msg.context);
+    else this.send(target.host, TELL, target.id, msg, sh, sid);
   }
 
   ask(target: ActorRef, msg: unknown, ask: PendingAsk): void {
@@ -184,7 +195,8 @@ export class Hub implements RemoteHub {
       ask.reject(new UnavailableError('worker_unavailable', `host ${target.host} is not available; retry`));
       return;
     }
-    this.send(target.host, ASK, target.id, msg, ask.wireId);
+    if (msg instanceof Carried) this.send(target.host, ASK_CTX, target.id, msg.msg, ask.wireId, msg.context);
+    else this.send(target.host, ASK, target.id, msg, ask.wireId);
   }
 
   spawn(target: ActorRef, props: ModuleProps, options: SpawnOptions): void {
@@ -242,8 +254,19 @@ export class Hub implements RemoteHub {
             sys.deliverToId(f[i + 1] as number, msg, sender, undefined);
             break;
           }
+          case TELL_CTX: {
+            const sh = f[i + 3] as number;
+            const msg = f[i + 2];
+            const sender = sh < 0 ? undefined : sys.refFor(sh, f[i + 4] as number);
+            if (isTerminated(msg)) this.forgetWatch(msg);
+            sys.deliverToId(f[i + 1] as number, new Carried(msg, f[i + 5]), sender, undefined);
+            break;
+          }
           case ASK:
             sys.deliverToId(f[i + 1] as number, f[i + 2], undefined, new RemoteReply(this, from, f[i + 3] as number));
+            break;
+          case ASK_CTX:
+            sys.deliverToId(f[i + 1] as number, new Carried(f[i + 2], f[i + 4]), undefined, new RemoteReply(this, from, f[i + 3] as number));
             break;
           case REPLY:
             sys.asks.byWireId(f[i + 1] as number)?.resolve(f[i + 2]);
@@ -295,7 +318,7 @@ export class Hub implements RemoteHub {
         kept.push(...frame);
       } else {
         this.system.metrics.dropped++;
-        if (kind === ASK) {
+        if (kind === ASK || kind === ASK_CTX) {
           this.system.asks.byWireId(frame[3] as number)?.reject(
             new UnavailableError('not_serializable', 'the message cannot be sent to another thread (msgpack could not encode it)'),
           );

@@ -12,6 +12,7 @@ export type {
   SupervisionStrategy, SupervisorSpec, Terminated, TerminationReason, MailboxOptions,
 } from './behavior.js';
 export type { OverflowPolicy } from './mailbox.js';
+export type { EnvelopeContext, EnvelopeContextSpec } from './envelope.js';
 export {
   RuntimeError, AskTimeoutError, MailboxFullError, UnavailableError, ActorNotFoundError, ActorFailedError,
 } from './errors.js';

@@ -11,6 +11,7 @@ import type {
   Behavior, BehaviorFactory, ModuleProps, Props, SpawnOptions, SupervisorSpec, Terminated, TerminationReason,
 } from './behavior.js';
 import { ActorCell, BLOCKED, BUSY, LOADING, SELF_STOP, STOPPED, STOPPING, STOP_REQUESTED, SUSPENDED, isThenable } from './cell.js';
+import { Carried, bareMessage, loadEnvelopeContext, type EnvelopeContext, type EnvelopeContextSpec } from './envelope.js';
 import { ActorNotFoundError, MailboxFullError, RuntimeError, UnavailableError } from './errors.js';
 import type { ReplyTo } from './mailbox.js';
 import { HostMetrics } from './metrics.js';
@@ -36,6 +37,11 @@ export interface SystemOptions {
   guardianSupervision?: SupervisorSpec;
   /** Recent dead letters kept for inspection. */
   deadLetterHistory?: number;
+  /**
+   * A context every message carries across actors and threads (envelope.ts),
+   * loaded on the main thread and on each worker; absent: messages carry nothing.
+   */
+  envelope?: EnvelopeContextSpec;
 }
 
 export interface DeadLetter {
@@ -77,6 +83,8 @@ export class ActorSystem implements RefRouter {
   readonly defaultSupervision: SupervisorSpec;
   readonly guardianSupervision: SupervisorSpec;
   remote: RemoteHub | null = null;
+  /** Captures a context with each message sent and restores it around its handler (envelope.ts). */
+  envelope: EnvelopeContext | null = null;
 
   private readonly cells = new Map<number, ActorCell>();
   private readonly names = new Map<string, ActorRef>();
@@ -101,6 +109,7 @@ export class ActorSystem implements RefRouter {
     const { WorkerPool } = await import('./pool.js');
     const { pool: poolOptions, ...systemOptions } = options;
     const system = new ActorSystem({ ...systemOptions, host: 0 });
+    if (systemOptions.envelope !== undefined) system.envelope = await loadEnvelopeContext(systemOptions.envelope);
     const pool = new WorkerPool(system, poolOptions ?? {}, systemOptions);
     system.pool = pool;
     await pool.start();
@@ -267,7 +276,8 @@ export class ActorSystem implements RefRouter {
 
   // ---------------------------------------------------------------- messaging
 
-  deliver(target: ActorRef, msg: unknown, sender: ActorRef | undefined): void {
+  deliver(target: ActorRef, message: unknown, sender: ActorRef | undefined): void {
+    const msg = this.envelope === null ? message : this.carry(message);
     if (target.host === this.host) {
       this.deliverLocal(target, msg, sender, undefined);
     } else if (this.remote !== null) {
@@ -316,7 +326,14 @@ export class ActorSystem implements RefRouter {
     if ((cell.flags & BLOCKED) === 0) this.scheduler.schedule(cell);
   }
 
-  askRef<R>(target: ActorRef, msg: unknown, options: AskOptions | undefined): Promise<R> {
+  /** The message with the sender's current envelope context, when there is one. */
+  private carry(msg: unknown): unknown {
+    const context = (this.envelope as EnvelopeContext).capture();
+    return context === undefined ? msg : new Carried(msg, context);
+  }
+
+  askRef<R>(target: ActorRef, message: unknown, options: AskOptions | undefined): Promise<R> {
+    const msg = this.envelope === null ? message : this.carry(message);
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs;
     if (target.host === this.host) {
       const ask = this.asks.create(timeoutMs, target.path, target.host, false);
@@ -338,7 +355,7 @@ export class ActorSystem implements RefRouter {
         ? new UnavailableError('shutting_down', 'the actor system is shutting down')
         : new ActorNotFoundError(target.path));
     }
-    const d: DeadLetter = { target: target.path, message, sender: sender?.path, at: Date.now() };
+    const d: DeadLetter = { target: target.path, message: bareMessage(message), sender: sender?.path, at: Date.now() };
     if (this.recentDeadLetters.length >= this.deadLetterHistory) this.recentDeadLetters.shift();
     this.recentDeadLetters.push(d);
     for (const l of this.deadLetterListeners) {

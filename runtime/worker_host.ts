@@ -7,6 +7,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { loadEnvelopeContext } from './envelope.js';
 import { Hub } from './hub.js';
 import { HOST_METRIC_FIELDS } from './metrics.js';
 import { ActorSystem, type SystemOptions } from './system.js';
@@ -32,6 +33,8 @@ if (parentPort === null) throw new Error('worker_host.js must run in a worker th
 const port = parentPort;
 const data = workerData as WorkerData;
 const system = new ActorSystem({ ...data.system, host: data.host });
+// Before any frame is read: every message this worker handles gets its context.
+if (data.system.envelope !== undefined) system.envelope = await loadEnvelopeContext(data.system.envelope);
 const hub = new Hub(system);
 hub.connect(0, port);
 
