@@ -19,7 +19,7 @@ import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { scrub } from '../security/scrub.js';
 import { clampResult } from '../tools/output.js';
 import { ToolPolicy } from '../tools/policy.js';
-import { installedToolbox, type AgentTool, type ToolOutcome } from './agent_tools.js';
+import { installedToolbox, type AgentTool, type ToolCallContext, type ToolOutcome } from './agent_tools.js';
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
@@ -157,6 +157,8 @@ async function runLoop(
     clientTools.add(spec.name);
   }
   const specs = [...[...tools.values()].map((t) => t.spec), ...(run.clientTools ?? [])];
+  const teamId = memoryTeam(config, run);
+  const toolCaller: ToolCaller = { agentId: config.id, ...(teamId === undefined ? {} : { teamId }) };
   let messages: ChatMessage[] = [];
   if (config.systemPrompt) messages.push({ role: 'system', content: config.systemPrompt });
   if (run.conversation !== undefined) messages.push(...run.conversation);
@@ -177,7 +179,7 @@ async function runLoop(
     const forClient = reply.toolCalls.filter((c) => clientTools.has(c.name));
     if (forClient.length > 0) return { text, usage, stopReason: 'tool_calls', toolCalls: forClient };
     messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
-    const outcomes = await runTools(reply.toolCalls, tools, run, emit, config.id);
+    const outcomes = await runTools(reply.toolCalls, tools, run, emit, toolCaller);
     if (control.handoff !== undefined) {
       const { to, reason } = control.handoff;
       const note = `[handed over to ${to}${reason ? `: ${reason}` : ''}]`;
@@ -284,8 +286,23 @@ function forEvent(text: string): string {
   return clampResult({ content: scrub(text) }, TOOL_EVENT_MAX_CHARS).content;
 }
 
+/** Who calls a tool, beyond the run's session and tenant (memory scopes). */
+type ToolCaller = Pick<ToolCallContext, 'agentId' | 'teamId'>;
+
+/**
+ * The team whose `team` memory scope this run shares: the task's team for a member
+ * or reviewer, else the team the agent leads when it leads exactly one. A
+ * delegation's implicit `@agent` team is no team here, and neither is a lead of
+ * several teams (which one would it be?): both get no team scope.
+ */
+export function memoryTeam(config: Pick<AgentConfig, 'leads'>, run: Pick<AgentRun, 'team'>): string | undefined {
+  const task = run.team?.teamId;
+  if (task !== undefined && !task.startsWith('@')) return task;
+  return config.leads?.length === 1 ? config.leads[0] : undefined;
+}
+
 /** Runs one turn's calls: consecutive read-only calls together, others alone; results in call order. */
-async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit, agentId: string): Promise<ToolOutcome[]> {
+async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit, caller: ToolCaller): Promise<ToolOutcome[]> {
   const outcomes: ToolOutcome[] = new Array(calls.length);
   const one = async (i: number): Promise<void> => {
     const call = calls[i];
@@ -297,7 +314,7 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
     else if (parsed.error !== undefined) outcome = { content: `error: ${parsed.error}`, isError: true };
     else {
       try {
-        outcome = await tool.run(parsed.args, { sessionId: run.sessionKey, tenant: run.tenant, signal: run.signal, agentId });
+        outcome = await tool.run(parsed.args, { sessionId: run.sessionKey, tenant: run.tenant, signal: run.signal, ...caller });
       } catch (err) {
         if (run.signal.aborted) throw err;
         const e = err as { code?: string; message?: string };
@@ -378,6 +395,8 @@ function ownTools(
         const result = (await child.ask({
           t: 'run', runId: randomUUID(), history: [{ role: 'user', content: task, at: Date.now() }],
           signal: run.signal, tenant: run.tenant, sessionKey: run.sessionKey,
+          // Same team as the parent (its memory scope); team tools are offered at depth 0 only.
+          ...(run.team === undefined ? {} : { team: run.team }),
         }, { timeoutMs: 10 * 60_000 })) as RunResult;
         return { content: result.text };
       } catch (err) {

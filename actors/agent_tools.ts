@@ -16,7 +16,7 @@ export interface ToolCallContext {
   signal: AbortSignal;
   /** The calling agent's id (memory scopes). */
   agentId?: string;
-  /** The team the agent runs in, when it runs as a team member (memory scopes). */
+  /** The team the agent works in as its lead, a member or a reviewer (memory scope `team`; agent.ts memoryTeam). */
   teamId?: string;
 }
 

@@ -15,7 +15,7 @@ export interface ToolContext {
   readonly tenant: string;
   /** The calling agent, when an agent calls (memory scopes). */
   readonly agentId?: string;
-  /** The caller's team, when it runs as a team member (memory scopes). */
+  /** The caller's team, when it works in one as its lead, a member or a reviewer (memory scope `team`). */
   readonly teamId?: string;
   /** Absolute path of the session's workspace; file tools and exec are confined to it. */
   readonly workspaceDir: string;

@@ -1,9 +1,10 @@
 import t, { type Test } from 'tap';
-import { agent, type AgentRun, type RunResult } from '../../actors/agent.js';
+import { agent, memoryTeam, type AgentRun, type RunResult } from '../../actors/agent.js';
 import { installToolbox, type AgentTool } from '../../actors/agent_tools.js';
 import type { ProviderSpec } from '../../actors/provider/actor.js';
 import { providerHost, type ProviderHostMessage } from '../../actors/provider/host.js';
 import type { AgentConfig, RunEvent, StoredMessage } from '../../actors/protocol.js';
+import type { TeamRunContext } from '../../actors/team/protocol.js';
 import { ActorSystem, type ActorRef } from '../../runtime/index.js';
 import type { ScriptedReply } from '../fakes/script.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
@@ -13,7 +14,7 @@ interface Harness {
   events: RunEvent[];
   /** Sees each event as the router gets it (e.g. to abort mid-stream). */
   onEvent?: (event: RunEvent) => void;
-  run(config?: Partial<AgentConfig>, opts?: { signal?: AbortSignal; history?: StoredMessage[] }): Promise<RunResult | undefined>;
+  run(config?: Partial<AgentConfig>, opts?: { signal?: AbortSignal; history?: StoredMessage[]; team?: TeamRunContext }): Promise<RunResult | undefined>;
   /** Starts this thread's provider actors (for agents with a `chain`), with the fake as provider `up`. */
   providers(): Promise<void>;
 }
@@ -40,6 +41,7 @@ async function harness(t: Test, ...replies: ScriptedReply[]): Promise<Harness> {
       return ref.ask({
         t: 'run', runId: 'run-1', history: opts.history ?? [{ role: 'user', content: 'go', at: 0 }],
         signal: opts.signal ?? new AbortController().signal, tenant: 'acme', sessionKey: 's',
+        ...(opts.team === undefined ? {} : { team: opts.team }),
       }, { timeoutMs: 20_000 }) as Promise<RunResult | undefined>;
     },
     async providers() {
@@ -157,6 +159,36 @@ t.test('a sub-agent answers a spawn_agent call; past the default depth limit (1)
   t.match(subSecond, /depth limit reached/, 'the sub-agent was told it cannot go deeper');
   const parentSecond = h.fake.requests[3].body as { messages: { role: string; content: string }[] };
   t.match(parentSecond.messages.at(-1), { role: 'tool', content: 'sub-agent answer' });
+});
+
+t.test('memory scope team: the task\'s team, else the one team the agent leads; never a delegation, never one of several', async (t) => {
+  const member = (teamId: string): { team: TeamRunContext } => ({ team: { role: 'member', teamId, taskId: 'x', lease: { id: 'x', token: 'k' }, attempt: 'k' } });
+  t.equal(memoryTeam({}, member('red')), 'red', 'a member or reviewer: the team of its task');
+  t.equal(memoryTeam({ leads: ['red'] }, {}), 'red', 'a lead of exactly one team');
+  t.equal(memoryTeam({ leads: ['red', 'blue'] }, {}), undefined, 'a lead of several teams: no single team');
+  t.equal(memoryTeam({}, member('@boss')), undefined, 'a delegation (the implicit @agent team) is no team');
+  t.equal(memoryTeam({ leads: ['blue'] }, member('@boss')), 'blue', 'a delegate that leads a team keeps its own team');
+  t.equal(memoryTeam({}, {}), undefined, 'outside any team');
+});
+
+t.test('tool calls carry the agent and its team; a member\'s sub-agents work in the same team', async (t) => {
+  const seen: string[] = [];
+  installToolbox({
+    tools: () => [{
+      spec: { name: 'whoami', description: 'whoami', parameters: { type: 'object', properties: {} } }, readOnly: false,
+      run: (_args, ctx) => {
+        seen.push(`${ctx.agentId}/${ctx.teamId ?? '-'}`);
+        return Promise.resolve({ content: 'ok' });
+      },
+    }],
+  });
+  const h = await harness(t,
+    { toolCalls: [{ id: 'w1', name: 'whoami', arguments: {} }] }, { toolCalls: [{ id: 's1', name: 'spawn_agent', arguments: { task: 'check' } }] },
+    { toolCalls: [{ id: 'w2', name: 'whoami', arguments: {} }] }, { text: 'sub done' }, // the sub-agent
+    { text: 'done' });
+  const team: TeamRunContext = { role: 'member', teamId: 'red', taskId: 't1', lease: { id: 't1', token: 'k' }, attempt: 'k' };
+  t.equal((await h.run({}, { team }))?.text, 'done');
+  t.same(seen, ['a/red', 'a/red']);
 });
 
 t.test('fan-out beyond the limit is refused with a tool error', async (t) => {

@@ -1,6 +1,7 @@
 // Memory scopes are namespaces inside a tenant; row-level security keeps tenants
 // apart underneath them. A forged tenant id never reaches another tenant's memory.
 import t from 'tap';
+import { visibleNamespaces } from '../../tools/builtin/memory_scope.js';
 import { eachBackend, seedTenants } from './backends.js';
 
 await eachBackend(async (t, { store }) => {
@@ -37,6 +38,27 @@ await eachBackend(async (t, { store }) => {
   t.test('an unknown or empty tenant setting sees no memory at all', async (t) => {
     const forged = await store.recallFor('nobody', 'red team launch', { namespaces: ['team:red'] });
     t.same(forged, []);
+  });
+
+  t.test('team scope: what one team saves its members find; another team of the tenant, a non-member and another tenant do not', async (t) => {
+    // The namespaces each caller's memory_search covers (every scope it has), as the tool builds them.
+    const redMember = visibleNamespaces({ sessionId: 'team:red:t1', agentId: 'writer', teamId: 'red' });
+    const redLead = visibleNamespaces({ sessionId: 'lead-chat', agentId: 'editor', teamId: 'red' });
+    const blueMember = visibleNamespaces({ sessionId: 'team:blue:t2', agentId: 'writer', teamId: 'blue' });
+    const loner = visibleNamespaces({ sessionId: 'chat', agentId: 'writer' });
+    t.ok(redMember.includes('team:red') && !loner.some((n) => n.startsWith('team:')));
+    await store.rememberFor('acme', { content: 'red team mango deadline Thursday', namespace: 'team:red' });
+    await store.rememberFor('acme', { content: 'blue team mango budget', namespace: 'team:blue' });
+    const seen = async (tenant: string, namespaces: string[]): Promise<string[]> =>
+      // The vector side also ranks loosely similar notes (the red notes above): keep the mango ones.
+      (await store.recallFor(tenant, 'mango', { namespaces, limit: 20 })).map((h) => h.content).filter((c) => c.includes('mango')).sort();
+    t.same(await seen('acme', redMember), ['red team mango deadline Thursday'], 'a member of red');
+    t.same(await seen('acme', redLead), ['red team mango deadline Thursday'], 'red\'s lead');
+    t.same(await seen('acme', blueMember), ['blue team mango budget'], 'a member of blue sees blue only');
+    t.same(await seen('acme', loner), [], 'an agent outside any team sees neither');
+    t.same(await seen('globex', redMember), [], 'team red of another tenant sees nothing of acme\'s red');
+    const sql = await store.withTenant('globex', (s) => s.q.query("SELECT count(*)::int AS n FROM memory WHERE namespace = 'team:red' AND content LIKE '%mango%'"));
+    t.equal(sql.rows[0].n, 0, 'nor does plain SQL under the other tenant');
   });
 
   t.test('a search sees only the namespaces it names (scopes divide a tenant)', async (t) => {

@@ -15,6 +15,13 @@ const owner = (ctx: ToolContext): MemoryOwner => ({
   ...(ctx.teamId === undefined ? {} : { teamId: ctx.teamId }),
 });
 
+/** Why a scope is unavailable to this caller. */
+function noScope(kind: MemoryScopeKind): string {
+  return kind === 'team'
+    ? 'memory scope "team" is only for agents working in a team (as its lead, a member or a reviewer); use "agent" or "tenant"'
+    : `there is no ${kind} memory here`;
+}
+
 export function memoryTools(store: MemoryStore): ToolDefinition[] {
   const save: ToolDefinition = {
     name: 'memory_save',
@@ -38,7 +45,7 @@ export function memoryTools(store: MemoryStore): ToolDefinition[] {
       const who = owner(ctx);
       const kind = (args.scope as MemoryScopeKind | undefined) ?? (who.agentId === undefined ? 'session' : 'agent');
       const namespace = scopeNamespace(kind, who);
-      if (namespace === undefined) throw new ToolError('INVALID_REQUEST', 'no_scope', `there is no ${kind} to share this with`, { path: '$.scope' });
+      if (namespace === undefined) throw new ToolError('INVALID_REQUEST', 'no_scope', noScope(kind), { path: '$.scope' });
       const record = await store.save(ctx.tenant, namespace, args.text as string, tags);
       return { content: `saved memory ${record.id} (${kind})`, data: { ...record, scope: kind } };
     },
@@ -64,7 +71,7 @@ export function memoryTools(store: MemoryStore): ToolDefinition[] {
       const limit = typeof args.limit === 'number' ? args.limit : 5;
       const kinds = typeof args.scope === 'string' ? [args.scope as MemoryScopeKind] : MEMORY_SCOPES;
       const namespaces = visibleNamespaces(owner(ctx), kinds);
-      if (namespaces.length === 0) throw new ToolError('INVALID_REQUEST', 'no_scope', `there is no ${String(args.scope)} memory here`, { path: '$.scope' });
+      if (namespaces.length === 0) throw new ToolError('INVALID_REQUEST', 'no_scope', noScope(kinds[0]), { path: '$.scope' });
       const hits = (await store.search(ctx.tenant, namespaces, args.query as string, limit)).map((h) => ({ ...h, scope: scopeOf(h.namespace) }));
       const content = hits.length === 0 ? 'no matching memories' : hits.map((h) => `[${h.id}] (${h.scope}) ${h.text}`).join('\n');
       return { content, data: hits };

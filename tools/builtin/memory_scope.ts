@@ -15,7 +15,7 @@ export type MemoryScopeKind = (typeof MEMORY_SCOPES)[number];
 export interface MemoryOwner {
   sessionId: string;
   agentId?: string;
-  /** Set when the agent runs as a member (or lead) of a team. */
+  /** Set when the agent works in a team as its lead, a member or a reviewer. */
   teamId?: string;
 }
 
