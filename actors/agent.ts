@@ -23,7 +23,7 @@ import { installedToolbox, type AgentTool, type ToolCallContext, type ToolOutcom
 import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
-import type { RunProgress, Usage } from './chat_contract.js';
+import type { RunProgress, ServedBy, Usage } from './chat_contract.js';
 import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage } from './protocol.js';
 import type { TeamRequest, TeamRunContext } from './team/protocol.js';
 import { teamTools, type HandoffControl } from './team/tools.js';
@@ -71,6 +71,12 @@ export const AGENT_DEFAULTS = {
 /** Characters of a tool call's arguments or result carried in a `chat.tool` event. */
 export const TOOL_EVENT_MAX_CHARS = 2_000;
 
+/**
+ * What a run has used so far, and who answered its last model call: kept
+ * outside the loop so a failed or aborted run still reports it (usage and budgets).
+ */
+type Spend = { usage: Usage } & ServedBy;
+
 /** What a run emits; the top-level agent forwards to the router, a sub-agent emits nothing. */
 type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
 
@@ -111,20 +117,21 @@ export function agent(args: {
         }
       };
       let result: RunResult | undefined;
+      const spend: Spend = { usage: { inputTokens: 0, outputTokens: 0 } };
       try {
         callModel ??= modelCaller(config);
-        result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team);
+        result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend);
         emit('chat.final', {
-          text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
+          ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
           ...(result.handoff === undefined ? {} : { handoff: result.handoff }),
         });
         return result;
       } catch (err) {
         if (run.signal.aborted) {
-          emit('chat.final', { text: streamed, stopReason: 'aborted' });
-          return { text: streamed, usage: { inputTokens: 0, outputTokens: 0 }, stopReason: 'aborted' } satisfies RunResult;
+          emit('chat.final', { ...spend, text: streamed, stopReason: 'aborted' });
+          return { text: streamed, usage: spend.usage, stopReason: 'aborted' } satisfies RunResult;
         }
-        emit('chat.error', { error: wireError(err) });
+        emit('chat.error', { ...spend, error: wireError(err) });
         if (depth > 0) throw err;
         return undefined;
       } finally {
@@ -139,6 +146,7 @@ async function runLoop(
   directory: ActorRef<DirectoryRequest> | undefined,
   audit: ActorRef<PersistRequest> | undefined,
   team: ActorRef<TeamRequest> | undefined,
+  spend: Spend,
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
@@ -164,7 +172,7 @@ async function runLoop(
   if (run.conversation !== undefined) messages.push(...run.conversation);
   else for (const m of run.history) messages.push({ role: m.role, content: m.content });
   const detector = new LoopDetector({ ...DEFAULT_LOOP_LIMITS, ...config.loopLimits });
-  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const usage = spend.usage;
   let text = '';
 
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
@@ -172,6 +180,9 @@ async function runLoop(
     const reply = await streamOnce(callModel, messages, specs, run.signal, emit);
     usage.inputTokens += reply.usage.inputTokens;
     usage.outputTokens += reply.usage.outputTokens;
+    if (reply.usage.cachedTokens !== undefined) usage.cachedTokens = (usage.cachedTokens ?? 0) + reply.usage.cachedTokens;
+    spend.provider = reply.servedBy.provider;
+    spend.model = reply.servedBy.model;
     text += reply.text;
     if (reply.toolCalls.length === 0) return { text, usage, stopReason: reply.stopReason ?? 'stop' };
     // The client runs its own tools: hand their calls back and end the run. Calls of the
@@ -207,6 +218,7 @@ interface Reply {
   toolCalls: ToolCall[];
   usage: Usage;
   stopReason?: StopReason;
+  servedBy: Served;
 }
 
 async function streamOnce(
@@ -217,18 +229,28 @@ async function streamOnce(
     collector.add(ev);
     if (ev.type === 'text') emit('chat.delta', { delta: ev.delta });
   };
-  await callModel({ messages, ...(tools.length > 0 ? { tools } : {}), signal }, onEvent);
+  const servedBy = await callModel({ messages, ...(tools.length > 0 ? { tools } : {}), signal }, onEvent);
   const { text, toolCalls, usage, stopReason } = collector.reply();
   return {
     text,
     toolCalls: toolCalls.map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments || '{}' })),
-    usage: { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 },
+    usage: {
+      inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0,
+      ...(usage?.cacheReadTokens ? { cachedTokens: usage.cacheReadTokens } : {}),
+    },
     ...(stopReason ? { stopReason } : {}),
+    servedBy,
   };
 }
 
+/** Who answered one model call. */
+interface Served {
+  provider: string;
+  model: string;
+}
+
 /** Streams one model reply into `onEvent`. Every model call of a run (the summaries too) goes through one. */
-type CallModel = (request: Omit<ChatRequest, 'model'>, onEvent: (ev: StreamEvent) => void) => Promise<void>;
+type CallModel = (request: Omit<ChatRequest, 'model'>, onEvent: (ev: StreamEvent) => void) => Promise<Served>;
 
 /**
  * With a chain: through this worker's provider actors (limits, retries,
@@ -239,7 +261,8 @@ function modelCaller(config: AgentConfig): CallModel {
   const chain = config.chain;
   if (chain !== undefined && chain.length > 0) {
     return async (request, onEvent) => {
-      await callWithFailover(providerRegistry(), chain, request, onEvent);
+      const served = await callWithFailover(providerRegistry(), chain, request, onEvent);
+      return { provider: served.providerId, model: served.model };
     };
   }
   const { provider: providerConfig, model } = config;
@@ -249,6 +272,7 @@ function modelCaller(config: AgentConfig): CallModel {
   const provider = sharedProvider(providerConfig);
   return async (request, onEvent) => {
     for await (const ev of provider.stream({ model, ...request })) onEvent(ev);
+    return { provider: providerConfig.kind, model };
   };
 }
 

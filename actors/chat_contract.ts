@@ -20,11 +20,22 @@ export interface Caller {
   scopes?: readonly string[];
   /** Where the request came from (audit and per-IP limits); channels leave it out. */
   sourceIp?: string;
+  /** The API key the caller used, if any (usage and budgets are kept per key). */
+  keyId?: string;
 }
 
 export interface Usage {
+  /** The whole prompt, cached parts included. */
   inputTokens: number;
   outputTokens: number;
+  /** The part of the input read from a provider's prompt cache, when it reports one. */
+  cachedTokens?: number;
+}
+
+/** Which provider and model answered a run's last model call (after any failover). */
+export interface ServedBy {
+  provider?: string;
+  model?: string;
 }
 
 /** `all`: every event; `text`: chat.delta but no chat.tool; `none`: only chat.final or chat.error. */
@@ -69,9 +80,12 @@ export interface ChatEventMap {
    * `tool_calls`, the model called tools the client declared (`tools`): the
    * client runs them and sends their results in its next request.
    */
-  'chat.final': { runId: string; text: string; usage?: Usage; stopReason?: string; toolCalls?: ClientToolCall[] };
-  /** The run failed; `error.code` is from the catalogue. (An aborted run ends in `chat.final`.) */
-  'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean } };
+  'chat.final': { runId: string; text: string; usage?: Usage; stopReason?: string; toolCalls?: ClientToolCall[] } & ServedBy;
+  /**
+   * The run failed; `error.code` is from the catalogue. (An aborted run ends in
+   * `chat.final`.) `usage` is what the run used before it failed, when known.
+   */
+  'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean }; usage?: Usage } & ServedBy;
 }
 
 export type ChatEventName = keyof ChatEventMap;

@@ -1,14 +1,14 @@
 /**
  * The persistence actor: the main thread's bridge between session actors (on
  * workers) and the store. Sessions ask it for their history when they start
- * (rehydration) and tell it each new message; it hands messages and audit
- * events to write-behind queues, so no database write sits on a chat turn's
- * path. Close flushes both queues (graceful shutdown loses nothing).
+ * (rehydration) and tell it each new message; it hands messages, audit events
+ * and usage rows to write-behind queues, so no database write sits on a chat
+ * turn's path. Close flushes every queue (graceful shutdown loses nothing).
  *
  * Loads run concurrently (deferred replies): they are independent reads.
  */
 import type { ActorContext, Behavior } from '../runtime/index.js';
-import { MessageWriter, WriteBehindQueue, type AuditEvent, type Store } from '../store/index.js';
+import { MessageWriter, WriteBehindQueue, type AuditEvent, type Store, type TenantScope, type UsageEvent } from '../store/index.js';
 import { scrub, scrubObject } from '../security/scrub.js';
 import type { StoredMessage } from './protocol.js';
 
@@ -34,6 +34,8 @@ export interface PersistenceStats {
   messagesRefused: number;
   auditQueued: number;
   auditRefused: number;
+  usageQueued: number;
+  usageRefused: number;
   loadFailures: number;
 }
 
@@ -43,7 +45,11 @@ const MAX_LOAD_PAGES = 50;
 export class Persistence {
   readonly writer: MessageWriter;
   readonly audit: WriteBehindQueue<{ tenant: string; event: AuditEvent }>;
-  readonly stats: PersistenceStats = { messagesQueued: 0, messagesRefused: 0, auditQueued: 0, auditRefused: 0, loadFailures: 0 };
+  /** Usage rows of finished runs (gateway/usage_recorder.ts), batched per tenant like the audit. */
+  readonly usage: WriteBehindQueue<{ tenant: string; event: UsageEvent }>;
+  readonly stats: PersistenceStats = {
+    messagesQueued: 0, messagesRefused: 0, auditQueued: 0, auditRefused: 0, usageQueued: 0, usageRefused: 0, loadFailures: 0,
+  };
   private readonly sessionIds = new Map<string, Promise<string>>();
   private readonly tenants = new Map<string, Promise<void>>();
   /** Appends still waiting for their session id; close() waits for them. */
@@ -51,12 +57,20 @@ export class Persistence {
 
   constructor(readonly store: Store, private readonly log: (msg: string, err: unknown) => void = () => undefined) {
     this.writer = store.messageWriter({ maxItems: 100_000, batchSize: 500, flushIntervalMs: 50 });
-    this.audit = new WriteBehindQueue({
+    this.audit = this.perTenantQueue('audit', 100, (s, events) => s.audit.appendMany(events));
+    this.usage = this.perTenantQueue('usage', 200, (s, events) => s.usage.appendMany(events));
+  }
+
+  /** A write-behind queue whose batches are split by tenant, each part written in that tenant's scope. */
+  private perTenantQueue<E>(
+    what: string, flushIntervalMs: number, write: (scope: TenantScope, events: E[]) => Promise<unknown>,
+  ): WriteBehindQueue<{ tenant: string; event: E }> {
+    return new WriteBehindQueue({
       maxItems: 100_000,
       batchSize: 500,
-      flushIntervalMs: 100,
+      flushIntervalMs,
       write: async (batch) => {
-        const byTenant = new Map<string, AuditEvent[]>();
+        const byTenant = new Map<string, E[]>();
         for (const { tenant, event } of batch) {
           const list = byTenant.get(tenant);
           if (list === undefined) byTenant.set(tenant, [event]);
@@ -64,10 +78,10 @@ export class Persistence {
         }
         for (const [tenant, events] of byTenant) {
           await this.ensureTenant(tenant);
-          await store.withTenant(tenant, (s) => s.audit.appendMany(events));
+          await this.store.withTenant(tenant, (s) => write(s, events));
         }
       },
-      onError: (err) => this.log('audit write failed', err),
+      onError: (err) => this.log(`${what} write failed`, err),
     });
   }
 
@@ -83,6 +97,14 @@ export class Persistence {
     const ok = this.audit.enqueue({ tenant, event: clean });
     if (ok) this.stats.auditQueued++;
     else this.stats.auditRefused++;
+    return ok;
+  }
+
+  /** Records one finished run's usage (write-behind). False when the queue is full (counted). */
+  recordUsage(tenant: string, event: UsageEvent): boolean {
+    const ok = this.usage.enqueue({ tenant, event });
+    if (ok) this.stats.usageQueued++;
+    else this.stats.usageRefused++;
     return ok;
   }
 
@@ -171,10 +193,10 @@ export class Persistence {
     });
   }
 
-  /** Flushes both queues (graceful shutdown). */
+  /** Flushes every queue (graceful shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.opening]);
-    await Promise.all([this.writer.close(), this.audit.close()]);
+    await Promise.all([this.writer.close(), this.audit.close(), this.usage.close()]);
   }
 }
 

@@ -3,6 +3,7 @@
  * subcommand accepts only its own options, so a typo is a usage error (exit 2) that
  * names the option instead of being silently ignored.
  */
+import { usageReport } from './admin_usage.js';
 import {
   auditVerify, EXIT_USAGE, keysCreate, keysList, keysRevoke, migrateCommand, secretsRotate, secretsSet,
   type AdminContext,
@@ -18,6 +19,8 @@ export const ADMIN_USAGE = `  migrate                               apply pendin
                                         store an encrypted secret
   secrets rotate [--tenant T]           re-encrypt secrets under the current key version
   audit verify [--tenant T]             check the audit log's hash chains
+  usage [--from D] [--to D] [--group-by tenant|key|agent|model|user|day] [--tenant T]
+                                        tokens, runs and cost (default: last 30 days by model)
 `;
 
 interface Spec {
@@ -49,6 +52,10 @@ const SPECS: Record<string, Spec> = {
     run: (o, ctx) => secretsSet({ tenant: str(o, '--tenant'), name: str(o, '--name'), value: str(o, '--value') }, ctx),
   },
   'secrets rotate': { single: ['--tenant'], run: (o, ctx) => secretsRotate({ tenant: str(o, '--tenant') }, ctx) },
+  usage: {
+    single: ['--from', '--to', '--group-by', '--tenant'],
+    run: (o, ctx) => usageReport({ from: str(o, '--from'), to: str(o, '--to'), groupBy: str(o, '--group-by'), tenant: str(o, '--tenant') }, ctx),
+  },
   'audit verify': { single: ['--tenant'], run: (o, ctx) => auditVerify({ tenant: str(o, '--tenant') }, ctx) },
 };
 
@@ -77,12 +84,13 @@ function parse(args: readonly string[], spec: Spec): Parsed {
 /** Runs `argv` (e.g. ['keys', 'create', '--tenant', 'acme', …]) and returns the exit code. */
 export async function runAdminCommand(argv: readonly string[], ctx: AdminContext): Promise<number> {
   const [group, sub, ...rest] = argv;
-  const key = group === 'migrate' ? 'migrate' : `${group ?? ''} ${sub ?? ''}`;
+  const oneWord = group === 'migrate' || group === 'usage';
+  const key = oneWord ? (group as string) : `${group ?? ''} ${sub ?? ''}`;
   const spec = Object.hasOwn(SPECS, key) ? SPECS[key] : undefined;
   const err = ctx.err ?? stderr;
   try {
     if (spec === undefined) throw new ArgError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
-    return await spec.run(parse(group === 'migrate' ? argv.slice(1) : rest, spec), ctx);
+    return await spec.run(parse(oneWord ? argv.slice(1) : rest, spec), ctx);
   } catch (e) {
     if (!(e instanceof ArgError)) throw e;
     err(`troupe: ${e.message}\n\n${ADMIN_USAGE}`);

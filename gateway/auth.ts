@@ -23,7 +23,7 @@ export function createGatewayAuthenticator(
     // A cached match may outlive the key's expiry by the cache TTL: check it here too.
     if (match.expiresAt.getTime() <= Date.now()) throw new AuthError('expired');
     const principal: Principal = {
-      tenant: match.tenantId, user: match.userId ?? `key:${match.id}`, scopes: [...match.scopes], via: 'api_key',
+      tenant: match.tenantId, user: match.userId ?? `key:${match.id}`, scopes: [...match.scopes], via: 'api_key', keyId: match.id,
       expiresAt: match.expiresAt.getTime(),
     };
     persistence?.recordAudit(match.tenantId, {

@@ -162,7 +162,8 @@ export async function main(argv: string[]): Promise<void> {
     case 'migrate':
     case 'keys':
     case 'secrets':
-    case 'audit': {
+    case 'audit':
+    case 'usage': {
       const { runAdminCommand } = await import('./admin_cli.js');
       process.exitCode = await runAdminCommand(argv, { config: loadConfig(process.env, flag(rest, '--config')), out });
       return;

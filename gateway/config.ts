@@ -11,10 +11,12 @@ import type { AgentConfig } from '../actors/protocol.js';
 import type { ProviderSpec } from '../actors/provider/actor.js';
 import type { ChannelSpec } from '../transports/channels/config.js';
 import { checkChannelsConfig } from './channels_config.js';
+import type { BudgetSpec } from './budgets.js';
 import { ConfigError } from './config_error.js';
 import { describeIssue, fileConfigSchema, unknownEnv, type FileConfig } from './config_schema.js';
 import { checkToolsConfig, type ToolsFileConfig } from './tools_config.js';
 import { memoryConfig, type MemoryConfig } from './memory_config.js';
+import type { PriceTable } from './pricing.js';
 import type { TeamConfig } from '../actors/team/protocol.js';
 import { checkTeams } from './teams_config.js';
 
@@ -62,6 +64,10 @@ export interface GatewayConfig {
   injectionAction: 'log' | 'warn' | 'block';
   /** Chat channels (Telegram, Slack, …; see docs/channels.md); credentials may still be `secret:NAME`. */
   channels: ChannelSpec[];
+  /** USD per million input/output/cached tokens, by model; unknown models cost 0 and are flagged. */
+  pricing: PriceTable;
+  /** Token or money budgets per tenant or API key, per day or month (UTC). */
+  budgets: BudgetSpec[];
   /** Test-only: expose the `admin.fault` method (TROUPE_ENABLE_FAULTS=1; never in production). */
   enableFaults?: boolean;
 }
@@ -226,6 +232,8 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     memory: memoryConfig(env, file.memory),
     injectionAction: injectionAction(env.TROUPE_INJECTION_ACTION ?? file.injectionAction),
     channels: checkChannelsConfig(file.channels, agents),
+    pricing: file.pricing ?? {},
+    budgets: file.budgets ?? [],
     redisUrl: env.REDIS_URL || undefined,
     // env only, on purpose: a config file copied to production must not turn faults on
     enableFaults: env.TROUPE_ENABLE_FAULTS === '1',

@@ -150,6 +150,21 @@ export const fileConfigSchema = z.strictObject({
   channels: z.array(channelSchema).max(1_000).optional(),
   memory: memorySchema.optional(),
   teams: z.array(teamSchema).max(1_000).optional(),
+  /** USD per million input, output and cached tokens, by model (docs/operations.md, Usage, cost and budgets). */
+  pricing: z.record(z.string().min(1).max(256), z.strictObject({
+    input: z.number().min(0).max(1e6),
+    output: z.number().min(0).max(1e6),
+    cached: z.number().min(0).max(1e6).optional(),
+  })).optional(),
+  /** Token or USD budgets per tenant or API key, per UTC day or month. */
+  budgets: z.array(z.strictObject({
+    scope: z.enum(['tenant', 'key']),
+    /** A tenant or API key id; absent: every tenant (or key) gets this budget. */
+    id: id.optional(),
+    limit: z.number().positive().max(1e15),
+    unit: z.enum(['tokens', 'usd']),
+    period: z.enum(['day', 'month']),
+  })).max(10_000).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileConfigSchema>;

@@ -19,7 +19,7 @@ import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
 import { createFrontDoor, type ChatRunner, type FrontDoor } from '../transports/index.js';
-import { IdempotencyStore, RedisConnection } from '../store/redis/index.js';
+import { IdempotencyStore, LocalBudgetCounter, RedisBudgetCounter, RedisConnection } from '../store/redis/index.js';
 import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
 import { scopedLimiter } from './limits.js';
@@ -28,6 +28,7 @@ import type { ProviderHostMessage } from '../actors/provider/host.js';
 import type { ToolHostMessage, ToolsConfig } from '../actors/tool_host.js';
 import type { ActorRef } from '../runtime/index.js';
 import { describeMemory } from './memory_config.js';
+import { UsageRecorder } from './usage_recorder.js';
 
 export interface RunningGateway {
   config: GatewayConfig;
@@ -125,6 +126,12 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
     lead.backend = backend;
+    // Usage and budgets: every run's end is reported by the front door's startRun, whichever door started it.
+    const usage = new UsageRecorder({
+      pricing: config.pricing, budgets: config.budgets, counter: redis === undefined ? new LocalBudgetCounter() : new RedisBudgetCounter(redis),
+      agents, defaultAgent: config.defaultAgent, registry, log: logger.child({ component: 'usage' }),
+      ...(store === undefined ? {} : { store }), ...(persistence === undefined ? {} : { persistence }),
+    });
     coordinatorRef = coordinator;
     await coordinator?.start();
     // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.
@@ -163,6 +170,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       limiters,
       metrics: registry,
       logger,
+      ...(usage.gate === undefined ? {} : { budgets: usage.gate }),
+      usage,
       config: {
         host: config.host,
         port: config.port,

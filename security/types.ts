@@ -12,6 +12,8 @@ export interface Principal {
   expiresAt?: number;
   /** `channel`: a chat-platform user, vouched for by the channel's verified webhook or socket. */
   via: 'jwt' | 'api_key' | 'channel';
+  /** The API key's id, when the caller used one (usage and budgets are kept per key). */
+  keyId?: string;
 }
 
 /** Where a credential was presented (for audit rows). */

@@ -39,3 +39,4 @@ export {
   TEAM_REVIEW_KINDS, TEAM_TASK_FINAL, TEAM_TASK_STATUSES,
   type Lease, type NewTeamTask, type TaskFilter, type TeamReview, type TeamReviewKind, type TeamTask, type TeamTaskStatus, type TeamTasksRepo,
 } from './repos/team_tasks.js';
+export { USAGE_GROUPS, USAGE_OUTCOMES, type UsageEvent, type UsageGroup, type UsageOutcome, type UsageQuery, type UsageRepo, type UsageRow } from './repos/usage.js';

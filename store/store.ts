@@ -21,6 +21,7 @@ import { SqlTeamTasksRepo, type TeamTasksRepo } from './repos/team_tasks.js';
 import { SqlTenantsRepo, type TenantsRepo } from './repos/tenants.js';
 import { SqlToolCallsRepo, type ToolCallsRepo } from './repos/tool_calls.js';
 import { SqlUsersRepo, type UsersRepo } from './repos/users.js';
+import { SqlUsageRepo, summarizeUsage, type UsageQuery, type UsageRepo, type UsageRow } from './repos/usage.js';
 import { asAppRole, withTenant } from './tenant.js';
 
 export interface StoreOptions {
@@ -58,6 +59,7 @@ export class TenantScope {
   readonly channelPairings: ChannelPairingsRepo;
   readonly teamRuns: TeamRunsRepo;
   readonly teamTasks: TeamTasksRepo;
+  readonly usage: UsageRepo;
 
   constructor(
     readonly tenantId: string,
@@ -78,6 +80,7 @@ export class TenantScope {
     this.channelPairings = new SqlChannelPairingsRepo(q);
     this.teamRuns = new SqlTeamRunsRepo(q, this.audit);
     this.teamTasks = new SqlTeamTasksRepo(q, this.audit);
+    this.usage = new SqlUsageRepo(q);
   }
 }
 
@@ -161,6 +164,14 @@ export class Store {
     const out = new Map<string, ChainVerdict>();
     for (const { tenant_id: id } of tenants.rows) out.set(id, await this.verifyAuditChain(id, { maxRows: opts.maxRows }));
     return out;
+  }
+
+  /**
+   * Usage of one tenant (under its RLS), or of every tenant when `tenant` is
+   * undefined (owner connection: for platform callers and `troupe usage` only).
+   */
+  usageSummary(tenant: string | undefined, query: UsageQuery): Promise<UsageRow[]> {
+    return tenant === undefined ? summarizeUsage(this.db, query) : this.withTenant(tenant, (s) => s.usage.summarize(query));
   }
 
   /** Tenants with a team run still running (owner-side: the team coordinator resumes them at start). */

@@ -35,6 +35,8 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'POST /v1/chat/completions': 'chat',
   'GET /v1/models': 'chat',
   'GET /v1/teams/:team/board': 'chat',
+  // usage reports: the caller's own tenant (every tenant for platform; transports/http_usage.ts)
+  'GET /v1/usage': 'usage:read',
   // operations: probes are open; /metrics is open only while no metricsToken is configured
   'GET /health': 'public',
   'GET /ready': 'public',

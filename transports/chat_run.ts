@@ -5,16 +5,18 @@
  * everything between is here, once:
  *
  *   refuse while shutting down → the contract's rules (checkRunParams)
- *     → the `chat` rate limit → track the run (metrics, drain)
+ *     → usage budgets → the `chat` rate limit → track the run (metrics, drain)
  *     → backend.chatSend → hold early events until the transport releases them
+ *     → at its terminal event, report the run's end (usage, cost, budgets)
  */
 import {
   checkRunParams, checkSessionKey, type Caller, type ChatEventMap, type ChatEventName, type ChatRunner, type ChatSendParams,
   type EventSink, type RunTarget, type StartedRun,
 } from '../actors/chat_contract.js';
-import { assertAccepting, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
+import { assertAccepting, checkBudget, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import type { Transport } from './metrics.js';
+import type { RunEnd } from './usage.js';
 
 /** Events a run may emit before it is released; more means a broken backend. */
 const MAX_EARLY_EVENTS = 4096;
@@ -28,11 +30,17 @@ export async function startRun(
 ): Promise<StartedRun> {
   assertAccepting(ctx);
   checkRunParams(params);
+  await checkBudget(ctx, caller);
   await takeOrThrow(ctx, 'chat', limitKeys(caller, caller.sourceIp));
   // Events may race ahead of the acceptance; hold them so the client sees runId first.
   let held: [ChatEventName, unknown][] | undefined = [];
   let dropped = 0;
+  const started = performance.now();
   const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
+    // The run tracker passes exactly one terminal event per run.
+    if (ctx.usage !== undefined && (event === 'chat.final' || event === 'chat.error')) {
+      reportEnd(ctx, runEnd(transport, caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
+    }
     if (held === undefined) sink(event, payload);
     else if (held.length < MAX_EARLY_EVENTS) held.push([event, payload]);
     else if (dropped++ === 0) {
@@ -64,6 +72,26 @@ export async function startRun(
       });
     },
   };
+}
+
+function runEnd(
+  transport: Transport, caller: Caller, agent: string | undefined, started: number,
+  event: 'chat.final' | 'chat.error', payload: ChatEventMap['chat.final' | 'chat.error'],
+): RunEnd {
+  const aborted = event === 'chat.final' && (payload as ChatEventMap['chat.final']).stopReason === 'aborted';
+  return {
+    runId: payload.runId, caller, transport, agent, outcome: event === 'chat.error' ? 'error' : aborted ? 'aborted' : 'ok',
+    usage: payload.usage, provider: payload.provider, model: payload.model, latencyMs: performance.now() - started,
+  };
+}
+
+/** A sink never throws: neither may the usage hook it calls. */
+function reportEnd(ctx: FrontDoorContext, end: RunEnd): void {
+  try {
+    ctx.usage?.runEnded(end);
+  } catch (err) {
+    ctx.logger.error('recording the usage of a run failed', { runId: end.runId, error: String(err) });
+  }
 }
 
 export async function abortRun(ctx: FrontDoorContext, caller: Caller, target: RunTarget): Promise<{ aborted: boolean }> {

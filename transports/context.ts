@@ -10,6 +10,7 @@ import type { FrontDoorConfig } from './config.js';
 import type { Engine } from './engine.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RunTracker } from './run_tracker.js';
+import type { BudgetGate, UsageLedger } from './usage.js';
 import { carriesCatalogueCode, TroupeError } from './errors.js';
 
 export interface FrontDoorLogger {
@@ -30,6 +31,10 @@ export interface FrontDoorContext extends AccessContext {
   limiters: Limiters;
   metrics: GatewayMetrics;
   runs: RunTracker;
+  /** Usage budgets checked before each run; absent: none. */
+  budgets?: BudgetGate;
+  /** Told of every run's end; serves GET /v1/usage. Absent: usage is not kept. */
+  usage?: UsageLedger;
   config: FrontDoorConfig;
   logger: FrontDoorLogger;
   engine: Engine;
@@ -80,6 +85,18 @@ export async function takeOrThrow(
     reason: `${limiter}_rate`,
     retryAfterMs: Math.max(1, Math.ceil(decision.retryAfterMs)),
   });
+}
+
+/** Checks the caller's budgets (when the gateway has any); a broken gate fails closed like the limiter. */
+export async function checkBudget(ctx: FrontDoorContext, caller: Caller): Promise<void> {
+  if (ctx.budgets === undefined) return;
+  try {
+    await bounded(ctx.budgets.check(caller), 'budget');
+  } catch (err) {
+    if (carriesCatalogueCode(err)) throw err;
+    ctx.logger.error('budget check failed', { error: String(err) });
+    throw new TroupeError('UNAVAILABLE', 'Budget counter unavailable, retry later', { reason: 'budget_unavailable', retryAfterMs: 1000 });
+  }
 }
 
 /** Refuses new work while shutting down (clients retry on another instance). */

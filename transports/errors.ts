@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'NOT_FOUND',
   'RATE_LIMITED',
+  'BUDGET_EXCEEDED',
   'OVERLOADED',
   'PAYLOAD_TOO_LARGE',
   'TIMEOUT',
@@ -37,6 +38,9 @@ export const ERROR_CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   FORBIDDEN: { message: 'Not allowed', httpStatus: 403, retryable: false, openaiType: 'permission_error' },
   NOT_FOUND: { message: 'Not found', httpStatus: 404, retryable: false, openaiType: 'not_found_error' },
   RATE_LIMITED: { message: 'Rate limit exceeded, retry later', httpStatus: 429, retryable: true, openaiType: 'rate_limit_error' },
+  // 429 like OpenAI's exhausted quota (`insufficient_quota`): SDKs and proxies already handle it; 402 they mostly do not.
+  // Not retryable: retryAfterMs says when the budget's period resets.
+  BUDGET_EXCEEDED: { message: 'Usage budget exhausted until it resets', httpStatus: 429, retryable: false, openaiType: 'insufficient_quota' },
   OVERLOADED: { message: 'The server is overloaded, retry later', httpStatus: 503, retryable: true, openaiType: 'server_error' },
   PAYLOAD_TOO_LARGE: { message: 'The payload is too large', httpStatus: 413, retryable: false, openaiType: 'invalid_request_error' },
   TIMEOUT: { message: 'The operation timed out', httpStatus: 504, retryable: true, openaiType: 'server_error' },

@@ -201,10 +201,14 @@ export function finishReason(stopReason: string | undefined): 'stop' | 'length' 
   return 'stop';
 }
 
-export function openaiUsage(usage: ChatEventMap['chat.final']['usage']): Record<string, number> {
+export function openaiUsage(usage: ChatEventMap['chat.final']['usage']): Record<string, unknown> {
   const prompt = usage?.inputTokens ?? 0;
   const completion = usage?.outputTokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const cached = usage?.cachedTokens ?? 0;
+  return {
+    prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
+    ...(cached > 0 ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+  };
 }
 
 interface CompletionIds {
@@ -240,7 +244,7 @@ export function completionObject(ids: CompletionIds, final: ChatEventMap['chat.f
 }
 
 /** One SSE `data:` event carrying a chat.completion.chunk. */
-export function chunkEvent(ids: CompletionIds, choices: unknown[], usage?: Record<string, number>): string {
+export function chunkEvent(ids: CompletionIds, choices: unknown[], usage?: Record<string, unknown>): string {
   const chunk: Record<string, unknown> = { ...ids, object: 'chat.completion.chunk', choices };
   if (usage !== undefined) chunk.usage = usage;
   return `data: ${JSON.stringify(chunk)}\n\n`;

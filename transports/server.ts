@@ -20,8 +20,10 @@ import { HttpEdge, type UwsRoutes } from './http_edge.js';
 import type { HttpExchange } from './http_exchange.js';
 import { registerOpenAiRoutes } from './http_openai.js';
 import { registerNotFound, registerOpsRoutes } from './http_ops.js';
+import { registerUsageRoute } from './http_usage.js';
 import { createGatewayMetrics, type Transport } from './metrics.js';
 import { RunTracker } from './run_tracker.js';
+import type { BudgetGate, UsageLedger } from './usage.js';
 import { CloseCode, type WsConnection } from './ws_connection.js';
 import { wsBehavior } from './ws_handler.js';
 import { METHODS } from './ws_methods.js';
@@ -40,6 +42,10 @@ export interface FrontDoorOptions {
   onRefused?: AccessContext['onRefused'];
   /** More routes on the same server (the admin API); each needs an entry in the access table. */
   routes?: (edge: HttpEdge) => void;
+  /** Usage budgets checked before each run; absent: none. */
+  budgets?: BudgetGate;
+  /** Told of every run's end, and serves GET /v1/usage; absent: that route answers NOT_FOUND. */
+  usage?: UsageLedger;
 }
 
 export interface FrontDoorStats {
@@ -78,6 +84,8 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
     limiters: opts.limiters,
     metrics,
     runs: new RunTracker(metrics),
+    ...(opts.budgets === undefined ? {} : { budgets: opts.budgets }),
+    ...(opts.usage === undefined ? {} : { usage: opts.usage }),
     config,
     logger: opts.logger ?? rootLog(),
     engine,
@@ -92,6 +100,7 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
   app.ws('/ws', wsBehavior(ctx, connections));
   const edge = new HttpEdge(app as unknown as UwsRoutes, ctx, exchanges);
   registerOpenAiRoutes(edge, ctx);
+  registerUsageRoute(edge, ctx);
   const channels = opts.channels;
   if (channels !== undefined) {
     registerChannelRoutes({ get: (p, h) => edge.raw('GET', p, h), post: (p, h) => edge.raw('POST', p, h) }, channels, metrics, exchanges);

@@ -8,6 +8,7 @@ export type { DegradingLimiterOptions, DegradingLimiterStats, HealthSource, Limi
 export { RedisCache } from './cache.js';
 export type { RedisCacheOptions, RedisCacheStats, CacheLoader } from './cache.js';
 export { IdempotencyStore } from './idempotency.js';
+export { LocalBudgetCounter, RedisBudgetCounter, type BudgetCharge, type BudgetCounter } from './budget_counter.js';
 export type { ClaimResult, IdempotencyOptions, IdempotencyStats } from './idempotency.js';
 export { RedisStoreError, isInvalidRequest } from './errors.js';
 export type { RedisStoreErrorCode } from './errors.js';

@@ -319,7 +319,8 @@ t.test('aborting mid-stream closes the upstream request; chat.final carries the 
   t.ok(streamed.length > 0 && streamed.length < words.length, 'some text streamed, not all');
   t.equal(result?.stopReason, 'aborted');
   t.equal(result?.text, streamed);
-  t.same(h.events.at(-1), ['run-1', 'chat.final', { runId: 'run-1', text: streamed, stopReason: 'aborted' }]);
+  // The usage so far travels with it (none yet: the aborted reply never reported any).
+  t.same(h.events.at(-1), ['run-1', 'chat.final', { runId: 'run-1', text: streamed, stopReason: 'aborted', usage: { inputTokens: 0, outputTokens: 0 } }]);
   t.equal(h.fake.requests.length, 1);
 });
 
@@ -332,6 +333,29 @@ t.test('a provider error mid-run ends the run with chat.error and the catalogue 
   t.equal(result, undefined);
   t.match(h.events.at(-1), ['run-1', 'chat.error', { error: { code: 'INVALID_REQUEST', retryable: false, message: /bad tool schema/ } }]);
   t.notOk(h.events.some((e) => e[1] === 'chat.final'), 'no chat.final');
+});
+
+t.test('chat.final names the provider and model that answered, and sums the usage of every reply, cached input included', async (t) => {
+  const h = await harness(t,
+    { toolCalls: [{ id: 'c1', name: 'weather', arguments: { city: 'Oslo' } }], usage: { input: 10, output: 2, cacheRead: 4 } },
+    { text: 'sunny', usage: { input: 20, output: 1, cacheRead: 6 } });
+  installToolbox({ tools: () => [tool('weather')] });
+  await h.providers();
+  await h.run({ provider: { kind: 'simulated' }, chain: [{ providerId: 'up', model: 'fake-model' }] });
+  t.match(h.events.at(-1), ['run-1', 'chat.final', {
+    provider: 'up', model: 'fake-model', usage: { inputTokens: 30, outputTokens: 3, cachedTokens: 10 },
+  }]);
+});
+
+t.test('a run that fails after some replies reports what it used with its chat.error', async (t) => {
+  const h = await harness(t,
+    { toolCalls: [{ id: 'c1', name: 'weather', arguments: { city: 'Oslo' } }], usage: { input: 9, output: 2 } },
+    { status: 400, errorMessage: 'bad tool schema' });
+  installToolbox({ tools: () => [tool('weather')] });
+  await h.run();
+  t.match(h.events.at(-1), ['run-1', 'chat.error', {
+    error: { code: 'INVALID_REQUEST' }, usage: { inputTokens: 9, outputTokens: 2 }, provider: 'openai', model: 'fake-model',
+  }]);
 });
 
 t.test('tool policy: an allow list offers the model only the groups and tools it names', async (t) => {

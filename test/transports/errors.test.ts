@@ -2,13 +2,15 @@ import t from 'tap';
 import { ERROR_CATALOGUE, ERROR_CODES, TroupeError, httpStatusOf, toWireError } from '../../transports/errors.js';
 
 t.test('every catalogue code has a message, an HTTP status and a retryable flag', async (t) => {
-  t.equal(ERROR_CODES.length, 10);
+  t.equal(ERROR_CODES.length, 11);
   for (const code of ERROR_CODES) {
     const e = ERROR_CATALOGUE[code];
     t.ok(e.message.length > 0 && e.httpStatus >= 400 && typeof e.retryable === 'boolean', code);
   }
   t.equal(httpStatusOf('RATE_LIMITED'), 429);
   t.equal(httpStatusOf('PAYLOAD_TOO_LARGE'), 413);
+  t.equal(httpStatusOf('BUDGET_EXCEEDED'), 429);
+  t.equal(ERROR_CATALOGUE.BUDGET_EXCEEDED.retryable, false, 'waiting for the reset, not retrying, is the answer');
 });
 
 t.test('a TroupeError keeps code, reason, field and retryAfterMs on the wire', async (t) => {
