@@ -182,7 +182,8 @@ export const KNOWN_ENV: ReadonlySet<string> = new Set([
   'TROUPE_SESSION_IDLE_MS', 'TROUPE_HISTORY_LIMIT', 'TROUPE_SHUTDOWN_DEADLINE_MS', 'TROUPE_ALLOW_UWS_FALLBACK',
   ...MEMORY_ENV,
   'TROUPE_STORE', 'TROUPE_APP_DATABASE_URL', 'TROUPE_DB_SCHEMA', 'TROUPE_ENABLE_FAULTS', 'TROUPE_INJECTION_ACTION',
-  // read elsewhere: the secrets key ring (security/secrets.ts) and the CLI's chat client
+  // read elsewhere: the logger (observability/log.ts), the secrets key ring (security/secrets.ts) and the CLI's chat client
+  'TROUPE_LOG_LEVEL', 'TROUPE_LOG_FORMAT',
   'TROUPE_ENCRYPTION_KEY', 'TROUPE_ENCRYPTION_KEY_VERSION', 'TROUPE_ENCRYPTION_KEYS_OLD', 'TROUPE_TOKEN',
 ]);
 

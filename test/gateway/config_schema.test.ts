@@ -47,6 +47,7 @@ t.test('an unknown provider kind lists the kinds there are', async (t) => {
 t.test('an unknown TROUPE_ environment variable stops the start; others are not ours to judge', async (t) => {
   t.throws(() => load({}, { TROUPE_PROT: '1' }), /unknown environment variable TROUPE_PROT/);
   t.doesNotThrow(() => load({}, { PATH: '/bin', TROUPE_TEST_ANYTHING: 'x' }));
+  t.doesNotThrow(() => load({}, { TROUPE_LOG_LEVEL: 'debug', TROUPE_LOG_FORMAT: 'json' }), "the logger's variables are known");
   t.throws(() => load({}, { TROUPE_PORT: 'eighty' }), /TROUPE_PORT must be a whole number/);
 });
 
