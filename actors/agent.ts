@@ -50,7 +50,8 @@ export interface AgentRun {
   team?: TeamRunContext;
 }
 
-export interface RunResult {
+/** `provider` and `model`: who answered the run's last model call. */
+export interface RunResult extends ServedBy {
   text: string;
   usage: Usage;
   stopReason: string;
@@ -121,6 +122,7 @@ export function agent(args: {
       try {
         callModel ??= modelCaller(config);
         result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend);
+        if (spend.provider !== undefined) result = { ...result, provider: spend.provider, model: spend.model };
         emit('chat.final', {
           ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
           ...(result.handoff === undefined ? {} : { handoff: result.handoff }),

@@ -38,6 +38,38 @@ export interface ServedBy {
   model?: string;
 }
 
+export type RunOutcome = 'ok' | 'error' | 'aborted';
+
+/**
+ * What a finished run used, as usage recording is told of it: whichever door
+ * started it (transports' startRun) or a team (the coordinator, its lead turns).
+ */
+export interface RunEnd {
+  runId: string;
+  caller: Caller;
+  /** The agent asked for; undefined: the backend's default agent. */
+  agent: string | undefined;
+  outcome: RunOutcome;
+  /** Tokens the run used, when the agent reported them. */
+  usage: Usage | undefined;
+  /** Who answered the run's last model call, when the agent reported it. */
+  provider: string | undefined;
+  model: string | undefined;
+  latencyMs: number;
+}
+
+/** The RunEnd of a run's terminal event (`startedAt`: performance.now() when it was started). */
+export function runEndOf(
+  caller: Caller, agent: string | undefined, startedAt: number,
+  event: 'chat.final' | 'chat.error', payload: ChatEventMap['chat.final' | 'chat.error'],
+): RunEnd {
+  const aborted = event === 'chat.final' && (payload as ChatEventMap['chat.final']).stopReason === 'aborted';
+  return {
+    runId: payload.runId, caller, agent, outcome: event === 'chat.error' ? 'error' : aborted ? 'aborted' : 'ok',
+    usage: payload.usage, provider: payload.provider, model: payload.model, latencyMs: performance.now() - startedAt,
+  };
+}
+
 /** `all`: every event; `text`: chat.delta but no chat.tool; `none`: only chat.final or chat.error. */
 export type RunProgress = 'all' | 'text' | 'none';
 

@@ -18,7 +18,7 @@ import { createGatewayAuthenticator } from './auth.js';
 import { openGatewayStore } from './store.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
-import { createFrontDoor, type ChatRunner, type FrontDoor } from '../transports/index.js';
+import { createFrontDoor, type ChatRunner, type FrontDoor, type RunEnd } from '../transports/index.js';
 import { IdempotencyStore, LocalBudgetCounter, RedisBudgetCounter, RedisConnection } from '../store/redis/index.js';
 import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
@@ -101,9 +101,17 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     // Teams (and delegation) keep their board in the store: without one they are off.
     const { teams, agents } = checkTeams(config.teams ?? [], config.agents);
     const wantTeams = store !== undefined && (teams.length > 0 || agents.some((a) => (a.allowAgents ?? []).length > 0));
+    // Usage and budgets: every run's end is reported by the front door's startRun, whichever door started
+    // it, and by the team coordinator for its lead turns and its members' and reviewers' attempts.
+    const usage = new UsageRecorder({
+      pricing: config.pricing, budgets: config.budgets, counter: redis === undefined ? new LocalBudgetCounter() : new RedisBudgetCounter(redis),
+      agents, defaultAgent: config.defaultAgent, registry, log: logger.child({ component: 'usage' }),
+      ...(store === undefined ? {} : { store }), ...(persistence === undefined ? {} : { persistence }),
+    });
+    const recordUsage = (end: RunEnd): void => usage.runEnded(end);
     const lead: { backend?: ActorBackend } = {};
     const coordinator = !wantTeams ? undefined : new TeamCoordinator({
-      system, store, teams, agents, log, lead: leadPort(() => lead.backend),
+      system, store, teams, agents, log, lead: leadPort(() => lead.backend, recordUsage), onRunEnd: recordUsage,
       ...(persistence === undefined ? {} : { ensureTenant: (t: string) => persistence.ensureTenant(t) }),
     });
     const backend = new ActorBackend(system, {
@@ -126,12 +134,6 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
     lead.backend = backend;
-    // Usage and budgets: every run's end is reported by the front door's startRun, whichever door started it.
-    const usage = new UsageRecorder({
-      pricing: config.pricing, budgets: config.budgets, counter: redis === undefined ? new LocalBudgetCounter() : new RedisBudgetCounter(redis),
-      agents, defaultAgent: config.defaultAgent, registry, log: logger.child({ component: 'usage' }),
-      ...(store === undefined ? {} : { store }), ...(persistence === undefined ? {} : { persistence }),
-    });
     coordinatorRef = coordinator;
     await coordinator?.start();
     // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.

@@ -15,7 +15,7 @@ import type { Caller, ChatSendParams, EventSink, RunAccepted, RunTarget } from '
 
 export type {
   Caller, ChatEventMap, ChatEventName, ChatRunner, ChatSendParams, ClientToolCall, ClientToolSpec, ConversationMessage, EventSink,
-  RunAccepted, RunProgress, RunTarget, StartedRun, Usage,
+  RunAccepted, RunEnd, RunOutcome, RunProgress, RunTarget, StartedRun, Usage,
 } from '../actors/chat_contract.js';
 
 export interface AgentInfo {

@@ -10,13 +10,12 @@
  *     → at its terminal event, report the run's end (usage, cost, budgets)
  */
 import {
-  checkRunParams, checkSessionKey, type Caller, type ChatEventMap, type ChatEventName, type ChatRunner, type ChatSendParams,
-  type EventSink, type RunTarget, type StartedRun,
+  checkRunParams, checkSessionKey, runEndOf, type Caller, type ChatEventMap, type ChatEventName, type ChatRunner, type ChatSendParams,
+  type EventSink, type RunEnd, type RunTarget, type StartedRun,
 } from '../actors/chat_contract.js';
 import { assertAccepting, checkBudget, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import type { Transport } from './metrics.js';
-import type { RunEnd } from './usage.js';
 
 /** Events a run may emit before it is released; more means a broken backend. */
 const MAX_EARLY_EVENTS = 4096;
@@ -39,7 +38,7 @@ export async function startRun(
   const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
     // The run tracker passes exactly one terminal event per run.
     if (ctx.usage !== undefined && (event === 'chat.final' || event === 'chat.error')) {
-      reportEnd(ctx, runEnd(transport, caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
+      reportEnd(ctx, runEndOf(caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
     }
     if (held === undefined) sink(event, payload);
     else if (held.length < MAX_EARLY_EVENTS) held.push([event, payload]);
@@ -71,17 +70,6 @@ export async function startRun(
         ctx.logger.warn('chatAbort failed', { transport, error: String(err) });
       });
     },
-  };
-}
-
-function runEnd(
-  transport: Transport, caller: Caller, agent: string | undefined, started: number,
-  event: 'chat.final' | 'chat.error', payload: ChatEventMap['chat.final' | 'chat.error'],
-): RunEnd {
-  const aborted = event === 'chat.final' && (payload as ChatEventMap['chat.final']).stopReason === 'aborted';
-  return {
-    runId: payload.runId, caller, transport, agent, outcome: event === 'chat.error' ? 'error' : aborted ? 'aborted' : 'ok',
-    usage: payload.usage, provider: payload.provider, model: payload.model, latencyMs: performance.now() - started,
   };
 }
 

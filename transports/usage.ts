@@ -8,8 +8,7 @@
  *
  *   GET /v1/usage ─► UsageLedger.summarize
  */
-import type { Caller, Usage } from '../actors/chat_contract.js';
-import type { Transport } from './metrics.js';
+import type { Caller, RunEnd } from '../actors/chat_contract.js';
 
 /**
  * Usage budgets. `check` resolves when the caller may start a run and throws a
@@ -17,24 +16,6 @@ import type { Transport } from './metrics.js';
  */
 export interface BudgetGate {
   check(caller: Caller): Promise<void>;
-}
-
-export type RunOutcome = 'ok' | 'error' | 'aborted';
-
-/** What a front door reports when one of its runs ends, whichever way it ended. */
-export interface RunEnd {
-  runId: string;
-  caller: Caller;
-  transport: Transport;
-  /** The agent asked for; undefined: the backend's default agent. */
-  agent: string | undefined;
-  outcome: RunOutcome;
-  /** Tokens the run used, when the backend reported them. */
-  usage: Usage | undefined;
-  /** Who answered the run's last model call, when the backend reported it. */
-  provider: string | undefined;
-  model: string | undefined;
-  latencyMs: number;
 }
 
 export const USAGE_GROUP_BY = ['tenant', 'key', 'agent', 'model', 'day', 'user'] as const;

@@ -19,6 +19,7 @@ import { validate, type JsonSchema } from '../../tools/schema.js';
 import {
   type Lease, type Store, type TaskFilter, type TeamRun, type TeamTask, type TeamTaskStatus, type TenantScope,
 } from '../../store/index.js';
+import type { RunEnd } from '../chat_contract.js';
 import type { PersistRequest } from '../persistence.js';
 import type { AgentConfig } from '../protocol.js';
 import {
@@ -49,6 +50,8 @@ export interface CoordinatorOptions {
   ensureTenant?: (tenant: string) => Promise<void>;
   /** Board sweep period (default 200 ms). */
   tickMs?: number;
+  /** Told what each member's or reviewer's attempt used (usage recording). */
+  onRunEnd?: (end: RunEnd) => void;
   log?: (msg: string, err: unknown) => void;
 }
 
@@ -75,6 +78,8 @@ interface Attempt {
   lastBeat: number;
   /** Tasks claimed with team_task_claim during this attempt. */
   extra: Lease[];
+  /** performance.now() when it was spawned. */
+  startedAt: number;
 }
 
 const WORKER_MODULE = new URL('./worker.js', import.meta.url).href;
@@ -383,6 +388,18 @@ export class TeamCoordinator {
     this.dropAttempt(token);
   }
 
+  private reportUsage(job: TeamJob, outcome: AttemptOutcome, attempt: Attempt | undefined): void {
+    try {
+      this.opts.onRunEnd?.({
+        runId: `${job.taskId}:${job.lease.token}`, caller: { tenant: job.tenant, user: `team:${job.teamId}` }, agent: job.agent,
+        outcome: outcome.ok ? 'ok' : 'error', usage: outcome.usage, provider: outcome.provider, model: outcome.model,
+        latencyMs: attempt === undefined ? 0 : performance.now() - attempt.startedAt,
+      });
+    } catch (err) {
+      this.opts.log?.('recording the usage of a team attempt failed', err);
+    }
+  }
+
   private dropAttempt(token: string): Attempt | undefined {
     const a = this.attempts.get(token);
     if (a === undefined) return undefined;
@@ -398,7 +415,7 @@ export class TeamCoordinator {
     const ref = this.opts.system.spawn<'abort'>({
       module: WORKER_MODULE, export: 'teamWorker', args: { job, config, coordinator: this.ref, ...(this.opts.audit ? { audit: this.opts.audit } : {}) },
     }, { placement: { key: `${job.taskId}:${job.lease.token}` }, restart: 'temporary' });
-    this.attempts.set(job.lease.token, { job, ref, lastBeat: Date.now(), extra: [] });
+    this.attempts.set(job.lease.token, { job, ref, lastBeat: Date.now(), extra: [], startedAt: performance.now() });
     const k = this.slotKey(job.tenant, job.teamId, job.agent);
     this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
   }
@@ -406,6 +423,7 @@ export class TeamCoordinator {
   private async attemptDone(job: TeamJob, outcome: AttemptOutcome): Promise<void> {
     const attempt = this.dropAttempt(job.lease.token);
     const by = `agent:${job.agent}`;
+    this.reportUsage(job, outcome, attempt);
     await this.opts.store.withTenant(job.tenant, async (s) => {
       if (outcome.tokens > 0) {
         await s.teamRuns.addTokens(job.runId, outcome.tokens);

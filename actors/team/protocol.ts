@@ -4,6 +4,7 @@
  * it crosses threads: plain data, apart from ActorRefs.
  */
 import type { Lease } from '../../store/index.js';
+import type { ServedBy, Usage } from '../chat_contract.js';
 
 /** Limits of one team run (see docs/teams.md). */
 export interface TeamLimits {
@@ -96,9 +97,11 @@ export type TeamRequest =
   | { t: 'heartbeat'; tenant: string; attempt: string }
   | { t: 'attempt-done'; job: TeamJob; outcome: AttemptOutcome };
 
-export type AttemptOutcome =
+/** How an attempt ended; `usage`, `provider`, `model`: what its run used (usage recording). */
+export type AttemptOutcome = (
   | { ok: true; text: string; tokens: number; stopReason: string }
-  | { ok: false; error: string; tokens: number };
+  | { ok: false; error: string; tokens: number }
+) & { usage?: Usage } & ServedBy;
 
 /** A tool's answer from the coordinator: text for the model, and whether it is an error. */
 export interface TeamReply {

@@ -39,10 +39,13 @@ export function teamWorker(args: TeamWorkerArgs): Behavior<'abort'> {
             team: { role: job.role, teamId: job.teamId, taskId: job.taskId, lease: job.lease, attempt: job.lease.token },
           }, { timeoutMs: job.timeoutMs })) as RunResult | undefined;
           const tokens = result === undefined ? 0 : result.usage.inputTokens + result.usage.outputTokens;
+          const spent = result === undefined ? {} : {
+            usage: result.usage, ...(result.provider === undefined ? {} : { provider: result.provider, model: result.model }),
+          };
           // A run the loop guard or the iteration limit stopped produced no result: the attempt failed.
           outcome = result === undefined || UNFINISHED.has(result.stopReason)
-            ? { ok: false, error: result === undefined ? `agent ${config.id} failed` : `the run ended with ${result.stopReason}`, tokens }
-            : { ok: true, text: result.text, tokens, stopReason: result.stopReason };
+            ? { ok: false, error: result === undefined ? `agent ${config.id} failed` : `the run ended with ${result.stopReason}`, tokens, ...spent }
+            : { ok: true, text: result.text, tokens, stopReason: result.stopReason, ...spent };
         } catch (err) {
           controller.abort();
           outcome = { ok: false, error: (err as Error).message ?? String(err), tokens: 0 };

@@ -69,4 +69,13 @@ t.test('a team run with a dependency and a review that rejects once, then approv
   const actions = (audit ?? []).map((r) => r.action);
   t.ok(actions.includes('team.run.start') && actions.includes('team.run.done'), 'the run is audited');
   t.equal(actions.filter((a) => a === 'team.task.done').length, 2, 'each task was done once');
+
+  // Every run of the team is a run: the lead's turns and each member's and reviewer's attempt are recorded.
+  await gw.persistence?.usage.flush();
+  const usage = await gw.store?.usageSummary(tenant, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000), groupBy: 'agent' });
+  const byAgent = new Map((usage ?? []).map((r) => [r.group, r]));
+  t.same([...byAgent.keys()].sort(), ['critic', 'lead', 'writer']);
+  t.equal(byAgent.get('writer')?.runs, 3, 'the outline and both drafts');
+  t.equal(byAgent.get('critic')?.runs, 2, 'both reviews');
+  t.equal(byAgent.get('writer')?.inputTokens, 7 * 5, 'every request of the writer (7 input tokens each)');
 });
