@@ -78,6 +78,12 @@ export const TOOL_EVENT_MAX_CHARS = 2_000;
  */
 type Spend = { usage: Usage } & ServedBy;
 
+function addUsage(into: Usage, more: Usage): void {
+  into.inputTokens += more.inputTokens;
+  into.outputTokens += more.outputTokens;
+  if (more.cachedTokens !== undefined) into.cachedTokens = (into.cachedTokens ?? 0) + more.cachedTokens;
+}
+
 /** What a run emits; the top-level agent forwards to the router, a sub-agent emits nothing. */
 type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
 
@@ -155,7 +161,7 @@ async function runLoop(
   const tools = new Map<string, AgentTool>();
   const policy = new ToolPolicy(config.tools);
   const control: HandoffControl = {};
-  const own = [...ownTools(config, run, depth, ctx, directory, audit), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
+  const own = [...ownTools(config, run, depth, ctx, directory, audit, spend), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
   for (const t of [...(installedToolbox()?.tools() ?? []), ...own]) {
     if (policy.allows({ name: t.spec.name, group: t.group })) tools.set(t.spec.name, t);
   }
@@ -180,9 +186,7 @@ async function runLoop(
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
     messages = await compactIfNeeded(messages, contextTokens, callModel, run.signal);
     const reply = await streamOnce(callModel, messages, specs, run.signal, emit);
-    usage.inputTokens += reply.usage.inputTokens;
-    usage.outputTokens += reply.usage.outputTokens;
-    if (reply.usage.cachedTokens !== undefined) usage.cachedTokens = (usage.cachedTokens ?? 0) + reply.usage.cachedTokens;
+    addUsage(usage, reply.usage);
     spend.provider = reply.servedBy.provider;
     spend.model = reply.servedBy.model;
     text += reply.text;
@@ -390,7 +394,7 @@ async function compactIfNeeded(
 /** The tools an agent brings itself: spawn_agent (within limits). */
 function ownTools(
   config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, directory: ActorRef<DirectoryRequest> | undefined,
-  auditRef: ActorRef<PersistRequest> | undefined,
+  auditRef: ActorRef<PersistRequest> | undefined, spend: Spend,
 ): AgentTool[] {
   const limits = { ...AGENT_DEFAULTS, ...config.subagents };
   let spawned = 0;
@@ -424,6 +428,8 @@ function ownTools(
           // Same team as the parent (its memory scope); team tools are offered at depth 0 only.
           ...(run.team === undefined ? {} : { team: run.team }),
         }, { timeoutMs: 10 * 60_000 })) as RunResult;
+        // What the sub-agent used counts as this run's (usage, cost and budgets).
+        addUsage(spend.usage, result.usage);
         return { content: result.text };
       } catch (err) {
         return { content: `error: the sub-agent failed: ${(err as Error).message}`, isError: true };

@@ -159,6 +159,7 @@ t.test('a sub-agent answers a spawn_agent call; past the default depth limit (1)
   t.match(subSecond, /depth limit reached/, 'the sub-agent was told it cannot go deeper');
   const parentSecond = h.fake.requests[3].body as { messages: { role: string; content: string }[] };
   t.match(parentSecond.messages.at(-1), { role: 'tool', content: 'sub-agent answer' });
+  t.same(result?.usage, { inputTokens: 4 * 7, outputTokens: 1 + 1 + 2 + 2 }, "the sub-agent's replies count in the parent run's usage");
 });
 
 t.test('memory scope team: the task\'s team, else the one team the agent leads; never a delegation, never one of several', async (t) => {
