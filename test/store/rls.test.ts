@@ -8,6 +8,10 @@ await eachBackend(async (t, { kind, store }) => {
     const session = await s.sessions.open({ key: 'globex-chat', agentId: 'helper' });
     await s.messages.append([{ sessionId: session.id, role: 'user', content: 'globex secret plans' }]);
     await s.secrets.put('openai', { ciphertext: 'sealed-globex', keyVersion: 1 });
+    await s.usage.appendMany([{
+      at: new Date(), runId: 'r1', user: 'u', agent: 'helper', provider: 'simulated', model: 'm', inputTokens: 5, outputTokens: 3,
+      cachedTokens: 0, costUsd: 0.01, priced: true, latencyMs: 10, outcome: 'ok',
+    }]);
     return session;
   });
   const ours = await store.withTenant('acme', (s) => s.sessions.open({ key: 'acme-chat', agentId: 'helper' }));
@@ -17,6 +21,8 @@ await eachBackend(async (t, { kind, store }) => {
       t.equal(await s.sessions.get(theirs.id), null);
       t.equal(await s.secrets.get('openai'), null);
       t.same((await s.messages.list(theirs.id)).items, []);
+      const day = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 60_000), groupBy: 'tenant' as const };
+      t.same(await s.usage.summarize(day), [], "no usage of another tenant's runs");
       const raw = await s.q.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE tenant_id = 'globex'`);
       t.equal(raw.rows[0].n, 0);
     });
@@ -25,6 +31,9 @@ await eachBackend(async (t, { kind, store }) => {
   t.test('the owning tenant still reads its rows', async (t) => {
     const seen = await store.withTenant('globex', (s) => s.sessions.get(theirs.id));
     t.equal(seen?.key, 'globex-chat');
+    const day = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 60_000), groupBy: 'tenant' as const };
+    t.match(await store.withTenant('globex', (s) => s.usage.summarize(day)), [{ group: 'globex', runs: 1, inputTokens: 5, outputTokens: 3, costUsd: 0.01 }]);
+    t.match(await store.usageSummary(undefined, day), [{ group: 'globex', runs: 1 }], 'the owner sees every tenant');
   });
 
   t.test('inserting a row with a forged tenant_id is refused', async (t) => {
@@ -118,9 +127,9 @@ await eachBackend(async (t, { kind, store }) => {
        FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
          AND c.relname <> 'schema_migrations'`,
     );
-    // 001's eleven tables, 002's channel_pairings, 004's team_runs and team_tasks.
-    t.equal(tables.rows.length, 14);
-    for (const name of ['channel_pairings', 'team_runs', 'team_tasks']) {
+    // 001's eleven tables, 002's channel_pairings, 003's usage_events, 004's team_runs and team_tasks.
+    t.equal(tables.rows.length, 15);
+    for (const name of ['channel_pairings', 'usage_events', 'team_runs', 'team_tasks']) {
       t.ok(tables.rows.some((r) => r.relname === name), `${name} is a tenant table`);
     }
     for (const r of tables.rows) {
