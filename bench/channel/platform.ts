@@ -3,6 +3,9 @@
  * gateway replies to, run in the bench process, which timestamps every reply),
  * the channel entry for the gateway's config, and signed webhooks.
  */
+import type { ChatPlatformFake } from '../../test/fakes/chat_platform.js';
+import { FakeSlack } from '../../test/fakes/slack_platform.js';
+import { FakeTelegram } from '../../test/fakes/telegram_platform.js';
 import { WhatsAppFake } from '../../test/fakes/whatsapp_platform.js';
 import { signWhatsApp } from '../../transports/channels/whatsapp/adapter.js';
 
@@ -17,14 +20,15 @@ export interface BenchPlatform {
   stop(): Promise<void>;
   /** The channel entry (platform, apiBase, credentials) for the gateway's config file. */
   channel(): Record<string, string>;
+  /** The id of the i-th chat, as the platform writes it. */
+  chatId(i: number): string;
   /** A signed webhook for one user message in `chat`; `n` makes its event id unique. */
   webhook(chat: string, n: number, text: string): { body: string; headers: Record<string, string> };
 }
 
-const WA = { accessToken: 'bench-wa-token', appSecret: 'bench-wa-secret', verifyToken: 'bench-verify', phoneNumberId: '1065550000' };
-
-class WhatsAppBench implements BenchPlatform {
-  private readonly fake = new WhatsAppFake(WA, { record: false });
+/** Start, stop and reply timing are the same for every fake. */
+abstract class FakeBench implements BenchPlatform {
+  protected abstract readonly fake: ChatPlatformFake;
   async start(onReply: ReplyListener): Promise<void> {
     this.fake.onPost = (m, kind) => onReply(m.chatId, m.text, kind);
     await this.fake.start();
@@ -32,6 +36,17 @@ class WhatsAppBench implements BenchPlatform {
   stop(): Promise<void> {
     return this.fake.stop();
   }
+  chatId(i: number): string {
+    return String(15_550_100_000 + i);
+  }
+  abstract channel(): Record<string, string>;
+  abstract webhook(chat: string, n: number, text: string): { body: string; headers: Record<string, string> };
+}
+
+const WA = { accessToken: 'bench-wa-token', appSecret: 'bench-wa-secret', verifyToken: 'bench-verify', phoneNumberId: '1065550000' };
+
+class WhatsAppBench extends FakeBench {
+  protected readonly fake = new WhatsAppFake(WA, { record: false });
   channel(): Record<string, string> {
     return { platform: 'whatsapp', apiBase: this.fake.apiBase, ...WA };
   }
@@ -41,11 +56,45 @@ class WhatsAppBench implements BenchPlatform {
   }
 }
 
+const TG = { token: '123456789:AABenchTelegramTokenNotReal_abcdefghij', webhookSecret: 'bench-tg-secret' };
+
+/** Direct messages (chat id = user id), so every one is answered. */
+class TelegramBench extends FakeBench {
+  protected readonly fake = new FakeTelegram(TG.token, { record: false });
+  channel(): Record<string, string> {
+    return { platform: 'telegram', apiBase: this.fake.url, ...TG };
+  }
+  webhook(chat: string, n: number, text: string): { body: string; headers: Record<string, string> } {
+    const id = Number(chat);
+    const body = JSON.stringify(this.fake.update({ chatId: id, userId: id, text, updateId: n }));
+    return { body, headers: { 'x-telegram-bot-api-secret-token': TG.webhookSecret } };
+  }
+}
+
+const SL = { botToken: 'xoxb-bench-0000-NotARealSlackToken', signingSecret: 'bench-slack-signing-secret' };
+
+/** Direct messages (`channel_type: im`), signed with the v0 HMAC as Slack does. */
+class SlackBench extends FakeBench {
+  protected readonly fake = new FakeSlack(SL.botToken, { record: false });
+  channel(): Record<string, string> {
+    return { platform: 'slack', apiBase: this.fake.apiBase, ...SL };
+  }
+  override chatId(i: number): string {
+    return `D${String(i).padStart(8, '0')}`;
+  }
+  webhook(chat: string, n: number, text: string): { body: string; headers: Record<string, string> } {
+    const body = JSON.stringify(this.fake.event({ channel: chat, user: `U${chat.slice(1)}`, text, im: true, eventId: `EvBench${n}` }));
+    return { body, headers: FakeSlack.sign(body, SL.signingSecret) };
+  }
+}
+
 export function benchPlatform(name: BenchPlatformName): BenchPlatform {
   switch (name) {
     case 'whatsapp':
       return new WhatsAppBench();
-    default:
-      throw new Error(`platform ${name} is not wired yet`);
+    case 'telegram':
+      return new TelegramBench();
+    case 'slack':
+      return new SlackBench();
   }
 }

@@ -138,7 +138,7 @@ export async function runChannelBench(o: ChannelBenchOptions, log: (line: string
     return false;
   };
 
-  const chatIds = Array.from({ length: o.conns }, (_, i) => String(15_550_100_000 + i));
+  const chatIds = Array.from({ length: o.conns }, (_, i) => platform.chatId(i));
   const stopAt = performance.now() + o.warmupMs + o.durationMs;
   windowEnd = stopAt;
   const measureTimer = setTimeout(() => { measuring = true; }, o.warmupMs);

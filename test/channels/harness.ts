@@ -1,7 +1,7 @@
 // The gateway started in-process for channel tests: a config file with the
 // given channels and agents on the simulated provider, port 0, one worker,
 // then helpers to post webhooks and read /health and /metrics. Every
-// platform's suite uses it with its own fake (fake_platform.ts).
+// platform's suite uses it with its own fake (test/fakes/<platform>_platform.ts).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

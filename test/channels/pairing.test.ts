@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runChannelsCommand, type ChannelsContext } from '../../gateway/channels_cli.js';
 import { loadConfig } from '../../gateway/config.js';
-import { FakeTelegram, TG_SECRET, TG_TOKEN } from './fake_telegram.js';
+import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { SIMULATED_AGENTS, startChannelGateway } from './harness.js';
 
 const tg = new FakeTelegram();
@@ -18,7 +18,7 @@ const h = await startChannelGateway([
 ], { env: { TROUPE_STORE: 'pglite' } });
 t.teardown(async () => {
   await h.close();
-  await tg.close();
+  await tg.stop();
 });
 const SIGNED = { 'x-telegram-bot-api-secret-token': TG_SECRET };
 const store = h.gw.store;
@@ -38,14 +38,14 @@ async function auditActions(): Promise<string[]> {
 t.test('an unknown user gets a one-time code, an approved one gets answers', async (t) => {
   const c = 31_337;
   await h.post('tgpair', tg.update({ chatId: c, userId: c, text: 'hello?' }), SIGNED);
-  await tg.waitFor('the code', () => tg.to(c).length === 1);
-  const code = /code: ([A-Z0-9]{8})/.exec(tg.to(c)[0].text)?.[1];
-  t.ok(code, `the bot sent a code: ${tg.to(c)[0].text}`);
+  await tg.waitFor('the code', () => tg.inChat(c).length === 1);
+  const code = /code: ([A-Z0-9]{8})/.exec(tg.inChat(c)[0].text)?.[1];
+  t.ok(code, `the bot sent a code: ${tg.inChat(c)[0].text}`);
   const sessions = (await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions;
   t.equal(sessions.length, 0, 'no agent was reached');
   await h.post('tgpair', tg.update({ chatId: c, userId: c, text: 'please?' }), SIGNED);
-  await tg.waitFor('the code again', () => tg.to(c).length === 2);
-  t.match(tg.to(c)[1].text, code!, 'the same code while it is pending');
+  await tg.waitFor('the code again', () => tg.inChat(c).length === 2);
+  t.match(tg.inChat(c)[1].text, code!, 'the same code while it is pending');
 
   t.equal((await cli(['pair', 'tgpair', 'WRONGCODE'])).code, 2, 'a wrong code is refused');
   const ok = await cli(['pair', 'tgpair', code!]);
@@ -54,8 +54,8 @@ t.test('an unknown user gets a one-time code, an approved one gets answers', asy
   t.equal((await cli(['pair', 'tgpair', code!])).code, 2, 'a code works once');
 
   await h.post('tgpair', tg.update({ chatId: c, userId: c, text: 'now?' }), SIGNED);
-  await tg.waitFor('the answer', () => tg.to(c).length === 3);
-  t.equal(tg.to(c)[2].text.split(' ').length, 12, 'the agent answered');
+  await tg.waitFor('the answer', () => tg.inChat(c).length === 3);
+  t.equal(tg.inChat(c)[2].text.split(' ').length, 12, 'the agent answered');
   const listed = await cli(['list']);
   t.match(listed.out.join('\n'), `tgpair: user ${c} (ada) approved`);
   const actions = await auditActions();
@@ -68,13 +68,13 @@ t.test('a group message from an unpaired user gets no code and reaches no agent'
   const c = -777;
   await h.post('tgpair', tg.update({ chatId: c, userId: 999, group: true, mention: true, text: 'hi bot' }), SIGNED);
   await h.post('tgpair', tg.update({ chatId: c, userId: 31_337, group: true, mention: true, text: 'hi bot' }), SIGNED);
-  await tg.waitFor('the paired user is answered', () => tg.to(c).length === 1);
-  t.equal(tg.to(c).length, 1, 'only the paired user');
+  await tg.waitFor('the paired user is answered', () => tg.inChat(c).length === 1);
+  t.equal(tg.inChat(c).length, 1, 'only the paired user');
 });
 
 t.test('a delivery that fails for good leaves an audit row', async (t) => {
   const c = 31_337;
-  tg.failNext('sendMessage', { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' } });
+  tg.fail({ status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' } });
   const before = tg.callsOf('sendMessage').length;
   await h.post('tgpair', tg.update({ chatId: c, userId: c, text: 'lost?' }), SIGNED);
   await tg.waitFor('the refused send', () => tg.callsOf('sendMessage').length > before);

@@ -2,7 +2,7 @@
 // @slack/web-api on our side, a fake Web API, Events API requests signed as
 // Slack signs them.
 import t from 'tap';
-import { FakeSlack, SLACK_SIGNING_SECRET, SLACK_TOKEN } from './fake_slack.js';
+import { FakeSlack, SLACK_SIGNING_SECRET, SLACK_TOKEN } from '../fakes/slack_platform.js';
 import { startChannelGateway, type ChannelGateway } from './harness.js';
 
 const slack = new FakeSlack();
@@ -18,7 +18,7 @@ const h: ChannelGateway = await startChannelGateway([
 ]);
 t.teardown(async () => {
   await h.close();
-  await slack.close();
+  await slack.stop();
 });
 
 /** Posts `body` to channel `id`, signed as Slack signs it (unless headers are given). */
@@ -39,8 +39,8 @@ t.test('the url_verification challenge is answered', async (t) => {
 t.test('a direct message is answered in mrkdwn', async (t) => {
   const c = chan('D');
   t.equal((await deliver('sl', slack.event({ channel: c, im: true, text: 'hi' }))).status, 200);
-  await slack.waitFor('the reply', () => slack.to(c).length === 1);
-  t.equal(words(slack.to(c)[0].text), 12);
+  await slack.waitFor('the reply', () => slack.inChat(c).length === 1);
+  t.equal(words(slack.inChat(c)[0].text), 12);
   t.equal(slack.callsOf('chat.postMessage').find((x) => x.params.channel === c)?.params.mrkdwn, 'true');
 });
 
@@ -51,10 +51,10 @@ t.test('in a channel the bot answers a mention once (message and app_mention eve
   await deliver('sl', mention);
   // Slack sends the same mention again as app_mention, with another event id and the same ts.
   await deliver('sl', slack.event({ channel: c, mention: true, type: 'app_mention', ts: mention.event.ts, text: 'what is an actor?' }));
-  await slack.waitFor('the reply', () => slack.to(c).length === 1);
+  await slack.waitFor('the reply', () => slack.inChat(c).length === 1);
   await deliver('sl', slack.event({ channel: c, mention: true, text: 'and now?' }));
-  await slack.waitFor('the second reply', () => slack.to(c).length === 2);
-  t.equal(slack.to(c).length, 2, 'one answer per mention');
+  await slack.waitFor('the second reply', () => slack.inChat(c).length === 2);
+  t.equal(slack.inChat(c).length, 2, 'one answer per mention');
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'sl', outcome: 'ignored' }) >= 1);
 });
 
@@ -62,8 +62,8 @@ t.test('threads are sessions of their own and replies go to the thread', async (
   const c = chan();
   await deliver('sl', slack.event({ channel: c, mention: true, threadTs: '1700000000.000001', text: 'one' }));
   await deliver('sl', slack.event({ channel: c, mention: true, threadTs: '1700000000.000002', text: 'two' }));
-  await slack.waitFor('both replies', () => slack.to(c).length === 2);
-  t.same(slack.to(c).map((m) => m.threadTs).sort(), ['1700000000.000001', '1700000000.000002']);
+  await slack.waitFor('both replies', () => slack.inChat(c).length === 2);
+  t.same(slack.inChat(c).map((m) => m.threadId).sort(), ['1700000000.000001', '1700000000.000002']);
   const sessions = (await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions.map((s) => s.sessionKey);
   t.ok(sessions.includes(`sl:${c}:1700000000.000001`) && sessions.includes(`sl:${c}:1700000000.000002`));
 });
@@ -71,23 +71,23 @@ t.test('threads are sessions of their own and replies go to the thread', async (
 t.test('a slow reply streams into one message updated with chat.update', async (t) => {
   const c = chan('D');
   await deliver('slslow', slack.event({ channel: c, im: true, text: 'stream' }));
-  await slack.waitFor('the whole reply', () => slack.to(c).length === 1 && words(slack.to(c)[0].text) === 40);
-  t.ok(slack.to(c)[0].edits >= 1, `updated ${slack.to(c)[0].edits} times`);
+  await slack.waitFor('the whole reply', () => slack.inChat(c).length === 1 && words(slack.inChat(c)[0].text) === 40);
+  t.ok(slack.inChat(c)[0].edits.length >= 1, `updated ${slack.inChat(c)[0].edits.length} times`);
 });
 
 t.test('a long reply is split into messages of at most 4000 characters', async (t) => {
   const c = chan('D');
   await deliver('sllong', slack.event({ channel: c, im: true, text: 'a lot' }));
-  await slack.waitFor('all pieces', () => slack.to(c).reduce((k, m) => k + words(m.text), 0) === 1500);
-  t.ok(slack.to(c).length >= 3);
-  for (const m of slack.to(c)) t.ok(m.text.length <= 4000);
+  await slack.waitFor('all pieces', () => slack.inChat(c).reduce((k, m) => k + words(m.text), 0) === 1500);
+  t.ok(slack.inChat(c).length >= 3);
+  for (const m of slack.inChat(c)) t.ok(m.text.length <= 4000);
 });
 
 t.test('a file gets a "not supported yet" answer', async (t) => {
   const c = chan('D');
   await deliver('sl', slack.event({ channel: c, im: true, text: '', file: true }));
-  await slack.waitFor('the answer', () => slack.to(c).length === 1);
-  t.match(slack.to(c)[0].text, /not supported yet/);
+  await slack.waitFor('the answer', () => slack.inChat(c).length === 1);
+  t.match(slack.inChat(c)[0].text, /not supported yet/);
 });
 
 t.test('unsigned, forged, stale and malformed requests are refused and counted', async (t) => {
@@ -100,7 +100,7 @@ t.test('unsigned, forged, stale and malformed requests are refused and counted',
   t.equal((await h.post('sl', raw.replace('hello', 'HELLO'), tampered)).status, 401, 'body changed after signing');
   const broken = '{"type": "event_callback", ';
   t.equal((await h.post('sl', broken, FakeSlack.sign(broken))).status, 400, 'malformed JSON');
-  t.equal(slack.to(c).length, 0, 'nothing was processed');
+  t.equal(slack.inChat(c).length, 0, 'nothing was processed');
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'sl', outcome: 'bad_signature' }) >= 3);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'sl', outcome: 'stale' }) >= 1);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'sl', outcome: 'malformed' }) >= 1);
@@ -112,18 +112,18 @@ t.test('a retried delivery (X-Slack-Retry-Num) is processed once', async (t) => 
   await deliver('sl', body);
   const raw = JSON.stringify(body);
   await h.post('sl', raw, { ...FakeSlack.sign(raw), 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
-  await slack.waitFor('the reply', () => slack.to(c).length === 1);
+  await slack.waitFor('the reply', () => slack.inChat(c).length === 1);
   await deliver('sl', slack.event({ channel: c, im: true, text: 'next' }));
-  await slack.waitFor('the next reply', () => slack.to(c).length === 2);
-  t.equal(slack.to(c).length, 2);
+  await slack.waitFor('the next reply', () => slack.inChat(c).length === 2);
+  t.equal(slack.inChat(c).length, 2);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'sl', outcome: 'duplicate' }) >= 1);
 });
 
 t.test('a 429 with Retry-After is retried, then delivered', async (t) => {
   const c = chan('D');
-  slack.failNext('chat.postMessage', { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } });
+  slack.fail({ status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } });
   await deliver('sl', slack.event({ channel: c, im: true, text: 'busy?' }));
-  await slack.waitFor('the reply', () => slack.to(c).length === 1);
+  await slack.waitFor('the reply', () => slack.inChat(c).length === 1);
   t.equal(slack.callsOf('chat.postMessage').filter((x) => x.params.channel === c).length, 2);
   t.ok(await h.metric('troupe_channel_retries_total', { channel: 'sl', reason: 'rate_limited' }) >= 1);
 });
@@ -137,19 +137,19 @@ t.test('while Slack answers 5xx the reply is retried with backoff, and delivered
   } finally {
     slack.down = false;
   }
-  await slack.waitFor('the reply', () => slack.to(c).length === 1);
+  await slack.waitFor('the reply', () => slack.inChat(c).length === 1);
   t.ok(await h.metric('troupe_channel_retries_total', { channel: 'sl', reason: 'server_error' }) >= 2);
 });
 
 t.test('under allowlist others are refused politely', async (t) => {
   const c = chan('D');
   await deliver('slallow', slack.event({ channel: c, im: true, user: 'U0STRANGER', text: 'hi' }));
-  await slack.waitFor('the refusal', () => slack.to(c).length === 1);
-  t.match(slack.to(c)[0].text, /private/);
+  await slack.waitFor('the refusal', () => slack.inChat(c).length === 1);
+  t.match(slack.inChat(c)[0].text, /private/);
   const d = chan('D');
   await deliver('slallow', slack.event({ channel: d, im: true, user: 'U0BOSS', text: 'hi' }));
-  await slack.waitFor('the answer', () => slack.to(d).length === 1);
-  t.equal(words(slack.to(d)[0].text), 12);
+  await slack.waitFor('the answer', () => slack.inChat(d).length === 1);
+  t.equal(words(slack.inChat(d)[0].text), 12);
 });
 
 t.test('a revoked token makes its channel unhealthy; the others keep working', async (t) => {
@@ -159,6 +159,6 @@ t.test('a revoked token makes its channel unhealthy; the others keep working', a
   t.equal(await h.metric('troupe_channel_up', { channel: 'slbad' }), 0);
   const c = chan('D');
   await deliver('sl', slack.event({ channel: c, im: true, text: 'still up?' }));
-  await slack.waitFor('the reply', () => slack.to(c).length === 1);
+  await slack.waitFor('the reply', () => slack.inChat(c).length === 1);
   t.notMatch(await h.metrics(), /xoxb-/, 'no token in /metrics');
 });

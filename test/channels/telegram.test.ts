@@ -2,7 +2,7 @@
 // grammY on our side, a fake Bot API speaking Telegram's wire format.
 import t from 'tap';
 import { HELP_TEXT } from '../../transports/channels/commands.js';
-import { FakeTelegram, TG_SECRET, TG_TOKEN } from './fake_telegram.js';
+import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { startChannelGateway, type ChannelGateway } from './harness.js';
 
 const tg = new FakeTelegram();
@@ -19,7 +19,7 @@ const h: ChannelGateway = await startChannelGateway([
 ]);
 t.teardown(async () => {
   await h.close();
-  await tg.close();
+  await tg.stop();
 });
 
 const SIGNED = { 'x-telegram-bot-api-secret-token': TG_SECRET };
@@ -31,8 +31,8 @@ t.test('a direct message is acknowledged at once and answered in HTML', async (t
   const c = chat();
   const res = await h.post('tg', tg.update({ chatId: c, userId: c, text: 'hello there' }), SIGNED);
   t.equal(res.status, 200);
-  await tg.waitFor('the reply', () => tg.to(c).length === 1);
-  t.equal(words(tg.to(c)[0].text), 12, 'the simulated agent answered with its 12 words');
+  await tg.waitFor('the reply', () => tg.inChat(c).length === 1);
+  t.equal(words(tg.inChat(c)[0].text), 12, 'the simulated agent answered with its 12 words');
   const call = tg.callsOf('sendMessage').find((x) => String(x.params.chat_id) === String(c));
   t.equal(call?.params.parse_mode, 'HTML');
   t.ok(tg.callsOf('sendChatAction').some((x) => String(x.params.chat_id) === String(c)), 'typing… was shown');
@@ -44,9 +44,9 @@ t.test('in a group the bot answers a mention or a reply to it, and nothing else'
   const c = -chat();
   await h.post('tg', tg.update({ chatId: c, group: true, text: 'just chatting' }), SIGNED);
   await h.post('tg', tg.update({ chatId: c, group: true, mention: true, text: 'what is an actor?' }), SIGNED);
-  await tg.waitFor('the answer to the mention', () => tg.to(c).length === 1);
+  await tg.waitFor('the answer to the mention', () => tg.inChat(c).length === 1);
   await h.post('tg', tg.update({ chatId: c, group: true, replyToBot: true, text: 'tell me more' }), SIGNED);
-  await tg.waitFor('the answer to the reply', () => tg.to(c).length === 2);
+  await tg.waitFor('the answer to the reply', () => tg.inChat(c).length === 2);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tg', outcome: 'ignored' }) >= 1, 'the unaddressed message was counted as ignored');
   const sessions = (await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions.map((s) => s.sessionKey);
   t.ok(sessions.includes(`tg:${c}`), 'one session for the group chat');
@@ -56,8 +56,8 @@ t.test('forum topics are separate sessions and replies stay in their topic', asy
   const c = -chat();
   await h.post('tg', tg.update({ chatId: c, group: true, mention: true, threadId: 7, text: 'topic seven' }), SIGNED);
   await h.post('tg', tg.update({ chatId: c, group: true, mention: true, threadId: 8, text: 'topic eight' }), SIGNED);
-  await tg.waitFor('both answers', () => tg.to(c).length === 2);
-  t.same(tg.to(c).map((m) => m.threadId).sort(), [7, 8]);
+  await tg.waitFor('both answers', () => tg.inChat(c).length === 2);
+  t.same(tg.inChat(c).map((m) => m.threadId).sort(), ['7', '8']);
   const sessions = (await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions.map((s) => s.sessionKey);
   t.ok(sessions.includes(`tg:${c}:7`) && sessions.includes(`tg:${c}:8`), 'one session per topic');
 });
@@ -65,58 +65,58 @@ t.test('forum topics are separate sessions and replies stay in their topic', asy
 t.test('a slow reply streams into one message, edited as it grows', async (t) => {
   const c = chat();
   await h.post('tgslow', tg.update({ chatId: c, userId: c, text: 'stream please' }), SIGNED);
-  await tg.waitFor('the whole reply', () => tg.to(c).length === 1 && words(tg.to(c)[0].text) === 40);
-  t.equal(tg.to(c).length, 1, 'one message');
-  t.ok(tg.to(c)[0].edits >= 1, `edited ${tg.to(c)[0].edits} times`);
+  await tg.waitFor('the whole reply', () => tg.inChat(c).length === 1 && words(tg.inChat(c)[0].text) === 40);
+  t.equal(tg.inChat(c).length, 1, 'one message');
+  t.ok(tg.inChat(c)[0].edits.length >= 1, `edited ${tg.inChat(c)[0].edits.length} times`);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tgslow', direction: 'out', outcome: 'edited' }) >= 1);
 });
 
 t.test('a long reply is split into messages within 4096 characters, losing no word', async (t) => {
   const c = chat();
   await h.post('tglong', tg.update({ chatId: c, userId: c, text: 'write a lot' }), SIGNED);
-  await tg.waitFor('all pieces', () => tg.to(c).reduce((n, m) => n + words(m.text), 0) === 1500);
-  t.ok(tg.to(c).length >= 3, `${tg.to(c).length} messages`);
-  for (const m of tg.to(c)) t.ok(m.text.length <= 4096, `piece of ${m.text.length} characters`);
+  await tg.waitFor('all pieces', () => tg.inChat(c).reduce((n, m) => n + words(m.text), 0) === 1500);
+  t.ok(tg.inChat(c).length >= 3, `${tg.inChat(c).length} messages`);
+  for (const m of tg.inChat(c)) t.ok(m.text.length <= 4096, `piece of ${m.text.length} characters`);
 });
 
 t.test('a photo gets a "not supported yet" answer and is counted', async (t) => {
   const c = chat();
   await h.post('tg', tg.update({ chatId: c, userId: c, photo: true }), SIGNED);
-  await tg.waitFor('the answer', () => tg.to(c).length === 1);
-  t.match(tg.to(c)[0].text, /not supported yet/);
+  await tg.waitFor('the answer', () => tg.inChat(c).length === 1);
+  t.match(tg.inChat(c)[0].text, /not supported yet/);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tg', outcome: 'unsupported' }) >= 1);
 });
 
 t.test('/help lists the commands, /new starts a fresh session, /stop answers', async (t) => {
   const c = chat();
   await h.post('tg', tg.update({ chatId: c, userId: c, text: '/help' }), SIGNED);
-  await tg.waitFor('help', () => tg.to(c).length === 1);
-  t.match(tg.to(c)[0].text, /\/new/);
-  t.equal(tg.to(c)[0].text, HELP_TEXT.replace(/&/g, '&amp;'));
+  await tg.waitFor('help', () => tg.inChat(c).length === 1);
+  t.match(tg.inChat(c)[0].text, /\/new/);
+  t.equal(tg.inChat(c)[0].text, HELP_TEXT.replace(/&/g, '&amp;'));
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'first' }), SIGNED);
-  await tg.waitFor('answer', () => tg.to(c).length === 2);
+  await tg.waitFor('answer', () => tg.inChat(c).length === 2);
   await h.post('tg', tg.update({ chatId: c, userId: c, text: '/new' }), SIGNED);
-  await tg.waitFor('new', () => tg.to(c).length === 3);
+  await tg.waitFor('new', () => tg.inChat(c).length === 3);
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'second' }), SIGNED);
-  await tg.waitFor('answer', () => tg.to(c).length === 4);
+  await tg.waitFor('answer', () => tg.inChat(c).length === 4);
   const sessions = (await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions.map((s) => s.sessionKey);
   t.ok(sessions.includes(`tg:${c}`), 'the first session');
   t.ok(sessions.some((k) => k.startsWith(`tg:${c}#`)), 'and a fresh one after /new');
   await h.post('tg', tg.update({ chatId: c, userId: c, text: '/stop' }), SIGNED);
-  await tg.waitFor('stop', () => tg.to(c).length === 5);
-  t.match(tg.to(c)[4].text, /Nothing to stop|Stopped/);
+  await tg.waitFor('stop', () => tg.inChat(c).length === 5);
+  t.match(tg.inChat(c)[4].text, /Nothing to stop|Stopped/);
 });
 
 t.test('bad webhooks are refused with their status, processed not at all, and counted', async (t) => {
   const c = chat();
-  const before = tg.sent.length;
+  const before = tg.posted.length;
   t.equal((await h.post('tg', tg.update({ chatId: c, userId: c }))).status, 401, 'no secret header');
   t.equal((await h.post('tg', tg.update({ chatId: c, userId: c }), { 'x-telegram-bot-api-secret-token': 'forged' })).status, 401, 'wrong secret');
   t.equal((await h.post('tg', '{"update_id": 1, "message": ', SIGNED)).status, 400, 'malformed JSON');
   t.equal((await h.post('tg', { update_id: 'x' }, SIGNED)).status, 400, 'not an update');
   t.equal((await h.post('tg', Buffer.alloc(1024 * 1024 + 10, 'a'), SIGNED)).status, 413, 'oversized body');
   t.equal((await h.post('nope', tg.update({ chatId: c }), SIGNED)).status, 404, 'unknown channel id');
-  t.equal(tg.sent.length, before, 'nothing was answered');
+  t.equal(tg.posted.length, before, 'nothing was answered');
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tg', outcome: 'bad_signature' }) >= 2);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tg', outcome: 'malformed' }) >= 2);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tg', outcome: 'too_large' }) >= 1);
@@ -128,28 +128,28 @@ t.test('a redelivered update is processed once', async (t) => {
   const update = tg.update({ chatId: c, userId: c, text: 'once only' });
   t.equal((await h.post('tg', update, SIGNED)).status, 200);
   t.equal((await h.post('tg', update, SIGNED)).status, 200, 'redelivery is acknowledged too');
-  await tg.waitFor('the reply', () => tg.to(c).length === 1);
+  await tg.waitFor('the reply', () => tg.inChat(c).length === 1);
   await tg.waitFor('the duplicate counted', () => true);
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tg', outcome: 'duplicate' }) >= 1);
   // A later message is answered, so the duplicate really was dropped rather than queued.
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'next' }), SIGNED);
-  await tg.waitFor('the next reply', () => tg.to(c).length === 2);
-  t.equal(tg.to(c).length, 2);
+  await tg.waitFor('the next reply', () => tg.inChat(c).length === 2);
+  t.equal(tg.inChat(c).length, 2);
 });
 
 t.test('polling mode reads getUpdates and answers', async (t) => {
   const c = chat();
   tg.queueUpdate(tg.update({ chatId: c, userId: c, text: 'polled' }));
-  await tg.waitFor('the reply', () => tg.to(c).length === 1);
-  t.equal(words(tg.to(c)[0].text), 12);
+  await tg.waitFor('the reply', () => tg.inChat(c).length === 1);
+  t.equal(words(tg.inChat(c)[0].text), 12);
 });
 
 t.test('a 429 is retried after its retry_after, then delivered', async (t) => {
   const c = chat();
-  tg.failNext('sendMessage', { status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } });
+  tg.fail({ status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } });
   const retries = await h.metric('troupe_channel_retries_total', { channel: 'tg', reason: 'rate_limited' });
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'busy?' }), SIGNED);
-  await tg.waitFor('the reply', () => tg.to(c).length === 1);
+  await tg.waitFor('the reply', () => tg.inChat(c).length === 1);
   t.equal(tg.callsOf('sendMessage').filter((x) => String(x.params.chat_id) === String(c)).length, 2, 'refused once, then sent');
   t.equal(await h.metric('troupe_channel_retries_total', { channel: 'tg', reason: 'rate_limited' }), retries + 1);
 });
@@ -160,8 +160,8 @@ t.test('while Telegram is down replies are retried with backoff, and delivered w
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'are you there?' }), SIGNED);
   await tg.waitFor('two failed sends', () => tg.callsOf('sendMessage').filter((x) => String(x.params.chat_id) === String(c)).length >= 2);
   tg.down = false;
-  await tg.waitFor('the reply', () => tg.to(c).length === 1);
-  t.equal(words(tg.to(c)[0].text), 12);
+  await tg.waitFor('the reply', () => tg.inChat(c).length === 1);
+  t.equal(words(tg.inChat(c)[0].text), 12);
   // A 502 page from Telegram's front is not Bot API JSON: grammY reports it as no answer.
   t.ok(await h.metric('troupe_channel_retries_total', { channel: 'tg', reason: 'no_answer' }) >= 2);
 });
@@ -169,7 +169,7 @@ t.test('while Telegram is down replies are retried with backoff, and delivered w
 t.test('a reply that still fails after the bound is audited and counted, never silent', async (t) => {
   const c = chat();
   const drops = await h.metric('troupe_channel_drops_total', { channel: 'tg', reason: 'rejected' });
-  tg.failNext('sendMessage', { status: 403, body: { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' } });
+  tg.fail({ status: 403, body: { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' } });
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'blocked' }), SIGNED);
   await tg.waitFor('the refused send', () => tg.callsOf('sendMessage').some((x) => String(x.params.chat_id) === String(c)));
   for (let i = 0; i < 100 && (await h.metric('troupe_channel_drops_total', { channel: 'tg', reason: 'rejected' })) === drops; i++) await new Promise((r) => setTimeout(r, 20));
@@ -181,8 +181,8 @@ t.test('under allowlist a user not on the list is refused politely and reaches n
   const c = chat();
   const sessionsBefore = (await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions.length;
   await h.post('tgallow', tg.update({ chatId: c, userId: c, text: 'let me in' }), SIGNED);
-  await tg.waitFor('the refusal', () => tg.to(c).length === 1);
-  t.match(tg.to(c)[0].text, /private/);
+  await tg.waitFor('the refusal', () => tg.inChat(c).length === 1);
+  t.match(tg.inChat(c)[0].text, /private/);
   t.equal((await h.gw.backend.sessionsList({ tenant: 'acme', user: 'x', scopes: [] })).sessions.length, sessionsBefore, 'no session was started');
   t.ok(await h.metric('troupe_channel_messages_total', { channel: 'tgallow', outcome: 'denied' }) >= 1);
 });
@@ -197,6 +197,6 @@ t.test('a channel whose token is rejected is unhealthy; the gateway and other ch
   t.equal((await h.post('tgbad', tg.update({}), SIGNED)).status, 503);
   const c = chat();
   await h.post('tg', tg.update({ chatId: c, userId: c, text: 'still there?' }), SIGNED);
-  await tg.waitFor('the reply', () => tg.to(c).length === 1);
+  await tg.waitFor('the reply', () => tg.inChat(c).length === 1);
   t.notMatch(await h.metrics(), /AAWrongToken|AAFakeTelegram/, 'no bot token in /metrics');
 });

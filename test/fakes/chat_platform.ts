@@ -1,7 +1,9 @@
 // The common half of every fake chat platform: an HTTP server on 127.0.0.1
-// that records what the bot sent (messages and their edits), answers with the
-// platform's JSON, and can be told to fail the next calls (429 with the
-// platform's retry hint, 5xx while "down"). Subclasses route one platform's API.
+// that records each API call and what the bot sent (messages and their edits),
+// answers with the platform's JSON, and can be told to fail the next sends (429
+// with the platform's retry hint, a 5xx) or every call while `down`.
+// Subclasses route one platform's API. With `record: false` (benchmarks) it
+// keeps no history, only the `onPost` hook.
 
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -19,6 +21,13 @@ export interface FakeResponse {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One API call as a test reads it: the method (last path segment) and its JSON or form parameters. */
+export interface PlatformCall {
+  readonly method: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly headers: IncomingHttpHeaders;
 }
 
 /** One message the bot posted, with every later edit of its text. */
@@ -52,6 +61,8 @@ export abstract class ChatPlatformFake {
   protected readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly record: boolean;
+  /** While true, every API call answers 502 (the platform is down). */
+  down = false;
 
   constructor(options: { record?: boolean } = {}) {
     this.record = options.record ?? true;
@@ -64,25 +75,27 @@ export abstract class ChatPlatformFake {
       });
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        const raw = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = raw;
-        try {
-          body = raw ? JSON.parse(raw) : undefined;
-        } catch {
-          // not JSON: keep the text
-        }
-        const fr: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+        const fr: FakeRequest = {
+          method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers,
+          body: parseBody(Buffer.concat(chunks).toString('utf8'), header(req.headers, 'content-type')),
+        };
         if (this.record && this.requests.length < MAX_RECORDED) this.requests.push(fr);
         Promise.resolve()
-          .then(() => (this.faultable(fr) && this.faults.length > 0 ? (this.faults.shift() as Fault) : this.route(fr)))
+          .then(() => {
+            if (this.down) return DOWN;
+            return this.faultable(fr) && this.faults.length > 0 ? (this.faults.shift() as Fault) : this.route(fr);
+          })
           .then((out) => {
-            res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) });
-            res.end(out.body === undefined ? '' : JSON.stringify(out.body));
+            // A string body is a plain page (a proxy's 502), not the platform's JSON.
+            const text = typeof out.body === 'string';
+            res.writeHead(out.status, { 'content-type': text ? 'text/plain' : 'application/json', ...(out.headers ?? {}) });
+            res.end(out.body === undefined ? '' : text ? out.body : JSON.stringify(out.body));
           })
           .catch((err: unknown) => {
             res.writeHead(500, { 'content-type': 'text/plain' });
             res.end(String(err));
-          });
+          })
+          .finally(() => this.wake());
       });
     });
     this.server.on('connection', (socket) => {
@@ -118,6 +131,11 @@ export abstract class ChatPlatformFake {
     const addr = this.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('no port');
     return addr.port;
+  }
+
+  /** The API root, `http://127.0.0.1:<port>`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   get port(): number {
@@ -159,14 +177,44 @@ export abstract class ChatPlatformFake {
     return m;
   }
 
-  /** Resolves when `test` holds (checked after every post and edit). */
-  waitFor(test: () => boolean, timeoutMs = 20_000): Promise<void> {
+  /** The recorded calls of one API method (`sendMessage`, `chat.postMessage`, …). */
+  callsOf(method: string): PlatformCall[] {
+    const calls: PlatformCall[] = [];
+    for (const r of this.requests) {
+      if (this.methodOf(r) !== method) continue;
+      const params = typeof r.body === 'object' && r.body !== null ? (r.body as Record<string, unknown>) : {};
+      calls.push({ method, params, headers: r.headers });
+    }
+    return calls;
+  }
+
+  /** The API method a request calls: its last path segment unless a platform says otherwise. */
+  protected methodOf(req: FakeRequest): string {
+    return req.path.slice(req.path.lastIndexOf('/') + 1);
+  }
+
+  /** The message the bot posted with this id, if still known. */
+  protected message(id: string): PostedMessage | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * Resolves when `test` holds, checked after every API call, post and edit;
+   * rejects after `timeoutMs`, naming `what` (and the calls seen, when recorded).
+   */
+  waitFor(test: () => boolean, timeoutMs?: number): Promise<void>;
+  waitFor(what: string, test: () => boolean, timeoutMs?: number): Promise<void>;
+  waitFor(a: string | (() => boolean), b?: (() => boolean) | number, c?: number): Promise<void> {
+    const what = typeof a === 'string' ? a : 'condition';
+    const test = typeof a === 'string' ? (b as () => boolean) : a;
+    const timeoutMs = (typeof b === 'number' ? b : c) ?? 20_000;
     if (test()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { test, resolve };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`fake ${this.constructor.name}: condition not met in ${timeoutMs} ms`));
+        const seen = this.requests.slice(-20).map((r) => this.methodOf(r)).join(', ');
+        reject(new Error(`fake ${this.constructor.name}: ${what} not met in ${timeoutMs} ms; last calls: ${seen || 'none'}`));
       }, timeoutMs);
       waiter.resolve = () => {
         clearTimeout(timer);
@@ -176,9 +224,10 @@ export abstract class ChatPlatformFake {
     });
   }
 
-  /** The bot's messages in one chat (and thread). */
-  inChat(chatId: string, threadId?: string): PostedMessage[] {
-    return this.posted.filter((m) => m.chatId === chatId && (threadId === undefined || m.threadId === threadId));
+  /** The bot's messages in one chat (and thread), oldest first. */
+  inChat(chatId: string | number, threadId?: string): PostedMessage[] {
+    const chat = String(chatId);
+    return this.posted.filter((m) => m.chatId === chat && (threadId === undefined || m.threadId === threadId));
   }
 
   protected wake(): void {
@@ -186,6 +235,19 @@ export abstract class ChatPlatformFake {
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));
     for (const w of ready) w.resolve();
+  }
+}
+
+const DOWN: FakeResponse = { status: 502, body: 'Bad Gateway' };
+
+/** A request body as the SDKs send it: JSON, a form (Slack's Web API), or text. */
+function parseBody(raw: string, type: string): unknown {
+  if (raw === '') return undefined;
+  if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw; // not JSON: keep the text
   }
 }
 

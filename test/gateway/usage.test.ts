@@ -14,7 +14,7 @@ import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { generateApiKey } from '../../security/api_keys.js';
 import { signToken } from '../../security/jwt.js';
-import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../channels/fake_telegram.js';
+import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { REDIS_URL, redisSkipReason } from '../store-redis/redis_available.js';
 
@@ -208,7 +208,7 @@ t.test('on embedded PGlite, in-process budgets per API key, and a chat channel',
     { scope: 'tenant', id: CAPPED, limit: 1, unit: 'tokens', period: 'day' },
   ];
   const gw = await startGateway(config({ TROUPE_STORE: 'pglite' }, { budgets, channels }), { channelEditIntervalMs: 50 });
-  t.teardown(async () => { await gw.shutdown(); await tg.close(); });
+  t.teardown(async () => { await gw.shutdown(); await tg.stop(); });
   await gw.persistence!.ensureTenant(FREE);
   await gw.store!.withTenant(FREE, (s) => s.apiKeys.create({
     id: key.id, name: 'ci', keyHash: key.hash, scopes: ['chat'], expiresAt: new Date(Date.now() + 3_600_000),
@@ -234,7 +234,7 @@ t.test('on embedded PGlite, in-process budgets per API key, and a chat channel',
       method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': TG_SECRET },
       body: JSON.stringify(tg.update({ chatId: chat, userId: chat, text: 'hello' })),
     })).status, 200);
-    await tg.waitFor('the answer', () => tg.to(chat).length === 1 && tg.to(chat)[0]?.text.split(/\s+/).length === 4);
+    await tg.waitFor('the answer', () => tg.inChat(chat).length === 1 && tg.inChat(chat)[0]?.text.split(/\s+/).length === 4);
     const recorded = await eventually(async () => {
       const got = await usage(gw, await token(CAPPED, ['usage:read']), 'group_by=agent');
       return (got.body.data as unknown[]).length > 0 ? got : undefined;
@@ -245,8 +245,8 @@ t.test('on embedded PGlite, in-process budgets per API key, and a chat channel',
         method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': TG_SECRET },
         body: JSON.stringify(tg.update({ chatId: chat, userId: chat, text: 'again' })),
       });
-      await tg.waitFor('a reply', () => tg.to(chat).length >= 2);
-      return tg.to(chat).find((m) => m.text.includes('BUDGET_EXCEEDED'));
+      await tg.waitFor('a reply', () => tg.inChat(chat).length >= 2);
+      return tg.inChat(chat).find((m) => m.text.includes('BUDGET_EXCEEDED'));
     });
     t.ok(refused, 'the channel answered with BUDGET_EXCEEDED');
   });

@@ -1,54 +1,53 @@
 // A fake Telegram Bot API (https://core.telegram.org/bots/api): the paths
 // `/bot<token>/<method>`, `{ ok, result }` / `{ ok: false, error_code,
-// description, parameters }` answers, message ids per chat, editMessageText's
-// "message is not modified", and getUpdates long polling.
-import type { IncomingMessage } from 'node:http';
-import { FakePlatform, type FakeAnswer, type PlatformCall } from './fake_platform.js';
+// description, parameters }` answers, editMessageText's "message is not
+// modified", getUpdates long polling, and the updates Telegram POSTs to a
+// webhook (signed with `X-Telegram-Bot-Api-Secret-Token`).
+import { ChatPlatformFake, type FakeRequest, type FakeResponse } from './chat_platform.js';
 
 export const TG_TOKEN = '123456789:AAFakeTelegramTokenForTestsOnly_abcdefgh';
 export const TG_SECRET = 'tg-webhook-secret-for-tests';
 export const TG_BOT = { id: 777000, is_bot: true, first_name: 'Troupe', username: 'troupe_test_bot' };
 
-export interface TgSent { chatId: string; messageId: number; text: string; threadId?: number; edits: number }
+const MAX_QUEUED_UPDATES = 1000;
 
-export class FakeTelegram extends FakePlatform {
-  /** Every message the bot sent, with its current text. */
-  readonly sent: TgSent[] = [];
-  #nextId = 1000;
+export class FakeTelegram extends ChatPlatformFake {
+  #inboundId = 1000;
   #updateId = 5000;
   #updates: Record<string, unknown>[] = [];
 
-  constructor(readonly token = TG_TOKEN) {
-    super();
+  constructor(readonly token = TG_TOKEN, options: { record?: boolean } = {}) {
+    super(options);
   }
 
-  protected parsePath(req: IncomingMessage): { method: string; credential: string } | undefined {
-    const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
-    return m === null ? undefined : { credential: m[1], method: m[2] };
+  protected faultable(req: FakeRequest): boolean {
+    return req.path.endsWith('/sendMessage') || req.path.endsWith('/editMessageText');
   }
 
-  protected async answer(call: PlatformCall, token: string): Promise<FakeAnswer> {
-    if (token !== this.token) return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
-    const p = call.params;
-    const ok = (result: unknown): FakeAnswer => ({ status: 200, body: { ok: true, result } });
-    switch (call.method) {
+  protected async route(req: FakeRequest): Promise<FakeResponse> {
+    const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.path);
+    if (m === null) return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
+    if (m[1] !== this.token) return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
+    const p = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const ok = (result: unknown): FakeResponse => ({ status: 200, body: { ok: true, result } });
+    switch (m[2]) {
       case 'getMe':
         return ok(TG_BOT);
       case 'sendMessage': {
-        const msg: TgSent = { chatId: String(p.chat_id), messageId: this.#nextId++, text: String(p.text), edits: 0,
-          ...(p.message_thread_id === undefined ? {} : { threadId: Number(p.message_thread_id) }) };
-        this.sent.push(msg);
-        return ok({ message_id: msg.messageId, date: 1_700_000_000, chat: { id: Number(p.chat_id), type: 'private' }, text: msg.text });
+        const thread = p.message_thread_id === undefined ? undefined : String(p.message_thread_id);
+        const sent = this.post(String(p.chat_id), String(p.text), { threadId: thread });
+        return ok({ message_id: Number(sent.id), date: 1_700_000_000, chat: { id: Number(p.chat_id), type: 'private' }, text: sent.text });
       }
       case 'editMessageText': {
-        const msg = this.sent.find((s) => s.chatId === String(p.chat_id) && s.messageId === Number(p.message_id));
-        if (msg === undefined) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' } };
-        if (msg.text === p.text) {
+        const sent = this.message(String(p.message_id));
+        if (sent === undefined || sent.chatId !== String(p.chat_id)) {
+          return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' } };
+        }
+        if (sent.text === p.text) {
           return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message' } };
         }
-        msg.text = String(p.text);
-        msg.edits++;
-        return ok({ message_id: msg.messageId, text: msg.text });
+        this.edit(sent.id, String(p.text));
+        return ok({ message_id: Number(sent.id), text: sent.text });
       }
       case 'sendChatAction':
       case 'deleteWebhook':
@@ -64,13 +63,9 @@ export class FakeTelegram extends FakePlatform {
     }
   }
 
-  /** Messages sent to `chatId`, oldest first. */
-  to(chatId: number | string): TgSent[] {
-    return this.sent.filter((s) => s.chatId === String(chatId));
-  }
-
   /** Queues an update for getUpdates (polling mode). */
   queueUpdate(update: Record<string, unknown>): void {
+    if (this.#updates.length >= MAX_QUEUED_UPDATES) throw new Error('fake Telegram: update queue full');
     this.#updates.push(update);
   }
 
@@ -90,7 +85,7 @@ export class FakeTelegram extends FakePlatform {
     const command = /^\/\w+/.exec(text);
     if (command !== null) entities.push({ type: 'bot_command', offset: 0, length: command[0].length });
     const message: Record<string, unknown> = {
-      message_id: this.#nextId++,
+      message_id: this.#inboundId++,
       from: { id: userId, is_bot: false, first_name: 'Ada', username: o.username ?? 'ada' },
       chat: o.group === true ? { id: chatId, type: 'supergroup', title: 'Team', ...(o.threadId === undefined ? {} : { is_forum: true }) } : { id: chatId, type: 'private', first_name: 'Ada' },
       date: Math.floor(Date.now() / 1000),

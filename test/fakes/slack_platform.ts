@@ -1,24 +1,20 @@
 // A fake Slack Web API (https://api.slack.com/web): `POST /api/<method>` with
-// `Authorization: Bearer <bot token>`, `{ ok: true, … }` / `{ ok: false,
-// error }` answers (HTTP 200), 429 with Retry-After, and the signed Events API
-// requests Slack sends to an app.
-import type { IncomingMessage } from 'node:http';
+// `Authorization: Bearer <bot token>` and form or JSON parameters, `{ ok: true,
+// … }` / `{ ok: false, error }` answers (HTTP 200), 429 with Retry-After, and
+// the signed Events API requests Slack sends to an app.
 import { slackSignature } from '../../transports/channels/slack/events.js';
-import { FakePlatform, type FakeAnswer, type PlatformCall } from './fake_platform.js';
+import { ChatPlatformFake, header, type FakeRequest, type FakeResponse } from './chat_platform.js';
 
 export const SLACK_TOKEN = 'xoxb-1111-2222-FakeSlackTokenForTests';
 export const SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 export const SLACK_BOT_USER = 'UBOT0001';
 
-export interface SlackSent { channel: string; ts: string; text: string; threadTs?: string; edits: number }
-
-export class FakeSlack extends FakePlatform {
-  readonly sent: SlackSent[] = [];
+export class FakeSlack extends ChatPlatformFake {
   #ts = 1_700_000_000_000_100;
   #eventId = 1;
 
-  constructor(readonly token = SLACK_TOKEN) {
-    super();
+  constructor(readonly token = SLACK_TOKEN, options: { record?: boolean } = {}) {
+    super(options);
   }
 
   /** The Web API root to give the SDK (`slackApiUrl`). */
@@ -26,29 +22,28 @@ export class FakeSlack extends FakePlatform {
     return `${this.url}/api/`;
   }
 
-  protected parsePath(req: IncomingMessage): { method: string; credential: string } | undefined {
-    const m = /^\/api\/([\w.]+)$/.exec(req.url ?? '');
-    if (m === null) return undefined;
-    return { method: m[1], credential: (req.headers.authorization ?? '').replace(/^Bearer /, '') };
+  protected faultable(req: FakeRequest): boolean {
+    return req.path === '/api/chat.postMessage' || req.path === '/api/chat.update';
   }
 
-  protected answer(call: PlatformCall, token: string): FakeAnswer {
-    const ok = (body: Record<string, unknown>): FakeAnswer => ({ status: 200, body: { ok: true, ...body } });
-    if (token !== this.token) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
-    const p = call.params;
-    switch (call.method) {
+  protected route(req: FakeRequest): FakeResponse {
+    const m = /^\/api\/([\w.]+)$/.exec(req.path);
+    if (m === null) return { status: 404, body: { ok: false, error: 'not_found' } };
+    const ok = (body: Record<string, unknown>): FakeResponse => ({ status: 200, body: { ok: true, ...body } });
+    if (header(req.headers, 'authorization') !== `Bearer ${this.token}`) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
+    const p = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    switch (m[1]) {
       case 'auth.test':
         return ok({ url: 'https://acme.slack.com/', team: 'Acme', user: 'troupe', team_id: 'T0001', user_id: SLACK_BOT_USER, bot_id: 'B0001' });
       case 'chat.postMessage': {
         const ts = this.#nextTs();
-        this.sent.push({ channel: String(p.channel), ts, text: String(p.text), edits: 0, ...(p.thread_ts === undefined ? {} : { threadTs: String(p.thread_ts) }) });
+        this.post(String(p.channel), String(p.text), { id: ts, threadId: p.thread_ts === undefined ? undefined : String(p.thread_ts) });
         return ok({ channel: p.channel, ts, message: { text: p.text, ts } });
       }
       case 'chat.update': {
-        const msg = this.sent.find((s) => s.channel === String(p.channel) && s.ts === String(p.ts));
-        if (msg === undefined) return { status: 200, body: { ok: false, error: 'message_not_found' } };
-        msg.text = String(p.text);
-        msg.edits++;
+        const sent = this.message(String(p.ts));
+        if (sent === undefined || sent.chatId !== String(p.channel)) return { status: 200, body: { ok: false, error: 'message_not_found' } };
+        this.edit(sent.id, String(p.text));
         return ok({ channel: p.channel, ts: p.ts, text: p.text });
       }
       default:
@@ -61,16 +56,12 @@ export class FakeSlack extends FakePlatform {
     return `${Math.floor(n / 1e6)}.${String(n % 1e6).padStart(6, '0')}`;
   }
 
-  to(channel: string): SlackSent[] {
-    return this.sent.filter((s) => s.channel === channel);
-  }
-
   /** An Events API `event_callback` body with a message event. */
-  event(o: { channel: string; user?: string; text?: string; im?: boolean; mention?: boolean; threadTs?: string; ts?: string; type?: 'message' | 'app_mention'; file?: boolean }): Record<string, unknown> {
+  event(o: { channel: string; user?: string; text?: string; im?: boolean; mention?: boolean; threadTs?: string; ts?: string; type?: 'message' | 'app_mention'; file?: boolean; eventId?: string }): Record<string, unknown> {
     const text = o.mention === true ? `<@${SLACK_BOT_USER}> ${o.text ?? 'hello'}` : (o.text ?? 'hello');
     return {
       token: 'verification-token-unused', team_id: 'T0001', api_app_id: 'A0001', type: 'event_callback',
-      event_id: `Ev${String(this.#eventId++).padStart(8, '0')}`, event_time: Math.floor(Date.now() / 1000),
+      event_id: o.eventId ?? `Ev${String(this.#eventId++).padStart(8, '0')}`, event_time: Math.floor(Date.now() / 1000),
       event: {
         type: o.type ?? 'message', channel: o.channel, user: o.user ?? 'U0ADA', text, ts: o.ts ?? this.#nextTs(),
         channel_type: o.im === true ? 'im' : 'channel', event_ts: '1.2',
