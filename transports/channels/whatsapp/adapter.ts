@@ -22,7 +22,7 @@ import {
   type WebhookResult,
 } from '../adapter.js';
 import { markdownToWhatsApp } from '../markdown_text.js';
-import { arr, callJson, digestEquals, joinUrl, obj, parseJsonObject, retryAfterHeader, str, type JsonResponse } from '../wire.js';
+import { arr, digestEquals, JsonClient, joinUrl, obj, parseJsonObject, retryAfterHeader, str, type JsonResponse } from '../wire.js';
 
 export interface WhatsAppConfig {
   accessToken: string;
@@ -50,26 +50,25 @@ export class WhatsAppAdapter implements ChannelAdapter {
   readonly platform = 'whatsapp' as const;
   readonly limits: PlatformLimits = { maxChars: 4096, canEdit: false, perChatPerSecond: 1, perBotPerSecond: 80 };
   private readonly base: string;
-  private readonly timeoutMs: number;
+  private readonly http: JsonClient;
 
   constructor(private readonly config: WhatsAppConfig) {
     this.base = joinUrl(config.apiBase ?? 'https://graph.facebook.com', config.apiVersion ?? 'v21.0');
-    this.timeoutMs = config.timeoutMs ?? 10_000;
+    this.http = new JsonClient(config.timeoutMs ?? 10_000);
   }
 
   async start(_ctx: AdapterContext): Promise<void> {
-    const res = await callJson(
-      joinUrl(this.base, `${encodeURIComponent(this.config.phoneNumberId)}?fields=id`),
-      { method: 'GET', headers: this.auth() },
-      this.timeoutMs,
-    );
+    const res = await this.http.call(joinUrl(this.base, `${encodeURIComponent(this.config.phoneNumberId)}?fields=id`),
+      { method: 'GET', headers: this.auth() });
     if (res.status === 401 || AUTH_CODES.has(graphErrorCode(res))) {
       throw new ChannelAuthError(`WhatsApp rejected the access token (${graphErrorMessage(res)})`);
     }
     if (res.status >= 400) throw toSendError(res);
   }
 
-  async stop(): Promise<void> {}
+  stop(): Promise<void> {
+    return this.http.close();
+  }
 
   handleWebhook(req: WebhookRequest): WebhookResult {
     if (req.method === 'GET') return this.verify(req.query);
@@ -136,8 +135,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   async send(chatId: string, text: string, opts?: { replyTo?: string }): Promise<SentMessage> {
-    const res = await callJson(
-      joinUrl(this.base, `${encodeURIComponent(this.config.phoneNumberId)}/messages`),
+    const res = await this.http.call(joinUrl(this.base, `${encodeURIComponent(this.config.phoneNumberId)}/messages`),
       {
         method: 'POST',
         headers: this.auth(),
@@ -149,9 +147,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
           text: { preview_url: false, body: text },
           ...(opts?.replyTo ? { context: { message_id: opts.replyTo } } : {}),
         },
-      },
-      this.timeoutMs,
-    );
+      });
     if (res.status >= 400) throw toSendError(res);
     const id = str(arr(res.body, 'messages')[0], 'id');
     if (!id) throw new ChannelSendError('WhatsApp answered without a message id', res.status);

@@ -22,7 +22,7 @@ import {
   type WebhookResult,
 } from '../adapter.js';
 import { markdownToPlain } from '../markdown_text.js';
-import { callJson, digestEquals, isRecord, joinUrl, obj, parseJsonObject, retryAfterHeader, str, type JsonResponse } from '../wire.js';
+import { digestEquals, JsonClient, isRecord, joinUrl, obj, parseJsonObject, retryAfterHeader, str, type JsonResponse } from '../wire.js';
 
 export interface ZaloConfig {
   accessToken: string;
@@ -46,22 +46,24 @@ export class ZaloAdapter implements ChannelAdapter {
   readonly platform = 'zalo' as const;
   readonly limits: PlatformLimits = { maxChars: 2000, canEdit: false, perChatPerSecond: 1, perBotPerSecond: 10 };
   private readonly base: string;
-  private readonly timeoutMs: number;
+  private readonly http: JsonClient;
 
   constructor(private readonly config: ZaloConfig) {
     this.base = config.apiBase ?? 'https://openapi.zalo.me';
-    this.timeoutMs = config.timeoutMs ?? 10_000;
+    this.http = new JsonClient(config.timeoutMs ?? 10_000);
   }
 
   async start(_ctx: AdapterContext): Promise<void> {
-    const res = await callJson(joinUrl(this.base, 'v2.0/oa/getoa'), { method: 'GET', headers: this.auth() }, this.timeoutMs);
+    const res = await this.http.call(joinUrl(this.base, 'v2.0/oa/getoa'), { method: 'GET', headers: this.auth() });
     if (res.status === 401 || AUTH_ERRORS.has(zaloError(res))) {
       throw new ChannelAuthError(`Zalo rejected the access token (${zaloMessage(res)})`);
     }
     if (res.status >= 400 || zaloError(res) !== 0) throw toSendError(res);
   }
 
-  async stop(): Promise<void> {}
+  stop(): Promise<void> {
+    return this.http.close();
+  }
 
   handleWebhook(req: WebhookRequest): WebhookResult {
     if (req.method !== 'POST') throw new WebhookRejected(400, 'malformed', 'Zalo webhooks are POST');
@@ -105,11 +107,8 @@ export class ZaloAdapter implements ChannelAdapter {
   }
 
   async send(chatId: string, text: string): Promise<SentMessage> {
-    const res = await callJson(
-      joinUrl(this.base, 'v3.0/oa/message/cs'),
-      { method: 'POST', headers: this.auth(), body: { recipient: { user_id: chatId }, message: { text } } },
-      this.timeoutMs,
-    );
+    const res = await this.http.call(joinUrl(this.base, 'v3.0/oa/message/cs'),
+      { method: 'POST', headers: this.auth(), body: { recipient: { user_id: chatId }, message: { text } } });
     if (res.status >= 400 || zaloError(res) !== 0) throw toSendError(res);
     const id = str(obj(res.body, 'data'), 'message_id');
     if (!id) throw new ChannelSendError('Zalo answered without a message id', res.status);
