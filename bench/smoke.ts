@@ -4,6 +4,8 @@
  * answers verified, nothing lost), never how fast anything is.
  * Exit code 0 = all passed, 1 = something failed (listed on stderr).
  */
+import { BENCH_PLATFORMS } from './channel/platform.js';
+import { runChannelBench } from './channel/run.js';
 import { runCompare } from './compare/run.js';
 import { BENCH_AGENT, startGatewayProcess } from './compare/processes.js';
 import { runHttpBench } from './http/run.js';
@@ -115,5 +117,15 @@ await step('teams', async () => {
   if (r.runStatus !== 'done' || done !== 8 || lost + duplicated + stuck > 0) throw new Error(`teams: ${JSON.stringify(r.counts)} (${r.runStatus})`);
   log('ok   teams');
 });
+for (const platform of BENCH_PLATFORMS) {
+  await step(`channel ${platform}`, async () => {
+    const r = await runChannelBench({ platform, conns: 3, rate: 0, durationMs: 1_500, warmupMs: 2_000, drainMs: 10_000, ws: platform === 'telegram' });
+    const c = r.channel;
+    const problems = [c.completed === 0 && 'nothing completed', c.lost > 0 && `${c.lost} lost`, c.duplicated > 0 && `${c.duplicated} duplicated`,
+      c.rejected > 0 && `${c.rejected} webhooks refused`, platform === 'telegram' && r.ratio === undefined && 'no ratio to ws'].filter((x): x is string => x !== false);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    log(`ok   channel ${platform}`);
+  });
+}
 log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);
 process.exit(failures.length === 0 ? 0 : 1);
