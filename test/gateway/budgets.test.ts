@@ -1,10 +1,13 @@
-// Budgets, prices and label caps on their own (the in-process counter; Redis is
+// Budgets, prices, label caps and the recorder's metrics on their own (the in-process counter; Redis is
 // covered end to end in usage.test.ts).
 import t from 'tap';
 import { Budgets, periodEnd } from '../../gateway/budgets.js';
 import { LabelCap } from '../../gateway/label_cap.js';
 import { costOf } from '../../gateway/pricing.js';
+import { UsageRecorder } from '../../gateway/usage_recorder.js';
+import { rootLog } from '../../observability/log.js';
 import { LocalBudgetCounter } from '../../store/redis/index.js';
+import { Registry } from 'prom-client';
 import { TroupeError } from '../../transports/index.js';
 
 const refusal = async (work: Promise<void>): Promise<TroupeError | undefined> => {
@@ -67,4 +70,25 @@ t.test('prices: per million tokens, cached input at its own rate, unknown models
 t.test('a label cap names the first values and reports the rest as other', async (t) => {
   const cap = new LabelCap(2);
   t.same(['a', 'b', 'c', 'a', 'd', 'b'].map((v) => cap.label(v)), ['a', 'b', 'other', 'a', 'other', 'b']);
+});
+
+t.test('the usage metrics name the first tenants and models and count the rest as other', async (t) => {
+  const registry = new Registry();
+  const usage = new UsageRecorder({
+    pricing: { m1: { input: 1, output: 1 } }, budgets: [], counter: new LocalBudgetCounter(), agents: [{ id: 'a', model: 'm1', provider: { kind: 'simulated' } }],
+    defaultAgent: undefined, registry, log: rootLog().child({ component: 'test' }), maxLabelValues: 1,
+  });
+  const end = (tenant: string, model: string) => usage.runEnded({
+    runId: 'r', caller: { tenant, user: 'u' }, agent: undefined, outcome: 'ok', usage: { inputTokens: 10, outputTokens: 5 }, provider: 'p', model, latencyMs: 1,
+  });
+  end('acme', 'm1');
+  end('globex', 'm2');
+  end('initech', 'm1');
+  const text = await registry.metrics();
+  t.match(text, 'troupe_usage_tokens_total{tenant="acme",model="m1",kind="input"} 10');
+  t.match(text, 'troupe_usage_tokens_total{tenant="other",model="other",kind="output"} 5', 'a second tenant and model: other');
+  t.match(text, 'troupe_usage_tokens_total{tenant="other",model="m1",kind="input"} 10');
+  t.match(text, 'troupe_usage_unpriced_runs_total{model="other"} 1', 'm2 has no price; its label is capped too');
+  t.notMatch(text, /globex|initech|m2/);
+  await t.rejects(usage.summarize({ tenant: 'acme', from: new Date(0), to: new Date(), groupBy: 'model' }), { code: 'NOT_FOUND', reason: 'no_usage_store' });
 });
