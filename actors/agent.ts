@@ -13,6 +13,8 @@ import { randomUUID } from 'node:crypto';
 import {
   ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
+import { tracedStream } from './model_span.js';
+import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import { callWithFailover } from './provider/chain.js';
 import { providerRegistry } from './provider/host.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
@@ -97,54 +99,73 @@ export function agent(args: {
   const { config, router, directory, audit, team } = args;
   const depth = args.depth ?? 0;
   let callModel: CallModel | undefined;
-  return {
-    async receive(run, ctx) {
-      const progress = run.progress ?? 'all';
-      const toClient: Emit = router === undefined || depth > 0
-        ? () => undefined
-        : (event, payload) => {
-          // Events the client did not ask for are not sent at all (each one is a thread hop).
-          if ((event === 'chat.tool' && progress !== 'all') || (event === 'chat.delta' && progress === 'none')) return;
-          router.tell([run.runId, event, { runId: run.runId, ...payload }]);
-        };
-      // What the client has been sent so far: an aborted run's chat.final carries it.
-      let streamed = '';
-      // Every finished tool call also leaves an audit row (sub-agents' calls included).
-      const emit: Emit = (event, payload) => {
-        if (event === 'chat.delta') streamed += String(payload.delta);
-        toClient(event, payload);
-        if (audit !== undefined && event === 'chat.tool' && payload.phase === 'end') {
-          audit.tell({
-            t: 'audit', tenant: run.tenant,
-            event: {
-              actor: `agent:${config.id}`, action: 'tool.call', target: String(payload.name), outcome: payload.ok === true ? 'success' : 'failure',
-              detail: { sessionKey: run.sessionKey, runId: run.runId, callId: payload.callId, depth },
-            },
-          });
-        }
+  const handle = async (run: AgentRun, ctx: ActorContext<AgentRun>): Promise<RunResult | undefined> => {
+    const progress = run.progress ?? 'all';
+    const toClient: Emit = router === undefined || depth > 0
+      ? () => undefined
+      : (event, payload) => {
+        // Events the client did not ask for are not sent at all (each one is a thread hop).
+        if ((event === 'chat.tool' && progress !== 'all') || (event === 'chat.delta' && progress === 'none')) return;
+        router.tell([run.runId, event, { runId: run.runId, ...payload }]);
       };
-      let result: RunResult | undefined;
-      const spend: Spend = { usage: { inputTokens: 0, outputTokens: 0 } };
-      try {
-        callModel ??= modelCaller(config);
-        result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend);
-        if (spend.provider !== undefined) result = { ...result, provider: spend.provider, model: spend.model };
-        emit('chat.final', {
-          ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
-          ...(result.handoff === undefined ? {} : { handoff: result.handoff }),
+    // What the client has been sent so far: an aborted run's chat.final carries it.
+    let streamed = '';
+    // Every finished tool call also leaves an audit row (sub-agents' calls included).
+    const emit: Emit = (event, payload) => {
+      if (event === 'chat.delta') streamed += String(payload.delta);
+      toClient(event, payload);
+      if (audit !== undefined && event === 'chat.tool' && payload.phase === 'end') {
+        audit.tell({
+          t: 'audit', tenant: run.tenant,
+          event: {
+            actor: `agent:${config.id}`, action: 'tool.call', target: String(payload.name), outcome: payload.ok === true ? 'success' : 'failure',
+            detail: { sessionKey: run.sessionKey, runId: run.runId, callId: payload.callId, depth },
+          },
         });
-        return result;
-      } catch (err) {
-        if (run.signal.aborted) {
-          emit('chat.final', { ...spend, text: streamed, stopReason: 'aborted' });
-          return { text: streamed, usage: spend.usage, stopReason: 'aborted' } satisfies RunResult;
-        }
-        emit('chat.error', { ...spend, error: wireError(err) });
-        if (depth > 0) throw err;
-        return undefined;
-      } finally {
-        run.session?.tell({ t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) });
       }
+    };
+    let result: RunResult | undefined;
+    const spend: Spend = { usage: { inputTokens: 0, outputTokens: 0 } };
+    try {
+      callModel ??= modelCaller(config);
+      result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend);
+      if (spend.provider !== undefined) result = { ...result, provider: spend.provider, model: spend.model };
+      emit('chat.final', {
+        ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
+        ...(result.handoff === undefined ? {} : { handoff: result.handoff }),
+      });
+      return result;
+    } catch (err) {
+      if (run.signal.aborted) {
+        emit('chat.final', { ...spend, text: streamed, stopReason: 'aborted' });
+        return { text: streamed, usage: spend.usage, stopReason: 'aborted' } satisfies RunResult;
+      }
+      emit('chat.error', { ...spend, error: wireError(err) });
+      if (depth > 0) throw err;
+      return undefined;
+    } finally {
+      run.session?.tell({ t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) });
+    }
+  };
+  return {
+    receive(run, ctx) {
+      // The agent's run, parent of its model and tool calls (GenAI conventions: invoke_agent).
+      const span = startSpan(`invoke_agent ${config.id}`, SpanKind.INTERNAL, {
+        'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.id, 'troupe.run_id': run.runId, 'troupe.agent.depth': depth,
+      });
+      if (span === undefined) return handle(run, ctx);
+      return inSpan(span, () => handle(run, ctx)).then((result) => {
+        if (result !== undefined) {
+          span.setAttribute('gen_ai.usage.input_tokens', result.usage.inputTokens);
+          span.setAttribute('gen_ai.usage.output_tokens', result.usage.outputTokens);
+          span.setAttribute('troupe.stop_reason', result.stopReason);
+        }
+        endSpan(span, result === undefined ? { message: 'the run ended with chat.error' } : undefined);
+        return result;
+      }, (err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      });
     },
   };
 }
@@ -277,7 +298,7 @@ function modelCaller(config: AgentConfig): CallModel {
   }
   const provider = sharedProvider(providerConfig);
   return async (request, onEvent) => {
-    for await (const ev of provider.stream({ model, ...request })) onEvent(ev);
+    for await (const ev of tracedStream(provider, { model, ...request })) onEvent(ev);
     return { provider: providerConfig.kind, model };
   };
 }
@@ -336,6 +357,18 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
   const outcomes: ToolOutcome[] = new Array(calls.length);
   const one = async (i: number): Promise<void> => {
     const call = calls[i];
+    const span = startSpan(`execute_tool ${call.name}`, SpanKind.INTERNAL, {
+      'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id,
+    });
+    try {
+      outcomes[i] = await inSpan(span, () => runOne(call));
+      endSpan(span, outcomes[i].isError ? { message: 'the tool reported an error', code: 'tool_error' } : undefined);
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  };
+  const runOne = async (call: ToolCall): Promise<ToolOutcome> => {
     const tool = tools.get(call.name);
     emit('chat.tool', { name: call.name, phase: 'start', callId: call.id, arguments: forEvent(call.arguments) });
     let outcome: ToolOutcome;
@@ -352,7 +385,7 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
       }
     }
     emit('chat.tool', { name: call.name, phase: 'end', callId: call.id, ok: outcome.isError !== true, result: forEvent(outcome.content) });
-    outcomes[i] = outcome;
+    return outcome;
   };
   let i = 0;
   while (i < calls.length) {

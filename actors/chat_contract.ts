@@ -158,6 +158,12 @@ export interface ChatSendParams {
   conversation?: ConversationMessage[];
   /** Stateless only: tools the client runs itself; calls to them end the run (stop reason `tool_calls`). */
   tools?: ClientToolSpec[];
+  /**
+   * The client's W3C trace context (`00-<trace id>-<span id>-<flags>`): the
+   * turn's spans join that trace. A malformed value is ignored and the turn
+   * starts a new trace.
+   */
+  traceparent?: string;
 }
 
 /** A run was accepted: its id, and the session it runs in. */

@@ -7,6 +7,7 @@
  *
  * Loads run concurrently (deferred replies): they are independent reads.
  */
+import { SpanKind, endSpan, startSpan, type Span } from '../observability/tracing.js';
 import type { ActorContext, Behavior } from '../runtime/index.js';
 import { MessageWriter, WriteBehindQueue, type AuditEvent, type Store, type TenantScope, type UsageEvent } from '../store/index.js';
 import { scrub, scrubObject } from '../security/scrub.js';
@@ -200,6 +201,10 @@ export class Persistence {
   }
 }
 
+function storeSpan(name: string, tenant: string): Span | undefined {
+  return startSpan(name, SpanKind.INTERNAL, { 'troupe.tenant': tenant });
+}
+
 /** The actor in front of Persistence; sessions on any thread talk to it. */
 export function persistenceActor(args: { persistence: Persistence }): Behavior<PersistRequest> {
   const p = args.persistence;
@@ -214,19 +219,33 @@ export function persistenceActor(args: { persistence: Persistence }): Behavior<P
           });
           return undefined;
         }
-        case 'append':
+        case 'append': {
+          // Store writes join the turn's trace: the write-behind queue takes them here (the batch reaches the database later).
+          const span = storeSpan('store.append_message', msg.tenant);
           p.append(msg.tenant, msg.sessionKey, msg.agent, msg.message);
+          endSpan(span);
           return undefined;
-        case 'audit':
+        }
+        case 'audit': {
+          const span = storeSpan('store.audit', msg.tenant);
           p.recordAudit(msg.tenant, msg.event);
+          endSpan(span);
           return undefined;
+        }
         case 'memory-save':
         case 'memory-search': {
           const reply = ctx.deferReply();
+          const span = msg.t === 'memory-save' ? storeSpan('store.memory_save', msg.tenant) : undefined;
           const work = msg.t === 'memory-save'
             ? p.memorySave(msg.tenant, msg.namespace, msg.text, msg.tags)
             : p.memorySearch(msg.tenant, msg.namespaces, msg.query, msg.limit);
-          work.then((v) => reply?.resolve(v), (err: unknown) => reply?.reject(err));
+          work.then((v) => {
+            endSpan(span);
+            reply?.resolve(v);
+          }, (err: unknown) => {
+            endSpan(span, err);
+            reply?.reject(err);
+          });
           return undefined;
         }
         default:

@@ -5,6 +5,7 @@
  * `idleMs` without traffic; the backend spawns it again on demand.
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
+import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import { agent, type AgentRun } from './agent.js';
 import type { SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
 
@@ -57,6 +58,27 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     idle.unref();
   };
 
+  const send = (msg: Extract<SessionRequest, { t: 'send' }>, ctx: ActorContext<SessionRequest>): SendReply => {
+    if (msg.idempotencyKey !== undefined) {
+      const earlier = idempotency.get(msg.idempotencyKey);
+      if (earlier !== undefined) return { runId: earlier, duplicate: true } satisfies SendReply;
+      idempotency.set(msg.idempotencyKey, msg.runId);
+      if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
+    }
+    const ref = agentRef(ctx, current(msg.agent));
+    remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId });
+    const controller = new AbortController();
+    runs.set(msg.runId, controller);
+    ref.tell({
+      t: 'run', runId: msg.runId, history: history.slice(), signal: controller.signal, session: ctx.self,
+      tenant: args.tenant, sessionKey: args.sessionKey,
+      ...(msg.conversation === undefined ? {} : { conversation: msg.conversation }),
+      ...(msg.clientTools === undefined ? {} : { clientTools: msg.clientTools }),
+      ...(msg.progress === undefined ? {} : { progress: msg.progress }),
+    });
+    return { runId: msg.runId, duplicate: false } satisfies SendReply;
+  };
+
   return {
     async preStart(ctx) {
       touch(ctx);
@@ -78,24 +100,13 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
         case 'ping':
           return { pong: true, at: Date.now() };
         case 'send': {
-          if (msg.idempotencyKey !== undefined) {
-            const earlier = idempotency.get(msg.idempotencyKey);
-            if (earlier !== undefined) return { runId: earlier, duplicate: true } satisfies SendReply;
-            idempotency.set(msg.idempotencyKey, msg.runId);
-            if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
+          // The session's part of the turn, on its worker: the store write and the agent's run are its children.
+          const span = startSpan('session.send', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant, 'troupe.session_key': args.sessionKey, 'troupe.run_id': msg.runId });
+          try {
+            return inSpan(span, () => send(msg, ctx));
+          } finally {
+            endSpan(span);
           }
-          const ref = agentRef(ctx, current(msg.agent));
-          remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId });
-          const controller = new AbortController();
-          runs.set(msg.runId, controller);
-          ref.tell({
-            t: 'run', runId: msg.runId, history: history.slice(), signal: controller.signal, session: ctx.self,
-            tenant: args.tenant, sessionKey: args.sessionKey,
-            ...(msg.conversation === undefined ? {} : { conversation: msg.conversation }),
-            ...(msg.clientTools === undefined ? {} : { clientTools: msg.clientTools }),
-            ...(msg.progress === undefined ? {} : { progress: msg.progress }),
-          });
-          return { runId: msg.runId, duplicate: false } satisfies SendReply;
         }
         case 'abort': {
           let aborted = 0;

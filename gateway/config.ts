@@ -19,6 +19,8 @@ import { memoryConfig, type MemoryConfig } from './memory_config.js';
 import type { PriceTable } from './pricing.js';
 import type { TeamConfig } from '../actors/team/protocol.js';
 import { checkTeams } from './teams_config.js';
+import type { TracingConfig } from '../observability/tracing.js';
+import { tracingConfig } from './tracing_config.js';
 
 export interface GatewayConfig {
   host: string;
@@ -68,6 +70,8 @@ export interface GatewayConfig {
   pricing: PriceTable;
   /** Token or money budgets per tenant or API key, per day or month (UTC). */
   budgets: BudgetSpec[];
+  /** OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables; tracing_config.ts); absent: off. */
+  tracing?: TracingConfig;
   /** Test-only: expose the `admin.fault` method (TROUPE_ENABLE_FAULTS=1; never in production). */
   enableFaults?: boolean;
 }
@@ -235,6 +239,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     pricing: file.pricing ?? {},
     budgets: file.budgets ?? [],
     redisUrl: env.REDIS_URL || undefined,
+    ...tracingOf(env),
     // env only, on purpose: a config file copied to production must not turn faults on
     enableFaults: env.TROUPE_ENABLE_FAULTS === '1',
   };
@@ -257,6 +262,11 @@ function checkAgentModels(a: AgentConfig, providers: readonly ProviderSpec[]): v
       throw new ConfigError(`agent ${a.id}: chain[${i}] names provider "${entry.providerId}", which is not in "providers" (known: ${[...known].join(', ') || 'none'})`);
     }
   });
+}
+
+function tracingOf(env: Env): { tracing?: TracingConfig } {
+  const tracing = tracingConfig(env);
+  return tracing === undefined ? {} : { tracing };
 }
 
 function metricsTokenOf(token: string | undefined): { metricsToken?: string } {

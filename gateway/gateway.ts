@@ -23,7 +23,8 @@ import { IdempotencyStore, LocalBudgetCounter, RedisBudgetCounter, RedisConnecti
 import type { ScopedLimiter } from '../security/types.js';
 import type { GatewayConfig } from './config.js';
 import { scopedLimiter } from './limits.js';
-import { createRegistry, registerProviderMetrics, registerToolMetrics } from './metrics.js';
+import { createRegistry, registerProviderMetrics, registerToolMetrics, registerTracingMetrics } from './metrics.js';
+import { stopTracing } from '../observability/tracing.js';
 import type { ProviderHostMessage } from '../actors/provider/host.js';
 import type { ToolHostMessage, ToolsConfig } from '../actors/tool_host.js';
 import type { ActorRef } from '../runtime/index.js';
@@ -55,6 +56,8 @@ export interface RunningGateway {
   shutdown(): Promise<void>;
 }
 
+const TRACE_ENVELOPE = new URL('../observability/trace_envelope.js', import.meta.url).href;
+
 /** How long start-up waits for channels to check their credentials; slower ones finish in the background. */
 const CHANNEL_START_WAIT_MS = 5_000;
 
@@ -74,7 +77,11 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
   if (redis !== undefined && !(await redis.waitUntilUp(3_000))) logger.warn('redis not reachable at start-up; running on in-process limits until it is');
   let system: ActorSystem;
   try {
-    system = await ActorSystem.start({ pool: { workers: config.workers } });
+    system = await ActorSystem.start({
+      pool: { workers: config.workers },
+      // With tracing, every thread starts its own exporter, and messages carry the trace context (observability/trace_envelope.ts).
+      ...(config.tracing === undefined ? {} : { envelope: { module: TRACE_ENVELOPE, export: 'traceEnvelope', args: config.tracing } }),
+    });
   } catch (err) {
     await store?.close().catch(() => undefined);
     await redis?.close().catch(() => undefined);
@@ -94,6 +101,10 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     }
     const registry = createRegistry(system);
     registerProviderMetrics(registry, providerHosts);
+    if (config.tracing !== undefined) {
+      registerTracingMetrics(registry, (system.workers?.hosts ?? []).map((worker) =>
+        system.spawn<'counts'>({ module: TRACE_ENVELOPE, export: 'traceCounts' }, { placement: { worker }, restart: 'permanent' })));
+    }
     const screener = new Screener({
       action: config.injectionAction,
       onMatch: (family, source) => registry.troupe.injectionMatches.inc(family, source, config.injectionAction),
@@ -225,6 +236,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
           await persistence?.close().catch((err: unknown) => log('flushing on shutdown failed', err));
           await store?.close();
           await redis?.close();
+          // Last: the spans of everything above are flushed (the workers' went with their threads).
+          if (config.tracing !== undefined) await stopTracing();
         })();
         return stopping;
       },
@@ -233,6 +246,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     await frontDoor?.shutdown().catch(() => undefined);
     await coordinatorRef?.close().catch(() => undefined);
     await system.shutdown(1_000);
+    if (config.tracing !== undefined) await stopTracing();
     await persistence?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await redis?.close().catch(() => undefined);

@@ -9,6 +9,8 @@ import type { ModelMetricsSnapshot, ProviderMetricsSnapshot } from '../actors/pr
 import type { InjectionCount, ToolHostMessage, ToolHostMetrics } from '../actors/tool_host.js';
 import type { InjectionFamily, ScreenAction } from '../security/injection.js';
 import type { ActorRef, ActorSystem, HostMetricsSnapshot } from '../runtime/index.js';
+import type { SpanCounts } from '../observability/span_batch.js';
+import { tracingCounts } from '../observability/tracing.js';
 
 const HOST_COUNTERS: [keyof HostMetricsSnapshot, string, string][] = [
   ['processed', 'troupe_actor_messages_processed_total', 'Messages handled by actors'],
@@ -188,6 +190,39 @@ export function registerProviderMetrics(registry: Registry, hosts: readonly Acto
     async collect() {
       this.reset();
       for (const s of await snapshots()) for (const m of s.models) this.inc({ provider: m.provider, model: m.model }, m.ttftSumMs / 1000);
+    },
+  });
+}
+
+/**
+ * Span export per thread (main here, workers through their trace-count
+ * actors): spans exported, and spans dropped because the queue was full or
+ * the collector did not take them. A collector that is down shows up here,
+ * never in request latency.
+ */
+export function registerTracingMetrics(registry: Registry, workerCounts: readonly ActorRef<'counts'>[]): void {
+  const remote = cachedAskAll<'counts', SpanCounts>(workerCounts, 'counts');
+  const all = async (): Promise<SpanCounts[]> => [tracingCounts(), ...(await remote())];
+  new client.Counter({
+    name: 'troupe_trace_spans_exported_total', help: 'Spans the OTLP collector accepted', registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of await all()) this.inc(c.exported);
+    },
+  });
+  new client.Counter({
+    name: 'troupe_trace_spans_dropped_total', help: 'Spans not exported: queue_full (the export queue was full) or export_failed (the collector refused, was unreachable or too slow)',
+    labelNames: ['reason'], registers: [registry],
+    async collect() {
+      this.reset();
+      let queueFull = 0;
+      let exportFailed = 0;
+      for (const c of await all()) {
+        queueFull += c.queueFull;
+        exportFailed += c.exportFailed;
+      }
+      this.inc({ reason: 'queue_full' }, queueFull);
+      this.inc({ reason: 'export_failed' }, exportFailed);
     },
   });
 }

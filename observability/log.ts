@@ -23,7 +23,7 @@ export type LogLevel = LevelWithSilent;
 
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-/** Fields a log line may get from outside its call (the active trace). Set by observability/trace.ts. */
+/** Fields a log line may get from outside its call (the active trace). Set by observability/tracing.ts. */
 let ambientFields: () => LogFields | undefined = () => undefined;
 
 export function setAmbientLogFields(read: () => LogFields | undefined): void {

@@ -16,6 +16,7 @@ import { parseArguments, textOf } from './content.js';
 import { DEFAULT_TIMEOUT_MS } from './deadline.js';
 import { abortedError, streamEndedEarly } from './errors.js';
 import { classifyStainless } from './stainless_errors.js';
+import { requestOptions } from './request_options.js';
 import type {
   CacheControl,
   ChatMessage,
@@ -58,7 +59,7 @@ export class AnthropicProvider implements Provider {
     if (signal?.aborted) throw abortedError(PROVIDER);
     const state = new StreamState();
     try {
-      const stream = await this.client.messages.create(this.body(req), signal ? { signal } : undefined);
+      const stream = await this.client.messages.create(this.body(req), requestOptions(req));
       for await (const event of stream) {
         const out = state.accept(event);
         if (out) yield out;

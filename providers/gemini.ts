@@ -50,7 +50,11 @@ export class GeminiProvider implements Provider {
     let usage: EnhancedGenerateContentResponse['usageMetadata'];
     let calls = 0;
     try {
-      const result = await this.model(req.model).generateContentStream(this.body(req), { signal: deadline.signal });
+      const result = await this.model(req.model).generateContentStream(this.body(req), {
+        signal: deadline.signal,
+        // Per-request headers replace the model's, so the configured ones come along.
+        ...(req.headers ? { customHeaders: { ...this.options.defaultHeaders, ...req.headers } } : {}),
+      });
       deadline.responded();
       // The SDK also aggregates the stream into a second promise; it rejects
       // with the same failure we report from the stream, so it is silenced.

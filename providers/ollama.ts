@@ -47,7 +47,7 @@ export class OllamaProvider implements Provider {
     try {
       const res = await fetch(this.url, {
         method: 'POST',
-        headers: this.headers(),
+        headers: req.headers ? { ...this.headers(), ...req.headers } : this.headers(),
         body: JSON.stringify(this.body(req)),
         signal: deadline.signal,
       });

@@ -13,6 +13,7 @@ import { textOf } from './content.js';
 import { DEFAULT_TIMEOUT_MS } from './deadline.js';
 import { abortedError, streamEndedEarly } from './errors.js';
 import { classifyStainless } from './stainless_errors.js';
+import { requestOptions } from './request_options.js';
 import type {
   ChatMessage,
   ChatRequest,
@@ -64,7 +65,7 @@ export class OpenAIProvider implements Provider {
     let finish: string | null = null;
     let usage: UsageEvent | undefined;
     try {
-      const stream = await this.client.chat.completions.create(this.body(req), signal ? { signal } : undefined);
+      const stream = await this.client.chat.completions.create(this.body(req), requestOptions(req));
       for await (const chunk of stream) {
         if (chunk.usage) usage = usageEvent(chunk.usage);
         const choice = chunk.choices[0];

@@ -68,6 +68,8 @@ export interface ChatRequest {
   readonly maxTokens?: number;
   readonly stop?: readonly string[];
   readonly signal?: AbortSignal;
+  /** Extra HTTP headers for this request only (e.g. the W3C `traceparent` of the caller's span). */
+  readonly headers?: { readonly [name: string]: string };
   /** Vendor-specific body fields, merged last into the upstream request. */
   readonly extra?: { readonly [key: string]: unknown };
 }

@@ -8,6 +8,11 @@
  *     → usage budgets → the `chat` rate limit → track the run (metrics, drain)
  *     → backend.chatSend → hold early events until the transport releases them
  *     → at its terminal event, report the run's end (usage, cost, budgets)
+ *
+ * With tracing on, the turn is one trace: its root here (the front door's
+ * span, under the client's traceparent when it sent a valid one), ended by
+ * the run's last event; everything the backend does on any thread hangs
+ * under it, carried by the runtime's messages.
  */
 import {
   checkRunParams, checkSessionKey, runEndOf, type Caller, type ChatEventMap, type ChatEventName, type ChatRunner, type ChatSendParams,
@@ -16,6 +21,10 @@ import {
 import { assertAccepting, checkBudget, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import type { Transport } from './metrics.js';
+import { SpanKind, contextFromTraceparent, endSpan, inSpan, startSpan, type Span } from '../observability/tracing.js';
+
+/** The front door span's name per transport. */
+const SPAN_NAME: Record<Transport, string> = { ws: 'chat.send', http: 'POST /v1/chat/completions', channel: 'channel message' };
 
 /** Events a run may emit before it is released; more means a broken backend. */
 const MAX_EARLY_EVENTS = 4096;
@@ -31,6 +40,9 @@ export async function startRun(
   checkRunParams(params);
   await checkBudget(ctx, caller);
   await takeOrThrow(ctx, 'chat', limitKeys(caller, caller.sourceIp));
+  const span = startSpan(SPAN_NAME[transport], SpanKind.SERVER, {
+    'troupe.transport': transport, 'troupe.tenant': caller.tenant, ...(params.agent === undefined ? {} : { 'gen_ai.agent.name': params.agent }),
+  }, contextFromTraceparent(params.traceparent));
   // Events may race ahead of the acceptance; hold them so the client sees runId first.
   let held: [ChatEventName, unknown][] | undefined = [];
   let dropped = 0;
@@ -40,6 +52,7 @@ export async function startRun(
     if (ctx.usage !== undefined && (event === 'chat.final' || event === 'chat.error')) {
       reportEnd(ctx, runEndOf(caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
     }
+    if (span !== undefined && (event === 'chat.final' || event === 'chat.error')) endTurnSpan(span, event, payload);
     if (held === undefined) sink(event, payload);
     else if (held.length < MAX_EARLY_EVENTS) held.push([event, payload]);
     else if (dropped++ === 0) {
@@ -49,13 +62,16 @@ export async function startRun(
   const run = ctx.runs.start(transport, caller, deliver);
   let accepted: { runId: string; sessionKey: string };
   try {
-    accepted = await ctx.backend.chatSend(caller, caller.sourceIp === undefined ? params : { ...params, sourceIp: caller.sourceIp }, run.sink);
+    const send = caller.sourceIp === undefined ? params : { ...params, sourceIp: caller.sourceIp };
+    accepted = await (span === undefined ? ctx.backend.chatSend(caller, send, run.sink) : inSpan(span, () => ctx.backend.chatSend(caller, send, run.sink)));
   } catch (err) {
     run.fail();
+    endSpan(span, err);
     throw err;
   }
   const { runId, sessionKey } = accepted;
   run.runId = runId;
+  span?.setAttributes({ 'troupe.run_id': runId, 'troupe.session_key': sessionKey });
   return {
     runId,
     sessionKey,
@@ -79,6 +95,16 @@ function reportEnd(ctx: FrontDoorContext, end: RunEnd): void {
     ctx.usage?.runEnded(end);
   } catch (err) {
     ctx.logger.error('recording the usage of a run failed', { runId: end.runId, error: String(err) });
+  }
+}
+
+function endTurnSpan(span: Span, event: ChatEventName, payload: unknown): void {
+  if (event === 'chat.final') {
+    const { stopReason } = payload as ChatEventMap['chat.final'];
+    if (stopReason !== undefined) span.setAttribute('troupe.stop_reason', stopReason);
+    endSpan(span);
+  } else {
+    endSpan(span, (payload as ChatEventMap['chat.error']).error);
   }
 }
 

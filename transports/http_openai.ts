@@ -14,20 +14,25 @@ import {
   chunkEvent, completionObject, finishReason, openaiToolCalls, openaiUsage, parseCompletionRequest, type CompletionRequest,
 } from './openai_request.js';
 
+/** The request headers a completion reads ('' when absent): the session key, and the client's W3C traceparent. */
+type RouteHeaders = Readonly<Record<string, string>>;
+
 /** Starts a run whose events go to `onEvent`; aborts it if the client leaves. */
 async function startCompletion(
   ctx: FrontDoorContext,
   ex: HttpExchange,
   p: Principal,
   req: CompletionRequest,
-  sessionKey: string,
+  headers: RouteHeaders,
   onEvent: EventSink,
 ): Promise<StartedRun> {
+  const sessionKey = headers['x-troupe-session-key'];
+  const traceparent = headers.traceparent;
   const started: { run?: StartedRun } = {};
   ex.onAbort(() => started.run?.abort());
   const run = await startRun(ctx, 'http', { ...p, sourceIp: ex.ip }, {
     // JSON answers need only the final event; streams need the text but not chat.tool.
-    agent: req.model, message: req.message, progress: req.stream ? 'text' : 'none',
+    agent: req.model, message: req.message, progress: req.stream ? 'text' : 'none', ...(traceparent === '' ? {} : { traceparent }),
     ...(sessionKey !== '' ? { sessionKey, ...(req.tools === undefined ? {} : { tools: req.tools }) }
       : { stateless: true, conversation: req.conversation, ...(req.tools === undefined ? {} : { tools: req.tools }) }),
   }, onEvent);
@@ -36,7 +41,7 @@ async function startCompletion(
   return run;
 }
 
-function completeOnce(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req: CompletionRequest, sessionKey: string): Promise<void> {
+function completeOnce(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req: CompletionRequest, headers: RouteHeaders): Promise<void> {
   return new Promise((resolve, reject) => {
     let run: StartedRun | undefined;
     const timer = setTimeout(() => {
@@ -58,14 +63,14 @@ function completeOnce(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req
         settle(() => reject((payload as ChatEventMap['chat.error']).error));
       }
     };
-    startCompletion(ctx, ex, p, req, sessionKey, onEvent).then((r) => {
+    startCompletion(ctx, ex, p, req, headers, onEvent).then((r) => {
       run = r;
       r.release();
     }, (err: unknown) => settle(() => reject(err)));
   });
 }
 
-async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req: CompletionRequest, sessionKey: string): Promise<void> {
+async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Principal, req: CompletionRequest, headers: RouteHeaders): Promise<void> {
   let ids = { id: 'chatcmpl-pending', created: nowSeconds(), model: req.model };
   let backlog = 0;
   const write = (chunk: string): void => {
@@ -93,7 +98,7 @@ async function completeStreaming(ctx: FrontDoorContext, ex: HttpExchange, p: Pri
       ex.fail((payload as ChatEventMap['chat.error']).error);
     }
   };
-  const run = await startCompletion(ctx, ex, p, req, sessionKey, onEvent);
+  const run = await startCompletion(ctx, ex, p, req, headers, onEvent);
   ids = { ...ids, id: `chatcmpl-${run.runId}` };
   ex.startStream(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   ex.onWritable(() => {
@@ -112,8 +117,8 @@ export function registerOpenAiRoutes(edge: HttpEdge, ctx: FrontDoorContext): voi
   edge.route('POST', '/v1/chat/completions', async ({ ex, principal, headers, body }) => {
     assertAccepting(ctx);
     const req = parseCompletionRequest(await (body as Promise<Buffer>), config.maxJsonDepth, config.maxPayloadBytes);
-    await (req.stream ? completeStreaming : completeOnce)(ctx, ex, principal as Principal, req, headers['x-troupe-session-key']);
-  }, { name: 'chat.completions', headers: ['x-troupe-session-key'] });
+    await (req.stream ? completeStreaming : completeOnce)(ctx, ex, principal as Principal, req, headers);
+  }, { name: 'chat.completions', headers: ['x-troupe-session-key', 'traceparent'] });
 
   edge.route('GET', '/v1/teams/:team/board', async ({ ex, principal, params }) => {
     if (ctx.backend.teamBoard === undefined) throw new TroupeError('NOT_FOUND', 'This server runs no teams', { reason: 'no_teams' });

@@ -96,6 +96,8 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
       sessionKey: SESSION_KEY,
       agent: { kind: 'string', maxLength: 128 },
       idempotencyKey: { kind: 'string', maxLength: 128 },
+      // Any string: one that is not a valid traceparent is ignored (the turn starts a new trace).
+      traceparent: { kind: 'string', maxLength: 4096 },
     },
     needsAuth: true,
     async run(ctx, conn, params) {

@@ -6,6 +6,7 @@
  * before the first token are retried (same entry, with backoff) or failed over
  * (next entry) by error kind; after the first token they are reported as is.
  */
+import { tracedStream } from '../model_span.js';
 import { ProviderError, type ChatRequest, type StopReason, type StreamEvent, type UsageEvent } from '../../providers/index.js';
 import type { ActorRef } from '../../runtime/index.js';
 import type { Outcome, Permit, ProviderMessage } from './actor.js';
@@ -79,7 +80,7 @@ export async function callWithFailover(
       const attempt = new Attempt(registry.actor(providerId), permit, sink);
       try {
         const started = Date.now();
-        for await (const event of permit.provider.stream({ ...request, model })) {
+        for await (const event of tracedStream(permit.provider, { ...request, model })) {
           if (attempt.push(event)) metrics.firstToken(providerId, model, Date.now() - started);
         }
         attempt.finish();

@@ -51,6 +51,27 @@ t.test('an unknown TROUPE_ environment variable stops the start; others are not 
   t.throws(() => load({}, { TROUPE_PORT: 'eighty' }), /TROUPE_PORT must be a whole number/);
 });
 
+t.test('the standard OTEL_* variables are accepted: tracing is off without an endpoint, bad values name the variable', async (t) => {
+  t.equal(load({}, { OTEL_SERVICE_NAME: 'x', OTEL_TRACES_SAMPLER: 'always_on' }).tracing, undefined, 'no endpoint: off');
+  const on = load({}, {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'edge',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%20b,x=1',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
+  }).tracing;
+  t.match(on, {
+    url: 'http://127.0.0.1:4318/v1/traces', protocol: 'http/json', serviceName: 'edge', sampler: 'parentbased_traceidratio', samplerArg: 0.25,
+    headers: { 'api-key': 'a b', x: '1' },
+  });
+  t.equal(load({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://c.example/traces' }).tracing?.url, 'https://c.example/traces', 'the signal\'s own URL is used as is');
+  t.equal(load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing?.protocol, 'http/protobuf', 'the spec\'s default protocol');
+  t.equal(load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' }).tracing, undefined);
+  t.equal(load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing, undefined);
+  t.throws(() => load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json/);
+  t.throws(() => load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'sometimes' }), /OTEL_TRACES_SAMPLER must be one of/);
+  t.throws(() => load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG must be a ratio/);
+  t.throws(() => load({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /OTLP endpoint must be http or https/);
+});
+
 t.test('every JSON config example in the docs passes the schema', async (t) => {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const known = new Set(Object.keys(fileConfigSchema.shape));

@@ -31,7 +31,11 @@ function promtool(): string | undefined {
 
 async function gatewayAfterOneTurn(): Promise<{ gw: RunningGateway; scrape: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-mon-'));
-  const base = loadConfig({ TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none' });
+  const base = loadConfig({
+    TROUPE_DATA_DIR: dataDir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none',
+    // Tracing on (towards a port nothing listens on), so its metrics are in the scrape promtool checks.
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '200',
+  });
   const gw = await startGateway({ ...base, 
     // A chain through a provider actor, so the provider metrics are registered too.
     providers: [{ id: 'sim', config: { kind: 'simulated', tokens: 4 } }],

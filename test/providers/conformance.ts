@@ -85,6 +85,15 @@ export function runConformance(h: Harness): void {
     t.same(events[events.length - 1], { type: 'stop', reason: 'stop' });
   });
 
+  t.test(`${h.name}: a request's own headers (a traceparent) reach the upstream`, async (t) => {
+    const fake = await started(t, h.fake);
+    fake.script({ chunks: ['hi'] });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const { error } = await drain(provider(fake).stream({ ...hello, headers: { traceparent } }));
+    t.equal(error, undefined);
+    t.equal(fake.requests.at(-1)?.headers.traceparent, traceparent);
+  });
+
   t.test(`${h.name}: tool-call pieces reassemble into whole calls`, async (t) => {
     const fake = await started(t, h.fake);
     const weather = { city: 'Hà Nội', units: 'metric', days: [1, 2] };

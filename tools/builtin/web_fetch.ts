@@ -3,6 +3,7 @@
  * body is returned as untrusted content: the registry screens it for prompt
  * injection and wraps it in delimiters before the model sees it.
  */
+import { traceHeaders } from '../../observability/tracing.js';
 import { safeFetch } from '../../security/safe_fetch.js';
 import type { Resolver } from '../../security/safe_fetch.js';
 import { ToolError, toToolError } from '../errors.js';
@@ -65,7 +66,8 @@ export function webFetchTool(options: WebFetchOptions = {}): ToolDefinition {
           maxRedirects: options.maxRedirects,
           resolver: options.resolver,
           signal: ctx.signal,
-          headers: { accept: 'text/html, text/plain, application/json;q=0.9, */*;q=0.5' },
+          // The tool call's trace goes along (W3C traceparent), when tracing is on.
+          headers: { accept: 'text/html, text/plain, application/json;q=0.9, */*;q=0.5', ...traceHeaders() },
         });
       } catch (err) {
         throw toToolError(err, 'web_fetch');

@@ -9,6 +9,7 @@
  * are answered 405 here, which the SDK takes as "the server offers no such
  * stream". Tool calls do not need it.
  */
+import { traceHeaders } from '../../observability/tracing.js';
 import { safeFetch } from '../../security/safe_fetch.js';
 import type { Resolver } from '../../security/safe_fetch.js';
 
@@ -41,7 +42,8 @@ export function guardedFetch(options: GuardedFetchOptions = {}): FetchLike {
     const body = typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : undefined;
     const res = await safeFetch(url, {
       method,
-      headers: headerRecord(init.headers),
+      // The tool call's trace goes along (W3C traceparent), when tracing is on.
+      headers: { ...headerRecord(init.headers), ...traceHeaders() },
       body,
       // Redirects are not followed: an MCP endpoint that moves should be reconfigured.
       maxRedirects: 0,

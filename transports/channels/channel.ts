@@ -6,6 +6,7 @@
  *
  *   message ─► dedup ─► group filter ─► command? ─► access ─► runner.start ─► ReplyStream ─► queue ─► adapter
  */
+import { SpanKind, endSpan, inSpan, startSpan } from '../../observability/tracing.js';
 import type { Principal } from '../../security/types.js';
 import type { EventSink } from '../backend.js';
 import {
@@ -255,7 +256,7 @@ export class Channel {
       render: (md) => adapter.render(md),
       send: async (text) => {
         const started = Date.now();
-        const sent = await queue.run(m.chatId, 'send', () => adapter.send(m.chatId, text, thread));
+        const sent = await this.#traced('send', () => queue.run(m.chatId, 'send', () => adapter.send(m.chatId, text, thread)));
         this.deps.metrics.sendSeconds.observe({ channel: this.spec.id, op: 'send' }, (Date.now() - started) / 1000);
         this.count('sent', 'out');
         return sent.messageId;
@@ -263,11 +264,25 @@ export class Channel {
       edit: async (messageId, text) => {
         if (edit === undefined) throw new ChannelDeliveryError('rejected', 'platform cannot edit');
         const started = Date.now();
-        await queue.run(m.chatId, 'edit', () => edit(m.chatId, messageId, text, thread));
+        await this.#traced('edit', () => queue.run(m.chatId, 'edit', () => edit(m.chatId, messageId, text, thread)));
         this.deps.metrics.sendSeconds.observe({ channel: this.spec.id, op: 'edit' }, (Date.now() - started) / 1000);
         this.count('edited', 'out');
       },
     };
+  }
+
+  /** A platform call as a span of the turn's trace (queueing, limits and retries included); just the call with tracing off. */
+  async #traced<T>(op: 'send' | 'edit', call: () => Promise<T>): Promise<T> {
+    const span = startSpan(`channel.${op}`, SpanKind.CLIENT, { 'troupe.channel': this.spec.id, 'troupe.channel.platform': this.spec.platform });
+    if (span === undefined) return call();
+    try {
+      const out = await inSpan(span, call);
+      endSpan(span);
+      return out;
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
   }
 
   /** A short answer from the framework itself (help, pairing, refusals), rendered and split like a reply. */

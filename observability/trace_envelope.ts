@@ -1,0 +1,34 @@
+/**
+ * The trace context as the runtime's envelope context: every message carries
+ * the sender's `traceparent`, and its handler runs with that as the current
+ * context, so spans it starts have the right parent on any thread. Each thread
+ * (main and every worker) loads this module through SystemOptions.envelope,
+ * which also starts that thread's tracer provider and exporter.
+ */
+import { ROOT_CONTEXT, context, type Context } from '@opentelemetry/api';
+import type { EnvelopeContext } from '../runtime/index.js';
+import { contextFromTraceparent, currentTraceparent, startTracing, tracingCounts, type TracingConfig } from './tracing.js';
+import type { SpanCounts } from './span_batch.js';
+
+export async function traceEnvelope(config: TracingConfig): Promise<EnvelopeContext> {
+  await startTracing(config);
+  // Messages of one span arrive in runs (a stream's deltas): parse each traceparent once.
+  let lastCarried: unknown;
+  let lastContext: Context = ROOT_CONTEXT;
+  return {
+    capture: currentTraceparent,
+    run(carried, fn, thisArg, ...args) {
+      if (carried === undefined) return context.with(ROOT_CONTEXT, fn, thisArg, ...args);
+      if (carried !== lastCarried) {
+        lastCarried = carried;
+        lastContext = contextFromTraceparent(carried);
+      }
+      return context.with(lastContext, fn, thisArg, ...args);
+    },
+  };
+}
+
+/** A worker's export counters, for /metrics (one such actor per worker; see gateway/metrics.ts). */
+export function traceCounts(): { receive(): SpanCounts } {
+  return { receive: tracingCounts };
+}

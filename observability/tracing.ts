@@ -1,0 +1,155 @@
+/**
+ * OpenTelemetry tracing for one thread. Each thread that runs actors (the main
+ * thread and every worker) starts its own tracer provider and OTLP/HTTP
+ * exporter from the same TracingConfig; spans are parented across threads by
+ * the trace context each message carries (trace_envelope.ts).
+ *
+ * Off unless started: then `startSpan` returns undefined, and callers write
+ * `span?.end()`, so a turn without tracing allocates nothing for it.
+ */
+import {
+  ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type Tracer,
+} from '@opentelemetry/api';
+import { setAmbientLogFields } from './log.js';
+import type { SpanCounts } from './span_batch.js';
+
+export type SamplerName =
+  | 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+
+/** Where and how spans go (gateway/tracing_config.ts reads it from the standard OTEL_* variables). */
+export interface TracingConfig {
+  /** The traces URL (…/v1/traces). */
+  url: string;
+  protocol: 'http/json' | 'http/protobuf';
+  serviceName: string;
+  sampler: SamplerName;
+  /** The ratio for the traceidratio samplers (0..1). */
+  samplerArg: number;
+  headers: Record<string, string>;
+  /** Deadline of one export. */
+  timeoutMs: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  delayMs: number;
+}
+
+export { SpanKind };
+export type { Attributes, Span };
+
+/** This thread's tracing, once started (tracing_sdk.ts builds it). */
+export interface StartedTracing {
+  tracer: Tracer;
+  counts(): SpanCounts;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let started: StartedTracing | null = null;
+let starting: Promise<void> | null = null;
+
+/**
+ * Starts tracing on this thread (once; later calls keep the first config).
+ * The SDK and the exporter are imported only here: a gateway without tracing
+ * never loads them.
+ */
+export function startTracing(config: TracingConfig): Promise<void> {
+  starting ??= import('./tracing_sdk.js').then(async ({ startSdk }) => {
+    started = await startSdk(config);
+    setAmbientLogFields(traceLogFields);
+  });
+  return starting;
+}
+
+/** A log line written inside a span names it (docs/operations.md, Logs). */
+function traceLogFields(): { traceId: string; spanId: string } | undefined {
+  const sc = trace.getSpanContext(context.active());
+  return sc === undefined || !trace.isSpanContextValid(sc) ? undefined : { traceId: sc.traceId, spanId: sc.spanId };
+}
+
+/** A span under `parent` (default: the current context), or undefined when tracing is off. */
+export function startSpan(name: string, kind: SpanKind, attributes?: Attributes, parent?: Context): Span | undefined {
+  if (started === null) return undefined;
+  return started.tracer.startSpan(name, { kind, ...(attributes === undefined ? {} : { attributes }) }, parent ?? context.active());
+}
+
+/** Calls `fn` with `span` current (so spans and messages it starts are its children); just calls it without a span. */
+export function inSpan<R>(span: Span | undefined, fn: () => R): R {
+  if (span === undefined) return fn();
+  return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+/** Ends a span, marking it failed when `error` is given. */
+export function endSpan(span: Span | undefined, error?: unknown): void {
+  if (span === undefined) return;
+  if (error !== undefined) {
+    const e = error as { message?: unknown; code?: unknown };
+    span.setStatus({ code: SpanStatusCode.ERROR, message: typeof e?.message === 'string' ? e.message : String(error) });
+    if (typeof e?.code === 'string') span.setAttribute('error.type', e.code);
+  }
+  span.end();
+}
+
+/**
+ * W3C Trace Context, version 00: `00-<trace id>-<parent id>-<flags>`, lower-case
+ * hex, neither id all zeros. (Later versions may append fields; version ff is invalid.)
+ */
+const TRACEPARENT = /^(?!ff)[\da-f]{2}-((?![0]{32})[\da-f]{32})-((?![0]{16})[\da-f]{16})-([\da-f]{2})(?:-.*)?$/;
+
+/**
+ * The context a client's W3C `traceparent` names, or the root context when
+ * it is absent or malformed (a new trace starts then; never an error).
+ */
+export function contextFromTraceparent(traceparent: unknown): Context {
+  if (typeof traceparent !== 'string' || traceparent.length > 256) return ROOT_CONTEXT;
+  const m = TRACEPARENT.exec(traceparent);
+  if (m === null) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId: m[1] as string, spanId: m[2] as string, traceFlags: parseInt(m[3] as string, 16), isRemote: true });
+}
+
+let lastContext: Context | undefined;
+let lastTraceparent: string | undefined;
+
+/** The current span's `traceparent`, or undefined outside a trace (cached: deltas of one span share it). */
+export function currentTraceparent(): string | undefined {
+  if (started === null) return undefined;
+  const active = context.active();
+  if (active === lastContext) return lastTraceparent;
+  lastContext = active;
+  const span = trace.getSpan(active);
+  lastTraceparent = span === undefined || !trace.isSpanContextValid(span.spanContext()) ? undefined : traceparentOf(span);
+  return lastTraceparent;
+}
+
+/** A span's W3C `traceparent`. */
+export function traceparentOf(span: Span): string {
+  const sc = span.spanContext();
+  return `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags & 1).toString(16)}`;
+}
+
+/** Headers that carry the current trace to an upstream (empty outside a trace or with tracing off). */
+export function traceHeaders(): Record<string, string> {
+  const tp = currentTraceparent();
+  return tp === undefined ? {} : { traceparent: tp };
+}
+
+/** This thread's export counters (zeros when tracing is off). */
+export function tracingCounts(): SpanCounts {
+  return started === null ? { exported: 0, queueFull: 0, exportFailed: 0 } : started.counts();
+}
+
+/** Exports every span ended so far on this thread (tests, shutdown). */
+export async function flushTracing(): Promise<void> {
+  await started?.flush();
+}
+
+/** Flushes and stops this thread's exporter; tracing may be started again afterwards. */
+export async function stopTracing(): Promise<void> {
+  await starting;
+  const s = started;
+  started = null;
+  starting = null;
+  lastContext = undefined;
+  lastTraceparent = undefined;
+  setAmbientLogFields(() => undefined);
+  await s?.shutdown();
+}

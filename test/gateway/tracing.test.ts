@@ -1,0 +1,192 @@
+// OpenTelemetry traces through the whole gateway: the real OTel SDK and OTLP
+// exporter on every thread, a fake OTLP/HTTP collector on 127.0.0.1, the
+// OpenAI SDK against the fake upstream, real WebSocket and HTTP clients.
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { loadConfig } from '../../gateway/config.js';
+import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
+import { signToken } from '../../security/jwt.js';
+import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+import { OtlpCollector, type CollectedSpan } from '../fakes/otlp_collector.js';
+import type { ScriptedReply } from '../fakes/script.js';
+import { wsTurn } from './ws_turn.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CLIENT_SPAN = '00f067aa0ba902b7';
+const TRACEPARENT = `00-${TRACE_ID}-${CLIENT_SPAN}-01`;
+const SERVER = 2;
+const CLIENT = 3;
+
+/** One tool call (datetime), then the answer. */
+const toolThenAnswer = (): ScriptedReply[] => [
+  { text: 'checking ', toolCalls: [{ id: 'd', name: 'datetime', arguments: {} }], usage: { input: 11, output: 3 } },
+  { text: 'it is late', usage: { input: 20, output: 4 } },
+];
+
+async function gateway(t: Test, env: Record<string, string>, fake: OpenAIUpstream, store = 'none'): Promise<RunningGateway> {
+  const gw = await startGateway({
+    ...loadConfig({
+      TROUPE_DATA_DIR: mkdtempSync(join(tmpdir(), 'troupe-trace-')), TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET,
+      ...(store === 'none' ? { TROUPE_STORE: 'none' } : {}), OTEL_BSP_SCHEDULE_DELAY: '20', ...env,
+    }),
+    agents: [{ id: 'a', model: 'fake-model', provider: { kind: 'openai', apiKey: 'sk-test', baseURL: `${fake.url}/v1` } }],
+  });
+  t.teardown(() => gw.shutdown());
+  return gw;
+}
+
+async function setup(t: Test, replies: ScriptedReply[], store = 'none'): Promise<{ fake: OpenAIUpstream; collector: OtlpCollector; gw: RunningGateway }> {
+  const fake = new OpenAIUpstream();
+  fake.script(...replies);
+  await fake.start();
+  t.teardown(() => fake.close());
+  const collector = new OtlpCollector();
+  const endpoint = await collector.start();
+  t.teardown(() => collector.close());
+  const gw = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'troupe-test' }, fake, store);
+  return { fake, collector, gw };
+}
+
+const token = (): Promise<string> => signToken({ secret: SECRET, tenant: 'acme', user: 'u', scopes: ['chat'], ttlSec: 600 });
+
+async function complete(gw: RunningGateway, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await token()}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'a', messages: [{ role: 'user', content: 'what time is it?' }] }),
+  });
+}
+
+const named = (spans: CollectedSpan[], name: string): CollectedSpan[] => spans.filter((s) => s.name === name);
+const one = (t: Test, spans: CollectedSpan[], name: string): CollectedSpan => {
+  const found = named(spans, name);
+  t.equal(found.length, 1, `one ${name} span`);
+  return found[0] as CollectedSpan;
+};
+
+t.test('an HTTP completion with a traceparent is one trace: front door, session and agent on the worker, model and tool calls, store writes', async (t) => {
+  const { fake, collector, gw } = await setup(t, toolThenAnswer(), 'pglite');
+  const res = await complete(gw, { traceparent: TRACEPARENT, 'x-troupe-session-key': 'traced' });
+  t.equal(res.status, 200, await res.clone().text());
+  const spans = await collector.until((s) => named(s, 'chat fake-model').length === 2 && named(s, 'store.append_message').length === 2
+    && named(s, 'POST /v1/chat/completions').length === 1 && named(s, 'invoke_agent a').length === 1);
+  t.same([...new Set(spans.map((s) => s.traceId))], [TRACE_ID], 'every span is in the client\'s trace');
+
+  const root = one(t, spans, 'POST /v1/chat/completions');
+  t.equal(root.parentSpanId, CLIENT_SPAN, 'the root\'s parent is the client\'s span');
+  t.equal(root.kind, SERVER);
+  t.equal(root.resource['troupe.thread'], 'main');
+  t.equal(root.resource['service.name'], 'troupe-test');
+  t.equal(spans.filter((s) => s.parentSpanId === CLIENT_SPAN).length, 1, 'only the root hangs off the client');
+
+  const session = one(t, spans, 'session.send');
+  t.equal(session.parentSpanId, root.spanId, 'main → worker: the session span\'s parent is the front door span');
+  t.match(session.resource['troupe.thread'], /^worker-\d+$/, 'the session runs on a worker and exports from there');
+  const agent = one(t, spans, 'invoke_agent a');
+  t.equal(agent.parentSpanId, session.spanId);
+  t.equal(agent.resource['troupe.thread'], session.resource['troupe.thread']);
+  t.match(agent.attributes, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a', 'gen_ai.usage.input_tokens': 31, 'gen_ai.usage.output_tokens': 7 });
+
+  const calls = named(spans, 'chat fake-model');
+  for (const call of calls) {
+    t.equal(call.parentSpanId, agent.spanId, 'a model call is the agent\'s child');
+    t.equal(call.kind, CLIENT);
+    t.match(call.attributes, { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'fake-model' });
+  }
+  t.same(calls.map((c) => [c.attributes['gen_ai.usage.input_tokens'], c.attributes['gen_ai.usage.output_tokens']]).sort(), [[11, 3], [20, 4]], 'token counts per call');
+  const sent = fake.requests.filter((r) => r.url.endsWith('/chat/completions')).map((r) => r.headers.traceparent);
+  t.same(sent.sort(), calls.map((c) => `00-${TRACE_ID}-${c.spanId}-01`).sort(), 'each upstream request carried its span as traceparent');
+
+  const tool = one(t, spans, 'execute_tool datetime');
+  t.equal(tool.parentSpanId, agent.spanId);
+  t.match(tool.attributes, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'datetime', 'gen_ai.tool.call.id': 'd' });
+
+  const writes = named(spans, 'store.append_message');
+  t.ok(writes.every((w) => w.resource['troupe.thread'] === 'main'), 'the store writes run on the main thread');
+  t.ok(writes.some((w) => w.parentSpanId === session.spanId), 'worker → main: the user message\'s write is the session span\'s child');
+});
+
+t.test('a WebSocket chat.send with a traceparent joins the client\'s trace', async (t) => {
+  const { collector, gw } = await setup(t, [{ text: 'hello' }]);
+  const { events } = await wsTurn(gw.port, await token(), { message: 'hi', sessionKey: 'ws-traced', traceparent: TRACEPARENT });
+  t.equal(events.at(-1)?.event, 'chat.final');
+  const spans = await collector.until((s) => named(s, 'chat.send').length === 1 && named(s, 'chat fake-model').length === 1);
+  const root = one(t, spans, 'chat.send');
+  t.equal(root.traceId, TRACE_ID);
+  t.equal(root.parentSpanId, CLIENT_SPAN);
+  t.equal(one(t, spans, 'session.send').parentSpanId, root.spanId);
+  t.equal(one(t, spans, 'chat fake-model').traceId, TRACE_ID);
+});
+
+t.test('a malformed traceparent is ignored: the turn succeeds in a new trace', async (t) => {
+  const { collector, gw } = await setup(t, [{ text: 'one' }, { text: 'two' }]);
+  const res = await complete(gw, { traceparent: '00-not-a-trace-01' });
+  t.equal(res.status, 200);
+  const { events } = await wsTurn(gw.port, await token(), { message: 'hi', traceparent: `00-${'0'.repeat(32)}-${CLIENT_SPAN}-01` });
+  t.equal(events.at(-1)?.event, 'chat.final', 'an all-zero trace id is no error either');
+  const spans = await collector.until((s) => named(s, 'POST /v1/chat/completions').length === 1 && named(s, 'chat.send').length === 1);
+  for (const name of ['POST /v1/chat/completions', 'chat.send']) {
+    const root = one(t, spans, name);
+    t.equal(root.parentSpanId, '', `${name}: a new trace, with no parent`);
+    t.match(root.traceId, /^[0-9a-f]{32}$/);
+    t.not(root.traceId, '0'.repeat(32));
+  }
+});
+
+t.test('http/protobuf: spans reach the collector as protobuf', async (t) => {
+  const fake = new OpenAIUpstream();
+  fake.script({ text: 'hello' });
+  await fake.start();
+  t.teardown(() => fake.close());
+  const collector = new OtlpCollector();
+  const endpoint = await collector.start();
+  t.teardown(() => collector.close());
+  const gw = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, fake);
+  t.equal((await complete(gw, { traceparent: TRACEPARENT })).status, 200);
+  const traceIdBytes = Buffer.from(TRACE_ID, 'hex');
+  for (let i = 0; i < 300 && !collector.protobufBodies.some((b) => b.includes(traceIdBytes)); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(collector.protobufBodies.some((b) => b.includes(traceIdBytes)), 'a protobuf export carries the trace id');
+  t.ok(collector.contentTypes.every((c) => c === 'application/x-protobuf'));
+});
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function droppedSpans(gw: RunningGateway, reason: string): Promise<number> {
+  const scrape = await (await fetch(`${gw.url}/metrics`)).text();
+  const m = new RegExp(`^troupe_trace_spans_dropped_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(scrape);
+  return m === null ? -1 : Number(m[1]);
+}
+
+t.test('an unreachable collector never fails a request: spans are dropped and counted', async (t) => {
+  const fake = new OpenAIUpstream();
+  const turns = 12;
+  fake.script(...Array.from({ length: turns }, () => ({ text: 'fine' })));
+  await fake.start();
+  t.teardown(() => fake.close());
+  const gw = await gateway(t, {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '500', OTEL_BSP_MAX_QUEUE_SIZE: '4', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2',
+  }, fake);
+  const statuses = await Promise.all(Array.from({ length: turns }, () => complete(gw, { traceparent: TRACEPARENT }).then((r) => r.status)));
+  t.same(statuses, Array.from({ length: turns }, () => 200), 'every request succeeds');
+  let failed = 0;
+  let full = 0;
+  for (let i = 0; i < 200 && (failed <= 0 || full <= 0); i++) {
+    failed = await droppedSpans(gw, 'export_failed');
+    full = await droppedSpans(gw, 'queue_full');
+    if (failed <= 0 || full <= 0) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(failed > 0, `export_failed counted (${failed})`);
+  t.ok(full > 0, `queue_full counted (${full})`);
+});
