@@ -24,6 +24,9 @@ import { SqlUsersRepo, type UsersRepo } from './repos/users.js';
 import { SqlUsageRepo, summarizeUsage, type UsageQuery, type UsageRepo, type UsageRow } from './repos/usage.js';
 import { asAppRole, withTenant } from './tenant.js';
 
+/** The least maintenance_work_mem an HNSW bulk build gets (256 MB: 100k graph nodes of 256 dims fit). */
+const HNSW_BUILD_MEMORY_KB = 256 * 1024;
+
 export interface StoreOptions {
   /** postgres://… runs on that server through pg; absent means embedded PGlite. */
   databaseUrl?: string;
@@ -118,6 +121,15 @@ export class Store {
   async prepareVectors(): Promise<VectorSearch> {
     const mode = await this.db.transaction(async (q) => {
       await q.query('SET LOCAL statement_timeout = 0');
+      // pgvector builds the HNSW graph in maintenance_work_mem and far more slowly once it
+      // outgrows it (20k memories of 256 dims: 401 s at PGlite's 8 MB, 55 s at 128 MB). Raise
+      // it for this transaction, never lower a server's own setting. Only a bulk build (new
+      // embedder over existing memories) uses it; the memory is taken as the graph grows.
+      await q.query(
+        `SELECT set_config('maintenance_work_mem', greatest(setting::bigint, $1)::text || 'kB', true)
+         FROM pg_settings WHERE name = 'maintenance_work_mem'`,
+        [HNSW_BUILD_MEMORY_KB],
+      );
       await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
       const res = await q.query<{ mode: string }>('SELECT troupe_memory_vectors($1, $2) AS mode', [this.embedder.id, this.embedder.dimension]);
       return res.rows[0].mode as VectorSearch;

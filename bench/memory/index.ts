@@ -3,12 +3,17 @@
  * with pgvector's HNSW index against the portable fallback (a bounded dot-product
  * scan over real[]), on embedded PGlite, same data, same queries, same run.
  *
- *   1. insert N memories in batches (progress on stderr; stops at --max-insert)
- *      with the offline hash embedder (no network: the database is measured,
- *      not a provider)
+ *   1. insert N memories in batches of 1000 rows per statement (stops at
+ *      --max-insert) with the offline hash embedder (no network: the database
+ *      is measured, not a provider)
  *   2. portable: Q searches with the default scanLimit (2000) and the largest (20000)
  *   3. prepareVectors(): the generated vec column and the HNSW index, built in bulk
  *   4. pgvector-hnsw: the same Q searches
+ *
+ * The log (stderr) shows progress: rows inserted with an ETA every 10,000 rows,
+ * queries done with the p50 so far every PROGRESS_MS, and each phase's start and
+ * end. The index build is one statement and PGlite runs on this thread, so it is
+ * announced with its row count and timed, but cannot report while it runs.
  *
  * Each search is the whole memory.search (query embedding, full text, vector side,
  * fusion), as the memory_search tool runs it. Latency is wall time per search, one
@@ -51,6 +56,7 @@ export interface MemoryBenchResult {
 }
 
 const BATCH = 1000;
+const PROGRESS_MS = 10_000;
 const TOPICS = ['deploy', 'budget', 'kubernetes', 'invoice', 'holiday', 'printer', 'coffee', 'database', 'release', 'meeting', 'laptop', 'contract'];
 
 /** Deterministic pseudo-random words (mulberry32), so every run inserts the same memories. */
@@ -109,16 +115,25 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
     await db.exec('ANALYZE memory');
 
     const queries = Array.from({ length: o.queries }, () => sentence(next).split(' ').slice(0, 4).join(' '));
-    const measure = async (scanLimit?: number): Promise<SearchStats> => {
+    const measure = async (label: string, scanLimit?: number): Promise<SearchStats> => {
       const times: number[] = [];
       let withVectorHits = 0;
+      const phaseStart = performance.now();
+      let lastLog = phaseStart;
       for (const q of queries) {
         const start = performance.now();
         const hits = await store.recallFor('bench', q, { namespaces: ['agent:bench'], limit: 10, ...(scanLimit === undefined ? {} : { scanLimit }) });
-        times.push(performance.now() - start);
+        const end = performance.now();
+        times.push(end - start);
         if (hits.some((h) => h.vectorRank !== null)) withVectorHits++;
+        if (end - lastLog >= PROGRESS_MS && times.length < queries.length) {
+          lastLog = end;
+          const sofar = [...times].sort((a, b) => a - b);
+          log(`  ${label}: ${times.length}/${queries.length} queries in ${((end - phaseStart) / 1000).toFixed(0)} s, p50 so far ${percentile(sofar, 50).toFixed(1)} ms`);
+        }
       }
       times.sort((a, b) => a - b);
+      log(`  ${label}: ${queries.length} queries in ${((performance.now() - phaseStart) / 1000).toFixed(1)} s, p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
       const r = (x: number): number => Math.round(x * 100) / 100;
       return {
         mode: store.vectorSearch, ...(scanLimit === undefined ? {} : { scanLimit }),
@@ -129,15 +144,16 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
     const results: SearchStats[] = [];
     for (const scan of [2000, 20_000]) {
       log(`searching: portable, scanLimit ${scan} (${o.queries} queries)`);
-      results.push(await measure(scan));
+      results.push(await measure(`portable ${scan}`, scan));
     }
-    log('building the pgvector column and HNSW index…');
+    // One statement: PGlite runs it on this thread, so nothing (not even a timer) can report until it ends.
+    log(`building the pgvector column and HNSW index over ${inserted} memories (one statement, silent until done)…`);
     const t1 = performance.now();
     await store.prepareVectors();
     await db.exec('ANALYZE memory');
     const indexBuildSec = (performance.now() - t1) / 1000;
     log(`${store.vectorSearch} ready in ${indexBuildSec.toFixed(1)} s; searching (${o.queries} queries)`);
-    results.push(await measure());
+    results.push(await measure(store.vectorSearch));
 
     return {
       benchmark: 'memory',

@@ -115,12 +115,8 @@ export class SqlMemoryRepo implements MemoryRepo {
     }
     const vector = this.vectorOf(opts.embedding ?? (await this.index.embedder.embed([q]))[0]);
 
-    const textSide = await this.q.query<{ id: string }>(
-      `SELECT m.id FROM memory m, websearch_to_tsquery('english', $2) query
-       WHERE m.namespace = ANY($1::text[]) AND m.tsv @@ query
-       ORDER BY ts_rank_cd(m.tsv, query) DESC, m.created_at DESC LIMIT $3`,
-      [namespaces, q, CANDIDATES],
-    );
+    // Through a function so the GIN index is usable under RLS (migration 007 says why).
+    const textSide = await this.q.query<{ id: string }>('SELECT id FROM troupe_memory_text_search($1::text[], $2, $3)', [namespaces, q, CANDIDATES]);
     const vectorSide = this.index.search === 'portable'
       ? await this.portableNearest(namespaces, vector, scan)
       : await this.pgvectorNearest(namespaces, vector);
@@ -162,20 +158,31 @@ export class SqlMemoryRepo implements MemoryRepo {
     return res.rows.map((r) => r.id);
   }
 
+  /**
+   * The `scan` most recent memories of the namespaces, scored by dot product. The
+   * recent ones are found per namespace, each a walk down `memory_recent` in
+   * created_at order, then merged: with `namespace = ANY(...)` the index cannot give
+   * that order, and the database sorted every memory of the namespaces (vectors
+   * and all, spilling to disk) to keep the newest. Only ids and times are merged;
+   * the vectors are read for the rows kept.
+   */
   private async portableNearest(namespaces: string[], vector: Float32Array, scan: number): Promise<string[]> {
-    const res = await this.q.query<{ id: string }>(
-      `SELECT c.id FROM (
-         SELECT id, embedding, created_at FROM memory
-         WHERE embedder = $1 AND namespace = ANY($2::text[])
-         ORDER BY created_at DESC LIMIT $4
-       ) c
-       CROSS JOIN LATERAL (SELECT sum(a * b) AS cosine FROM unnest(c.embedding, $3::real[]) AS u(a, b)) s
-       WHERE s.cosine > 0
-       ORDER BY s.cosine DESC, c.created_at DESC LIMIT $5`,
-      [this.index.embedder.id, namespaces, Array.from(vector), scan, CANDIDATES],
-    );
+    const res = await this.q.query<{ id: string }>(SqlMemoryRepo.portableSql, [this.index.embedder.id, namespaces, Array.from(vector), scan, CANDIDATES]);
     return res.rows.map((r) => r.id);
   }
+
+  /** The SQL of the portable side ($1 embedder, $2 namespaces, $3 vector, $4 scan, $5 limit), for EXPLAIN in tests. */
+  static readonly portableSql = `SELECT r.id FROM (
+       SELECT m.id, m.created_at FROM unnest($2::text[]) AS ns(name)
+       CROSS JOIN LATERAL (
+         SELECT id, created_at FROM memory WHERE embedder = $1 AND namespace = ns.name ORDER BY created_at DESC LIMIT $4
+       ) m
+       ORDER BY m.created_at DESC LIMIT $4
+     ) r
+     JOIN memory v ON v.id = r.id
+     CROSS JOIN LATERAL (SELECT sum(a * b) AS cosine FROM unnest(v.embedding, $3::real[]) AS u(a, b)) s
+     WHERE s.cosine > 0
+     ORDER BY s.cosine DESC, r.created_at DESC LIMIT $5`;
 
   private vectorOf(v: Float32Array | undefined): Float32Array {
     if (v === undefined || v.length !== this.index.embedder.dimension) {
