@@ -1,6 +1,6 @@
 // Markdown rendering per platform and splitting at a platform's limit.
 import t from 'tap';
-import { renderMarkdown, SLACK_MRKDWN, TELEGRAM_HTML } from '../../transports/channels/markdown.js';
+import { PLAIN_TEXT, renderMarkdown, SLACK_MRKDWN, TELEGRAM_HTML, WHATSAPP_MARKUP } from '../../transports/channels/markdown.js';
 import { renderChunks, splitMarkdown } from '../../transports/channels/split.js';
 
 t.test('Telegram HTML: markup converted, &, < and > escaped everywhere', async (t) => {
@@ -14,6 +14,17 @@ t.test('Telegram HTML: markup converted, &, < and > escaped everywhere', async (
 t.test('Slack mrkdwn: bold, italic, strike, links, control characters escaped', async (t) => {
   t.equal(renderMarkdown('**b** *i* ~~s~~ [site](https://e.com/a|b) 1 < 2 & 3 > 2', SLACK_MRKDWN),
     '*b* _i_ ~s~ <https://e.com/a%7Cb|site> 1 &lt; 2 &amp; 3 &gt; 2');
+});
+
+t.test('WhatsApp: its own markers, code kept as code, links spelled out, nothing escaped', async (t) => {
+  t.equal(renderMarkdown('# Plan\n**b** *i* ~~s~~ `x*y` 1 < 2 [site](https://e.com) [https://e.com](https://e.com)', WHATSAPP_MARKUP),
+    '*Plan*\n*b* _i_ ~s~ `x*y` 1 < 2 site (https://e.com) https://e.com');
+  t.equal(renderMarkdown('```js\nif (a **b**) {}\n```', WHATSAPP_MARKUP), '```\nif (a **b**) {}\n```', 'a fence stays verbatim, its language dropped');
+});
+
+t.test('plain text (Zalo): markers dropped, code verbatim, links spelled out', async (t) => {
+  t.equal(renderMarkdown('## Plan\n**b** _i_ ~~s~~ `a_b` [site](https://e.com)\n```\nx = **1**\n```', PLAIN_TEXT),
+    'Plan\nb i s a_b site (https://e.com)\nx = **1**');
 });
 
 t.test('splitting prefers paragraphs, then sentences, and loses no text', async (t) => {

@@ -103,3 +103,30 @@ export const SLACK_MRKDWN: MarkupRules = {
   link: (s, url) => `<${escapeHtml(url).replace(/\|/g, '%7C')}|${s}>`,
   heading: (s) => `*${s}*`,
 };
+
+/** A link as text: the URL alone when it is its own label, else "label (url)". */
+const spelledLink = (s: string, url: string): string => (s === url ? url : `${s} (${url})`);
+
+/** WhatsApp's own markup (`*bold* _italic_ ~strike~ ```mono```), which needs no escaping; links are spelled out. */
+export const WHATSAPP_MARKUP: MarkupRules = {
+  text: (s) => s,
+  bold: (s) => `*${s}*`,
+  italic: (s) => `_${s}_`,
+  strike: (s) => `~${s}~`,
+  code: (s) => `\`${s}\``,
+  pre: (s) => `\`\`\`\n${s}\n\`\`\``,
+  link: spelledLink,
+  heading: (s) => `*${s}*`,
+};
+
+/** Plain text (Zalo): markers dropped, code verbatim, links spelled out. */
+export const PLAIN_TEXT: MarkupRules = {
+  text: (s) => s,
+  bold: (s) => s,
+  italic: (s) => s,
+  strike: (s) => s,
+  code: (s) => s,
+  pre: (s) => s,
+  link: spelledLink,
+  heading: (s) => s,
+};

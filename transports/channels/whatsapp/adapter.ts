@@ -21,7 +21,7 @@ import {
   type WebhookRequest,
   type WebhookResult,
 } from '../adapter.js';
-import { markdownToWhatsApp } from '../markdown_text.js';
+import { renderMarkdown, WHATSAPP_MARKUP } from '../markdown.js';
 import { arr, digestEquals, JsonClient, joinUrl, obj, parseJsonObject, retryAfterHeader, str, type JsonResponse } from '../wire.js';
 
 export interface WhatsAppConfig {
@@ -131,7 +131,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   render(markdown: string): string {
-    return markdownToWhatsApp(markdown);
+    return renderMarkdown(markdown, WHATSAPP_MARKUP);
   }
 
   async send(chatId: string, text: string, opts?: { replyTo?: string }): Promise<SentMessage> {

@@ -21,7 +21,7 @@ import {
   type WebhookRequest,
   type WebhookResult,
 } from '../adapter.js';
-import { markdownToPlain } from '../markdown_text.js';
+import { PLAIN_TEXT, renderMarkdown } from '../markdown.js';
 import { digestEquals, JsonClient, isRecord, joinUrl, obj, parseJsonObject, retryAfterHeader, str, type JsonResponse } from '../wire.js';
 
 export interface ZaloConfig {
@@ -103,7 +103,7 @@ export class ZaloAdapter implements ChannelAdapter {
   }
 
   render(markdown: string): string {
-    return markdownToPlain(markdown);
+    return renderMarkdown(markdown, PLAIN_TEXT);
   }
 
   async send(chatId: string, text: string): Promise<SentMessage> {
