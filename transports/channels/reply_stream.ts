@@ -1,13 +1,15 @@
 /**
  * Turns one run's events into platform messages. Where the platform can edit,
- * the reply streams into one message: sent at the first text, then edited at
- * most once per `editIntervalMs` with what has arrived (one edit in flight at
- * a time; text arriving meanwhile rides with the next). At the end the whole
+ * the reply streams into one message: sent a quarter of `editIntervalMs` after
+ * the first text (a reply that is whole by then goes out in one call, not a
+ * post and an edit), then edited at most once per `editIntervalMs` with what
+ * has arrived (one edit in flight at a time; text arriving meanwhile rides
+ * with the next). At the end the whole
  * reply is split at the platform's limit: the streamed message becomes the
  * first piece and the rest follow as new messages. Elsewhere the reply is
  * sent whole, in pieces, at the end.
  *
- *   delta delta delta ─► send "The act…" ─(≥1 s)─► edit "The actor answers…" ─► final: edit piece 1, send piece 2
+ *   delta ─(250 ms)─► send "The act…" ─(≥1 s)─► edit "The actor answers…" ─► final: edit piece 1, send piece 2
  */
 import type { ChatEventMap, ChatEventName, EventSink } from '../backend.js';
 import { renderChunks } from './split.js';
@@ -30,6 +32,8 @@ export class ReplyStream {
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #lastAt = 0;
+  /** When the first text arrived (the first post waits a little after it). */
+  #firstAt = 0;
   #failed = false;
   #ended = false;
 
@@ -61,7 +65,10 @@ export class ReplyStream {
 
   #schedule(): void {
     if (this.#timer !== undefined || this.#inFlight !== undefined || this.#failed) return;
-    const wait = Math.max(0, this.#lastAt + this.editIntervalMs - Date.now());
+    const now = Date.now();
+    if (this.#firstAt === 0) this.#firstAt = now;
+    const due = this.#messageId === undefined ? this.#firstAt + this.editIntervalMs / 4 : this.#lastAt + this.editIntervalMs;
+    const wait = Math.max(0, due - now);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#inFlight = this.#showPartial().finally(() => {
