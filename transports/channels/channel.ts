@@ -209,9 +209,14 @@ export class Channel {
     session.waiting++;
     const turn = session.tail.then(async () => {
       const reply = new ReplyStream(this.#output(m), this.deps.editIntervalMs);
+      // "typing…" only while the user waits with nothing to read: a reply already out needs none (a platform call saved).
       if (this.adapter.typing !== undefined) {
         const typing = this.adapter.typing.bind(this.adapter);
-        this.queue.run(m.chatId, 'typing', () => typing(m.chatId, m.threadId === undefined ? {} : { threadId: m.threadId }), false).catch(() => undefined);
+        const timer = setTimeout(() => {
+          if (reply.visible) return;
+          this.queue.run(m.chatId, 'typing', () => typing(m.chatId, m.threadId === undefined ? {} : { threadId: m.threadId }), false).catch(() => undefined);
+        }, reply.firstPostMs);
+        void reply.done.then(() => clearTimeout(timer));
       }
       try {
         const { runId } = await this.deps.runner.start(p, {
@@ -219,12 +224,10 @@ export class Channel {
         }, reply.sink);
         session.runId = runId;
       } catch (err) {
-        const e = err as { code?: string; retryAfterMs?: number };
+        const e = err as { code?: string; message?: string; retryAfterMs?: number };
         if (e.code === 'RATE_LIMITED') this.count('rate_limited');
         else this.count('failed');
-        reply.fail(e.code === 'RATE_LIMITED'
-          ? `You are sending messages too fast; please try again in ${Math.ceil((e.retryAfterMs ?? 1000) / 1000)} s.`
-          : `Sorry, I could not answer (${e.code ?? 'INTERNAL'}).`);
+        reply.fail(refusal(e));
       }
       await reply.done;
       session.runId = undefined;
@@ -290,5 +293,18 @@ export class Channel {
     const reply = new ReplyStream(this.#output(m), this.deps.editIntervalMs);
     reply.fail(text);
     await reply.done;
+  }
+}
+
+/** What the user reads when a run is refused before it starts. */
+function refusal(e: { code?: string; message?: string; retryAfterMs?: number }): string {
+  switch (e.code) {
+    case 'RATE_LIMITED':
+      return `You are sending messages too fast; please try again in ${Math.ceil((e.retryAfterMs ?? 1000) / 1000)} s.`;
+    case 'BUDGET_EXCEEDED':
+      // The budget's message names the budget and when it resets, and holds no secret.
+      return `Sorry, I could not answer (BUDGET_EXCEEDED): ${e.message ?? 'the usage budget is used up'}.`;
+    default:
+      return `Sorry, I could not answer (${e.code ?? 'INTERNAL'}).`;
   }
 }

@@ -37,7 +37,11 @@ export class ReplyStream {
   #failed = false;
   #ended = false;
 
+  /** How long the first post waits after the first text. */
+  readonly firstPostMs: number;
+
   constructor(private readonly out: ReplyOutput, private readonly editIntervalMs = 1000) {
+    this.firstPostMs = editIntervalMs / 4;
     this.done = new Promise((resolve) => {
       this.#finish = resolve;
     });
@@ -58,6 +62,11 @@ export class ReplyStream {
     }
   };
 
+  /** Whether the user already sees something: a streamed post, or the end. */
+  get visible(): boolean {
+    return this.#messageId !== undefined || this.#ended;
+  }
+
   /** Ends the reply with `text` (a command's answer, an error), as if the run had. */
   fail(text: string): void {
     if (!this.#ended) this.#end(text);
@@ -67,7 +76,7 @@ export class ReplyStream {
     if (this.#timer !== undefined || this.#inFlight !== undefined || this.#failed) return;
     const now = Date.now();
     if (this.#firstAt === 0) this.#firstAt = now;
-    const due = this.#messageId === undefined ? this.#firstAt + this.editIntervalMs / 4 : this.#lastAt + this.editIntervalMs;
+    const due = this.#messageId === undefined ? this.#firstAt + this.firstPostMs : this.#lastAt + this.editIntervalMs;
     const wait = Math.max(0, due - now);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
