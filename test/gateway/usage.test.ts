@@ -249,5 +249,6 @@ t.test('on embedded PGlite, in-process budgets per API key, and a chat channel',
       return tg.inChat(chat).find((m) => m.text.includes('BUDGET_EXCEEDED'));
     });
     t.ok(refused, 'the channel answered with BUDGET_EXCEEDED');
+    t.match(refused?.text, /resets at \d{4}-\d\d-\d\dT/, 'and told the user when the budget resets');
   });
 });
