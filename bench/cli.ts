@@ -18,10 +18,11 @@ import { runLimitsBench } from './limits/index.js';
 import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
+import { runTracingBench, TRACING_BENCH_DEFAULTS } from './tracing/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel|teams> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel|teams|tracing> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -36,6 +37,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws]
   teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
            [--timeout 120s] [--tokens 16] [--latency 5]
+  tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
 const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick', '--no-ws']);
@@ -121,6 +123,24 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       };
       a.rejectUnknown();
       write(JSON.stringify(await runTeamsBench(o), null, 2));
+      return;
+    }
+    case 'tracing': {
+      const d = TRACING_BENCH_DEFAULTS;
+      const store = a.str('--store');
+      if (store !== undefined && store !== 'pglite' && store !== 'none') throw new BenchError('INVALID_REQUEST', `--store must be pglite or none (got "${store}")`);
+      const o = {
+        conns: a.int('--conns', d.conns, 1, 100_000),
+        durationMs: a.durationMs('--duration', d.durationMs),
+        warmupMs: a.durationMs('--warmup', d.warmupMs),
+        rounds: a.int('--rounds', d.rounds, 1, 20),
+        ...(store === undefined ? {} : { store }),
+      };
+      a.rejectUnknown();
+      const json = a.str('--json');
+      const result = await runTracingBench(o, (line) => process.stderr.write(`${line}\n`));
+      if (json !== undefined && json !== '-') writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
+      write(JSON.stringify(result, null, 2));
       return;
     }
     case 'ws': {
@@ -214,6 +234,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       return;
     }
     default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory, channel, teams)\n${BENCH_USAGE}`);
+      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory, channel, teams, tracing)\n${BENCH_USAGE}`);
   }
 }

@@ -15,6 +15,7 @@ import { runLimitsBench } from './limits/index.js';
 import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
+import { runTracingBench } from './tracing/index.js';
 import type { WsBenchOptions } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
@@ -127,5 +128,12 @@ for (const platform of BENCH_PLATFORMS) {
     log(`ok   channel ${platform}`);
   });
 }
+await step('tracing', async () => {
+  const r = await runTracingBench({ conns: 4, durationMs: 500, warmupMs: 0, rounds: 1, store: 'none' }, () => undefined);
+  if (!(r.offTurnsPerSec > 0 && r.onTurnsPerSec > 0)) throw new Error(`no turns: ${JSON.stringify(r.rounds)}`);
+  if (r.rounds.some((x) => x.failed > 0)) throw new Error(`failed turns: ${JSON.stringify(r.rounds)}`);
+  if (!(r.spans.exported > 0) || r.collector.requests === 0) throw new Error(`no spans exported: ${JSON.stringify(r.spans)}`);
+  log('ok   tracing');
+});
 log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);
 process.exit(failures.length === 0 ? 0 : 1);

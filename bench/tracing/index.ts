@@ -1,0 +1,140 @@
+/**
+ * `troupe bench tracing`: what OpenTelemetry tracing costs. Two gateways
+ * (child `troupe start`s, default store, the 16-token 0 ms agent) run side by
+ * side: one without tracing, one exporting every span (always_on, OTLP
+ * http/protobuf) to a collector that accepts and discards them, in this
+ * process. The same WebSocket chat load drives each in turn, alternating
+ * off/on for `rounds`, and the result is turns/s with tracing ÷ without.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BENCH_AGENT, startGatewayProcess, type GatewayChild } from '../compare/processes.js';
+import { runWsBench } from '../ws/run.js';
+
+export interface TracingBenchOptions {
+  conns: number;
+  durationMs: number;
+  warmupMs: number;
+  rounds: number;
+  /** TROUPE_STORE for both gateways; undefined = the default (embedded PGlite). */
+  store?: string;
+}
+
+export const TRACING_BENCH_DEFAULTS = { conns: 50, durationMs: 10_000, warmupMs: 2_000, rounds: 2 };
+
+interface Round {
+  tracing: boolean;
+  turnsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+}
+
+export interface TracingBenchResult {
+  kind: 'tracing';
+  startedAt: string;
+  options: TracingBenchOptions & { store: string };
+  rounds: Round[];
+  offTurnsPerSec: number;
+  onTurnsPerSec: number;
+  /** Turns/s with tracing at 100 % sampling ÷ without, over all rounds (target ≥ 0.85). */
+  ratio: number;
+  /** Each round's on ÷ off, and their median: how much the machine's noise moved the ratio. */
+  roundRatios: number[];
+  medianRoundRatio: number;
+  /** What the collector received, and what the traced gateway says it exported and dropped. */
+  collector: { requests: number; bytes: number };
+  spans: { exported: number; droppedQueueFull: number; droppedExportFailed: number };
+}
+
+/** An OTLP/HTTP collector that takes every export and throws it away. */
+async function discardingCollector(): Promise<{ url: string; stats: { requests: number; bytes: number }; server: Server }> {
+  const stats = { requests: 0, bytes: 0 };
+  const server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => {
+      stats.bytes += c.length;
+    });
+    req.on('end', () => {
+      stats.requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stats, server };
+}
+
+async function spanCounter(gw: GatewayChild, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${gw.port}/metrics`)).text();
+  const m = new RegExp(`^${name}${labels.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[mid] as number) : round3(((s[mid - 1] as number) + (s[mid] as number)) / 2);
+};
+const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+export async function runTracingBench(o: TracingBenchOptions, log: (line: string) => void): Promise<TracingBenchResult> {
+  const startedAt = new Date().toISOString();
+  const collector = await discardingCollector();
+  const store: Record<string, string> = o.store === undefined ? {} : { TROUPE_STORE: o.store };
+  const gateways: GatewayChild[] = [];
+  try {
+    log('starting the gateway without tracing…');
+    const off = await startGatewayProcess({ env: { ...store, OTEL_SDK_DISABLED: 'true' } });
+    gateways.push(off);
+    log('starting the gateway with tracing (always_on, OTLP http/protobuf)…');
+    const on = await startGatewayProcess({
+      env: { ...store, OTEL_SDK_DISABLED: 'false', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_SAMPLER: 'always_on' },
+    });
+    gateways.push(on);
+    const load = (gw: GatewayChild, durationMs: number, warmupMs: number) => runWsBench({
+      url: `ws://127.0.0.1:${gw.port}/ws`, conns: o.conns, durationMs, warmupMs, scenario: 'chat', rate: 0,
+      rampPerSec: 0, payload: 0, token: gw.token, agent: BENCH_AGENT, echo: false, drainMs: 10_000, connectTimeoutMs: 10_000,
+      metricsUrl: '', soak: false, leakThresholdBytes: 0,
+    });
+    // One unmeasured round each first: the traced gateway has the SDK and the exporter to load and compile.
+    log('warm-up round (not measured)');
+    for (const gw of [off, on]) await load(gw, Math.max(o.warmupMs, 1_000), 0);
+    const rounds: Round[] = [];
+    for (let i = 0; i < o.rounds; i++) {
+      // Alternate which goes first, so a drift in the machine's load does not favour one side.
+      const order = i % 2 === 0 ? [[false, off], [true, on]] as const : [[true, on], [false, off]] as const;
+      for (const [tracing, gw] of order) {
+        log(`round ${i + 1}/${o.rounds}: tracing ${tracing ? 'on' : 'off'}`);
+        const r = await load(gw, o.durationMs, o.warmupMs);
+        rounds.push({ tracing, turnsPerSec: r.requests.perSec, p50Ms: r.latency.p50, p99Ms: r.latency.p99, failed: r.requests.failed });
+      }
+    }
+    const offs = rounds.filter((r) => !r.tracing).map((r) => r.turnsPerSec);
+    const ons = rounds.filter((r) => r.tracing).map((r) => r.turnsPerSec);
+    const offTurnsPerSec = mean(offs);
+    const onTurnsPerSec = mean(ons);
+    const roundRatios = ons.map((on, i) => round3(offs[i] === 0 ? 0 : on / (offs[i] as number)));
+    // Let the last batches go out before reading the counters.
+    await new Promise((r) => setTimeout(r, 2_000));
+    return {
+      kind: 'tracing',
+      startedAt,
+      options: { ...o, store: o.store ?? 'pglite' },
+      rounds,
+      offTurnsPerSec: round3(offTurnsPerSec),
+      onTurnsPerSec: round3(onTurnsPerSec),
+      ratio: offTurnsPerSec === 0 ? 0 : round3(onTurnsPerSec / offTurnsPerSec),
+      roundRatios,
+      medianRoundRatio: median(roundRatios),
+      collector: { ...collector.stats },
+      spans: {
+        exported: await spanCounter(on, 'troupe_trace_spans_exported_total'),
+        droppedQueueFull: await spanCounter(on, 'troupe_trace_spans_dropped_total', '{reason="queue_full"}'),
+        droppedExportFailed: await spanCounter(on, 'troupe_trace_spans_dropped_total', '{reason="export_failed"}'),
+      },
+    };
+  } finally {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await new Promise((resolve) => collector.server.close(resolve));
+  }
+}
