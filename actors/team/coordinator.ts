@@ -211,20 +211,19 @@ export class TeamCoordinator {
     return team;
   }
 
-  /** The caller's live run of this team, started on first use. */
-  private async runFor(s: TenantScope, tenant: string, team: TeamConfig, caller: TeamCaller): Promise<TeamRun> {
+  /**
+   * The caller's live run of this team, started on first use. The caller tracks it
+   * once its transaction committed: a task the store refuses (max tasks, depth)
+   * rolls a new run back, and a tracked run with no row would be swept forever.
+   */
+  private async runFor(s: TenantScope, team: TeamConfig, caller: TeamCaller): Promise<TeamRun> {
     const existing = await s.teamRuns.live(team.id, caller.sessionKey);
-    if (existing !== null) {
-      this.track(tenant, existing);
-      return existing;
-    }
+    if (existing !== null) return existing;
     const limits = { ...TEAM_DEFAULTS, ...team.limits };
-    const run = await s.teamRuns.create({
+    return s.teamRuns.create({
       teamId: team.id, leadAgent: caller.agent, leadSession: caller.sessionKey,
       maxTasks: limits.maxTasks, maxDepth: limits.maxDepth, tokenBudget: limits.tokenBudget, maxDurationMs: limits.maxDurationMs,
     }, `agent:${caller.agent}`);
-    this.track(tenant, run);
-    return run;
   }
 
   private track(tenant: string, run: TeamRun): LiveRun | undefined {
@@ -250,15 +249,15 @@ export class TeamCoordinator {
     if (review === 'agent' && (team.reviewers ?? []).length === 0) return { content: `error: team ${team.id} has no reviewers`, isError: true };
     // Outside the transaction: on PGlite the owner's query would queue behind it.
     await this.opts.ensureTenant?.(caller.tenant);
-    const task = await this.opts.store.withTenant(caller.tenant, async (s) => {
-      const run = await this.runFor(s, caller.tenant, team, caller);
+    const { run, task } = await this.opts.store.withTenant(caller.tenant, async (s) => {
+      const run = await this.runFor(s, team, caller);
       // `#n` names the run's n-th task, so a plan can say what depends on what before it knows ids.
       let blockedBy = Array.isArray(args.blockedBy) ? args.blockedBy.map(String) : [];
       if (blockedBy.some((b) => b.startsWith('#'))) {
         const bySeq = new Map((await s.teamTasks.list(team.id, { runId: run.id, limit: 1000 })).map((t) => [`#${t.seq}`, t.id]));
         blockedBy = blockedBy.map((b) => bySeq.get(b) ?? b);
       }
-      return s.teamTasks.create({
+      const task = await s.teamTasks.create({
         runId: run.id, teamId: team.id, title: String(args.title ?? ''), input: String(args.input ?? ''),
         ...(assignee === undefined ? {} : { assignee }),
         blockedBy,
@@ -266,7 +265,9 @@ export class TeamCoordinator {
         maxAttempts: ({ ...TEAM_DEFAULTS, ...team.limits }).maxAttempts,
         depth: caller.chain.length + 1, chain: [...caller.chain, caller.agent],
       }, `agent:${caller.agent}`);
+      return { run, task };
     });
+    this.track(caller.tenant, run);
     this.emitTask(caller.tenant, task);
     this.kick();
     return { content: JSON.stringify({ taskId: task.id, runId: task.runId, seq: task.seq, status: task.status }) };
@@ -358,13 +359,15 @@ export class TeamCoordinator {
     const sync = args.mode !== 'async';
     // Outside the transaction: on PGlite the owner's query would queue behind it.
     await this.opts.ensureTenant?.(caller.tenant);
-    const task = await this.opts.store.withTenant(caller.tenant, async (s) => {
-      const run = await this.runFor(s, caller.tenant, team, caller);
-      return s.teamTasks.create({
+    const { run, task } = await this.opts.store.withTenant(caller.tenant, async (s) => {
+      const run = await this.runFor(s, team, caller);
+      const task = await s.teamTasks.create({
         runId: run.id, teamId: team.id, title: `delegated to ${target}`, input: String(args.task ?? ''), assignee: target,
         depth: caller.chain.length + 1, chain: [...caller.chain, caller.agent],
       }, `agent:${caller.agent}`);
+      return { run, task };
     });
+    this.track(caller.tenant, run);
     this.emitTask(caller.tenant, task);
     this.kick();
     if (!sync) return { content: JSON.stringify({ taskId: task.id, status: task.status, note: 'the result will come as a message' }) };

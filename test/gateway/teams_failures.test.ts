@@ -30,6 +30,14 @@ const { gw, fakes, token } = await startTeamGateway(t, {
   redM: { fallback: { text: 'red work' } },
   blueLead: { script: [{ toolCalls: [create('a', 'blue secret')] }, { text: 'ok' }], fallback: { text: 'ok' } },
   blueM: { fallback: { text: 'blue work takes long', delayMsPerChunk: 15_000 } },
+  // deepLead leads team deep (max depth 1) but is reached through a delegation: its tasks would be depth 2.
+  deepOuter: {
+    allowAgents: ['deepLead'],
+    script: [{ toolCalls: [{ id: 'd', name: 'delegate', arguments: { agent: 'deepLead', task: 'plan it with your team', mode: 'sync' } }] }, { text: 'ok' }],
+    fallback: { text: 'ok' },
+  },
+  deepLead: { script: [{ toolCalls: [create('a', 'too deep')] }, { text: 'my team cannot take it' }], fallback: { text: 'ok' } },
+  deepM: { fallback: { text: 'deep work' } },
 }, [
   { id: 'cap', lead: 'capLead', members: ['capM'], limits: { maxTasks: 1 } },
   { id: 'budget', lead: 'budLead', members: ['budM'], limits: { tokenBudget: 5 } },
@@ -40,6 +48,7 @@ const { gw, fakes, token } = await startTeamGateway(t, {
   { id: 'drop', lead: 'dropLead', members: ['dropM'] },
   { id: 'red', lead: 'redLead', members: ['redM'] },
   { id: 'blue', lead: 'blueLead', members: ['blueM'] },
+  { id: 'deep', lead: 'deepLead', members: ['deepM'], limits: { maxDepth: 1 } },
 ]);
 
 const client = await Client.open(gw.port, token);
@@ -49,7 +58,7 @@ const runEnd = (team: string): Promise<Frame> =>
   client.waitFor((f) => f.event?.startsWith('team.run.') === true && f.payload?.teamId === team, 90_000, `the end of team ${team}'s run`);
 const lead = (agent: string, team: string): string[] => userMessages(fakes.get(agent)).filter((m) => m.startsWith(`[team ${team}`));
 
-const leads = ['capLead', 'budLead', 'slowLead', 'depLead', 'loopLead', 'muteLead', 'dropLead', 'blueLead'];
+const leads = ['capLead', 'budLead', 'slowLead', 'depLead', 'loopLead', 'muteLead', 'dropLead', 'blueLead', 'deepOuter'];
 await Promise.all(leads.map((agent) => client.turn({ message: 'go', agent, sessionKey: `s-${agent}` })));
 
 t.test('max tasks: the task past the limit is refused, the run ends with the ones it has', async (t) => {
@@ -65,6 +74,14 @@ t.test('token budget: past it the run fails, what was left is cancelled, and the
 t.test('max duration: a member that never answers cannot hold the run past its deadline', async (t) => {
   t.match(await runEnd('slow'), { event: 'team.run.failed', payload: { run: { error: /deadline passed/ } } });
   t.ok(await eventually(() => lead('slowLead', 'slow').some((m) => /"forever": cancelled/.test(m))));
+});
+
+t.test('max depth: a task deeper than the team run allows is refused, and nothing is left running', async (t) => {
+  t.match(sent(fakes.get('deepLead'), 1).find((m) => m.tool_call_id === 'a')?.content, /depth 2 is past the team run's maximum depth of 1/);
+  t.match(sent(fakes.get('deepOuter'), 1).find((m) => m.tool_call_id === 'd')?.content, 'my team cannot take it', 'the delegation still ended with an answer');
+  const board = await client.call('team.board', { team: 'deep' });
+  t.same([board.payload?.runs, board.payload?.tasks], [[], []], 'no task and no run on team deep\'s board');
+  t.equal(fakes.get('deepM')?.requests.length, 0, 'the member was never called');
 });
 
 t.test('dispatch deadlock: a failed dependency cancels what waits on it, and the run ends', async (t) => {
