@@ -43,6 +43,8 @@ export async function startRun(
   const span = startSpan(SPAN_NAME[transport], SpanKind.SERVER, {
     'troupe.transport': transport, 'troupe.tenant': caller.tenant, ...(params.agent === undefined ? {} : { 'gen_ai.agent.name': params.agent }),
   }, contextFromTraceparent(params.traceparent));
+  // What a sink does for an event (a channel's platform call, above all) belongs to the turn's trace.
+  const emit: EventSink = span === undefined ? sink : (event, payload) => inSpan(span, () => sink(event, payload));
   // Events may race ahead of the acceptance; hold them so the client sees runId first.
   let held: [ChatEventName, unknown][] | undefined = [];
   let dropped = 0;
@@ -53,7 +55,7 @@ export async function startRun(
       reportEnd(ctx, runEndOf(caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
     }
     if (span !== undefined && (event === 'chat.final' || event === 'chat.error')) endTurnSpan(span, event, payload);
-    if (held === undefined) sink(event, payload);
+    if (held === undefined) emit(event, payload);
     else if (held.length < MAX_EARLY_EVENTS) held.push([event, payload]);
     else if (dropped++ === 0) {
       ctx.logger.warn('backend emitted too many events before the run was released; dropping the rest', { user: caller.user });
@@ -78,7 +80,7 @@ export async function startRun(
     release(): void {
       const early = held ?? [];
       held = undefined;
-      for (const [event, payload] of early) sink(event, payload as never);
+      for (const [event, payload] of early) emit(event, payload as never);
     },
     abort(): void {
       if (run.finished) return;

@@ -2,16 +2,18 @@
 // exporter on every thread, a fake OTLP/HTTP collector on 127.0.0.1, the
 // OpenAI SDK against the fake upstream, real WebSocket and HTTP clients.
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
+import { header } from '../fakes/chat_platform.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { OtlpCollector, type CollectedSpan } from '../fakes/otlp_collector.js';
 import type { ScriptedReply } from '../fakes/script.js';
+import { WhatsAppFake } from '../fakes/whatsapp_platform.js';
 import { wsTurn } from './ws_turn.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -189,4 +191,38 @@ t.test('an unreachable collector never fails a request: spans are dropped and co
   }
   t.ok(failed > 0, `export_failed counted (${failed})`);
   t.ok(full > 0, `queue_full counted (${full})`);
+});
+
+t.test('a channel message is one trace, and the reply to the platform carries its channel.send span as traceparent', async (t) => {
+  const collector = new OtlpCollector();
+  const endpoint = await collector.start();
+  t.teardown(() => collector.close());
+  const wa = new WhatsAppFake({ accessToken: 'wa-token', appSecret: 'wa-secret', phoneNumberId: '1065550000' });
+  await wa.start();
+  t.teardown(() => wa.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-trace-chan-'));
+  const file = join(dir, 'troupe.json');
+  writeFileSync(file, JSON.stringify({
+    agents: [{ id: 'sim', model: 'simulated-1', provider: { kind: 'simulated', tokens: 6, latencyMs: 0 } }],
+    channels: [{
+      id: 'wa', platform: 'whatsapp', tenant: 'acme', agent: 'sim', access: { mode: 'open' }, apiBase: wa.apiBase,
+      accessToken: 'wa-token', appSecret: 'wa-secret', verifyToken: 'v', phoneNumberId: '1065550000',
+    }],
+  }));
+  const gw = await startGateway(loadConfig({
+    TROUPE_DATA_DIR: dir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none',
+    OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  }, file));
+  t.teardown(() => gw.shutdown());
+
+  const { body } = wa.notification({ from: '15550001', text: 'hello' });
+  t.equal((await wa.deliver(`${gw.url}/channels/wa`, body)).status, 200);
+  await wa.waitFor('the reply', () => wa.inChat('15550001').length === 1);
+  const spans = await collector.until((s) => named(s, 'channel.send').length === 1 && named(s, 'channel message').length === 1);
+  const send = one(t, spans, 'channel.send');
+  const root = one(t, spans, 'channel message');
+  t.equal(send.traceId, root.traceId, 'the send is in the message\'s trace');
+  t.equal(send.parentSpanId, root.spanId, 'under the front door span');
+  const call = wa.requests.find((r) => r.method === 'POST' && r.path.endsWith('/messages'));
+  t.equal(header(call?.headers ?? {}, 'traceparent'), `00-${send.traceId}-${send.spanId}-01`, 'the platform call carried the channel.send span');
 });

@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent } from 'undici';
+import { traceHeaders } from '../../observability/tracing.js';
 import { ChannelSendError, WebhookRejected } from './adapter.js';
 
 /** Parses a webhook body as a JSON object; anything else is `400 malformed`. */
@@ -81,14 +82,18 @@ export class JsonClient {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** One call with a JSON body. A network failure or timeout is a `ChannelSendError` with status 0 (retryable). */
+  /**
+   * One call with a JSON body, carrying the current trace's `traceparent` when
+   * tracing is on. A network failure or timeout is a `ChannelSendError` with
+   * status 0 (retryable).
+   */
   async call(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: unknown }): Promise<JsonResponse> {
     try {
       const res = await this.#agent.request({
         origin: new URL(url).origin,
         path: url.slice(url.indexOf('/', url.indexOf('//') + 2)),
         method: init.method,
-        headers: init.body === undefined ? init.headers : { 'content-type': 'application/json', ...init.headers },
+        headers: { ...traceHeaders(), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,

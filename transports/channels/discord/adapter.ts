@@ -30,6 +30,7 @@ import {
   type GatewayDispatchPayload,
   type GatewayMessageCreateDispatchData,
 } from 'discord-api-types/v10';
+import { traceHeaders } from '../../../observability/tracing.js';
 import {
   ChannelAuthError,
   ChannelSendError,
@@ -186,6 +187,7 @@ export class DiscordAdapter implements ChannelAdapter {
     const target = opts?.threadId ?? chatId;
     try {
       const sent = (await this.rest.post(Routes.channelMessages(target), {
+        headers: traceHeaders(),
         body: {
           content: text,
           allowed_mentions: NO_MENTIONS,
@@ -201,6 +203,7 @@ export class DiscordAdapter implements ChannelAdapter {
   async edit(chatId: string, messageId: string, text: string, opts?: { threadId?: string }): Promise<void> {
     try {
       await this.rest.patch(Routes.channelMessage(opts?.threadId ?? chatId, messageId), {
+        headers: traceHeaders(),
         body: { content: text, allowed_mentions: NO_MENTIONS },
       });
     } catch (err) {
