@@ -19,6 +19,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker';
 import { ToolError } from '../errors.js';
 import type { JsonSchema } from '../types.js';
 import { backoffDelay } from './backoff.js';
@@ -249,7 +250,9 @@ export class McpConnection {
 
   async #attempt(): Promise<void> {
     const transport = this.#makeTransport();
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    // Tool output schemas are checked by an interpreter, not compiled to code (ajv, the SDK's default, would run
+    // `new Function` on every server's schemas): an MCP server's schema never becomes code in the gateway.
+    const client = new Client(CLIENT_INFO, { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
     const timeout = this.#options.connectTimeoutMs ?? 15_000;
     client.onclose = () => this.#lost(client, 'connection closed');
     client.onerror = (err) => {
