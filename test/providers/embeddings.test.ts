@@ -31,8 +31,9 @@ const cases: Case[] = [
     kind: 'gemini',
     fake: () => new GeminiUpstream(),
     config: (url) => ({ kind: 'gemini', model: 'text-embedding-004', dimensions: 32, apiKey: 'g-test', baseURL: url, timeoutMs: 5000 }),
-    paths: ['/v1beta/models/text-embedding-004:embedContent', '/v1beta/models/text-embedding-004:batchEmbedContents'],
-    dimensionIn: (b) => b.outputDimensionality,
+    // @google/genai sends even one text to batchEmbedContents, the dimension in each request.
+    paths: ['/v1beta/models/text-embedding-004:batchEmbedContents', '/v1beta/models/text-embedding-004:batchEmbedContents'],
+    dimensionIn: (b) => (b.requests as { outputDimensionality?: unknown }[] | undefined)?.[0]?.outputDimensionality,
   },
   {
     kind: 'ollama',

@@ -1,4 +1,4 @@
-// The Gemini adapter with the real `@google/generative-ai` SDK against the
+// The Gemini adapter with the real `@google/genai` SDK against the
 // fake streamGenerateContent upstream.
 
 import t from 'tap';
@@ -45,12 +45,13 @@ t.test('gemini: tool schemas arrive cleaned of keywords Gemini rejects', async (
   );
   const body = fake.lastRequest.body as { tools: Array<{ functionDeclarations: Array<{ parameters?: unknown }> }> };
   const [search, now] = body.tools[0].functionDeclarations;
+  // The SDK sends types as the API's Type enum (upper case).
   t.same(search.parameters, {
-    type: 'object',
+    type: 'OBJECT',
     properties: {
-      query: { type: 'string' },
-      limit: { type: 'integer', nullable: true },
-      tags: { type: 'array', items: { type: 'string', enum: ['a', 'b'] } },
+      query: { type: 'STRING' },
+      limit: { type: 'INTEGER', nullable: true },
+      tags: { type: 'ARRAY', items: { type: 'STRING', enum: ['a', 'b'] } },
     },
     required: ['query'],
   });
