@@ -48,13 +48,20 @@ export async function startRun(
   // Events may race ahead of the acceptance; hold them so the client sees runId first.
   let held: [ChatEventName, unknown][] | undefined = [];
   let dropped = 0;
+  let spanNamed = false;
+  let endTurn: (() => void) | undefined;
   const started = performance.now();
   const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
     // The run tracker passes exactly one terminal event per run.
     if (ctx.usage !== undefined && (event === 'chat.final' || event === 'chat.error')) {
       reportEnd(ctx, runEndOf(caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
     }
-    if (span !== undefined && (event === 'chat.final' || event === 'chat.error')) endTurnSpan(span, event, payload);
+    if (span !== undefined && (event === 'chat.final' || event === 'chat.error')) {
+      // A fast turn can end before its acceptance is back: the span then ends once it names the run
+      // (an attribute set on an ended span is lost, and the SDK builds an Error to say so).
+      if (spanNamed) endTurnSpan(span, event, payload);
+      else endTurn = () => endTurnSpan(span, event, payload);
+    }
     if (held === undefined) emit(event, payload);
     else if (held.length < MAX_EARLY_EVENTS) held.push([event, payload]);
     else if (dropped++ === 0) {
@@ -74,6 +81,8 @@ export async function startRun(
   const { runId, sessionKey } = accepted;
   run.runId = runId;
   span?.setAttributes({ 'troupe.run_id': runId, 'troupe.session_key': sessionKey });
+  spanNamed = true;
+  endTurn?.();
   return {
     runId,
     sessionKey,
