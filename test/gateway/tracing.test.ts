@@ -120,6 +120,7 @@ t.test('a WebSocket chat.send with a traceparent joins the client\'s trace', asy
   const root = one(t, spans, 'chat.send');
   t.equal(root.traceId, TRACE_ID);
   t.equal(root.parentSpanId, CLIENT_SPAN);
+  t.match(root.attributes, { 'troupe.run_id': /\S/, 'troupe.session_key': 'ws-traced' }, 'the front-door span names its run, however fast the turn ended');
   t.equal(one(t, spans, 'session.send').parentSpanId, root.spanId);
   t.equal(one(t, spans, 'chat fake-model').traceId, TRACE_ID);
 });
