@@ -89,9 +89,10 @@ export class JsonClient {
    */
   async call(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: unknown }): Promise<JsonResponse> {
     try {
+      const target = new URL(url);
       const res = await this.#agent.request({
-        origin: new URL(url).origin,
-        path: url.slice(url.indexOf('/', url.indexOf('//') + 2)),
+        origin: target.origin,
+        path: target.pathname + target.search,
         method: init.method,
         headers: { ...traceHeaders(), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
