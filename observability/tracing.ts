@@ -60,6 +60,11 @@ export function startTracing(config: TracingConfig): Promise<void> {
   return starting;
 }
 
+/** Whether this thread's tracing has started (clients that need a hook to carry `traceparent` install it only then). */
+export function tracingStarted(): boolean {
+  return started !== null;
+}
+
 /** A log line written inside a span names it (docs/operations.md, Logs). */
 function traceLogFields(): { traceId: string; spanId: string } | undefined {
   const sc = trace.getSpanContext(context.active());

@@ -1,18 +1,24 @@
 // OpenTelemetry traces through the whole gateway: the real OTel SDK and OTLP
 // exporter on every thread, a fake OTLP/HTTP collector on 127.0.0.1, the
-// OpenAI SDK against the fake upstream, real WebSocket and HTTP clients.
-import { createServer } from 'node:net';
+// OpenAI SDK against the fake upstream, real WebSocket and HTTP clients, and the
+// channels' own SDKs (grammY, Slack's WebClient, Feishu's node-sdk) against the
+// fake platforms.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
-import { header } from '../fakes/chat_platform.js';
+import { header, postWebhook } from '../fakes/chat_platform.js';
+import { FeishuFake } from '../fakes/feishu_platform.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { OtlpCollector, type CollectedSpan } from '../fakes/otlp_collector.js';
 import type { ScriptedReply } from '../fakes/script.js';
+import { FakeSlack, SLACK_SIGNING_SECRET, SLACK_TOKEN } from '../fakes/slack_platform.js';
+import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { WhatsAppFake } from '../fakes/whatsapp_platform.js';
 import { wsTurn } from './ws_turn.js';
 
@@ -194,36 +200,90 @@ t.test('an unreachable collector never fails a request: spans are dropped and co
   t.ok(full > 0, `queue_full counted (${full})`);
 });
 
-t.test('a channel message is one trace, and the reply to the platform carries its channel.send span as traceparent', async (t) => {
+/** A gateway with one open channel (the simulated agent) that exports every span to a fresh collector. */
+async function channelGateway(t: Test, channel: Record<string, unknown>): Promise<{ gw: RunningGateway; collector: OtlpCollector }> {
   const collector = new OtlpCollector();
   const endpoint = await collector.start();
   t.teardown(() => collector.close());
-  const wa = new WhatsAppFake({ accessToken: 'wa-token', appSecret: 'wa-secret', phoneNumberId: '1065550000' });
-  await wa.start();
-  t.teardown(() => wa.stop());
   const dir = mkdtempSync(join(tmpdir(), 'troupe-trace-chan-'));
   const file = join(dir, 'troupe.json');
   writeFileSync(file, JSON.stringify({
     agents: [{ id: 'sim', model: 'simulated-1', provider: { kind: 'simulated', tokens: 6, latencyMs: 0 } }],
-    channels: [{
-      id: 'wa', platform: 'whatsapp', tenant: 'acme', agent: 'sim', access: { mode: 'open' }, apiBase: wa.apiBase,
-      accessToken: 'wa-token', appSecret: 'wa-secret', verifyToken: 'v', phoneNumberId: '1065550000',
-    }],
+    channels: [{ tenant: 'acme', agent: 'sim', access: { mode: 'open' }, rate: { perChatPerSecond: 100, perBotPerSecond: 1000 }, ...channel }],
   }));
   const gw = await startGateway(loadConfig({
     TROUPE_DATA_DIR: dir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none',
     OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   }, file));
   t.teardown(() => gw.shutdown());
+  return { gw, collector };
+}
 
-  const { body } = wa.notification({ from: '15550001', text: 'hello' });
-  t.equal((await wa.deliver(`${gw.url}/channels/wa`, body)).status, 200);
-  await wa.waitFor('the reply', () => wa.inChat('15550001').length === 1);
+/**
+ * The turn is one trace as the collector sees it (the channel.send span under
+ * the front door's), and the platform call that posted the reply carried that
+ * channel.send span as its traceparent.
+ */
+async function replyCarriesTrace(t: Test, collector: OtlpCollector, call: { headers: IncomingHttpHeaders } | undefined): Promise<void> {
   const spans = await collector.until((s) => named(s, 'channel.send').length === 1 && named(s, 'channel message').length === 1);
   const send = one(t, spans, 'channel.send');
   const root = one(t, spans, 'channel message');
   t.equal(send.traceId, root.traceId, 'the send is in the message\'s trace');
   t.equal(send.parentSpanId, root.spanId, 'under the front door span');
-  const call = wa.requests.find((r) => r.method === 'POST' && r.path.endsWith('/messages'));
-  t.equal(header(call?.headers ?? {}, 'traceparent'), `00-${send.traceId}-${send.spanId}-01`, 'the platform call carried the channel.send span');
+  t.ok(call, 'the platform was called');
+  t.equal(header(call?.headers ?? {}, 'traceparent'), `00-${root.traceId}-${send.spanId}-01`, 'the platform call carried the channel.send span of the turn\'s trace');
+}
+
+t.test('a channel message is one trace, and the reply to the platform carries its channel.send span as traceparent', async (t) => {
+  const wa = new WhatsAppFake({ accessToken: 'wa-token', appSecret: 'wa-secret', phoneNumberId: '1065550000' });
+  await wa.start();
+  t.teardown(() => wa.stop());
+  const { gw, collector } = await channelGateway(t, {
+    id: 'wa', platform: 'whatsapp', apiBase: wa.apiBase, accessToken: 'wa-token', appSecret: 'wa-secret', verifyToken: 'v', phoneNumberId: '1065550000',
+  });
+
+  const { body } = wa.notification({ from: '15550001', text: 'hello' });
+  t.equal((await wa.deliver(`${gw.url}/channels/wa`, body)).status, 200);
+  await wa.waitFor('the reply', () => wa.inChat('15550001').length === 1);
+  await replyCarriesTrace(t, collector, wa.requests.find((r) => r.method === 'POST' && r.path.endsWith('/messages')));
+});
+
+t.test('a Telegram turn\'s sendMessage (grammY) carries the turn\'s trace; getMe at start-up, outside a span, carries none', async (t) => {
+  const tg = new FakeTelegram();
+  await tg.start();
+  t.teardown(() => tg.stop());
+  const { gw, collector } = await channelGateway(t, { id: 'tg', platform: 'telegram', token: TG_TOKEN, webhookSecret: TG_SECRET, apiBase: tg.url });
+
+  const update = JSON.stringify(tg.update({ chatId: 4242, userId: 4242, text: 'hello' }));
+  t.equal((await postWebhook(`${gw.url}/channels/tg`, update, { 'x-telegram-bot-api-secret-token': TG_SECRET })).status, 200);
+  await tg.waitFor('the reply', () => tg.inChat(4242).length === 1);
+  await replyCarriesTrace(t, collector, tg.callsOf('sendMessage')[0]);
+  t.equal(header(tg.callsOf('getMe')[0]?.headers ?? {}, 'traceparent'), '', 'no traceparent outside a trace');
+});
+
+t.test('a Slack turn\'s chat.postMessage (WebClient) carries the turn\'s trace; auth.test at start-up carries none', async (t) => {
+  const slack = new FakeSlack();
+  await slack.start();
+  t.teardown(() => slack.stop());
+  const { gw, collector } = await channelGateway(t, { id: 'sl', platform: 'slack', botToken: SLACK_TOKEN, signingSecret: SLACK_SIGNING_SECRET, apiBase: slack.apiBase });
+
+  const event = JSON.stringify(slack.event({ channel: 'D0ADA', im: true, text: 'hello' }));
+  t.equal((await postWebhook(`${gw.url}/channels/sl`, event, FakeSlack.sign(event))).status, 200);
+  await slack.waitFor('the reply', () => slack.inChat('D0ADA').length === 1);
+  await replyCarriesTrace(t, collector, slack.callsOf('chat.postMessage')[0]);
+  t.equal(header(slack.callsOf('auth.test')[0]?.headers ?? {}, 'traceparent'), '', 'no traceparent outside a trace');
+});
+
+t.test('a Feishu turn\'s message create (@larksuiteoapi/node-sdk) carries the turn\'s trace; bot info at start-up carries none', async (t) => {
+  const creds = { appId: 'cli_trace', appSecret: 'feishu-secret', verificationToken: 'feishu-vtoken' };
+  const feishu = new FeishuFake(creds);
+  await feishu.start();
+  t.teardown(() => feishu.stop());
+  const { gw, collector } = await channelGateway(t, { id: 'fs', platform: 'feishu', ...creds, apiBase: feishu.apiBase });
+
+  const { plain } = feishu.event({ chatId: 'oc_trace', userId: 'ou_ada', text: 'hello' });
+  t.equal((await feishu.deliver(`${gw.url}/channels/fs`, feishu.wire(plain))).status, 200);
+  await feishu.waitFor('the reply', () => feishu.inChat('oc_trace').length === 1);
+  await replyCarriesTrace(t, collector, feishu.requests.find((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/messages'));
+  t.equal(header(feishu.requests.find((r) => r.path === '/open-apis/bot/v3/info')?.headers ?? {}, 'traceparent'), '', 'no traceparent outside a trace');
 });

@@ -9,9 +9,11 @@
  *            im/v1/messages create, …/reply (threads), PUT …/<id> (edit)
  *
  * Replies are `post` messages with one `md` element, so the agent's Markdown
- * renders as is, and a post can be edited (PATCH is for cards only).
+ * renders as is, and a post can be edited (PATCH is for cards only). With
+ * tracing on, sends and edits carry the current span's `traceparent`.
  */
 import * as lark from '@larksuiteoapi/node-sdk';
+import { currentTraceparent } from '../../../observability/tracing.js';
 import {
   ChannelAuthError,
   ChannelSendError,
@@ -201,11 +203,11 @@ export class FeishuAdapter implements ChannelAdapter {
         ? this.client.im.message.reply({
             path: { message_id: anchor },
             data: { msg_type: 'post', content, reply_in_thread: true },
-          })
+          }, traceOptions())
         : this.client.im.message.create({
             params: { receive_id_type: 'chat_id' },
             data: { receive_id: chatId, msg_type: 'post', content },
-          }),
+          }, traceOptions()),
     );
     const id = str(obj(res, 'data'), 'message_id');
     if (!id) throw new ChannelSendError('Feishu answered without a message id', 200);
@@ -214,7 +216,7 @@ export class FeishuAdapter implements ChannelAdapter {
 
   async edit(_chatId: string, messageId: string, text: string): Promise<void> {
     await this.call(() =>
-      this.client.im.message.update({ path: { message_id: messageId }, data: { msg_type: 'post', content: postContent(text) } }),
+      this.client.im.message.update({ path: { message_id: messageId }, data: { msg_type: 'post', content: postContent(text) } }, traceOptions()),
     );
   }
 
@@ -231,6 +233,16 @@ export class FeishuAdapter implements ChannelAdapter {
     if (code === RATE_LIMITED) throw new ChannelSendError('Feishu rate limit', 429, 1000);
     throw new ChannelSendError(`Feishu error ${code}: ${str(res, 'msg')}`, AUTH_CODES.has(code) ? 401 : 400);
   }
+}
+
+/**
+ * A call's request options with the current span's `traceparent` (the SDK
+ * sends a call's `headers`), or none outside a trace. Fresh each call: the
+ * SDK writes the tenant token's Authorization into that headers object.
+ */
+function traceOptions(): { headers: Record<string, string> } | undefined {
+  const traceparent = currentTraceparent();
+  return traceparent === undefined ? undefined : { headers: { traceparent } };
 }
 
 function postContent(markdown: string): string {

@@ -5,13 +5,15 @@
  * `thread_ts`. The client's own retries are off: the channel's queue owns
  * retries and limits.
  */
-import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, LogLevel, WebClient, type FetchFunction } from '@slack/web-api';
+import { tracingStarted } from '../../../observability/tracing.js';
 import {
   ChannelAuthError, ChannelSendError, WebhookRejected,
   type AdapterContext, type ChannelAdapter, type PlatformLimits, type SentMessage, type WebhookRequest, type WebhookResult,
 } from '../adapter.js';
 import type { ChannelSpec } from '../config.js';
 import { renderMarkdown, SLACK_MRKDWN } from '../markdown.js';
+import { tracedFetch } from '../trace_http.js';
 import { parseSlackEvent, verifySlackRequest, type SlackBody } from './events.js';
 
 /** Slack accepts 40,000 characters but asks apps to keep a message under 4,000. */
@@ -43,6 +45,8 @@ export class SlackAdapter implements ChannelAdapter {
     const base = spec.apiBase === undefined ? undefined : spec.apiBase.replace(/\/*$/, '/');
     this.#client = new WebClient(spec.credentials.botToken, {
       ...(base === undefined ? {} : { slackApiUrl: base }),
+      // With tracing on, each Web API call carries the current traceparent (trace_http.ts).
+      ...(tracingStarted() ? { fetch: tracedFetch(globalThis.fetch) satisfies FetchFunction } : {}),
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       logLevel: LogLevel.ERROR,
