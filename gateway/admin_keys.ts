@@ -3,10 +3,10 @@ import { invalidateApiKey } from './api_key_cache.js';
 import { generateApiKey } from '../security/api_keys.js';
 import { SecurityError } from '../security/errors.js';
 import { parseTtl } from '../security/jwt.js';
-import { StoreError } from '../store/index.js';
+import { StoreError, type ApiKey, type Store } from '../store/index.js';
 import {
-  AdminUsageError, auditAdmin, command, ensureTenant, EXIT_OK, existingTenant, NEVER, required, when, withStore,
-  type AdminContext,
+  AdminUsageError, auditAdmin, cliActor, command, diffFields, ensureTenant, EXIT_OK, existingTenant, NEVER, required, when, withStore,
+  type AdminActor, type AdminContext,
 } from './admin_support.js';
 import { formatTable } from './table.js';
 
@@ -27,6 +27,50 @@ function parseExpiry(text: string, now = Date.now()): Date {
   }
 }
 
+export interface NewKey { name: string; scopes: string[]; expiresAt: Date; userId?: string }
+
+/**
+ * Creates a key in the tenant (which must exist) and audits it: the one way
+ * both `troupe keys create` and POST /admin/v1/api-keys make a key. The key
+ * itself is returned once; only its SHA-256 is stored.
+ */
+export async function createApiKey(store: Store, tenant: string, input: NewKey, who: AdminActor): Promise<{ key: string; record: ApiKey }> {
+  const generated = generateApiKey();
+  const record = await store.withTenant(tenant, async (s) => {
+    const k = await s.apiKeys.create({ id: generated.id, keyHash: generated.hash, ...input });
+    const fields = { name: k.name, scopes: k.scopes, expiresAt: k.expiresAt.toISOString(), userId: k.userId };
+    await auditAdmin(s, 'admin.key.create', 'success', k.id, { ...fields, changes: diffFields(undefined, fields) }, who);
+    return k;
+  });
+  return { key: generated.key, record };
+}
+
+/**
+ * Revokes a key of the tenant and audits it (idempotent for a revoked key). An
+ * unknown id, or another tenant's (RLS hides it), is NOT_FOUND and audited as a
+ * failure. Returns the key's hash, for the caller to drop from caches.
+ */
+export async function revokeApiKey(store: Store, tenant: string, id: string, who: AdminActor): Promise<{ hash: string; revokedAt: Date }> {
+  try {
+    return await store.withTenant(tenant, async (s) => {
+      const before = await s.q.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM api_keys WHERE id = $1', [id]);
+      await s.apiKeys.revoke(id);
+      const row = await s.q.query<{ key_hash: string; revoked_at: Date }>('SELECT key_hash, revoked_at FROM api_keys WHERE id = $1', [id]);
+      const revokedAt = new Date(row.rows[0].revoked_at);
+      const was = before.rows[0]?.revoked_at;
+      await auditAdmin(s, 'admin.key.revoke', 'success', id, {
+        changes: diffFields({ revokedAt: was === null || was === undefined ? null : new Date(was).toISOString() }, { revokedAt: revokedAt.toISOString() }),
+      }, who);
+      return { hash: row.rows[0].key_hash, revokedAt };
+    });
+  } catch (err) {
+    if (!(err instanceof StoreError && err.code === 'NOT_FOUND')) throw err;
+    // The failed unit of work rolled back; the attempt is still worth a row.
+    await store.withTenant(tenant, (s) => auditAdmin(s, 'admin.key.revoke', 'failure', id, { error: 'NOT_FOUND' }, who));
+    throw new StoreError('NOT_FOUND', `tenant ${tenant} has no API key with id ${id}`);
+  }
+}
+
 /** `troupe keys create`: the key is printed once; only its SHA-256 is stored. */
 export function keysCreate(opts: KeysCreateOptions, ctx: AdminContext): Promise<number> {
   return command(ctx, async () => {
@@ -36,15 +80,10 @@ export function keysCreate(opts: KeysCreateOptions, ctx: AdminContext): Promise<
     const expiresAt = parseExpiry(opts.expires ?? DEFAULT_KEY_EXPIRY);
     return withStore(ctx, true, async (store) => {
       if (await ensureTenant(store, tenant)) ctx.out(`created tenant ${tenant}`);
-      const generated = generateApiKey();
-      const key = await store.withTenant(tenant, async (s) => {
-        const k = await s.apiKeys.create({ id: generated.id, name, keyHash: generated.hash, scopes, expiresAt });
-        await auditAdmin(s, 'admin.key.create', 'success', k.id, { name, scopes, expiresAt: k.expiresAt.toISOString() });
-        return k;
-      });
+      const { key: generated, record: key } = await createApiKey(store, tenant, { name, scopes, expiresAt }, cliActor());
       ctx.out(`created API key ${key.id} "${name}" for tenant ${tenant} (scopes: ${scopes.join(' ') || '-'}, expires: ${when(key.expiresAt)})`);
       ctx.out('');
-      ctx.out(`  ${generated.key}`);
+      ctx.out(`  ${generated}`);
       ctx.out('');
       ctx.out('store it now: it cannot be shown again (only its SHA-256 hash is kept)');
       return EXIT_OK;
@@ -78,23 +117,16 @@ export function keysRevoke(opts: KeysRevokeOptions, ctx: AdminContext): Promise<
     const id = required(opts.id, '--id');
     return withStore(ctx, true, async (store) => {
       await existingTenant(store, tenant);
-      let hash: string | undefined;
+      let hash: string;
       try {
-        await store.withTenant(tenant, async (s) => {
-          await s.apiKeys.revoke(id);
-          await auditAdmin(s, 'admin.key.revoke', 'success', id);
-          const row = await s.q.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE id = $1', [id]);
-          hash = row.rows[0]?.key_hash;
-        });
+        ({ hash } = await revokeApiKey(store, tenant, id, cliActor()));
       } catch (err) {
-        if (!(err instanceof StoreError && err.code === 'NOT_FOUND')) throw err;
-        // The failed unit of work rolled back; the attempt is still worth a row.
-        await store.withTenant(tenant, (s) => auditAdmin(s, 'admin.key.revoke', 'failure', id, { error: 'NOT_FOUND' }));
-        throw new StoreError('NOT_FOUND', `tenant ${tenant} has no API key with id ${id} (see: troupe keys list --tenant ${tenant})`);
+        if (err instanceof StoreError && err.code === 'NOT_FOUND') throw new StoreError('NOT_FOUND', `${err.message} (see: troupe keys list --tenant ${tenant})`);
+        throw err;
       }
       // Gateways cache key lookups in Redis: drop this one everywhere now.
       const redisUrl = (ctx.env ?? process.env).REDIS_URL;
-      if (redisUrl && hash !== undefined) await invalidateApiKey(redisUrl, hash);
+      if (redisUrl) await invalidateApiKey(redisUrl, hash);
       ctx.out(`revoked API key ${id} of tenant ${tenant}`);
       return EXIT_OK;
     });

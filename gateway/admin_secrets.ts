@@ -3,8 +3,8 @@ import { SecretsError } from '../security/errors.js';
 import { loadKeyring, SecretBox, type SecretContext } from '../security/secrets.js';
 import type { Store, TenantScope } from '../store/index.js';
 import {
-  AdminUsageError, auditAdmin, command, ensureTenant, EXIT_FAILED, EXIT_OK, existingTenant, PAGE, required, stderr, withStore,
-  type AdminContext,
+  AdminUsageError, auditAdmin, cliActor, command, ensureTenant, EXIT_FAILED, EXIT_OK, existingTenant, PAGE, required, stderr, withStore,
+  type AdminActor, type AdminContext,
 } from './admin_support.js';
 
 export interface SecretsSetOptions { tenant?: string; name?: string; value?: string }
@@ -13,6 +13,26 @@ export interface SecretsRotateOptions { tenant?: string }
 /** The AES-GCM associated data for a stored secret: bound to its tenant and name. */
 export function secretContext(tenant: string, name: string): SecretContext {
   return { tenant, recordId: `secret:${name}` };
+}
+
+/** The keyring, loaded once, and the version new values are sealed under. */
+export interface OpenBox { box: SecretBox; version: number }
+
+/**
+ * Seals `value` under the current key version and stores it in the tenant
+ * (which must exist), audited without the value: the one way both `troupe
+ * secrets set` and PUT /admin/v1/secrets/:name store a secret.
+ */
+export async function setSecret(store: Store, sealer: OpenBox, tenant: string, name: string, value: string, who: AdminActor): Promise<{ created: boolean }> {
+  return store.withTenant(tenant, async (s) => {
+    const before = await s.secrets.get(name);
+    await s.secrets.put(name, { ciphertext: sealer.box.encrypt(value, secretContext(tenant, name)), keyVersion: sealer.version });
+    await auditAdmin(s, 'admin.secret.set', 'success', name, {
+      keyVersion: sealer.version, created: before === null,
+      changes: { keyVersion: [before?.keyVersion ?? null, sealer.version] },
+    }, who);
+    return { created: before === null };
+  });
 }
 
 async function openSecretBox(ctx: AdminContext): Promise<{ box: SecretBox; version: number }> {
@@ -31,17 +51,14 @@ export function secretsSet(opts: SecretsSetOptions, ctx: AdminContext): Promise<
     const { box, version } = await openSecretBox(ctx);
     return withStore(ctx, true, async (store) => {
       if (await ensureTenant(store, tenant)) ctx.out(`created tenant ${tenant}`);
-      await store.withTenant(tenant, async (s) => {
-        await s.secrets.put(name, { ciphertext: box.encrypt(value, secretContext(tenant, name)), keyVersion: version });
-        await auditAdmin(s, 'admin.secret.set', 'success', name, { keyVersion: version });
-      });
+      await setSecret(store, { box, version }, tenant, name, value, cliActor());
       ctx.out(`stored secret ${name} for tenant ${tenant} (key version ${version})`);
       return EXIT_OK;
     });
   });
 }
 
-interface RotateReport { reencrypted: number; current: number; failed: { name: string; reason: string }[] }
+export interface RotateReport { reencrypted: number; current: number; failed: { name: string; reason: string }[] }
 
 async function rotateTenant(s: TenantScope, box: SecretBox, version: number): Promise<RotateReport> {
   const report: RotateReport = { reencrypted: 0, current: 0, failed: [] };
@@ -71,6 +88,19 @@ async function rotateTenant(s: TenantScope, box: SecretBox, version: number): Pr
   }
 }
 
+/** Re-seals one tenant's secrets under the current key version; audited when anything changed (or failed). */
+export function rotateSecrets(store: Store, sealer: OpenBox, tenant: string, who: AdminActor): Promise<RotateReport> {
+  return store.withTenant(tenant, async (s) => {
+    const report = await rotateTenant(s, sealer.box, sealer.version);
+    if (report.reencrypted + report.failed.length > 0) {
+      await auditAdmin(s, 'admin.secrets.rotate', report.failed.length === 0 ? 'success' : 'failure', undefined, {
+        keyVersion: sealer.version, reencrypted: report.reencrypted, failed: report.failed.map((f) => f.name),
+      }, who);
+    }
+    return report;
+  });
+}
+
 async function allTenantIds(store: Store): Promise<string[]> {
   const ids: string[] = [];
   for (;;) {
@@ -89,15 +119,7 @@ export function secretsRotate(opts: SecretsRotateOptions, ctx: AdminContext): Pr
       const tenants = opts.tenant !== undefined ? [await existingTenant(store, required(opts.tenant, '--tenant'))] : await allTenantIds(store);
       let failures = 0;
       for (const tenant of tenants) {
-        const r = await store.withTenant(tenant, async (s) => {
-          const report = await rotateTenant(s, box, version);
-          if (report.reencrypted + report.failed.length > 0) {
-            await auditAdmin(s, 'admin.secrets.rotate', report.failed.length === 0 ? 'success' : 'failure', undefined, {
-              keyVersion: version, reencrypted: report.reencrypted, failed: report.failed.map((f) => f.name),
-            });
-          }
-          return report;
-        });
+        const r = await rotateSecrets(store, { box, version }, tenant, cliActor());
         for (const f of r.failed) err(`troupe: secret ${tenant}/${f.name} was left as it is: ${f.reason}`);
         failures += r.failed.length;
         ctx.out(`${tenant}: ${r.reencrypted} re-encrypted, ${r.current} already at key version ${version}${r.failed.length > 0 ? `, ${r.failed.length} FAILED` : ''}`);

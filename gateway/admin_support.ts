@@ -49,15 +49,47 @@ function osUser(): string | undefined {
   }
 }
 
-/** Who/what/outcome of an admin change; the CLI has no source IP, so `detail.via` says where. */
+/** Who made an admin change: the CLI (an operator at a shell) or an /admin/v1 caller. */
+export interface AdminActor {
+  /** The audit row's actor: `cli`, or the caller's user id. */
+  actor: string;
+  sourceIp?: string;
+  /** Merged into the row's detail: how the caller came (`via`), its API key id, the OS user of the CLI. */
+  detail: Record<string, unknown>;
+}
+
+/** The CLI has no source IP, so `detail.via` says where the change came from. */
+export function cliActor(): AdminActor {
+  return { actor: 'cli', detail: { via: 'cli', osUser: osUser() } };
+}
+
+/** Who/what/outcome of an admin change, in the tenant's audit chain. */
 export function auditAdmin(
   s: TenantScope,
   action: string,
   outcome: AuditOutcome,
   target?: string,
   detail: Record<string, unknown> = {},
+  who: AdminActor = cliActor(),
 ): Promise<unknown> {
-  return s.audit.append({ actor: 'cli', action, outcome, ...(target !== undefined ? { target } : {}), detail: { via: 'cli', osUser: osUser(), ...detail } });
+  return s.audit.append({
+    actor: who.actor, action, outcome, ...(target !== undefined ? { target } : {}),
+    ...(who.sourceIp === undefined ? {} : { sourceIp: who.sourceIp }), detail: { ...who.detail, ...detail },
+  });
+}
+
+/**
+ * The fields an admin change touched, `{ field: [before, after] }`, for its
+ * audit row. Only non-secret fields are ever passed in (never a key or a value).
+ */
+export function diffFields(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const k of new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])) {
+    const a = before?.[k] ?? null;
+    const b = after?.[k] ?? null;
+    if (JSON.stringify(a) !== JSON.stringify(b)) out[k] = [a, b];
+  }
+  return out;
 }
 
 /** Runs a command body: maps usage problems to 2 and other failures to 1, printing either. */
