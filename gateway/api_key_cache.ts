@@ -23,15 +23,24 @@ function decode(raw: unknown): CachedMatch | null {
   return r;
 }
 
-export function apiKeyLookup(store: Store, redis: RedisConnection | undefined): ApiKeyLookup {
-  if (redis === undefined) return (hash) => store.findApiKeyByHash(hash);
+/** The gateway's key lookups, and how to drop a revoked key from them (here and, through Redis, everywhere). */
+export interface ApiKeyCache {
+  lookup: ApiKeyLookup;
+  invalidate(hash: string): Promise<void>;
+}
+
+export function apiKeyCache(store: Store, redis: RedisConnection | undefined): ApiKeyCache {
+  if (redis === undefined) return { lookup: (hash) => store.findApiKeyByHash(hash), invalidate: async () => undefined };
   const cache = new RedisCache<CachedMatch | null>(redis, { ...API_KEY_CACHE, decode });
-  return async (hash) => {
-    const hit: CachedMatch | null = (await cache.get(hash, async () => {
-      const m = await store.findApiKeyByHash(hash);
-      return m === null ? null : { ...m, expiresAt: m.expiresAt.getTime() };
-    })) ?? null;
-    return hit === null ? null : { ...hit, expiresAt: new Date(hit.expiresAt) };
+  return {
+    lookup: async (hash) => {
+      const hit: CachedMatch | null = (await cache.get(hash, async () => {
+        const m = await store.findApiKeyByHash(hash);
+        return m === null ? null : { ...m, expiresAt: m.expiresAt.getTime() };
+      })) ?? null;
+      return hit === null ? null : { ...hit, expiresAt: new Date(hit.expiresAt) };
+    },
+    invalidate: (hash) => cache.invalidate(hash),
   };
 }
 

@@ -11,7 +11,8 @@ import { leadPort } from './team_lead_port.js';
 import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
 import { rootLog } from '../observability/log.js';
-import { apiKeyLookup } from './api_key_cache.js';
+import { apiKeyCache } from './api_key_cache.js';
+import { registerAdminApi, storeAdmin } from './admin_api/index.js';
 import { createChannels } from './channels.js';
 import type { ChannelHub } from '../transports/channels/hub.js';
 import { createGatewayAuthenticator } from './auth.js';
@@ -162,7 +163,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
     });
-    const authenticator = createGatewayAuthenticator(jwt, store, persistence, store === undefined ? undefined : apiKeyLookup(store, redis));
+    const keys = store === undefined ? undefined : apiKeyCache(store, redis);
+    const authenticator = createGatewayAuthenticator(jwt, store, persistence, keys?.lookup);
     const limiters = {
       connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => logger.warn(m, { component: 'limits' })),
       chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => logger.warn(m, { component: 'limits' })),
@@ -181,6 +183,14 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       }),
       authenticator,
       limiters,
+      // The admin API (docs/admin.md): every route through the same edge, scope table and audit chain.
+      routes: (edge) => registerAdminApi(edge, {
+        store: store === undefined ? undefined : storeAdmin(store, {
+          env: process.env, dataDir: config.dataDir, warn: (msg) => logger.warn(msg, { component: 'admin' }),
+        }),
+        channels: config.channels, invalidateKey: (hash) => keys?.invalidate(hash) ?? Promise.resolve(),
+        log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
+      }),
       metrics: registry,
       logger,
       ...(usage.gate === undefined ? {} : { budgets: usage.gate }),

@@ -44,20 +44,11 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   // chat-platform webhooks: each adapter verifies the platform's signature (transports/channels)
   'POST /channels/:id': 'public',
   'GET /channels/:id': 'public',
-  // admin API (gateway/admin_api)
+  // admin API (gateway/admin_api): the caller's own tenant, or ?tenant= another one with platform
   [`GET ${ADMIN}/openapi.json`]: 'public',
-  [`GET ${ADMIN}/whoami`]: 'chat',
   [`GET ${ADMIN}/tenants`]: 'platform',
   [`POST ${ADMIN}/tenants`]: 'platform',
-  [`GET ${ADMIN}/agents`]: 'admin',
-  [`PUT ${ADMIN}/agents/:id`]: 'admin',
-  [`DELETE ${ADMIN}/agents/:id`]: 'admin',
-  [`GET ${ADMIN}/providers`]: 'admin',
-  [`PUT ${ADMIN}/providers/:id`]: 'admin',
-  [`DELETE ${ADMIN}/providers/:id`]: 'admin',
-  [`GET ${ADMIN}/mcp-servers`]: 'admin',
-  [`PUT ${ADMIN}/mcp-servers/:id`]: 'admin',
-  [`DELETE ${ADMIN}/mcp-servers/:id`]: 'admin',
+  [`GET ${ADMIN}/tenants/:id`]: 'platform',
   [`GET ${ADMIN}/api-keys`]: 'admin',
   [`POST ${ADMIN}/api-keys`]: 'admin',
   [`DELETE ${ADMIN}/api-keys/:id`]: 'admin',
@@ -66,6 +57,9 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   [`POST ${ADMIN}/secrets/rotate`]: 'admin',
   [`GET ${ADMIN}/audit`]: 'audit:read',
   [`GET ${ADMIN}/audit/verify`]: 'audit:read',
+  [`GET ${ADMIN}/channels`]: 'channels',
+  [`POST ${ADMIN}/channels/:id/pairings/approve`]: 'channels',
+  [`POST ${ADMIN}/channels/:id/pairings/deny`]: 'channels',
   // everything else: a JSON 404
   'ANY /*': 'public',
 };

@@ -1,0 +1,113 @@
+/**
+ * The admin API's data access, in one interface: every store operation a
+ * /admin/v1 handler needs, with plain data in and out. `storeAdmin` runs them
+ * on a Store in this thread; once the store lives in its own worker
+ * (gateway/store_client.ts), an implementation that forwards each call there
+ * replaces it without touching the handlers. Every change is audited in the
+ * tenant's chain by the shared functions the CLI uses too.
+ */
+import { loadKeyring, SecretBox } from '../../security/secrets.js';
+import type { ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, Tenant } from '../../store/index.js';
+import { createApiKey, revokeApiKey, type NewKey } from '../admin_keys.js';
+import { rotateSecrets, setSecret, type OpenBox, type RotateReport } from '../admin_secrets.js';
+import { auditAdmin, diffFields, ensureTenant, type AdminActor } from '../admin_support.js';
+
+export interface AdminStore {
+  tenantExists(id: string): Promise<boolean>;
+  /** Creates the tenant unless it exists (a caller's own tenant, before its first change). */
+  ensureTenant(id: string): Promise<void>;
+  listTenants(limit: number): Promise<Tenant[]>;
+  getTenant(id: string): Promise<Tenant | null>;
+  /** Audited in the new tenant's chain. */
+  createTenant(input: { id: string; name: string }, who: AdminActor): Promise<Tenant>;
+
+  listKeys(tenant: string, limit: number): Promise<ApiKey[]>;
+  createKey(tenant: string, input: NewKey, who: AdminActor): Promise<{ key: string; record: ApiKey }>;
+  /** NOT_FOUND for an id the tenant does not have; the hash is for cache invalidation. */
+  revokeKey(tenant: string, id: string, who: AdminActor): Promise<{ hash: string; revokedAt: Date }>;
+
+  listSecretNames(tenant: string, limit: number): Promise<string[]>;
+  setSecret(tenant: string, name: string, value: string, who: AdminActor): Promise<{ keyVersion: number; created: boolean }>;
+  rotateSecrets(tenant: string, who: AdminActor): Promise<RotateReport & { keyVersion: number }>;
+
+  /** One row in the tenant's chain (refusals; the changes above audit themselves). */
+  audit(tenant: string, event: AuditEvent): Promise<void>;
+  listAudit(tenant: string, opts: { afterSeq: number; limit: number }): Promise<AuditRecord[]>;
+  verifyAudit(tenant: string): Promise<ChainVerdict>;
+
+  listPairings(tenant: string, channelId: string): Promise<ChannelPairing[]>;
+  /** The approved user, or null when no pending request holds the code (audited either way). */
+  approvePairing(tenant: string, channelId: string, code: string, who: AdminActor): Promise<string | null>;
+  /** Removes a request or an approval; false when the user had none (audited either way). */
+  denyPairing(tenant: string, channelId: string, userId: string, who: AdminActor): Promise<boolean>;
+}
+
+export interface StoreAdminOptions {
+  /** Where TROUPE_ENCRYPTION_KEY and the data-dir keyring are read from (security/secrets.ts). */
+  env: Record<string, string | undefined>;
+  dataDir: string;
+  /** Told of keyring warnings (a key generated into the data dir, a file readable by others). */
+  warn: (msg: string) => void;
+}
+
+export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
+  let sealer: Promise<OpenBox> | undefined;
+  const openBox = (): Promise<OpenBox> => (sealer ??= loadKeyring({ env: opts.env, dataDir: opts.dataDir })
+    .then((k) => {
+      for (const w of k.warnings) opts.warn(w);
+      return { box: new SecretBox(k.keyring), version: k.keyring.current };
+    })
+    .catch((err: unknown) => { sealer = undefined; throw err; }));
+  return {
+    tenantExists: async (id) => (await store.tenants.get(id)) !== null,
+    ensureTenant: async (id) => { await ensureTenant(store, id); },
+    listTenants: (limit) => store.tenants.list({ limit }),
+    getTenant: (id) => store.tenants.get(id),
+    async createTenant(input, who) {
+      const tenant = await store.tenants.create(input);
+      await store.withTenant(tenant.id, (s) => auditAdmin(s, 'admin.tenant.create', 'success', tenant.id, {
+        changes: diffFields(undefined, { id: tenant.id, name: tenant.name }),
+      }, who));
+      return tenant;
+    },
+
+    listKeys: (tenant, limit) => store.withTenant(tenant, (s) => s.apiKeys.list({ limit })),
+    createKey: (tenant, input, who) => createApiKey(store, tenant, input, who),
+    revokeKey: (tenant, id, who) => revokeApiKey(store, tenant, id, who),
+
+    listSecretNames: (tenant, limit) => store.withTenant(tenant, (s) => s.secrets.listNames({ limit })),
+    async setSecret(tenant, name, value, who) {
+      const box = await openBox();
+      const { created } = await setSecret(store, box, tenant, name, value, who);
+      return { keyVersion: box.version, created };
+    },
+    async rotateSecrets(tenant, who) {
+      const box = await openBox();
+      return { ...(await rotateSecrets(store, box, tenant, who)), keyVersion: box.version };
+    },
+
+    audit: async (tenant, event) => {
+      await ensureTenant(store, tenant);
+      await store.withTenant(tenant, (s) => s.audit.append(event));
+    },
+    listAudit: (tenant, { afterSeq, limit }) => store.withTenant(tenant, (s) => s.audit.list({ afterSeq, limit })),
+    verifyAudit: (tenant) => store.verifyAuditChain(tenant),
+
+    listPairings: (tenant, channelId) => store.withTenant(tenant, (s) => s.channelPairings.list(channelId)),
+    approvePairing: (tenant, channelId, code, who) => store.withTenant(tenant, async (s) => {
+      const user = await s.channelPairings.approve(channelId, code);
+      await auditAdmin(s, 'admin.pairing.approve', user === null ? 'failure' : 'success', `${channelId}:${user ?? '?'}`, {
+        channel: channelId, ...(user === null ? { error: 'NOT_FOUND' } : { changes: diffFields({ status: 'pending' }, { status: 'approved' }) }),
+      }, who);
+      return user;
+    }),
+    denyPairing: (tenant, channelId, userId, who) => store.withTenant(tenant, async (s) => {
+      const before = (await s.channelPairings.list(channelId)).find((p) => p.userId === userId);
+      const removed = await s.channelPairings.revoke(channelId, userId);
+      await auditAdmin(s, 'admin.pairing.deny', removed ? 'success' : 'failure', `${channelId}:${userId}`, {
+        channel: channelId, ...(removed ? { changes: diffFields({ status: before?.status ?? null }, { status: null }) } : { error: 'NOT_FOUND' }),
+      }, who);
+      return removed;
+    }),
+  };
+}

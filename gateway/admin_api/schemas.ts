@@ -1,0 +1,85 @@
+/**
+ * Every body, query and path parameter of /admin/v1, and every answer, as zod
+ * schemas: the router validates requests with them at the edge, and the
+ * OpenAPI document (openapi.ts) is generated from the same values, so the two
+ * cannot drift. Objects are strict: an unknown field is a 400 naming it.
+ */
+import { z } from 'zod';
+import { SCOPE_NAMES } from '../../security/scopes.js';
+
+/** As store/validate.ts checks tenant ids. */
+export const TenantId = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a tenant id is 1-64 characters of [A-Za-z0-9_.-]');
+/** As store/repos/secrets.ts checks names. */
+export const SecretName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'a secret name is 1-128 characters of [A-Za-z0-9_.:-]');
+const Id = z.string().min(1).max(128);
+const Time = z.string().describe('ISO 8601 time');
+
+const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).optional().describe(`at most ${max}; default ${dflt}`);
+
+/** `?tenant=`: another tenant's resources (the `platform` scope only). */
+export const TenantQuery = z.strictObject({ tenant: TenantId.optional().describe("another tenant's resources (platform scope only); default the caller's") });
+export const LimitQuery = z.strictObject({ limit: limit(1000, 100) });
+export const IdParams = z.strictObject({ id: Id });
+export const NameParams = z.strictObject({ name: SecretName });
+
+// tenants
+export const TenantBody = z.strictObject({ id: TenantId, name: z.string().min(1).max(200) });
+export const TenantOut = z.object({ id: z.string(), name: z.string(), createdAt: Time });
+export const TenantList = z.object({ data: z.array(TenantOut) });
+
+// API keys
+export const ApiKeyBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  scopes: z.array(z.enum(SCOPE_NAMES as [string, ...string[]])).max(16).default([])
+    .describe('what the key may do; only scopes the caller holds itself. Empty: chat only'),
+  expiresIn: z.string().regex(/^(\d+[smhd]|never)$/, 'expiresIn is a duration (30d, 12h, 90m, 45s) or "never"').default('90d'),
+  userId: z.string().min(1).max(200).optional().describe('the user the key acts as'),
+});
+export const ApiKeyOut = z.object({
+  id: z.string(), name: z.string(), scopes: z.array(z.string()), userId: z.string().nullable(),
+  expiresAt: Time, revokedAt: Time.nullable(), lastUsedAt: Time.nullable(), createdAt: Time,
+});
+export const ApiKeyCreated = ApiKeyOut.extend({ key: z.string().describe('the key itself: shown this once, only its SHA-256 is kept') });
+export const ApiKeyList = z.object({ data: z.array(ApiKeyOut) });
+export const ApiKeyRevoked = z.object({ id: z.string(), revokedAt: Time });
+
+// secrets
+export const SecretBody = z.strictObject({ value: z.string().min(1).max(32_768).describe('sealed with AES-256-GCM; never returned') });
+export const SecretSet = z.object({ name: z.string(), keyVersion: z.number().int(), created: z.boolean() });
+export const SecretList = z.object({ data: z.array(z.object({ name: z.string() })) });
+export const RotateOut = z.object({ keyVersion: z.number().int(), reencrypted: z.number().int(), current: z.number().int(), failed: z.array(z.string()) });
+
+// audit
+export const AuditQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).optional().describe('rows after this sequence number (the previous page\'s `next`)'),
+  limit: limit(1000, 100),
+});
+export const AuditRecordOut = z.object({
+  seq: z.number().int(), at: Time, actor: z.string(), action: z.string(), target: z.string().nullable(), sourceIp: z.string().nullable(),
+  outcome: z.enum(['success', 'failure', 'denied']), detail: z.record(z.string(), z.unknown()).nullable(), prevHash: z.string(), hash: z.string(),
+});
+export const AuditPage = z.object({ data: z.array(AuditRecordOut), next: z.number().int().nullable().describe('pass as `after` for the next page; null at the end') });
+export const AuditVerdict = z.object({
+  ok: z.boolean(), checked: z.number().int(), brokenAt: z.number().int().optional(), reason: z.string().optional(), headHash: z.string().optional(),
+});
+
+// channels
+export const PairingOut = z.object({
+  userId: z.string(), userName: z.string().nullable(), status: z.enum(['pending', 'approved']),
+  code: z.string().nullable().describe('the pending request\'s code; null once approved'), createdAt: Time, approvedAt: Time.nullable(),
+});
+export const ChannelList = z.object({
+  data: z.array(z.object({
+    id: z.string(), platform: z.string(), agent: z.string().nullable(), access: z.string(), mode: z.string(), pairings: z.array(PairingOut),
+  })),
+});
+export const ApproveBody = z.strictObject({ code: z.string().regex(/^[A-Za-z0-9]{4,16}$/, 'a pairing code is 4-16 letters and digits') });
+export const DenyBody = z.strictObject({ userId: z.string().min(1).max(200) });
+export const PairingDecision = z.object({ channel: z.string(), userId: z.string(), status: z.enum(['approved', 'denied']) });
+
+export const ErrorOut = z.object({
+  error: z.object({
+    code: z.string().describe('from the error catalogue (docs/protocol.md)'), message: z.string(), type: z.string(),
+    param: z.string().nullable().describe('the field at fault'), reason: z.string().optional(),
+  }),
+});
