@@ -17,7 +17,7 @@ import {
 } from './chat_contract.js';
 import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
 import type { TeamRequest } from './team/protocol.js';
-import { persistenceActor, type Persistence, type PersistRequest } from './persistence.js';
+import type { PersistRequest } from './persistence.js';
 import type {
   AgentConfig, DirectoryRequest, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
 } from './protocol.js';
@@ -32,8 +32,10 @@ export interface BackendOptions {
   askTimeoutMs?: number;
   /** Most runs in flight across the process; more are refused with OVERLOADED. */
   maxRuns?: number;
-  /** Persists history and audit events; absent: memory only. */
-  persistence?: Persistence;
+  /** The store worker's actor (actors/store_host.ts): history, audit events, memory; absent: memory only. */
+  persistRef?: ActorRef<PersistRequest>;
+  /** More readiness (the store being open): /ready is 503 while this is false. */
+  ready?: () => boolean;
   /** Idempotency keys shared across gateway processes (Redis); absent: per session, in memory. */
   idempotency?: IdempotencyClaims;
   /** Screens user input before a run starts; throws (e.g. FORBIDDEN) to refuse it. */
@@ -90,13 +92,13 @@ export class ActorBackend {
   private readonly defaultAgent: string;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistence' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
   private readonly teams: TeamService | undefined;
   private readonly screenInput: BackendOptions['screenInput'];
   private readonly healthInfo: Record<string, unknown>;
   private readonly idempotency: IdempotencyClaims | undefined;
-  private readonly persistence: Persistence | undefined;
   private readonly persistRef: ActorRef<PersistRequest> | undefined;
+  private readonly extraReady: (() => boolean) | undefined;
   private readonly startedAt = Date.now();
   private unsubscribe: (() => void) | undefined;
 
@@ -119,13 +121,12 @@ export class ActorBackend {
       mailbox: { capacity: 1_000_000 },
     });
     this.directory = system.spawn<unknown>(() => this.directoryBehavior(), { mailbox: { capacity: 1_000_000 } });
-    this.persistence = options.persistence;
     this.idempotency = options.idempotency;
     this.screenInput = options.screenInput;
     this.healthInfo = options.healthInfo ?? {};
     this.teams = options.teams;
-    this.persistRef = options.persistence === undefined ? undefined
-      : system.spawn<PersistRequest>({ factory: persistenceActor, args: { persistence: options.persistence } }, { mailbox: { capacity: 1_000_000 } });
+    this.persistRef = options.persistRef;
+    this.extraReady = options.ready;
     this.unsubscribe = system.workers?.onEvent((e) => {
       if (e.type === 'worker-exit') this.failRunsOn(e.host);
     });
@@ -293,7 +294,7 @@ export class ActorBackend {
   }
 
   ready(): boolean {
-    return !this.system.isShuttingDown && (this.system.workers?.healthy ?? true);
+    return !this.system.isShuttingDown && (this.system.workers?.healthy ?? true) && (this.extraReady?.() ?? true);
   }
 
   /** The persistence actor, when there is a store (tool hosts use it for memory). */
@@ -412,16 +413,17 @@ export class ActorBackend {
 
   /** One audit row per chat turn: who, which session, how it ended. */
   private auditTurn(runId: string, run: RunEntry, event: ChatEventName, payload: Record<string, unknown>): void {
-    if (this.persistence === undefined) return;
+    if (this.persistRef === undefined) return;
     const error = payload.error as { code?: string } | undefined;
-    this.persistence.recordAudit(run.tenant, {
+    this.persistRef.tell({ t: 'audit', tenant: run.tenant, event: {
+      at: new Date(),
       actor: run.user, action: 'chat.turn', target: run.sessionKey, ...(run.sourceIp ? { sourceIp: run.sourceIp } : {}),
       outcome: event === 'chat.final' ? 'success' : 'failure',
       detail: {
         runId, durationMs: Date.now() - run.startedAt,
         ...(event === 'chat.final' ? { stopReason: payload.stopReason, usage: payload.usage } : { code: error?.code }),
       },
-    });
+    } });
   }
 
   /** A worker died: its runs will never finish; tell their clients now. */

@@ -1,6 +1,7 @@
 /**
- * The persistence actor: the main thread's bridge between session actors (on
- * workers) and the store. Sessions ask it for their history when they start
+ * The persistence actor: the bridge between session actors (on workers) and
+ * the store, run inside the store host (actors/store_host.ts) on the store
+ * worker, the one owner of the database. Sessions ask it for their history when they start
  * (rehydration) and tell it each new message; it hands messages, audit events
  * and usage rows to write-behind queues, so no database write sits on a chat
  * turn's path. Close flushes every queue (graceful shutdown loses nothing).
@@ -17,6 +18,9 @@ export type PersistRequest =
   | { t: 'load'; tenant: string; sessionKey: string; agent: string; limit: number }
   | { t: 'append'; tenant: string; sessionKey: string; agent: string; message: StoredMessage }
   | { t: 'audit'; tenant: string; event: AuditEvent }
+  | { t: 'usage'; tenant: string; event: UsageEvent }
+  /** Creates the tenant's row if it has none (replies once it exists). */
+  | { t: 'ensure-tenant'; tenant: string }
   | { t: 'memory-save'; tenant: string; namespace: string; text: string; tags: string[] }
   | { t: 'memory-search'; tenant: string; namespaces: string[]; query: string; limit: number };
 
@@ -56,18 +60,23 @@ export class Persistence {
   /** Appends still waiting for their session id; close() waits for them. */
   private readonly opening = new Set<Promise<void>>();
 
-  constructor(readonly store: Store, private readonly log: (msg: string, err: unknown) => void = () => undefined) {
-    this.writer = store.messageWriter({ maxItems: 100_000, batchSize: 500, flushIntervalMs: 50 });
-    this.audit = this.perTenantQueue('audit', 100, (s, events) => s.audit.appendMany(events));
-    this.usage = this.perTenantQueue('usage', 200, (s, events) => s.usage.appendMany(events));
+  constructor(
+    readonly store: Store,
+    private readonly log: (msg: string, err: unknown) => void = () => undefined,
+    options: { maxQueued?: number } = {},
+  ) {
+    const maxItems = options.maxQueued ?? 100_000;
+    this.writer = store.messageWriter({ maxItems, batchSize: 500, flushIntervalMs: 50 });
+    this.audit = this.perTenantQueue('audit', maxItems, 100, (s, events) => s.audit.appendMany(events));
+    this.usage = this.perTenantQueue('usage', maxItems, 200, (s, events) => s.usage.appendMany(events));
   }
 
   /** A write-behind queue whose batches are split by tenant, each part written in that tenant's scope. */
   private perTenantQueue<E>(
-    what: string, flushIntervalMs: number, write: (scope: TenantScope, events: E[]) => Promise<unknown>,
+    what: string, maxItems: number, flushIntervalMs: number, write: (scope: TenantScope, events: E[]) => Promise<unknown>,
   ): WriteBehindQueue<{ tenant: string; event: E }> {
     return new WriteBehindQueue({
-      maxItems: 100_000,
+      maxItems,
       batchSize: 500,
       flushIntervalMs,
       write: async (batch) => {
@@ -194,6 +203,17 @@ export class Persistence {
     });
   }
 
+  /** History messages accepted and not yet written: waiting for their session id, or queued. */
+  get backlog(): number {
+    return this.opening.size + this.writer.queue.size;
+  }
+
+  /** Writes everything queued so far; rejects (UNAVAILABLE) if some of it could not be written. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.opening]);
+    await Promise.all([this.writer.flush(), this.audit.flush(), this.usage.flush()]);
+  }
+
   /** Flushes every queue (graceful shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.opening]);
@@ -232,6 +252,14 @@ export function persistenceActor(args: { persistence: Persistence }): Behavior<P
           endSpan(span);
           return undefined;
         }
+        case 'usage': {
+          const span = storeSpan('store.usage', msg.tenant);
+          p.recordUsage(msg.tenant, msg.event);
+          endSpan(span);
+          return undefined;
+        }
+        case 'ensure-tenant':
+          return p.ensureTenant(msg.tenant).then(() => true);
         case 'memory-save':
         case 'memory-search': {
           const reply = ctx.deferReply();

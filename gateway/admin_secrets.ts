@@ -1,6 +1,8 @@
 /** `troupe secrets set|rotate`: values sealed by security/secrets.ts, rotated between key versions. */
 import { SecretsError } from '../security/errors.js';
-import { loadKeyring, SecretBox, type SecretContext } from '../security/secrets.js';
+import { loadKeyring, SecretBox, secretContext } from '../security/secrets.js';
+
+export { secretContext };
 import type { Store, TenantScope } from '../store/index.js';
 import {
   AdminUsageError, auditAdmin, cliActor, command, ensureTenant, EXIT_FAILED, EXIT_OK, existingTenant, PAGE, required, stderr, withStore,
@@ -9,11 +11,6 @@ import {
 
 export interface SecretsSetOptions { tenant?: string; name?: string; value?: string }
 export interface SecretsRotateOptions { tenant?: string }
-
-/** The AES-GCM associated data for a stored secret: bound to its tenant and name. */
-export function secretContext(tenant: string, name: string): SecretContext {
-  return { tenant, recordId: `secret:${name}` };
-}
 
 /** The keyring, loaded once, and the version new values are sealed under. */
 export interface OpenBox { box: SecretBox; version: number }

@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { StoreError, type AuditOutcome, type Store, type TenantScope } from '../store/index.js';
 import type { GatewayConfig } from './config.js';
 import { openGatewayStore } from './store.js';
+import { NEVER } from './key_expiry.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -28,7 +29,7 @@ export class AdminUsageError extends Error {
 }
 
 /** `--expires never`: the column is NOT NULL, so "never" is the last representable day. */
-export const NEVER = new Date('9999-12-31T23:59:59.000Z');
+export { NEVER };
 /** Rows per page when walking tenants or secrets. */
 export const PAGE = 200;
 

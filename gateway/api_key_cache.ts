@@ -6,7 +6,7 @@
  * runs in another process.
  */
 import { RedisCache, RedisConnection } from '../store/redis/index.js';
-import type { ApiKeyMatch, Store } from '../store/index.js';
+import type { ApiKeyMatch } from '../store/index.js';
 
 export const API_KEY_CACHE = { namespace: 'apikey', ttlMs: 60_000, l1TtlMs: 5_000 } as const;
 
@@ -29,13 +29,14 @@ export interface ApiKeyCache {
   invalidate(hash: string): Promise<void>;
 }
 
-export function apiKeyCache(store: Store, redis: RedisConnection | undefined): ApiKeyCache {
-  if (redis === undefined) return { lookup: (hash) => store.findApiKeyByHash(hash), invalidate: async () => undefined };
+/** `find` reaches the store (the store worker's `api-key` ask in the gateway). */
+export function apiKeyCache(find: ApiKeyLookup, redis: RedisConnection | undefined): ApiKeyCache {
+  if (redis === undefined) return { lookup: find, invalidate: async () => undefined };
   const cache = new RedisCache<CachedMatch | null>(redis, { ...API_KEY_CACHE, decode });
   return {
     lookup: async (hash) => {
       const hit: CachedMatch | null = (await cache.get(hash, async () => {
-        const m = await store.findApiKeyByHash(hash);
+        const m = await find(hash);
         return m === null ? null : { ...m, expiresAt: m.expiresAt.getTime() };
       })) ?? null;
       return hit === null ? null : { ...hit, expiresAt: new Date(hit.expiresAt) };

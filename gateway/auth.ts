@@ -6,19 +6,22 @@ import { AuthError } from '../security/errors.js';
 import { hashApiKey, looksLikeApiKey, parseApiKey } from '../security/api_keys.js';
 import type { AuthContext, Authenticator, Principal } from '../security/types.js';
 import { SYSTEM_TENANT } from '../store/repos/audit.js';
-import type { Store } from '../store/index.js';
-import type { Persistence } from '../actors/persistence.js';
+import type { AuditEvent } from '../store/index.js';
 import type { ApiKeyLookup } from './api_key_cache.js';
 
-export function createGatewayAuthenticator(
-  jwt: Authenticator, store: Store | undefined, persistence: Persistence | undefined, lookup?: ApiKeyLookup,
-): Authenticator {
-  const find = lookup ?? ((hash: string) => (store as Store).findApiKeyByHash(hash));
+/** What API keys and the audit trail need from the store; absent with TROUPE_STORE=none. */
+export interface AuthStore {
+  find: ApiKeyLookup;
+  audit(tenant: string, event: AuditEvent): void;
+}
+
+export function createGatewayAuthenticator(jwt: Authenticator, store: AuthStore | undefined): Authenticator {
   const apiKey = async (credential: string, ip: string | undefined): Promise<Principal> => {
     if (store === undefined) throw new AuthError('malformed', 'API keys need a store (TROUPE_STORE is none)');
     const parsed = parseApiKey(credential);
     if (parsed === null) throw new AuthError('malformed');
-    const match = await find(hashApiKey(credential));
+    // While the store worker is being replaced this rejects with a retryable UNAVAILABLE (not UNAUTHORIZED).
+    const match = await store.find(hashApiKey(credential));
     if (match === null) throw new AuthError('bad_signature');
     // A cached match may outlive the key's expiry by the cache TTL: check it here too.
     if (match.expiresAt.getTime() <= Date.now()) throw new AuthError('expired');
@@ -26,7 +29,7 @@ export function createGatewayAuthenticator(
       tenant: match.tenantId, user: match.userId ?? `key:${match.id}`, scopes: [...match.scopes], via: 'api_key', keyId: match.id,
       expiresAt: match.expiresAt.getTime(),
     };
-    persistence?.recordAudit(match.tenantId, {
+    store.audit(match.tenantId, {
       actor: `key:${match.id}`, action: 'apikey.use', target: match.name, outcome: 'success', ...(ip ? { sourceIp: ip } : {}),
     });
     return principal;
@@ -36,7 +39,9 @@ export function createGatewayAuthenticator(
       try {
         return looksLikeApiKey(credential) ? await apiKey(credential, context?.ip) : await jwt.authenticate(credential);
       } catch (err) {
-        persistence?.recordAudit(SYSTEM_TENANT, {
+        // Only refusals are audited; a store that is briefly unavailable is not an auth failure.
+        if ((err as { code?: unknown }).code === 'UNAVAILABLE') throw err;
+        store?.audit(SYSTEM_TENANT, {
           actor: 'anonymous', action: 'auth.failure', outcome: 'denied', ...(context?.ip ? { sourceIp: context.ip } : {}),
           detail: { via: looksLikeApiKey(credential) ? 'api_key' : 'jwt', reason: (err as { reason?: string }).reason ?? 'error' },
         });

@@ -7,10 +7,9 @@
  * the gateway and the other channels run on.
  */
 import type { Registry } from 'prom-client';
-import type { Persistence } from '../actors/persistence.js';
-import { loadKeyring, SecretBox } from '../security/secrets.js';
+import { loadKeyring, SecretBox, secretContext } from '../security/secrets.js';
 import type { Principal } from '../security/types.js';
-import type { Store } from '../store/index.js';
+import type { AuditEvent, SealedSecret, TenantScope } from '../store/index.js';
 import type { RedisConnection } from '../store/redis/index.js';
 import type { ChatRunner } from '../transports/backend.js';
 import { ChannelAuthError, type ChannelAdapter } from '../transports/channels/adapter.js';
@@ -21,7 +20,6 @@ import { LocalDeduper, RedisDeduper, type Deduper } from '../transports/channels
 import { ChannelHub } from '../transports/channels/hub.js';
 import { createChannelMetrics } from '../transports/channels/metrics.js';
 import { adapterFactory } from '../transports/channels/registry.js';
-import { secretContext } from './admin_secrets.js';
 import type { GatewayConfig } from './config.js';
 
 export interface ChannelsDeps {
@@ -29,8 +27,8 @@ export interface ChannelsDeps {
   /** The front door's startRun/abortRun (asked for lazily: the front door is built after the channels). */
   chat: () => ChatRunner;
   registry: Registry;
-  store: Store | undefined;
-  persistence: Persistence | undefined;
+  /** The store worker's client; absent with TROUPE_STORE=none (pairings in memory, no audit, no secrets). */
+  store: ChannelStore | undefined;
   redis: RedisConnection | undefined;
   pairings?: PairingStore;
   log: ChannelLog;
@@ -53,8 +51,16 @@ function unavailable(spec: ChannelSpec, reason: string): ChannelAdapter {
   };
 }
 
+/** What the channels need of the store (gateway/store_client.ts: each one an ask or tell to the store worker). */
+export interface ChannelStore {
+  sealedSecret(tenant: string, name: string): Promise<SealedSecret | null>;
+  audit(tenant: string, event: AuditEvent): void;
+  ensureTenant(tenant: string): Promise<void>;
+  withTenant<T>(tenant: string, fn: (scope: TenantScope) => Promise<T>): Promise<T>;
+}
+
 /** The spec with every `secret:NAME` credential replaced by the tenant's decrypted secret. */
-export async function resolveChannelSecrets(spec: ChannelSpec, store: Store | undefined, open: () => Promise<SecretBox>): Promise<ChannelSpec> {
+export async function resolveChannelSecrets(spec: ChannelSpec, store: ChannelStore | undefined, open: () => Promise<SecretBox>): Promise<ChannelSpec> {
   const credentials: Record<string, string> = {};
   for (const [key, value] of Object.entries(spec.credentials)) {
     if (!value.startsWith(SECRET)) {
@@ -63,7 +69,7 @@ export async function resolveChannelSecrets(spec: ChannelSpec, store: Store | un
     }
     const name = value.slice(SECRET.length);
     if (store === undefined) throw new Error(`${key} names secret "${name}", but no store is configured`);
-    const sealed = await store.withTenant(spec.tenant, (s) => s.secrets.get(name));
+    const sealed = await store.sealedSecret(spec.tenant, name);
     if (sealed === null) throw new Error(`${key} names secret "${name}", which tenant ${spec.tenant} does not have (troupe secrets set)`);
     credentials[key] = (await open()).decrypt(sealed.ciphertext, secretContext(spec.tenant, name));
   }
@@ -71,8 +77,8 @@ export async function resolveChannelSecrets(spec: ChannelSpec, store: Store | un
 }
 
 /** Pairings in the store's channel_pairings table (tenant-scoped under RLS), so the CLI and every gateway see them. */
-export function storePairings(store: Store, persistence: Persistence | undefined): PairingStore {
-  const tenantReady = (tenant: string) => persistence?.ensureTenant(tenant) ?? Promise.resolve();
+export function storePairings(store: ChannelStore): PairingStore {
+  const tenantReady = (tenant: string) => store.ensureTenant(tenant);
   return {
     isApproved: (tenant, channel, user) => store.withTenant(tenant, (s) => s.channelPairings.isApproved(channel, user)),
     request: async (tenant, channel, user, code, userName) => {
@@ -103,7 +109,7 @@ export async function createChannels(deps: ChannelsDeps): Promise<ChannelHub> {
   const dedup: Deduper = deps.redis === undefined
     ? new LocalDeduper()
     : new RedisDeduper(deps.redis, 'troupe:chan:seen:', undefined, (err) => deps.log('warn', 'channel dedup on Redis failed; using the local one', { error: String(err) }));
-  const pairings = deps.pairings ?? (deps.store === undefined ? new MemoryPairingStore() : storePairings(deps.store, deps.persistence));
+  const pairings = deps.pairings ?? (deps.store === undefined ? new MemoryPairingStore() : storePairings(deps.store));
   const runner = runnerFor(deps);
   let box: Promise<SecretBox> | undefined;
   const openBox = () => (box ??= loadKeyring({ env: deps.env ?? process.env, dataDir: deps.config.dataDir }).then((k) => new SecretBox(k.keyring)));
@@ -122,7 +128,7 @@ export async function createChannels(deps: ChannelsDeps): Promise<ChannelHub> {
     channels.push(new Channel(spec, adapter, {
       runner, pairings, dedup, metrics, log: deps.log,
       audit: (tenant, event) => {
-        deps.persistence?.recordAudit(tenant, event);
+        deps.store?.audit(tenant, event);
       },
       ...(deps.editIntervalMs === undefined ? {} : { editIntervalMs: deps.editIntervalMs }),
     }));

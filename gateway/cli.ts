@@ -70,8 +70,8 @@ async function start(args: string[]): Promise<void> {
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
   out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);
-  if (gw.store !== undefined) {
-    const memory = describeMemory(gw.store.embedder, gw.store.vectorSearch);
+  if (gw.store?.memory !== undefined) {
+    const memory = describeMemory(gw.store.memory.embedder, gw.store.memory.vectorSearch);
     out(`  memory     embeddings ${memory.embeddings}; vector search ${memory.vectorSearch}`);
   }
   if (config.enableFaults) out('  WARNING: TROUPE_ENABLE_FAULTS=1: admin.fault can kill actor workers (tests and benchmarks only)');

@@ -4,19 +4,18 @@
  */
 import { join } from 'node:path';
 import { ActorBackend } from '../actors/backend.js';
-import { Persistence } from '../actors/persistence.js';
 import { TeamCoordinator } from '../actors/team/coordinator.js';
 import { checkTeams } from './teams_config.js';
 import { leadPort } from './team_lead_port.js';
-import type { Store } from '../store/index.js';
 import { Screener } from '../security/injection.js';
 import { rootLog } from '../observability/log.js';
 import { apiKeyCache } from './api_key_cache.js';
-import { registerAdminApi, storeAdmin } from './admin_api/index.js';
+import { registerAdminApi } from './admin_api/index.js';
 import { createChannels } from './channels.js';
 import type { ChannelHub } from '../transports/channels/hub.js';
 import { createGatewayAuthenticator } from './auth.js';
-import { openGatewayStore } from './store.js';
+import { storeSettings } from './store.js';
+import { StoreClient } from './store_client.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
 import { createFrontDoor, type ChatRunner, type FrontDoor, type RunEnd } from '../transports/index.js';
@@ -42,8 +41,8 @@ export interface RunningGateway {
   /** The team coordinator (absent without a store, or with no teams and no delegation). */
   teams: TeamCoordinator | undefined;
   frontDoor: FrontDoor;
-  store: Store | undefined;
-  persistence: Persistence | undefined;
+  /** The store worker (the one owner of the database); absent with TROUPE_STORE=none. */
+  store: StoreClient | undefined;
   limiters: { connect: ScopedLimiter; chat: ScopedLimiter };
   /** The configured chat channels (see docs/channels.md). */
   channels: ChannelHub;
@@ -66,11 +65,10 @@ const CHANNEL_START_WAIT_MS = 5_000;
 export const DEV_TOKEN_TTL_SEC = 3_600;
 
 export async function startGateway(config: GatewayConfig, opts: { channelEditIntervalMs?: number } = {}): Promise<RunningGateway> {
-  const store = await openGatewayStore(config);
+  const settings = storeSettings(config);
   // The one logger (observability/log.ts): JSON lines, credentials scrubbed, level from TROUPE_LOG_LEVEL.
   const logger = rootLog();
   const log = (msg: string, err: unknown) => logger.warn(msg, { error: String(err) });
-  const persistence = store === undefined ? undefined : new Persistence(store, (msg, err) => logger.error(msg, { error: String(err) }));
   const redis = config.redisUrl === undefined ? undefined : new RedisConnection({
     url: config.redisUrl,
     logger: logger.child({ component: 'redis' }),
@@ -79,18 +77,20 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
   let system: ActorSystem;
   try {
     system = await ActorSystem.start({
-      pool: { workers: config.workers },
+      // A reserved worker for the store: it owns the database, so no SQL runs on this thread.
+      pool: { workers: config.workers, reserved: settings === undefined ? 0 : 1 },
       // With tracing, every thread starts its own exporter, and messages carry the trace context (observability/trace_envelope.ts).
       ...(config.tracing === undefined ? {} : { envelope: { module: TRACE_ENVELOPE, export: 'traceEnvelope', args: config.tracing } }),
     });
   } catch (err) {
-    await store?.close().catch(() => undefined);
     await redis?.close().catch(() => undefined);
     throw err;
   }
   let frontDoor: FrontDoor | undefined;
   let chatRunner: ChatRunner | undefined;
   let coordinatorRef: TeamCoordinator | undefined;
+  // The database opens on its worker while the rest starts; /ready says when it is open.
+  const store = settings === undefined ? undefined : new StoreClient(system, settings, log);
   try {
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     if (config.providers.length > 0) {
@@ -118,14 +118,16 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     const usage = new UsageRecorder({
       pricing: config.pricing, budgets: config.budgets, counter: redis === undefined ? new LocalBudgetCounter() : new RedisBudgetCounter(redis),
       agents, defaultAgent: config.defaultAgent, registry, log: logger.child({ component: 'usage' }),
-      ...(store === undefined ? {} : { store }), ...(persistence === undefined ? {} : { persistence }),
+      ...(store === undefined ? {} : { store }),
     });
     const recordUsage = (end: RunEnd): void => usage.runEnded(end);
     const lead: { backend?: ActorBackend } = {};
     const coordinator = !wantTeams ? undefined : new TeamCoordinator({
       system, store, teams, agents, log, lead: leadPort(() => lead.backend, recordUsage), onRunEnd: recordUsage,
-      ...(persistence === undefined ? {} : { ensureTenant: (t: string) => persistence.ensureTenant(t) }),
+      ensureTenant: (t: string) => store.ensureTenant(t),
     });
+    // /health's memory line: filled in once the store worker has opened the store.
+    const healthInfo: Record<string, unknown> = {};
     const backend = new ActorBackend(system, {
       ...(coordinator === undefined ? {} : { teams: coordinator }),
       screenInput: (text, caller) => {
@@ -139,10 +141,11 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         if (verdict.action === 'log') logger.info('prompt injection in user input', fields);
         else logger.warn('prompt injection in user input', fields);
       },
-      agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs, persistence,
+      agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs,
+      ...(store === undefined ? {} : { persistRef: store.ref, ready: () => store.ready }),
       historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
-      ...(store === undefined ? {} : { healthInfo: { memory: describeMemory(store.embedder, store.vectorSearch) } }),
+      healthInfo,
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
     lead.backend = backend;
@@ -163,21 +166,25 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
       ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
     });
-    const keys = store === undefined ? undefined : apiKeyCache(store, redis);
-    const authenticator = createGatewayAuthenticator(jwt, store, persistence, keys?.lookup);
+    const keys = store === undefined ? undefined : apiKeyCache((hash) => store.findApiKeyByHash(hash), redis);
+    const authenticator = createGatewayAuthenticator(jwt, store === undefined || keys === undefined ? undefined : {
+      find: keys.lookup,
+      audit: (tenant, event) => store.audit(tenant, event),
+    });
     const limiters = {
       connect: scopedLimiter(config.limits.connect, redis, 'troupe:rl:connect:', (m) => logger.warn(m, { component: 'limits' })),
       chat: scopedLimiter(config.limits.chat, redis, 'troupe:rl:chat:', (m) => logger.warn(m, { component: 'limits' })),
     };
     const channels = await createChannels({
-      config, chat: () => (chatRunner ??= (frontDoor as FrontDoor).chatRunner('channel')), registry, store, persistence, redis,
+      config, chat: () => (chatRunner ??= (frontDoor as FrontDoor).chatRunner('channel')), registry, redis,
+      store,
       log: (level, msg, fields) => (level === 'debug' ? undefined : logger[level](msg, fields)),
       ...(opts.channelEditIntervalMs === undefined ? {} : { editIntervalMs: opts.channelEditIntervalMs }),
     });
     frontDoor = createFrontDoor({
       backend,
       channels,
-      onRefused: ({ principal, what, needed, ip }) => persistence?.recordAudit(principal.tenant, {
+      onRefused: ({ principal, what, needed, ip }) => store?.audit(principal.tenant, {
         actor: principal.user, action: 'access.denied', target: what, outcome: 'denied',
         ...(ip === undefined ? {} : { sourceIp: ip }), detail: { needed, scopes: principal.scopes, via: principal.via },
       }),
@@ -185,9 +192,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       limiters,
       // The admin API (docs/admin.md): every route through the same edge, scope table and audit chain.
       routes: (edge) => registerAdminApi(edge, {
-        store: store === undefined ? undefined : storeAdmin(store, {
-          env: process.env, dataDir: config.dataDir, warn: (msg) => logger.warn(msg, { component: 'admin' }),
-        }),
+        // Every admin operation runs on the store worker (storeAdmin there, gateway/store_calls.ts).
+        store: store?.admin(config.dataDir),
         channels: config.channels, invalidateKey: (hash) => keys?.invalidate(hash) ?? Promise.resolve(),
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
@@ -213,6 +219,10 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       clearTimeout(timer);
     }
     logger.info('gateway listening', { host: config.host, port, engine: frontDoor.engine, workers: system.workers?.size ?? 0, store: config.store.kind });
+    // Listening already (/health answers, /ready says 503); resolve once the store is open, which
+    // happened alongside the workers' start rather than before it.
+    await store?.whenReady();
+    if (store?.memory !== undefined) healthInfo.memory = describeMemory(store.memory.embedder, store.memory.vectorSearch);
     const generatedSecret = config.jwtSecretSource === 'generated' || config.jwtSecretSource === 'file';
     const devToken = config.jwt.secret === undefined || !generatedSecret ? undefined : await signToken({
       secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: DEV_TOKEN_TTL_SEC,
@@ -231,7 +241,6 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       teams: coordinator,
       frontDoor: door,
       store,
-      persistence,
       limiters,
       channels,
       devToken,
@@ -241,10 +250,11 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
           await channels.stop();
           await coordinator?.close();
           backend.close();
+          // Runs have drained: write what is queued while every actor is still up. Stopping the
+          // store host then flushes anything later and closes the database.
+          await store?.flush(Math.max(config.shutdownDeadlineMs, 10_000)).catch((err: unknown) => log('flushing on shutdown failed', err));
+          store?.close();
           await system.shutdown(Math.min(config.shutdownDeadlineMs, 5_000));
-          // After the actors: every message they sent is queued; flush, then close.
-          await persistence?.close().catch((err: unknown) => log('flushing on shutdown failed', err));
-          await store?.close();
           await redis?.close();
           // Last: the spans of everything above are flushed (the workers' went with their threads).
           if (config.tracing !== undefined) await stopTracing();
@@ -255,10 +265,9 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
   } catch (err) {
     await frontDoor?.shutdown().catch(() => undefined);
     await coordinatorRef?.close().catch(() => undefined);
+    store?.close();
     await system.shutdown(1_000);
     if (config.tracing !== undefined) await stopTracing();
-    await persistence?.close().catch(() => undefined);
-    await store?.close().catch(() => undefined);
     await redis?.close().catch(() => undefined);
     throw err;
   }

@@ -86,12 +86,14 @@ export async function createEmbedder(config: MemoryConfig, env: Env = process.en
   }
 }
 
+/** Which embedder the store uses, as plain data (the store worker reports it once the store is open). */
+export interface EmbedderInfo { id: string; offline: boolean }
+
 /** What /health and the start banner say about memory. */
-export function describeMemory(embedder: Embedder, vectorSearch: VectorSearch): { embeddings: string; offline: boolean; vectorSearch: VectorSearch } {
-  const offline = embedder instanceof HashEmbedder;
+export function describeMemory(embedder: EmbedderInfo, vectorSearch: VectorSearch): { embeddings: string; offline: boolean; vectorSearch: VectorSearch } {
   return {
-    embeddings: offline ? `${embedder.id} (offline default: hashed words, not semantic; configure memory.embeddings)` : embedder.id,
-    offline,
+    embeddings: embedder.offline ? `${embedder.id} (offline default: hashed words, not semantic; configure memory.embeddings)` : embedder.id,
+    offline: embedder.offline,
     vectorSearch,
   };
 }

@@ -5,16 +5,15 @@
  *
  *   startRun (run ends) ─► UsageRecorder.runEnded ─┬─► Prometheus counters (tenant, model; capped)
  *                                                  ├─► Budgets.charge (Redis or in process)
- *                                                  └─► Persistence.recordUsage ─► usage_events
+ *                                                  └─► the store worker ─► usage_events
  *                                                        (write-behind, batched per tenant, like the audit)
  *
  * Nothing here sits on a run's path. `summarize` serves GET /v1/usage.
  */
 import client, { type Registry } from 'prom-client';
-import type { Persistence } from '../actors/persistence.js';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { Log } from '../observability/log.js';
-import type { Store } from '../store/index.js';
+import type { UsageEvent, UsageQuery, UsageRow } from '../store/index.js';
 import type { BudgetCounter } from '../store/redis/index.js';
 import { TroupeError, type BudgetGate, type RunEnd, type UsageLedger, type UsageSummaryQuery, type UsageSummaryRow } from '../transports/index.js';
 import { Budgets, type BudgetSpec } from './budgets.js';
@@ -32,10 +31,18 @@ export interface UsageRecorderOptions {
   registry: Registry;
   log: Log;
   /** Absent (TROUPE_STORE=none): usage is counted and charged, not kept. */
-  store?: Store;
-  persistence?: Persistence;
+  store?: UsageStore;
   /** Distinct tenants and models named in metric labels; the rest are `other`. Default 100 each. */
   maxLabelValues?: number;
+}
+
+/** Where usage rows go: the store worker's client (gateway/store_client.ts). */
+export interface UsageStore {
+  /** Queues one row (write-behind). */
+  usage(tenant: string, event: UsageEvent): void;
+  /** Writes every queued row. */
+  flush(timeoutMs: number): Promise<void>;
+  usageSummary(tenant: string | undefined, query: UsageQuery): Promise<UsageRow[]>;
 }
 
 /** The provider and model an agent is configured with (a chain's first entry). */
@@ -44,6 +51,9 @@ function configuredModel(agent: AgentConfig | undefined): { provider: string; mo
   if (first !== undefined) return { provider: first.providerId, model: first.model };
   return { provider: agent?.provider?.kind ?? 'unknown', model: agent?.model ?? 'unknown' };
 }
+
+/** Longest wait for queued rows to be written before a summary. */
+const SUMMARY_FLUSH_MS = 30_000;
 
 const count = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
@@ -104,7 +114,7 @@ export class UsageRecorder implements UsageLedger {
     if (!priced) this.#flagUnpriced(model, labels.model);
     this.#budgets?.charge(tenant, keyId, tokens.inputTokens + tokens.outputTokens, costUsd)
       .catch((err: unknown) => this.opts.log.error('charging a usage budget failed', { tenant, error: String(err) }));
-    this.opts.persistence?.recordUsage(tenant, {
+    this.opts.store?.usage(tenant, {
       at: new Date(), runId: end.runId, user, ...(keyId === undefined ? {} : { apiKeyId: keyId }), agent: agentId, provider, model,
       ...tokens, costUsd, priced, latencyMs: Math.round(end.latencyMs), outcome: end.outcome,
     });
@@ -119,9 +129,9 @@ export class UsageRecorder implements UsageLedger {
 
   /** Usage of one tenant, or of every tenant when `tenant` is undefined. Rows still queued are written first. */
   async summarize(query: UsageSummaryQuery): Promise<UsageSummaryRow[]> {
-    const { store, persistence } = this.opts;
+    const { store } = this.opts;
     if (store === undefined) throw new TroupeError('NOT_FOUND', 'Usage is kept only with a store (TROUPE_STORE is none)', { reason: 'no_usage_store' });
-    await persistence?.usage.flush();
+    await store.flush(SUMMARY_FLUSH_MS);
     const { tenant, ...q } = query;
     return store.usageSummary(tenant, q);
   }

@@ -32,6 +32,18 @@ export interface PoolOptions {
   statsMs?: number;
   /** Delay before replacing a worker that died again soon after starting (doubles, capped). */
   restartBackoff?: { minMs: number; maxMs: number };
+  /**
+   * Extra worker hosts (after the `workers` ones) that keyed placement never
+   * picks: an actor placed there with `{ worker }` has the thread to itself
+   * (the gateway's store). They are watched and replaced like any worker.
+   */
+  reserved?: number;
+  /**
+   * Missed beats before a reserved worker counts as blocked (default 240, i.e.
+   * 60 s): its work may hold the thread for seconds (an embedded database's
+   * start runs synchronously in WASM), which is not a hang.
+   */
+  reservedHeartbeatMisses?: number;
 }
 
 export type WorkerExitReason = 'error' | 'exit' | 'out_of_memory' | 'unresponsive';
@@ -80,6 +92,7 @@ export class WorkerPool {
   private readonly listeners = new Set<(e: WorkerEvent) => void>();
   private readonly heartbeatMs: number;
   private readonly heartbeatMisses: number;
+  private readonly reservedMisses: number;
   private readonly statsMs: number;
   private readonly backoff: { minMs: number; maxMs: number };
   private readonly workerSystem: SystemOptions;
@@ -95,8 +108,11 @@ export class WorkerPool {
   ) {
     this.size = options.workers ?? availableParallelism();
     if (!Number.isInteger(this.size) || this.size < 0 || this.size > 256) throw new RangeError('workers must be 0..256');
+    const reserved = options.reserved ?? 0;
+    if (!Number.isInteger(reserved) || reserved < 0 || reserved > 16) throw new RangeError('reserved must be 0..16');
     this.heartbeatMs = options.heartbeatMs ?? 250;
     this.heartbeatMisses = options.heartbeatMisses ?? 8;
+    this.reservedMisses = options.reservedHeartbeatMisses ?? 240;
     this.statsMs = options.statsMs ?? 500;
     this.backoff = options.restartBackoff ?? { minMs: 10, maxMs: 5_000 };
     this.workerSystem = { ...systemOptions, host: undefined };
@@ -110,7 +126,7 @@ export class WorkerPool {
         system.unregisterName(p.ref);
       },
     });
-    for (let h = 1; h <= this.size; h++) this.slots.push(new Slot(h));
+    for (let h = 1; h <= this.size + reserved; h++) this.slots.push(new Slot(h));
   }
 
   async start(): Promise<void> {
@@ -137,19 +153,25 @@ export class WorkerPool {
     }
   }
 
-  /** Hosts of the workers, 1..N. */
+  /** Hosts of the workers keyed placement uses, 1..N. */
   get hosts(): number[] {
-    return this.slots.map((s) => s.host);
+    return this.slots.slice(0, this.size).map((s) => s.host);
+  }
+
+  /** Hosts of the reserved workers, N+1..N+R (see PoolOptions.reserved). */
+  get reservedHosts(): number[] {
+    return this.slots.slice(this.size).map((s) => s.host);
   }
 
   place(placement: Placement | undefined): number | undefined {
-    if (placement === undefined || placement === 'local' || this.size === 0) return undefined;
+    if (placement === undefined || placement === 'local' || this.slots.length === 0) return undefined;
     if ('worker' in placement) {
-      if (!Number.isInteger(placement.worker) || placement.worker < 1 || placement.worker > this.size) {
-        throw new RuntimeError('INVALID_REQUEST', 'bad_placement', `worker must be 1..${this.size}`, false);
+      if (!Number.isInteger(placement.worker) || placement.worker < 1 || placement.worker > this.slots.length) {
+        throw new RuntimeError('INVALID_REQUEST', 'bad_placement', `worker must be 1..${this.slots.length}`, false);
       }
       return placement.worker;
     }
+    if (this.size === 0) return undefined;
     return placeByKey(placement.key, this.hosts);
   }
 
@@ -268,7 +290,7 @@ export class WorkerPool {
       if (b !== slot.lastBeat) {
         slot.lastBeat = b;
         slot.misses = 0;
-      } else if (++slot.misses >= this.heartbeatMisses && !slot.blocked) {
+      } else if (++slot.misses >= (slot.host > this.size ? this.reservedMisses : this.heartbeatMisses) && !slot.blocked) {
         slot.blocked = true;
         void slot.worker.terminate();
       }

@@ -25,6 +25,11 @@ export interface SecretContext {
   recordId: string;
 }
 
+/** The context a tenant's named secret is sealed under (`troupe secrets set`, channel credentials). */
+export function secretContext(tenant: string, name: string): SecretContext {
+  return { tenant, recordId: `secret:${name}` };
+}
+
 export interface SealedParts {
   v: number;
   nonce: Buffer;

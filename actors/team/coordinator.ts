@@ -16,9 +16,7 @@
  */
 import type { ActorRef, ActorSystem, Replier } from '../../runtime/index.js';
 import { validate, type JsonSchema } from '../../tools/schema.js';
-import {
-  type Lease, type Store, type TaskFilter, type TeamRun, type TeamTask, type TeamTaskStatus, type TenantScope,
-} from '../../store/index.js';
+import type { Lease, TaskFilter, TeamRun, TeamTask, TeamTaskStatus, TenantScope } from '../../store/index.js';
 import type { RunEnd } from '../chat_contract.js';
 import type { PersistRequest } from '../persistence.js';
 import type { AgentConfig } from '../protocol.js';
@@ -37,11 +35,22 @@ export interface LeadPort {
   abort(tenant: string, sessionKey: string, runId: string): Promise<void>;
 }
 
+/**
+ * What the coordinator needs of the store. In the gateway it is the store worker's client
+ * (gateway/store_client.ts): each repository call in `withTenant` is one ask to the store
+ * worker, in a transaction of its own; every write names its claim token, so none relies
+ * on sharing a transaction with another.
+ */
+export interface TeamBoardStore {
+  teamTenants(): Promise<string[]>;
+  withTenant<T>(tenant: string, fn: (scope: TenantScope) => Promise<T>): Promise<T>;
+}
+
 export type TeamListener = (event: string, payload: Record<string, unknown>) => void;
 
 export interface CoordinatorOptions {
   system: ActorSystem;
-  store: Store;
+  store: TeamBoardStore;
   teams: TeamConfig[];
   agents: AgentConfig[];
   lead: LeadPort;

@@ -70,3 +70,11 @@ export async function teamRunBooks(store: Store, tenant: string, runId: string):
     return { runStatus: run.status, tasks: tasks.length, byStatus, stuck, duplicated, lost, deliveredOnce, createToDoneMs };
   });
 }
+
+/** This module, for running teamRunBooksCall on the gateway's store worker (StoreClient.call). */
+export const BOOKS = new URL(import.meta.url).href;
+
+/** teamRunBooks as a StoreCall: `(store, args)`, run where the database is. */
+export function teamRunBooksCall(store: Store, a: { tenant: string; runId: string }): Promise<TeamRunBooks> {
+  return teamRunBooks(store, a.tenant, a.runId);
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway } from '../../gateway/gateway.js';
 import type { TeamReply } from '../../actors/team/protocol.js';
-import { teamRunBooks, type TeamRunBooks } from './check.js';
+import { BOOKS, type TeamRunBooks } from './check.js';
 
 export interface TeamsBenchOptions {
   tasks: number;
@@ -100,8 +100,8 @@ export async function runTeamsBench(o: TeamsBenchOptions): Promise<TeamsBenchRes
     unwatch();
     // Let the last lead turn's messages reach the store before reading the books.
     await new Promise((r) => setTimeout(r, 1_000));
-    await gw.persistence?.writer.flush();
-    const books: TeamRunBooks = await teamRunBooks(gw.store as NonNullable<typeof gw.store>, tenant, runId);
+    await gw.store?.flush(30_000);
+    const books = await gw.store!.call<unknown, TeamRunBooks>(BOOKS, 'teamRunBooksCall', { tenant, runId });
     const sorted = [...books.createToDoneMs].sort((a, b) => a - b);
     const done = books.byStatus.done ?? 0;
     return {

@@ -1,9 +1,9 @@
 /**
  * The admin API's data access, in one interface: every store operation a
  * /admin/v1 handler needs, with plain data in and out. `storeAdmin` runs them
- * on a Store in this thread; once the store lives in its own worker
- * (gateway/store_client.ts), an implementation that forwards each call there
- * replaces it without touching the handlers. Every change is audited in the
+ * on a Store, on the store worker: the gateway's edge holds
+ * `StoreClient.admin()` (gateway/store_client.ts), which forwards each call
+ * there as a named call (gateway/store_calls.ts `adminStore`). Every change is audited in the
  * tenant's chain by the shared functions the CLI uses too.
  */
 import { loadKeyring, SecretBox } from '../../security/secrets.js';

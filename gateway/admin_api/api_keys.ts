@@ -7,7 +7,7 @@ import { parseTtl } from '../../security/jwt.js';
 import { allows, isScope } from '../../security/scopes.js';
 import type { ApiKey } from '../../store/index.js';
 import { invalidField, TroupeError } from '../../transports/errors.js';
-import { NEVER } from '../admin_support.js';
+import { NEVER } from '../key_expiry.js';
 import type { AdminRouter } from './router.js';
 import { ApiKeyBody, ApiKeyCreated, ApiKeyList, ApiKeyRevoked, IdParams, LimitQuery } from './schemas.js';
 

@@ -11,7 +11,8 @@ import { AdminRouter } from './router.js';
 import { secretRoutes } from './secrets.js';
 import { tenantRoutes } from './tenants.js';
 
-export { storeAdmin, type AdminStore } from './admin_store.js';
+// storeAdmin (admin_store.ts) runs on the store worker; the edge only knows the interface.
+export type { AdminStore } from './admin_store.js';
 
 export interface AdminApiDeps {
   /** Absent (TROUPE_STORE=none): data routes answer NOT_FOUND. */

@@ -10,6 +10,7 @@ import { runChannelsCommand, type ChannelsContext } from '../../gateway/channels
 import { loadConfig } from '../../gateway/config.js';
 import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { SIMULATED_AGENTS, startChannelGateway } from './harness.js';
+import { STORE_CALLS } from '../helpers/store_calls.js';
 
 const tg = new FakeTelegram();
 await tg.start();
@@ -24,15 +25,21 @@ const SIGNED = { 'x-telegram-bot-api-secret-token': TG_SECRET };
 const store = h.gw.store;
 if (store === undefined) throw new Error('the pairing suite needs the embedded store');
 
-function cli(args: string[], extra: Partial<ChannelsContext> = {}): Promise<{ code: number; out: string[] }> {
+/** `troupe channels <args>`: against the gateway's store (on its store worker), or, given a context, in this process. */
+async function cli(args: string[], local?: Partial<ChannelsContext>): Promise<{ code: number; out: string[] }> {
+  if (local === undefined) {
+    const r = await store!.call<unknown, { code: number; out: string[]; err: string[] }>(STORE_CALLS, 'command', { channels: true, args, config: h.gw.config });
+    return { code: r.code, out: [...r.out, ...r.err] };
+  }
   const out: string[] = [];
-  return runChannelsCommand(args, { config: h.gw.config, out: (l) => out.push(l), err: (l) => out.push(l), store, ...extra })
-    .then((code) => ({ code, out }));
+  const code = await runChannelsCommand(args, { config: h.gw.config, out: (l) => out.push(l), err: (l) => out.push(l), ...local });
+  return { code, out };
 }
 
 async function auditActions(): Promise<string[]> {
-  await h.gw.persistence?.audit.flush();
-  return store!.withTenant('acme', async (s) => (await s.q.query<{ action: string; outcome: string }>('SELECT action, outcome FROM audit_log ORDER BY seq')).rows.map((r) => `${r.action}:${r.outcome}`));
+  await store!.flush(30_000);
+  const rows = await store!.call<unknown, { action: string; outcome: string }[]>(STORE_CALLS, 'tenantQuery', { tenant: 'acme', sql: 'SELECT action, outcome FROM audit_log ORDER BY seq' });
+  return rows.map((r) => `${r.action}:${r.outcome}`);
 }
 
 t.test('an unknown user gets a one-time code, an approved one gets answers', async (t) => {

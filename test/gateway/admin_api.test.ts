@@ -15,6 +15,7 @@ import { signToken } from '../../security/jwt.js';
 import { ACCESS } from '../../transports/access.js';
 import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
+import { STORE_CALLS } from '../helpers/store_calls.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -42,8 +43,9 @@ async function call(gw: RunningGateway, method: string, path: string, bearer?: s
 const err = (a: Answer) => a.body.error as Json;
 
 async function auditOf(gw: RunningGateway, tenant: string): Promise<Json[]> {
-  const rows = await gw.store!.withTenant(tenant, (s) => s.audit.list({ limit: 1000 }));
-  return rows as unknown as Json[];
+  // On the store worker, the one owner of the database; queued audit rows are written first.
+  await gw.store!.flush(30_000);
+  return gw.store!.call<unknown, Json[]>(STORE_CALLS, 'auditList', { tenant, limit: 1000 });
 }
 
 async function gateway(t: Test, env: Record<string, string>): Promise<RunningGateway> {
@@ -231,8 +233,8 @@ function suite(t: Test, gw: RunningGateway): void {
     t.match((audit.body.data as Json[]).filter((r) => r.action === 'admin.secret.set' && r.outcome === 'success'), [
       { target: 'openai', detail: { created: true, changes: { keyVersion: [null, 1] } } }, { target: 'openai', detail: { created: false } },
     ]);
-    const stored = await gw.store!.withTenant(A, (s) => s.secrets.get('openai'));
-    t.ok(stored !== null && !stored.ciphertext.includes(value), 'stored sealed');
+    const stored = await gw.store!.sealedSecret(A, 'openai');
+    t.ok(stored !== null && !Buffer.from(stored.ciphertext).includes(value), 'stored sealed');
   });
 
   t.test('audit: paged in chain order, and the chain verifies', async (t) => {

@@ -60,7 +60,8 @@ t.test('a note saved by one agent is found by another through meaning, in the te
 t.test('the default gateway labels its hash embeddings as the offline default', async (t) => {
   const { describeMemory } = await import('../../gateway/memory_config.js');
   const { HashEmbedder } = await import('../../store/index.js');
-  t.match(describeMemory(new HashEmbedder(), 'portable'), { embeddings: /^hash:fnv1a:256 \(offline default/, offline: true });
+  const { embedderInfo } = await import('../../actors/store_host.js');
+  t.match(describeMemory(embedderInfo(new HashEmbedder()), 'portable'), { embeddings: /^hash:fnv1a:256 \(offline default/, offline: true });
   t.same(loadConfig({ TROUPE_DATA_DIR: tmpdir() }).memory, { embeddings: { kind: 'hash', dimensions: 256 } });
 });
 

@@ -5,39 +5,19 @@ import { join } from 'node:path';
 import pg from 'pg';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
+import { wsSteps, type Frame } from '../helpers/gateway_io.js';
 import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { generateApiKey } from '../../security/api_keys.js';
 import { signToken } from '../../security/jwt.js';
 import { hashApiKey } from '../../store/index.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
+import { STORE_CALLS } from '../helpers/store_calls.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
-interface Frame { type: string; id?: string; ok?: boolean; event?: string; payload?: Record<string, unknown> }
-
-async function call(gw: RunningGateway, credential: string, steps: [string, Record<string, unknown>][]): Promise<Frame[]> {
-  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws`, { headers: { authorization: `Bearer ${credential}` } });
-  const frames: Frame[] = [];
-  ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Frame));
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-  const replies: Frame[] = [];
-  let id = 0;
-  for (const [method, params] of steps) {
-    const rid = String(++id);
-    ws.send(JSON.stringify({ type: 'req', id: rid, method, params }));
-    const until = Date.now() + 20_000;
-    let res: Frame | undefined;
-    while (!(res = frames.find((f) => f.type === 'res' && f.id === rid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-    replies.push(res as Frame);
-    if (method === 'chat.send' && res?.ok) {
-      while (!frames.some((f) => f.event === 'chat.final' && f.payload?.runId === res?.payload?.runId) && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-  }
-  ws.close();
-  return replies;
+function call(gw: RunningGateway, credential: string, steps: [string, Record<string, unknown>][]): Promise<Frame[]> {
+  return wsSteps(gw.port, steps, credential, 20_000);
 }
 
 function configFor(dataDir: string, env: Record<string, string>): GatewayConfig {
@@ -87,9 +67,9 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     t.teardown(() => gw.shutdown());
     await call(gw, token, [['connect', {}], ['chat.send', { message: 'remember the code', agent: 'memo', sessionKey: 'p5' }]]);
     // Saved in the agent's scope by default: the agent id travelled with the tool call.
-    const hits = await gw.store!.withTenant(tenant, (s) => s.memory.search('launch code colour', { namespaces: ['agent:memo'], limit: 3 }));
+    const hits = await gw.store!.call<unknown, unknown[]>(STORE_CALLS, 'memorySearch', { tenant, query: 'launch code colour', namespaces: ['agent:memo'], limit: 3 });
     t.match(hits[0], { content: 'the launch code is cobalt blue', namespace: 'agent:memo' });
-    const elsewhere = await gw.store!.withTenant('_system', (s) => s.memory.search('launch code', { namespaces: ['agent:memo'], limit: 3 }));
+    const elsewhere = await gw.store!.call(STORE_CALLS, 'memorySearch', { tenant: '_system', query: 'launch code', namespaces: ['agent:memo'], limit: 3 });
     t.same(elsewhere, [], 'other tenants do not see it');
   });
 
@@ -98,17 +78,15 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     t.teardown(() => gw.shutdown());
     const store = gw.store!;
     const key = generateApiKey();
-    await store.withTenant(tenant, (s) => s.apiKeys.create({
-      name: 'ci', keyHash: hashApiKey(key.key), scopes: ['chat'], expiresAt: new Date(Date.now() + 3_600_000),
-    }));
+    await store.call(STORE_CALLS, 'createApiKey', { tenant, name: 'ci', keyHash: hashApiKey(key.key), scopes: ['chat'], expiresAt: Date.now() + 3_600_000 });
     const viaKey = await call(gw, key.key, [['connect', {}], ['chat.send', { message: 'by key', sessionKey: 'p3' }]]);
     t.match(viaKey[0], { ok: true, payload: { tenant } }, 'an API key authenticates');
     const secretKey = 'sk-abcdefghijklmnopqrstuvwx';
     await call(gw, token, [['connect', {}], ['chat.send', { message: 'what time is it', agent: 'tooly', sessionKey: `s-${secretKey}` }]]);
     const bad = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=not-a-valid-token`);
     await new Promise((r) => { bad.once('close', r); bad.once('error', r); bad.once('unexpected-response', r); });
-    await gw.persistence!.audit.flush();
-    const rows = await store.withTenant(tenant, (s) => s.audit.list({ limit: 100 }));
+    await store.flush(10_000);
+    const rows = await store.call<unknown, { action: string; target?: string; sourceIp?: string }[]>(STORE_CALLS, 'auditList', { tenant, limit: 100 });
     const actions = rows.map((r) => r.action);
     t.ok(actions.includes('apikey.use'), 'key use is audited');
     t.ok(actions.includes('chat.turn'), 'the chat turn is audited');
@@ -117,12 +95,12 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     const toolRow = rows.find((r) => r.action === 'tool.call' && r.target === 'datetime');
     t.match(toolRow, { actor: 'agent:tooly', target: 'datetime', outcome: 'success' }, 'the tool call is audited');
     t.notMatch(JSON.stringify(rows), new RegExp(secretKey), 'a credential never reaches the audit log');
-    const system = await store.withTenant('_system', (s) => s.audit.list({ limit: 1000 }));
+    const system = await store.call<unknown, { action: string; sourceIp?: string }[]>(STORE_CALLS, 'auditList', { tenant: '_system', limit: 1000 });
     t.ok(system.some((r) => r.action === 'auth.failure' && typeof r.sourceIp === 'string' && r.sourceIp.length > 0), 'the failed authentication is audited with its source address');
-    t.match(await store.verifyAuditChain(tenant), { ok: true });
+    t.match(await store.call(STORE_CALLS, 'verifyAuditChain', { tenant }), { ok: true });
     const hash = hashApiKey(key.key);
-    const stored = await store.db.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE key_hash = $1', [hash]);
-    t.equal(stored.rows.length, 1, 'only the hash is stored');
+    const stored = await store.call<unknown, unknown[]>(STORE_CALLS, 'query', { sql: 'SELECT key_hash FROM api_keys WHERE key_hash = $1', params: [hash] });
+    t.equal(stored.length, 1, 'only the hash is stored');
   });
 }
 

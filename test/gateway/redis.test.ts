@@ -91,21 +91,19 @@ t.test('when Redis goes down the gateway keeps serving on local limits, and reco
 t.test('API-key lookups are cached in Redis, and a revoked key stops working at once', { skip: await redisSkipReason() }, async (t) => {
   const { generateApiKey } = await import('../../security/api_keys.js');
   const { hashApiKey } = await import('../../store/index.js');
-  const { keysRevoke } = await import('../../gateway/admin.js');
   const gw = await startGateway(config(REDIS_URL, { TROUPE_STORE: 'pglite' }));
   t.teardown(() => gw.shutdown());
   const tenant = `t${randomBytes(4).toString('hex')}`;
-  await gw.persistence!.ensureTenant(tenant);
+  const { STORE_CALLS } = await import('../helpers/store_calls.js');
   const key = generateApiKey();
-  const created = await gw.store!.withTenant(tenant, (s) => s.apiKeys.create({
-    name: 'cached', keyHash: hashApiKey(key.key), scopes: ['chat'], expiresAt: new Date(Date.now() + 3_600_000),
-  }));
+  const created = await gw.store!.call<unknown, { id: string }>(STORE_CALLS, 'createApiKey', {
+    tenant, name: 'cached', keyHash: hashApiKey(key.key), scopes: ['chat'], expiresAt: Date.now() + 3_600_000,
+  });
   const first = await connect(gw, key.key);
   t.equal((await first.call('ping', {})).ok, true, 'the key authenticates (and is now cached)');
   first.ws.close();
-  const lines: string[] = [];
-  const code = await keysRevoke({ tenant, id: created.id }, {
-    config: { store: gw.config.store, dataDir: gw.config.dataDir }, out: (l) => lines.push(l), env: { REDIS_URL }, store: gw.store!,
+  const { code, lines } = await gw.store!.call<unknown, { code: number; lines: string[] }>(STORE_CALLS, 'keysRevoke', {
+    tenant, id: created.id, redisUrl: REDIS_URL, dataDir: gw.config.dataDir,
   });
   t.equal(code, 0, lines.join('\n'));
   const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=${key.key}`);

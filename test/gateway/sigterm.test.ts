@@ -1,36 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import WebSocket from 'ws';
+import { startGatewayProcess } from '../helpers/gateway_io.js';
 import { signToken } from '../../security/jwt.js';
 
-const CLI = fileURLToPath(new URL('../../gateway/cli.js', import.meta.url));
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
 t.test('SIGTERM: the gateway stops accepting, tells clients, drains the run in flight, then exits 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-sigterm-'));
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ agents: [{ id: 'slow', model: 'sim', provider: { kind: 'simulated', tokens: 30, latencyMs: 30 } }] }));
-  const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { ...process.env, TROUPE_PORT: '0', TROUPE_DATA_DIR: dir, TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none', TROUPE_WORKERS: '1', TROUPE_CONFIG: config },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, port, output: out } = await startGatewayProcess({ TROUPE_DATA_DIR: dir, TROUPE_JWT_SECRET: SECRET, TROUPE_STORE: 'none', TROUPE_WORKERS: '1', TROUPE_CONFIG: config });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${output}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      output += String(d);
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const token = await signToken({ secret: SECRET, tenant: 'acme', user: 'u', ttlSec: 600 });
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
@@ -50,6 +33,6 @@ t.test('SIGTERM: the gateway stops accepting, tells clients, drains the run in f
   const final = events.find((e) => e.event === 'chat.final');
   t.equal(final?.payload?.text?.split(' ').length, 30, 'the run in flight finished before the close');
   t.equal(await exited, 0, 'the process exited cleanly');
-  t.match(output, /SIGTERM: draining/);
-  t.match(output, /stopped/);
+  t.match(out(), /SIGTERM: draining/);
+  t.match(out(), /stopped/);
 });

@@ -3,7 +3,7 @@
 // task is done exactly once, every result reached the lead once, the run ended
 // and nothing is left open. Bounded: 100 tasks, 8 kills, 3 minutes.
 import t from 'tap';
-import { teamRunBooks } from '../../bench/teams/check.js';
+import { BOOKS, type TeamRunBooks } from '../../bench/teams/check.js';
 import { signToken } from '../../security/jwt.js';
 import { Client, SECRET, startTeamGateway } from './teams_harness.js';
 
@@ -44,9 +44,9 @@ t.test('100 tasks, 4 members, 2 workers, workers killed repeatedly: nothing lost
 
   // The last lead turn's messages reach the store through write-behind.
   await new Promise((r) => setTimeout(r, 1_500));
-  await gw.persistence?.writer.flush();
+  await gw.store?.flush(30_000);
   const runId = String(ended.payload?.runId);
-  const books = await teamRunBooks(gw.store as NonNullable<typeof gw.store>, tenant, runId);
+  const books = await gw.store!.call<unknown, TeamRunBooks>(BOOKS, 'teamRunBooksCall', { tenant, runId });
   t.equal(books.tasks, TASKS);
   t.same(books.byStatus, { done: TASKS }, 'every task done');
   t.equal(books.duplicated, 0, 'no task done twice or delivered twice');

@@ -3,6 +3,7 @@
 // worker against their own fake upstreams; results come back to the lead as
 // messages, and the client sees team.* events.
 import t from 'tap';
+import { STORE_CALLS } from '../helpers/store_calls.js';
 import { Client, eventually, sent, startTeamGateway, userMessages } from './teams_harness.js';
 
 t.test('a team run with a dependency and a review that rejects once, then approves', async (t) => {
@@ -65,13 +66,14 @@ t.test('a team run with a dependency and a review that rejects once, then approv
   t.equal(res.status, 200);
   t.equal(((await res.json()) as { tasks: unknown[] }).tasks.length, 2, 'the HTTP board shows the same tasks');
 
-  const audit = await gw.store?.withTenant(tenant, (s) => s.audit.list({ limit: 1000 }));
+  await gw.store?.flush(30_000);
+  const audit = await gw.store?.call<unknown, { action: string }[]>(STORE_CALLS, 'auditList', { tenant, limit: 1000 });
   const actions = (audit ?? []).map((r) => r.action);
   t.ok(actions.includes('team.run.start') && actions.includes('team.run.done'), 'the run is audited');
   t.equal(actions.filter((a) => a === 'team.task.done').length, 2, 'each task was done once');
 
   // Every run of the team is a run: the lead's turns and each member's and reviewer's attempt are recorded.
-  await gw.persistence?.usage.flush();
+  await gw.store?.flush(30_000);
   const usage = await gw.store?.usageSummary(tenant, { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000), groupBy: 'agent' });
   const byAgent = new Map((usage ?? []).map((r) => [r.group, r]));
   t.same([...byAgent.keys()].sort(), ['critic', 'lead', 'writer']);

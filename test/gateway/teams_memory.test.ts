@@ -6,6 +6,7 @@
 // team do not, and the last one is told why.
 import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
+import { STORE_CALLS } from '../helpers/store_calls.js';
 import { signToken } from '../../security/jwt.js';
 import { Client, eventually, SECRET, sent, startTeamGateway, userMessages, type TeamGateway } from './teams_harness.js';
 
@@ -81,9 +82,9 @@ t.test('team memory: shared by one team, invisible to another team, another tena
   t.match(found, /\(team\) the launch code word is PAPAYA/, 'another member of the team finds the member\'s note');
   t.match(found, /\(team\) lead note: the launch is on Friday/, 'and the lead\'s note');
 
-  const stored = await tg.gw.store?.withTenant(tg.tenant, (s) => s.q.query<{ namespace: string; content: string }>(
-    'SELECT namespace, content FROM memory ORDER BY content'));
-  t.same(stored?.rows.map((r) => [r.namespace, r.content]), [
+  const stored = await tg.gw.store?.call<unknown, { namespace: string; content: string }[]>(STORE_CALLS, 'tenantQuery', { tenant: tg.tenant, sql:
+    'SELECT namespace, content FROM memory ORDER BY content' });
+  t.same(stored?.map((r) => [r.namespace, r.content]), [
     ['team:red', 'lead note: the launch is on Friday'], ['team:red', 'the launch code word is PAPAYA'],
   ], 'both notes are in the team\'s namespace of the tenant');
 

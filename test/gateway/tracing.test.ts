@@ -114,8 +114,11 @@ t.test('an HTTP completion with a traceparent is one trace: front door, session 
   t.match(tool.attributes, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'datetime', 'gen_ai.tool.call.id': 'd' });
 
   const writes = named(spans, 'store.append_message');
-  t.ok(writes.every((w) => w.resource['troupe.thread'] === 'main'), 'the store writes run on the main thread');
-  t.ok(writes.some((w) => w.parentSpanId === session.spanId), 'worker → main: the user message\'s write is the session span\'s child');
+  const storeThread = writes[0]?.resource['troupe.thread'];
+  t.match(storeThread, /^worker-\d+$/);
+  t.ok(writes.every((w) => w.resource['troupe.thread'] === storeThread), 'the store writes run on the store worker');
+  t.not(storeThread, session.resource['troupe.thread'], 'a thread of its own, not the session\'s worker');
+  t.ok(writes.some((w) => w.parentSpanId === session.spanId), 'worker → store worker: the user message\'s write is the session span\'s child');
 });
 
 t.test('a WebSocket chat.send with a traceparent joins the client\'s trace', async (t) => {

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
 import WebSocket from 'ws';
-import { runAdminCommand } from '../../gateway/admin_cli.js';
 import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { generateApiKey } from '../../security/api_keys.js';
 import { signToken } from '../../security/jwt.js';
 import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
+import { STORE_CALLS } from '../helpers/store_calls.js';
 import { REDIS_URL, redisSkipReason } from '../store-redis/redis_available.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -116,7 +116,8 @@ t.test('on PostgreSQL, with budgets shared through Redis by two gateways', { ski
     t.match(rows[0], { group: 'sim-1', runs: 1, inputTokens: body.usage.prompt_tokens, outputTokens: 4, cachedTokens: 0, unpricedRuns: 0 });
     t.ok(Math.abs(Number(rows[0]?.costUsd) - expectedCost) < 1e-9, `cost ${rows[0]?.costUsd} = ${expectedCost}`);
     t.equal(got.body.tenant, CAPPED);
-    const row = await a.store!.withTenant(CAPPED, (s) => s.q.query<Record<string, unknown>>('SELECT user_id, agent_id, provider, model, outcome, latency_ms FROM usage_events'));
+    await a.store!.flush(30_000);
+    const row = { rows: await a.store!.call<unknown, Record<string, unknown>[]>(STORE_CALLS, 'tenantQuery', { tenant: CAPPED, sql: 'SELECT user_id, agent_id, provider, model, outcome, latency_ms FROM usage_events' }) };
     t.match(row.rows, [{ user_id: 'u1', agent_id: 'priced', provider: 'simulated', model: 'sim-1', outcome: 'ok' }]);
     t.ok(Number(row.rows[0]?.latency_ms) >= 0);
   });
@@ -168,15 +169,18 @@ t.test('on PostgreSQL, with budgets shared through Redis by two gateways', { ski
   });
 
   t.test('troupe usage prints the same report from the store', async (t) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const ctx = { config: a.config, out: (l: string) => out.push(l), err: (l: string) => err.push(l), store: a.store! };
-    t.equal(await runAdminCommand(['usage', '--group-by', 'agent', '--tenant', FREE], ctx), 0);
+    // On the gateway's store worker, the one owner of its database.
+    const run = (args: string[]) => a.store!.call<unknown, { code: number; out: string[]; err: string[] }>(STORE_CALLS, 'command', { args, config: a.config });
+    await a.store!.flush(30_000);
+    const report = await run(['usage', '--group-by', 'agent', '--tenant', FREE]);
+    const { out } = report;
+    t.equal(report.code, 0, report.err.join('\n'));
     t.match(out[0], new RegExp(`by agent \\(tenant ${FREE}\\)`));
     t.match(out[1], /^AGENT +RUNS +INPUT +OUTPUT +CACHED +COST USD/);
     t.ok(out.some((l) => /^unpriced +1 .* 0\.000000 +1 unpriced$/.test(l)), out.join('\n'));
-    t.equal(await runAdminCommand(['usage', '--from', '2026-12-05', '--to', '2026-12-01'], ctx), 2, 'a bad range is a usage error');
-    t.match(err.join('\n'), /from must be before to \(--from\)/);
+    const bad = await run(['usage', '--from', '2026-12-05', '--to', '2026-12-01']);
+    t.equal(bad.code, 2, 'a bad range is a usage error');
+    t.match(bad.err.join('\n'), /from must be before to \(--from\)/);
   });
 
   t.test('bad ranges are a 400 naming the field', async (t) => {
@@ -209,10 +213,9 @@ t.test('on embedded PGlite, in-process budgets per API key, and a chat channel',
   ];
   const gw = await startGateway(config({ TROUPE_STORE: 'pglite' }, { budgets, channels }), { channelEditIntervalMs: 50 });
   t.teardown(async () => { await gw.shutdown(); await tg.stop(); });
-  await gw.persistence!.ensureTenant(FREE);
-  await gw.store!.withTenant(FREE, (s) => s.apiKeys.create({
-    id: key.id, name: 'ci', keyHash: key.hash, scopes: ['chat'], expiresAt: new Date(Date.now() + 3_600_000),
-  }));
+  await gw.store!.call(STORE_CALLS, 'createApiKey', {
+    tenant: FREE, id: key.id, name: 'ci', keyHash: key.hash, scopes: ['chat'], expiresAt: Date.now() + 3_600_000,
+  });
 
   t.test('an API key over its budget is refused; the same tenant by JWT is not', async (t) => {
     t.equal((await complete(gw, key.key, 'priced')).status, 200);

@@ -1,0 +1,39 @@
+/**
+ * Store work the gateway runs on the store worker (StoreClient.call): each export
+ * is a StoreCall, `(store, args) => Promise<result>`, with msgpack-serialisable
+ * arguments and results.
+ */
+import { rootLog } from '../observability/log.js';
+import type { SealedSecret, Store, UsageQuery, UsageRow } from '../store/index.js';
+import type { AdminStore } from './admin_api/admin_store.js';
+
+export const GATEWAY_STORE_CALLS = new URL(import.meta.url).href;
+
+/** A tenant's sealed secret (channel credentials named `secret:NAME`). */
+export function sealedSecret(store: Store, a: { tenant: string; name: string }): Promise<SealedSecret | null> {
+  return store.withTenant(a.tenant, (s) => s.secrets.get(a.name));
+}
+
+/** Tenants with team runs (the team coordinator resumes their running ones). */
+export function teamTenants(store: Store): Promise<string[]> {
+  return store.teamTenants();
+}
+
+/** GET /v1/usage (the caller flushes the usage queue first). */
+export async function usageSummary(store: Store, a: { tenant?: string; query: UsageQuery }): Promise<UsageRow[]> {
+  return store.usageSummary(a.tenant, a.query);
+}
+
+/** The admin API's AdminStore on this (the store worker's) thread, made on first use. */
+let admin: Promise<AdminStore> | undefined;
+
+/** One AdminStore method (the admin API, /admin/v1), run where the database is. */
+export async function adminStore(store: Store, a: { method: keyof AdminStore; args: unknown[]; dataDir: string }): Promise<unknown> {
+  admin ??= import('./admin_api/admin_store.js').then(({ storeAdmin }) => storeAdmin(store, {
+    env: process.env, dataDir: a.dataDir, warn: (msg) => rootLog().warn(msg, { component: 'admin' }),
+  }));
+  const target = await admin;
+  const fn = target[a.method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+  if (typeof fn !== 'function') throw new Error(`AdminStore has no method ${String(a.method)}`);
+  return fn.apply(target, a.args);
+}
