@@ -90,6 +90,10 @@ export function storeHost(args: StoreHostArgs): Behavior<StoreRequest> {
     async preStart() {
       // Mail waits until the database is open (the actor is busy until preStart settles).
       store = await openStoreWith(args.store);
+      // Run the first lookups' code once (WASM and JS start in their baseline tiers), so the
+      // first session load and API-key login after /ready are not the slow ones.
+      await store.tenants.get('_warmup');
+      await store.findApiKeyByHash('0'.repeat(64));
       persistence = new Persistence(store, log, { maxQueued });
       inner = persistenceActor({ persistence });
     },

@@ -17,12 +17,13 @@ import { compareText, summaryText } from './report/table.js';
 import { runLimitsBench } from './limits/index.js';
 import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
+import { runStartBench } from './start/run.js';
 import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
 import { runTracingBench, TRACING_BENCH_DEFAULTS } from './tracing/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
-export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel|teams|tracing> [options]   (see docs/bench.md)
+export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel|teams|tracing|start> [options]   (see docs/bench.md)
 
   ws       --url ws://127.0.0.1:8787/ws --conns N --duration 10s --warmup 2s --scenario idle|ping|chat
            [--rate R] [--ramp C/s] [--payload BYTES] [--token T] [--agent ID] [--procs N] [--drain 10s]
@@ -38,6 +39,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
            [--timeout 120s] [--tokens 16] [--latency 5]
   tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none]
+  start    [--runs 3] [--store pglite|postgres|none] [--idle 3s] [--workers N] [--timeout 120s]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
 const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick', '--no-ws']);
@@ -78,6 +80,27 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       const quick = a.has('--quick');
       a.rejectUnknown();
       write(JSON.stringify(await runRuntimeBench({ quick }), null, 2));
+      return;
+    }
+    case 'start': {
+      const store = a.str('--store') ?? 'pglite';
+      if (store !== 'pglite' && store !== 'postgres' && store !== 'none') throw new BenchError('INVALID_REQUEST', '--store must be pglite, postgres or none');
+      const o = {
+        runs: a.int('--runs', 3, 1, 100),
+        store,
+        idleMs: a.durationMs('--idle', 3_000),
+        timeoutMs: a.durationMs('--timeout', 120_000, 3_600_000),
+        workers: a.str('--workers') === undefined ? undefined : a.int('--workers', 2, 0, 256),
+      } as const;
+      a.rejectUnknown();
+      const r = await runStartBench(o, (s) => process.stderr.write(s + '\n'));
+      const json = a.str('--json');
+      if (json === '-') write(JSON.stringify(r, null, 2));
+      else {
+        write(`start (${r.store}): fresh data dir ready ${r.summary.fresh.readyMsMedian} ms, RSS ${r.summary.fresh.rssMBMedian} MB; `
+          + `existing ready ${r.summary.existing.readyMsMedian} ms, RSS ${r.summary.existing.rssMBMedian} MB (medians of ${o.runs})`);
+        if (json !== undefined) writeFileSync(json, JSON.stringify(r, null, 2) + '\n');
+      }
       return;
     }
     case 'limits': {

@@ -16,6 +16,7 @@ import { runMemoryBench } from './memory/index.js';
 import { runRuntimeBench } from './runtime/index.js';
 import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
 import { runTracingBench } from './tracing/index.js';
+import { runStartBench } from './start/run.js';
 import type { WsBenchOptions } from './ws/options.js';
 import { runWsBench } from './ws/run.js';
 
@@ -99,6 +100,12 @@ await step('runtime', async () => {
   const r = await runRuntimeBench({ quick: true, log: () => undefined });
   if (typeof r !== 'object' || r === null) throw new Error('no result');
   log('ok   runtime');
+});
+await step('start', async () => {
+  const r = await runStartBench({ runs: 1, store: 'pglite', idleMs: 200, workers: 1, timeoutMs: 180_000 });
+  const s = [...r.fresh, ...r.existing];
+  if (s.length !== 2 || s.some((x) => !(x.readyMs > 0) || !(x.rssMB > 0) || x.listenMs > x.readyMs + 1)) throw new Error(`bad samples: ${JSON.stringify(s)}`);
+  log('ok   start');
 });
 await step('limits', async () => {
   const r = await runLimitsBench({ durationMs: 300, concurrency: 8, keys: 100, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
