@@ -248,20 +248,30 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
 /**
  * An agent reaches a model through a `chain` of the gateway's `providers`, or
  * directly through `provider` + `model`; a chain naming an unknown provider is
- * refused at load, not at the first request.
+ * refused at load (and by the admin API), not at the first request. Undefined
+ * when the agent is fine.
  */
-function checkAgentModels(a: AgentConfig, providers: readonly ProviderSpec[]): void {
+export function agentModelProblem(a: Pick<AgentConfig, 'id' | 'chain' | 'model' | 'provider'>, providerIds: Iterable<string>): { field: string; message: string } | undefined {
   // Shapes (a non-empty chain, each entry's fields, provider kinds) are the schema's; this checks what it cannot.
   if (a.chain === undefined) {
-    if (a.model === undefined || a.provider === undefined) throw new ConfigError(`agent ${a.id} needs a "chain", or "model" and "provider.kind"`);
-    return;
+    if (a.model === undefined || a.provider === undefined) return { field: 'chain', message: `agent ${a.id} needs a "chain", or "model" and "provider.kind"` };
+    return undefined;
   }
-  const known = new Set(providers.map((p) => p.id));
-  a.chain.forEach((entry, i) => {
+  const known = new Set(providerIds);
+  for (const [i, entry] of a.chain.entries()) {
     if (!known.has(entry.providerId)) {
-      throw new ConfigError(`agent ${a.id}: chain[${i}] names provider "${entry.providerId}", which is not in "providers" (known: ${[...known].join(', ') || 'none'})`);
+      return {
+        field: `chain.${i}.providerId`,
+        message: `agent ${a.id}: chain[${i}] names provider "${entry.providerId}", which is not in "providers" (known: ${[...known].join(', ') || 'none'})`,
+      };
     }
-  });
+  }
+  return undefined;
+}
+
+function checkAgentModels(a: AgentConfig, providers: readonly ProviderSpec[]): void {
+  const problem = agentModelProblem(a, providers.map((p) => p.id));
+  if (problem !== undefined) throw new ConfigError(problem.message);
 }
 
 function tracingOf(env: Env): { tracing?: TracingConfig } {

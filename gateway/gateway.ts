@@ -195,6 +195,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         // Every admin operation runs on the store worker (storeAdmin there, gateway/store_calls.ts).
         store: store?.admin(config.dataDir),
         channels: config.channels, invalidateKey: (hash) => keys?.invalidate(hash) ?? Promise.resolve(),
+        agents: { seed: config.agents, providerIds: async () => config.providers.map((p) => p.id), changed: async () => undefined },
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
       metrics: registry,

@@ -17,6 +17,7 @@ export type { Tenant, TenantsRepo } from './repos/tenants.js';
 export type { User, UsersRepo } from './repos/users.js';
 export { hashApiKey, type ApiKey, type ApiKeyMatch, type ApiKeysRepo, type NewApiKey } from './repos/api_keys.js';
 export type { Agent, AgentsRepo } from './repos/agents.js';
+export type { McpServersRepo, ProvidersRepo, StoredMcpServer, StoredProvider } from './repos/admin_config.js';
 export type { Session, SessionsRepo, NewSession } from './repos/sessions.js';
 export { MESSAGE_ROLES, type Message, type MessagePage, type MessageRole, type MessagesRepo, type NewMessage } from './repos/messages.js';
 export { RUN_STATUSES, type Run, type RunStatus, type RunsRepo, type Usage } from './repos/runs.js';

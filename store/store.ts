@@ -7,6 +7,7 @@ import type { Embedder, VectorSearch } from './memory/embedder.js';
 import { migrate, MIGRATION_LOCK_KEY, type MigrateResult } from './migrate.js';
 import { PgliteDb } from './pglite_db.js';
 import { PostgresDb } from './postgres_db.js';
+import { SqlMcpServersRepo, SqlProvidersRepo, type McpServersRepo, type ProvidersRepo } from './repos/admin_config.js';
 import { SqlAgentsRepo, type AgentsRepo } from './repos/agents.js';
 import { findApiKeyByHash, SqlApiKeysRepo, type ApiKeyMatch, type ApiKeysRepo } from './repos/api_keys.js';
 import { SqlChannelPairingsRepo, type ChannelPairingsRepo } from './repos/channel_pairings.js';
@@ -63,6 +64,8 @@ export class TenantScope {
   readonly teamRuns: TeamRunsRepo;
   readonly teamTasks: TeamTasksRepo;
   readonly usage: UsageRepo;
+  readonly providers: ProvidersRepo;
+  readonly mcpServers: McpServersRepo;
 
   constructor(
     readonly tenantId: string,
@@ -84,6 +87,8 @@ export class TenantScope {
     this.teamRuns = new SqlTeamRunsRepo(q, this.audit);
     this.teamTasks = new SqlTeamTasksRepo(q, this.audit);
     this.usage = new SqlUsageRepo(q);
+    this.providers = new SqlProvidersRepo(q);
+    this.mcpServers = new SqlMcpServersRepo(q);
   }
 }
 

@@ -7,7 +7,8 @@
  * tenant's chain by the shared functions the CLI uses too.
  */
 import { loadKeyring, SecretBox } from '../../security/secrets.js';
-import type { ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, Tenant } from '../../store/index.js';
+import type { Agent, ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, Tenant } from '../../store/index.js';
+import { agentsForTenant, deleteAgent, putAgent, seedAgents, type AgentDefinition } from '../admin_agents.js';
 import { createApiKey, revokeApiKey, type NewKey } from '../admin_keys.js';
 import { rotateSecrets, setSecret, type OpenBox, type RotateReport } from '../admin_secrets.js';
 import { auditAdmin, diffFields, ensureTenant, type AdminActor } from '../admin_support.js';
@@ -20,6 +21,15 @@ export interface AdminStore {
   getTenant(id: string): Promise<Tenant | null>;
   /** Audited in the new tenant's chain. */
   createTenant(input: { id: string; name: string }, who: AdminActor): Promise<Tenant>;
+
+  /** Gives the tenant the config file's agents, once ever (creating the tenant if needed). */
+  seedAgents(tenant: string, seed: AgentDefinition[]): Promise<boolean>;
+  listAgents(tenant: string, limit: number): Promise<Agent[]>;
+  getAgent(tenant: string, id: string): Promise<Agent | null>;
+  /** Creates or replaces; audited with a diff of the definition's fields. */
+  putAgent(tenant: string, id: string, definition: Record<string, unknown>, who: AdminActor): Promise<{ agent: Agent; created: boolean }>;
+  /** Null when the tenant has no such agent (audited as a failure). */
+  deleteAgent(tenant: string, id: string, who: AdminActor): Promise<Agent | null>;
 
   listKeys(tenant: string, limit: number): Promise<ApiKey[]>;
   createKey(tenant: string, input: NewKey, who: AdminActor): Promise<{ key: string; record: ApiKey }>;
@@ -70,6 +80,12 @@ export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
       }, who));
       return tenant;
     },
+
+    seedAgents: (tenant, seed) => seedAgents(store, tenant, seed),
+    listAgents: (tenant, limit) => agentsForTenant(store, tenant, limit),
+    getAgent: (tenant, id) => store.withTenant(tenant, (s) => s.agents.getByName(id)),
+    putAgent: (tenant, id, definition, who) => putAgent(store, tenant, id, definition, who),
+    deleteAgent: (tenant, id, who) => deleteAgent(store, tenant, id, who),
 
     listKeys: (tenant, limit) => store.withTenant(tenant, (s) => s.apiKeys.list({ limit })),
     createKey: (tenant, input, who) => createApiKey(store, tenant, input, who),

@@ -2,6 +2,7 @@
 import type { ChannelSpec } from '../../transports/channels/config.js';
 import type { HttpEdge } from '../../transports/http_edge.js';
 import type { AdminStore } from './admin_store.js';
+import { agentRoutes, type AgentRoutesDeps } from './agents.js';
 import { apiKeyRoutes, type InvalidateKey } from './api_keys.js';
 import { auditRoutes } from './audit.js';
 import { channelRoutes } from './channels.js';
@@ -19,6 +20,8 @@ export interface AdminApiDeps {
   store: AdminStore | undefined;
   channels: readonly ChannelSpec[];
   invalidateKey: InvalidateKey;
+  /** The config file's agents (what a tenant starts with), and how a change reaches the workers. */
+  agents: AgentRoutesDeps;
   log: (msg: string, err: unknown) => void;
 }
 
@@ -33,6 +36,7 @@ export function registerAdminApi(edge: HttpEdge, deps: AdminApiDeps): AdminRoute
     handle: () => (doc ??= openApiDocument(router, ADMIN_API_VERSION)),
   });
   tenantRoutes(router);
+  agentRoutes(router, deps.agents);
   apiKeyRoutes(router, deps.invalidateKey);
   secretRoutes(router);
   auditRoutes(router);

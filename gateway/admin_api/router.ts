@@ -40,7 +40,7 @@ export interface AdminCall<P extends Obj, Q extends Obj, B extends z.ZodType> {
 }
 
 export interface AdminRoute<P extends Obj = Obj, Q extends Obj = Obj, B extends z.ZodType = z.ZodType> {
-  verb: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  verb: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Under /admin/v1, uWS style (`/api-keys/:id`). */
   path: string;
   /** `admin.<resource>.<verb>`: the audit action of a refusal, and the OpenAPI operationId. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SCOPE_NAMES } from '../../security/scopes.js';
+import { agentSchema } from '../config_schema.js';
 
 /** As store/validate.ts checks tenant ids. */
 export const TenantId = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a tenant id is 1-64 characters of [A-Za-z0-9_.-]');
@@ -48,6 +49,24 @@ export const SecretBody = z.strictObject({ value: z.string().min(1).max(32_768).
 export const SecretSet = z.object({ name: z.string(), keyVersion: z.number().int(), created: z.boolean() });
 export const SecretList = z.object({ data: z.array(z.object({ name: z.string() })) });
 export const RotateOut = z.object({ keyVersion: z.number().int(), reencrypted: z.number().int(), current: z.number().int(), failed: z.array(z.string()) });
+
+// agents: the config file's agent (gateway/config_schema.ts agentSchema), without its id, which is the path's
+const AgentFields = agentSchema.omit({ id: true }).shape;
+const noInlineKey = (v: { provider?: object | null }, ctx: z.RefinementCtx) => {
+  if (v.provider != null && 'apiKey' in v.provider) {
+    ctx.addIssue({ code: 'custom', path: ['provider', 'apiKey'], message: 'an agent carries no credentials: put the key on a provider (PUT /admin/v1/providers/:id) and name it in "chain"' });
+  }
+};
+/** PUT: the whole definition (replaces the stored one). */
+export const AgentBody = z.strictObject(AgentFields).superRefine(noInlineKey)
+  .describe('an agent as in the config file\'s "agents" (docs/configuration.md), without "id"');
+/** PATCH: the fields to change; `null` removes a field. */
+export const AgentPatch = z.strictObject(Object.fromEntries(Object.entries(AgentFields).map(([k, v]) => [k, (v as z.ZodOptional<z.ZodType>).unwrap().nullable().optional()])) as {
+  [K in keyof typeof AgentFields]: z.ZodOptional<z.ZodNullable<(typeof AgentFields)[K] extends z.ZodOptional<infer T> ? T : never>>
+}).superRefine(noInlineKey).describe('fields to change; null removes one; the result must be a whole agent');
+export const AgentOut = z.object({ id: z.string(), ...AgentFields, createdAt: Time, updatedAt: Time });
+export const AgentList = z.object({ data: z.array(AgentOut) });
+export const AgentDeleted = z.object({ id: z.string(), deleted: z.literal(true) });
 
 // audit
 export const AuditQuery = z.strictObject({

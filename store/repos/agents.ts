@@ -20,6 +20,14 @@ export interface AgentsRepo {
   getByName(name: string): Promise<Agent | null>;
   list(opts?: { limit?: number }): Promise<Agent[]>;
   remove(id: string): Promise<void>;
+  /** Deletes the agent with this name; NOT_FOUND when there is none. */
+  removeByName(name: string): Promise<Agent>;
+  /**
+   * Gives the tenant these agents once: the first call inserts the ones it lacks
+   * (by name) and remembers it; later calls do nothing, so an agent deleted
+   * since is not brought back. True when this call seeded.
+   */
+  seedOnce(agents: readonly { name: string; config: Record<string, unknown> }[]): Promise<boolean>;
 }
 
 const COLUMNS = 'tenant_id, id, name, config, created_at, updated_at';
@@ -52,8 +60,27 @@ export class SqlAgentsRepo implements AgentsRepo {
   }
 
   async list(opts: { limit?: number } = {}): Promise<Agent[]> {
-    const res = await this.q.query(`SELECT ${COLUMNS} FROM agents ORDER BY name LIMIT $1`, [pageLimit(opts.limit)]);
+    const res = await this.q.query(`SELECT ${COLUMNS} FROM agents ORDER BY name LIMIT $1`, [pageLimit(opts.limit, 50, 10_000)]);
     return res.rows.map(toAgent);
+  }
+
+  async removeByName(name: string): Promise<Agent> {
+    const res = await this.q.query(`DELETE FROM agents WHERE name = $1 RETURNING ${COLUMNS}`, [text('name', name)]);
+    if (res.rowCount === 0) throw notFound('agent', name);
+    return toAgent(res.rows[0]);
+  }
+
+  async seedOnce(agents: readonly { name: string; config: Record<string, unknown> }[]): Promise<boolean> {
+    const marked = await this.q.query("INSERT INTO config_seeds (kind) VALUES ('agents') ON CONFLICT DO NOTHING RETURNING kind");
+    if (marked.rowCount === 0) return false;
+    for (const a of agents) {
+      await this.q
+        .query('INSERT INTO agents (name, config) VALUES ($1, $2) ON CONFLICT (tenant_id, name) DO NOTHING', [
+          text('name', a.name), JSON.stringify(jsonObject('config', a.config)),
+        ])
+        .catch(translateDbError);
+    }
+    return true;
   }
 
   async remove(id: string): Promise<void> {

@@ -127,9 +127,10 @@ await eachBackend(async (t, { kind, store }) => {
        FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
          AND c.relname <> 'schema_migrations'`,
     );
-    // 001's eleven tables, 002's channel_pairings, 003's usage_events, 004's team_runs and team_tasks.
-    t.equal(tables.rows.length, 15);
-    for (const name of ['channel_pairings', 'usage_events', 'team_runs', 'team_tasks']) {
+    // 001's eleven tables, 002's channel_pairings, 003's usage_events, 004's team_runs and team_tasks,
+    // 008's providers, mcp_servers and config_seeds.
+    t.equal(tables.rows.length, 18);
+    for (const name of ['channel_pairings', 'usage_events', 'team_runs', 'team_tasks', 'providers', 'mcp_servers', 'config_seeds']) {
       t.ok(tables.rows.some((r) => r.relname === name), `${name} is a tenant table`);
     }
     for (const r of tables.rows) {

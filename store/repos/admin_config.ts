@@ -1,0 +1,118 @@
+import type { Queryable } from '../db.js';
+import { translateDbError } from '../errors.js';
+import { camelRow, firstOrNull } from '../rows.js';
+import { jsonObject, notFound, pageLimit, text } from '../validate.js';
+
+/** A tenant's provider: its spec without credentials, and where its sealed API key is. */
+export interface StoredProvider {
+  tenantId: string;
+  id: string;
+  spec: Record<string, unknown>;
+  secretName: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StoredMcpServer {
+  tenantId: string;
+  id: string;
+  config: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ProvidersRepo {
+  /** Creates or replaces; returns the previous row too, for the audit diff. */
+  put(id: string, spec: Record<string, unknown>, secretName: string | null): Promise<{ row: StoredProvider; before: StoredProvider | null }>;
+  get(id: string): Promise<StoredProvider | null>;
+  list(opts?: { limit?: number }): Promise<StoredProvider[]>;
+  remove(id: string): Promise<StoredProvider>;
+}
+
+export interface McpServersRepo {
+  put(id: string, config: Record<string, unknown>): Promise<{ row: StoredMcpServer; before: StoredMcpServer | null }>;
+  list(opts?: { limit?: number }): Promise<StoredMcpServer[]>;
+  remove(id: string): Promise<StoredMcpServer>;
+}
+
+/** One repo shape for both tables: an id, one jsonb column, timestamps. */
+class JsonRowRepo<T> {
+  constructor(
+    private readonly q: Queryable,
+    private readonly table: 'providers' | 'mcp_servers',
+    private readonly columns: string,
+    private readonly what: string,
+  ) {}
+
+  async get(id: string): Promise<T | null> {
+    return firstOrNull<T>(await this.q.query(`SELECT ${this.columns} FROM ${this.table} WHERE id = $1`, [text('id', id)]));
+  }
+
+  async list(opts: { limit?: number } = {}): Promise<T[]> {
+    const res = await this.q.query(`SELECT ${this.columns} FROM ${this.table} ORDER BY id LIMIT $1`, [pageLimit(opts.limit)]);
+    return res.rows.map((r) => camelRow<T>(r));
+  }
+
+  async upsert(id: string, values: unknown[], setSql: string, insertCols: string): Promise<{ row: T; before: T | null }> {
+    const before = await this.get(id);
+    const res = await this.q
+      .query(
+        `INSERT INTO ${this.table} (id, ${insertCols}) VALUES ($1, ${values.map((_, i) => `$${i + 2}`).join(', ')})
+         ON CONFLICT (tenant_id, id) DO UPDATE SET ${setSql}, updated_at = now()
+         RETURNING ${this.columns}`,
+        [text('id', id), ...values],
+      )
+      .catch(translateDbError);
+    return { row: camelRow<T>(res.rows[0]), before };
+  }
+
+  async remove(id: string): Promise<T> {
+    const res = await this.q.query(`DELETE FROM ${this.table} WHERE id = $1 RETURNING ${this.columns}`, [text('id', id)]);
+    if (res.rowCount === 0) throw notFound(this.what, id);
+    return camelRow<T>(res.rows[0]);
+  }
+}
+
+export class SqlProvidersRepo implements ProvidersRepo {
+  readonly #rows: JsonRowRepo<StoredProvider>;
+
+  constructor(q: Queryable) {
+    this.#rows = new JsonRowRepo(q, 'providers', 'tenant_id, id, spec, secret_name, created_at, updated_at', 'provider');
+  }
+
+  put(id: string, spec: Record<string, unknown>, secretName: string | null) {
+    return this.#rows.upsert(id, [JSON.stringify(jsonObject('spec', spec)), secretName], 'spec = EXCLUDED.spec, secret_name = EXCLUDED.secret_name', 'spec, secret_name');
+  }
+
+  get(id: string) {
+    return this.#rows.get(id);
+  }
+
+  list(opts?: { limit?: number }) {
+    return this.#rows.list(opts);
+  }
+
+  remove(id: string) {
+    return this.#rows.remove(id);
+  }
+}
+
+export class SqlMcpServersRepo implements McpServersRepo {
+  readonly #rows: JsonRowRepo<StoredMcpServer>;
+
+  constructor(q: Queryable) {
+    this.#rows = new JsonRowRepo(q, 'mcp_servers', 'tenant_id, id, config, created_at, updated_at', 'MCP server');
+  }
+
+  put(id: string, config: Record<string, unknown>) {
+    return this.#rows.upsert(id, [JSON.stringify(jsonObject('config', config))], 'config = EXCLUDED.config', 'config');
+  }
+
+  list(opts?: { limit?: number }) {
+    return this.#rows.list(opts);
+  }
+
+  remove(id: string) {
+    return this.#rows.remove(id);
+  }
+}
