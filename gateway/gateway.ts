@@ -11,6 +11,7 @@ import { Screener } from '../security/injection.js';
 import { rootLog } from '../observability/log.js';
 import { apiKeyCache } from './api_key_cache.js';
 import { registerAdminApi } from './admin_api/index.js';
+import { consoleAssets } from './console_assets.js';
 import { createChannels } from './channels.js';
 import type { ChannelHub } from '../transports/channels/hub.js';
 import { createGatewayAuthenticator } from './auth.js';
@@ -198,6 +199,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         agents: { seed: config.agents, providerIds: async () => config.providers.map((p) => p.id), changed: async () => undefined },
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
+      // The web console (docs/admin.md): static files; its data comes through the routes above.
+      console: consoleAssets(),
       metrics: registry,
       logger,
       ...(usage.gate === undefined ? {} : { budgets: usage.gate }),

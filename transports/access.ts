@@ -65,6 +65,9 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   [`GET ${ADMIN}/channels`]: 'channels',
   [`POST ${ADMIN}/channels/:id/pairings/approve`]: 'channels',
   [`POST ${ADMIN}/channels/:id/pairings/deny`]: 'channels',
+  // the web console's static files (transports/http_console.ts); its data comes from the routes above
+  'GET /console': 'public',
+  'GET /console/:file': 'public',
   // everything else: a JSON 404
   'ANY /*': 'public',
 };

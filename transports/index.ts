@@ -9,6 +9,7 @@ export type {
 } from './backend.js';
 export { abortRun, chatRunner, startRun } from './chat_run.js';
 export type { BudgetGate, UsageGroupBy, UsageLedger, UsageSummaryQuery, UsageSummaryRow } from './usage.js';
+export { CONSOLE_CSP, type ConsoleAssets, type ConsoleFile } from './http_console.js';
 export { parseUsageQuery, MAX_USAGE_RANGE_DAYS } from './http_usage.js';
 export { ERROR_CATALOGUE, ERROR_CODES, TroupeError, toWireError, httpStatusOf, type ErrorCode, type WireError } from './errors.js';
 export { MSGPACK_SUBPROTOCOL, JSON_SUBPROTOCOL } from './codec.js';

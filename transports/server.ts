@@ -19,6 +19,7 @@ import type { AccessContext } from './access.js';
 import { HttpEdge, type UwsRoutes } from './http_edge.js';
 import type { HttpExchange } from './http_exchange.js';
 import { registerOpenAiRoutes } from './http_openai.js';
+import { registerConsoleRoutes, type ConsoleAssets } from './http_console.js';
 import { registerNotFound, registerOpsRoutes } from './http_ops.js';
 import { registerUsageRoute } from './http_usage.js';
 import { createGatewayMetrics, type Transport } from './metrics.js';
@@ -42,6 +43,8 @@ export interface FrontDoorOptions {
   onRefused?: AccessContext['onRefused'];
   /** More routes on the same server (the admin API); each needs an entry in the access table. */
   routes?: (edge: HttpEdge) => void;
+  /** The web console's files, served at /console; absent: no console. */
+  console?: ConsoleAssets;
   /** Usage budgets checked before each run; absent: none. */
   budgets?: BudgetGate;
   /** Told of every run's end, and serves GET /v1/usage; absent: that route answers NOT_FOUND. */
@@ -107,6 +110,7 @@ export function createFrontDoor(opts: FrontDoorOptions): FrontDoor {
   }
   registerOpsRoutes(edge, ctx, opts.metrics, () => connections.size, channels === undefined ? undefined : () => channels.health());
   opts.routes?.(edge);
+  if (opts.console !== undefined) registerConsoleRoutes(edge, opts.console);
   registerNotFound(edge);
 
   let listenSocket: us_listen_socket | undefined;

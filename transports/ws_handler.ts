@@ -16,9 +16,14 @@ import { METHODS, validateParams } from './ws_methods.js';
 /** uWS hard-closes (1006) frames above its own limit; we set it above ours so we can answer first. */
 const UWS_PAYLOAD_HEADROOM = 2;
 
-export function originAllowed(origin: string, allowed: readonly string[]): boolean {
-  // Browsers always send Origin on WebSocket upgrades; non-browser clients usually do not.
+/**
+ * Browsers always send Origin on WebSocket upgrades; non-browser clients usually do not.
+ * A page the gateway served itself (the console at /console) is same-origin: its
+ * Origin names the host the upgrade was sent to.
+ */
+export function originAllowed(origin: string, allowed: readonly string[], host = ''): boolean {
   if (origin === '') return true;
+  if (host !== '' && (origin === `http://${host}` || origin === `https://${host}`)) return true;
   return allowed.includes('*') || allowed.includes(origin);
 }
 
@@ -91,12 +96,13 @@ function onUpgrade(
   const offer = req.getHeader('sec-websocket-protocol');
   const extensions = req.getHeader('sec-websocket-extensions');
   const origin = req.getHeader('origin');
+  const host = req.getHeader('host');
   const token = bearerToken(req.getHeader('authorization')) ?? (req.getQuery('token') || undefined);
   const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
 
   const { config } = ctx;
   if (ctx.shuttingDown) return rejectUpgrade(res, ctx, new TroupeError('UNAVAILABLE', 'The server is shutting down', { reason: 'shutting_down' }));
-  if (!originAllowed(origin, config.allowedOrigins)) {
+  if (!originAllowed(origin, config.allowedOrigins, host)) {
     return rejectUpgrade(res, ctx, new TroupeError('FORBIDDEN', 'Origin not allowed', { reason: 'origin_not_allowed' }));
   }
   if (connections.size >= config.maxConnections) {

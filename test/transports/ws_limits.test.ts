@@ -45,6 +45,16 @@ t.test('an allowed Origin and a missing Origin are both accepted', async (t) => 
   cli.close();
 });
 
+t.test('a page served by the gateway itself (Origin naming the upgrade\'s Host) is accepted without an allowlist', async (t) => {
+  const s = await start(t);
+  const host = new URL(s.wsUrl).host;
+  const page = await Client.open(s.wsUrl, { headers: { origin: `http://${host}` } });
+  t.equal((await page.request('connect', { token: 'tok-alice' })).ok, true);
+  page.close();
+  const r = await rejectedStatus(s.wsUrl, { origin: `http://${host}.evil.example` });
+  t.equal(r.status, 403, 'a look-alike origin is still refused');
+});
+
 t.test('connect rate limit refuses the upgrade with 429, Retry-After and retryAfterMs', async (t) => {
   const s = await start(t, { connect: new TestBucket(1, 0.5) });
   const first = await Client.open(s.wsUrl);

@@ -1,0 +1,247 @@
+// The web console at /console, driven in a real headless Chromium (Debian's,
+// through playwright-core) against an in-process gateway on embedded PGlite:
+// sign in, chat and watch the reply stream with its tool calls, tokens and
+// latency, create and revoke an API key, and visit every page. Screenshots go
+// to artifacts/console/ (gitignored). Without Chromium the suite skips, except
+// under CI=true, where .ci/run installs it and a missing browser is a failure.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import t, { type Test } from 'tap';
+import { loadConfig } from '../../gateway/config.js';
+import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
+import { signToken } from '../../security/jwt.js';
+import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+const TENANT = 'acme';
+const CHROMIUM = process.env.TROUPE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/console/', import.meta.url));
+
+/** tap `skip`: false with a browser; a reason without one (a failure under CI=true). */
+function needsChromium(): false | string {
+  if (existsSync(CHROMIUM)) return false;
+  if (process.env.CI === 'true') throw new Error(`no Chromium at ${CHROMIUM}; under CI=true the console's browser tests must run (.ci/run installs it)`);
+  return `needs Chromium at ${CHROMIUM} (apt-get install chromium, or set TROUPE_CHROMIUM)`;
+}
+
+interface Harness {
+  gw: RunningGateway;
+  fake: OpenAIUpstream;
+  browser: BrowserContext;
+  page: Page;
+  /** A JWT for tenant acme with chat and admin. */
+  admin: string;
+  /** Console messages of type error, and CSP refusals. */
+  problems: string[];
+}
+
+async function harness(t: Test): Promise<Harness> {
+  const fake = new OpenAIUpstream();
+  await fake.start();
+  t.teardown(() => fake.close());
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-console-'));
+  const file = join(dir, 'troupe.json');
+  writeFileSync(file, JSON.stringify({
+    agents: [
+      // One token every 25 ms: the reply visibly streams.
+      { id: 'echo', description: 'simulated, streams slowly', model: 'sim-1', provider: { kind: 'simulated', tokens: 12, latencyMs: 25 } },
+      { id: 'helper', description: 'calls tools', model: 'fake-model', provider: { kind: 'openai', apiKey: 'sk-test', baseURL: `${fake.url}/v1` } },
+    ],
+  }));
+  const gw = await startGateway(loadConfig({ TROUPE_DATA_DIR: join(dir, 'data'), TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET }, file));
+  t.teardown(() => gw.shutdown());
+  const platform = await signToken({ secret: SECRET, tenant: 'ops', user: 'root', scopes: ['platform'], ttlSec: 600 });
+  const made = await fetch(`${gw.url}/admin/v1/tenants`, {
+    method: 'POST', headers: { authorization: `Bearer ${platform}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: TENANT, name: 'Acme' }),
+  });
+  if (made.status !== 201) throw new Error(`creating the tenant answered ${made.status}: ${await made.text()}`);
+  const admin = await signToken({ secret: SECRET, tenant: TENANT, user: 'alice', scopes: ['chat', 'admin'], ttlSec: 600 });
+
+  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'troupe-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 800 },
+  });
+  t.teardown(() => browser.close());
+  const page = browser.pages()[0] ?? await browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return { gw, fake, browser, page, admin, problems };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+async function signIn(h: Harness, credential: string): Promise<void> {
+  await h.page.goto(`${h.gw.url}/console`);
+  await h.page.fill('#signin-token', credential);
+  await h.page.click('#signin-go');
+  await h.page.waitForSelector('#who');
+}
+
+/**
+ * Sends `text` to `agent` in the playground and waits for the run's last event.
+ * A MutationObserver in the page keeps each text the reply showed before its
+ * run ended: more than one distinct text means the reply streamed in.
+ */
+async function chat(page: Page, agent: string, text: string): Promise<{ reply: string; meta: string; partials: string[] }> {
+  await page.selectOption('#chat-agent', agent);
+  await page.fill('#chat-message', text);
+  const turns = await page.locator('.turn').count();
+  // A string, not a function: the test is compiled without the DOM's types.
+  await page.evaluate(`(() => {
+    const seen = window.__partials = [];
+    new MutationObserver(() => {
+      const turn = document.querySelectorAll('.turn')[${turns}];
+      if (turn === undefined || turn.querySelector('.meta.done') !== null) return;
+      const now = turn.querySelector('.reply').textContent;
+      if (now !== '' && seen[seen.length - 1] !== now) seen.push(now);
+    }).observe(document.getElementById('chat-transcript'), { subtree: true, childList: true, characterData: true });
+  })()`);
+  await page.click('#chat-send');
+  const turn = page.locator('.turn').nth(turns);
+  await turn.locator('.meta.done').waitFor({ timeout: 30_000 });
+  return {
+    reply: (await turn.locator('.reply').textContent()) ?? '',
+    meta: (await turn.locator('.meta').textContent()) ?? '',
+    partials: await page.evaluate<string[]>('window.__partials'),
+  };
+}
+
+/** What the same agent answers over the OpenAI-compatible API (the simulated provider is deterministic). */
+async function answerOf(h: Harness, agent: string, text: string): Promise<string> {
+  const res = await fetch(`${h.gw.url}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: agent, messages: [{ role: 'user', content: text }] }),
+  });
+  return ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content;
+}
+
+t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
+  const h = await harness(t);
+
+  t.test('its files are public and carry a strict Content-Security-Policy; anything else under /console is a 404', async (t) => {
+    t.same(h.gw.frontDoor.served.filter((k) => k.includes(' /console')), ['GET /console', 'GET /console/:file'], 'the console\'s entries of the access table are served');
+    const page = await fetch(`${h.gw.url}/console`);
+    t.equal(page.status, 200);
+    t.match(page.headers.get('content-type'), /^text\/html/);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    t.match(csp, /default-src 'none'/);
+    t.match(csp, /script-src 'self'(;|$)/, 'scripts only from the gateway: no inline script, no eval');
+    t.notMatch(csp, /unsafe-inline|unsafe-eval/);
+    t.match(csp, /frame-ancestors 'none'/);
+    t.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    t.notMatch(await page.text(), /<script>|<script [^>]*>[^<]/, 'no inline script in the page');
+    const js = await fetch(`${h.gw.url}/console/app.js`);
+    t.equal(js.status, 200);
+    t.match(js.headers.get('content-type'), /^text\/javascript/);
+    t.equal((await fetch(`${h.gw.url}/console/nothing.js`)).status, 404);
+    t.equal((await fetch(`${h.gw.url}/console/%2e%2e%2fpackage.json`)).status, 404, 'no way out of the folder');
+  });
+
+  t.test('a wrong credential is refused at sign-in, and nothing is stored', async (t) => {
+    await h.page.goto(`${h.gw.url}/console`);
+    await h.page.fill('#signin-token', 'not-a-token');
+    await h.page.click('#signin-go');
+    await h.page.waitForSelector('.notice.error');
+    t.match(await h.page.textContent('.notice.error'), /Sign-in failed: UNAUTHORIZED/);
+    t.equal(await h.page.evaluate('sessionStorage.getItem("troupe.credential")'), null);
+  });
+
+  t.test('signed in with a token, a chat reply streams in with its tokens and latency', async (t) => {
+    await signIn(h, h.admin);
+    t.equal(await h.page.textContent('#who'), 'alice @ acme');
+    await h.page.waitForSelector('#chat-agent option[value="echo"]', { state: 'attached' });
+    const turn = await chat(h.page, 'echo', 'hello from the browser');
+    t.ok(turn.partials.length > 1, `the reply grew piece by piece before the run ended (${turn.partials.length} texts)`);
+    t.ok(turn.partials.every((p) => turn.reply.startsWith(p)), 'each piece extended the one before');
+    t.equal(turn.reply, await answerOf(h, 'echo', 'hello from the browser'), 'the whole reply, as the agent gives it');
+    t.match(turn.meta, /\d+ in \/ 12 out tokens · first token \d+ ms · total \d+ ms · simulated\/sim-1 · stop/);
+    await shot(h.page, 'chat');
+  });
+
+  t.test('tool calls show in the playground as they start and end', async (t) => {
+    h.fake.script({ toolCalls: [{ id: 'c1', name: 'datetime', arguments: {} }] }, { text: 'It is later than you think.' });
+    const turn = await chat(h.page, 'helper', 'what time is it?');
+    t.equal(turn.reply, 'It is later than you think.');
+    const tool = h.page.locator('.turn').last().locator('.tool');
+    t.equal(await tool.count(), 1);
+    t.match(await tool.getAttribute('class'), /\bok\b/);
+    t.match(await tool.textContent(), /^datetime .* → .+/);
+    await shot(h.page, 'chat-tools');
+  });
+
+  t.test('an API key is shown once when created, works, and stops working when revoked', async (t) => {
+    await h.page.click('a[data-page="keys"]');
+    await h.page.fill('#key-name', 'browser-made');
+    await h.page.click('#key-create');
+    const key = (await h.page.locator('#key-secret').textContent()) ?? '';
+    t.match(key, /^\S{20,}$/);
+    const withKey = () => fetch(`${h.gw.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    t.equal(await withKey(), 200, 'the new key chats');
+    const row = h.page.locator('tr', { hasText: 'browser-made' });
+    await row.waitFor();
+    await shot(h.page, 'keys');
+    await h.page.reload();
+    await row.waitFor();
+    t.equal(await h.page.locator('#key-secret').count(), 0, 'the key is not shown again');
+    t.notMatch(await h.page.textContent('body'), key, 'nor anywhere on the page');
+    await row.locator('button.danger').click();
+    await row.locator('button.danger', { hasText: 'Confirm revoke' }).click();
+    await row.getByText(/^revoked /).waitFor();
+    t.equal(await withKey(), 401, 'the revoked key is refused');
+  });
+
+  t.test('signing in with an API key works as with a token', async (t) => {
+    const res = await fetch(`${h.gw.url}/admin/v1/api-keys`, {
+      method: 'POST', headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'console-login', scopes: ['chat', 'admin'] }),
+    });
+    const { key } = (await res.json()) as { key: string };
+    await h.page.click('#signout');
+    await h.page.waitForSelector('#signin-token');
+    t.equal(await h.page.evaluate('sessionStorage.getItem("troupe.credential")'), null, 'signing out forgets the credential');
+    await signIn(h, key);
+    t.match(await h.page.textContent('#who'), /^key:\S+ @ acme$/, 'a key made without a user acts as itself');
+  });
+
+  t.test('usage shows a bar per day with today\'s tokens', async (t) => {
+    await h.gw.store?.flush(30_000);
+    await h.page.click('a[data-page="usage"]');
+    await h.page.waitForSelector('#usage-chart svg');
+    t.equal(await h.page.locator('#usage-chart .bar').count(), 30, 'thirty days');
+    t.match(await h.page.locator('#usage-chart .bar title').last().textContent(), /: [1-9]\d* runs, [1-9]\d* in \/ [1-9]\d* out tokens/, 'today has the runs of this test');
+    t.ok(await h.page.locator('td', { hasText: 'sim-1' }).count() > 0, 'the by-model table names the model');
+    await shot(h.page, 'usage');
+  });
+
+  t.test('the audit log lists the key changes, and its chain verifies', async (t) => {
+    await h.gw.store?.flush(30_000);
+    await h.page.click('a[data-page="audit"]');
+    await h.page.locator('#audit-rows td', { hasText: 'admin.key.revoke' }).first().waitFor();
+    await h.page.click('#audit-verify');
+    await h.page.waitForSelector('.notice.ok');
+    t.match(await h.page.textContent('.notice.ok'), /The chain is intact: \d+ records checked/);
+    await shot(h.page, 'audit');
+  });
+
+  t.test('channels and live pages render for the tenant', async (t) => {
+    await h.page.click('a[data-page="channels"]');
+    await h.page.getByText('No channels for this tenant').waitFor();
+    await h.page.click('a[data-page="live"]');
+    await h.page.waitForSelector('#live-runs .value');
+    await h.page.locator('#live-metrics .tile').first().waitFor();
+    t.equal(await h.page.locator('#live-metrics .tile').count(), 8);
+    await shot(h.page, 'live');
+  });
+
+  t.test('nothing was refused by the Content-Security-Policy, and no script failed', async (t) => {
+    t.same(h.problems.filter((p) => !/status of 40[13]/.test(p)), []);
+  });
+});
