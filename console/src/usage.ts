@@ -4,6 +4,7 @@ import { barChart } from './chart.js';
 import { errorText, fill, h, notice, table } from './dom.js';
 import type { Page } from './page.js';
 
+/** A row of GET /v1/usage (transports/usage.ts UsageSummaryRow: the browser code imports nothing outside console/). */
 interface UsageRow {
   group: string;
   runs: number;
