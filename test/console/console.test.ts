@@ -4,33 +4,25 @@
 // latency, create and revoke an API key, and visit every page. Screenshots go
 // to artifacts/console/ (gitignored). Without Chromium the suite skips, except
 // under CI=true, where .ci/run installs it and a missing browser is a failure.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+import { launch, needsChromium, type Browser, type Page } from './browser.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const TENANT = 'acme';
-const CHROMIUM = process.env.TROUPE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/console/', import.meta.url));
-
-/** tap `skip`: false with a browser; a reason without one (a failure under CI=true). */
-function needsChromium(): false | string {
-  if (existsSync(CHROMIUM)) return false;
-  if (process.env.CI === 'true') throw new Error(`no Chromium at ${CHROMIUM}; under CI=true the console's browser tests must run (.ci/run installs it)`);
-  return `needs Chromium at ${CHROMIUM} (apt-get install chromium, or set TROUPE_CHROMIUM)`;
-}
 
 interface Harness {
   gw: RunningGateway;
   fake: OpenAIUpstream;
-  browser: BrowserContext;
+  browser: Browser;
   page: Page;
   /** A JWT for tenant acme with chat and admin. */
   admin: string;
@@ -60,13 +52,7 @@ async function harness(t: Test): Promise<Harness> {
   if (made.status !== 201) throw new Error(`creating the tenant answered ${made.status}: ${await made.text()}`);
   const admin = await signToken({ secret: SECRET, tenant: TENANT, user: 'alice', scopes: ['chat', 'admin'], ttlSec: 600 });
 
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'troupe-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1200, height: 800 },
-  });
+  const browser = await launch();
   t.teardown(() => browser.close());
   const page = browser.pages()[0] ?? await browser.newPage();
   const problems: string[] = [];
