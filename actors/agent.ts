@@ -52,6 +52,14 @@ export interface AgentRun {
   team?: TeamRunContext;
 }
 
+/** Stop once the runs before this message are done (the session got a new definition). */
+export interface AgentRetire {
+  t: 'retire';
+}
+
+/** What an agent actor receives. */
+export type AgentMessage = AgentRun | AgentRetire;
+
 /** `provider` and `model`: who answered the run's last model call. */
 export interface RunResult extends ServedBy {
   text: string;
@@ -95,7 +103,7 @@ export function agent(args: {
   audit?: ActorRef<PersistRequest>;
   /** The team coordinator (team tools, delegate); absent: none offered. */
   team?: ActorRef<TeamRequest>;
-}): Behavior<AgentRun> {
+}): Behavior<AgentMessage> {
   const { config, router, directory, audit, team } = args;
   const depth = args.depth ?? 0;
   let callModel: CallModel | undefined;
@@ -149,6 +157,10 @@ export function agent(args: {
   };
   return {
     receive(run, ctx) {
+      if (run.t === 'retire') {
+        ctx.stop();
+        return undefined;
+      }
       // The agent's run, parent of its model and tool calls (GenAI conventions: invoke_agent).
       const span = startSpan(`invoke_agent ${config.id}`, SpanKind.INTERNAL, {
         'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.id, 'troupe.run_id': run.runId, 'troupe.agent.depth': depth,

@@ -23,9 +23,15 @@ import type {
 } from './protocol.js';
 
 export interface BackendOptions {
+  /** Every tenant's agents when there is no `loadAgents`; with one, only the default agent's check. */
   agents: AgentConfig[];
-  /** Agent used when a request names none (default: the first). */
+  /** Agent used when a request names none (default: the first; a tenant without it: its first). */
   defaultAgent?: string;
+  /**
+   * A tenant's agents, from the store (gateway: seeded once from the config file).
+   * Read on a tenant's first run, kept, and replaced by `reloadAgents`. Absent: `agents` for every tenant.
+   */
+  loadAgents?: (tenant: string) => Promise<AgentConfig[]>;
   sessionIdleMs?: number;
   historyLimit?: number;
   /** Timeout of asks to session actors. */
@@ -79,6 +85,16 @@ interface RunEntry {
 
 const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
 
+/** Tenants whose agents are kept in memory; the oldest is read again when more are used. */
+const MAX_TENANTS_KEPT = 10_000;
+
+/** One tenant's agents, by id, and the one a run that names none gets. */
+interface TenantAgents {
+  list: AgentConfig[];
+  byId: Map<string, AgentConfig>;
+  defaultAgent: string | undefined;
+}
+
 class BackendError extends Error {
   constructor(readonly code: string, message: string, readonly retryable = false, readonly reason?: string) {
     super(message);
@@ -90,9 +106,14 @@ export class ActorBackend {
   private readonly runs = new Map<string, RunEntry>();
   private readonly agents: Map<string, AgentConfig>;
   private readonly defaultAgent: string;
+  private readonly loadAgents: BackendOptions['loadAgents'];
+  /** Tenants' agents (with `loadAgents`), oldest first, and the reads in flight. */
+  private readonly tenantAgents = new Map<string, TenantAgents>();
+  private readonly agentLoads = new Map<string, Promise<TenantAgents>>();
+  private readonly fixedAgents: TenantAgents;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'loadAgents' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
   private readonly teams: TeamService | undefined;
   private readonly screenInput: BackendOptions['screenInput'];
   private readonly healthInfo: Record<string, unknown>;
@@ -110,6 +131,8 @@ export class ActorBackend {
     this.agents = new Map(options.agents.map((a) => [a.id, a]));
     this.defaultAgent = options.defaultAgent ?? options.agents[0].id;
     if (!this.agents.has(this.defaultAgent)) throw new RangeError(`default agent ${this.defaultAgent} is not configured`);
+    this.loadAgents = options.loadAgents;
+    this.fixedAgents = this.indexAgents(options.agents);
     this.options = {
       sessionIdleMs: options.sessionIdleMs ?? 5 * 60_000,
       historyLimit: options.historyLimit ?? 50,
@@ -140,8 +163,10 @@ export class ActorBackend {
 
   /** Starts a run (front doors reach it through transports' startRun, which applies the same rules first). */
   async chatSend(p: Caller, params: ChatSendParams, sink: EventSink): Promise<RunAccepted> {
-    const agent = params.agent ?? this.defaultAgent;
-    if (!this.agents.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
+    const agents = await this.agentsOf(p.tenant);
+    const agent = params.agent ?? agents.defaultAgent;
+    if (agent === undefined) throw new BackendError('NOT_FOUND', 'this tenant has no agents', false, 'unknown_agent');
+    if (!agents.byId.has(agent)) throw new BackendError('NOT_FOUND', `no agent named "${agent}"`, false, 'unknown_agent');
     if (this.runs.size >= this.options.maxRuns) throw new BackendError('OVERLOADED', 'too many runs in flight', true, 'runs_full');
     checkRunParams(params);
     const stateless = isStateless(params);
@@ -167,7 +192,7 @@ export class ActorBackend {
     };
     this.runs.set(runId, entry);
     try {
-      const { reply, host } = await this.callSessionWithHost(p, sessionKey, stateless, {
+      const { reply, host } = await this.callSessionWithHost(p, sessionKey, stateless, agents, {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
         ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
         ...(params.tools === undefined ? {} : { clientTools: params.tools }),
@@ -226,8 +251,26 @@ export class ActorBackend {
     return { sessions };
   }
 
-  async agentsList(_p: Caller): Promise<{ agents: { id: string; description?: string }[] }> {
-    return { agents: [...this.agents.values()].map((a) => ({ id: a.id, ...(a.description ? { description: a.description } : {}) })) };
+  async agentsList(p: Caller): Promise<{ agents: { id: string; description?: string }[] }> {
+    return { agents: (await this.agentsOf(p.tenant)).list.map((a) => ({ id: a.id, ...(a.description ? { description: a.description } : {}) })) };
+  }
+
+  /**
+   * Reads the tenant's agents again and pushes them to its live sessions: their
+   * next runs use the new definitions, runs already started finish on the old
+   * ones. A tenant not in memory is only forgotten (read on its next run).
+   */
+  async reloadAgents(tenant: string): Promise<void> {
+    if (this.loadAgents === undefined) return;
+    this.agentLoads.delete(tenant);
+    if (!this.tenantAgents.has(tenant) && !this.hasSessions(tenant)) return;
+    this.tenantAgents.delete(tenant);
+    await this.agentsOf(tenant);
+  }
+
+  /** Reloads every tenant in memory (after missed change notices, e.g. Redis came back). */
+  async reloadAllAgents(): Promise<void> {
+    for (const tenant of [...this.tenantAgents.keys()]) await this.reloadAgents(tenant);
   }
 
   async health(): Promise<Record<string, unknown>> {
@@ -313,6 +356,50 @@ export class ActorBackend {
 
   // ---------------------------------------------------------------- internals
 
+  private indexAgents(list: AgentConfig[]): TenantAgents {
+    const byId = new Map(list.map((a) => [a.id, a]));
+    return { list, byId, defaultAgent: byId.has(this.defaultAgent) ? this.defaultAgent : list[0]?.id };
+  }
+
+  /** The tenant's agents: kept ones at once, else read (one read per tenant at a time) and pushed to its live sessions. */
+  private agentsOf(tenant: string): TenantAgents | Promise<TenantAgents> {
+    const load = this.loadAgents;
+    if (load === undefined) return this.fixedAgents;
+    const kept = this.tenantAgents.get(tenant);
+    if (kept !== undefined) return kept;
+    let pending = this.agentLoads.get(tenant);
+    if (pending === undefined) {
+      const loading: Promise<TenantAgents> = load(tenant).then((list) => {
+        const agents = this.indexAgents(list);
+        // A newer read (reloadAgents) replaced this one: its answer wins.
+        if (this.agentLoads.get(tenant) !== loading) return agents;
+        this.agentLoads.delete(tenant);
+        if (this.tenantAgents.size >= MAX_TENANTS_KEPT) this.tenantAgents.delete(this.tenantAgents.keys().next().value as string);
+        this.tenantAgents.set(tenant, agents);
+        this.pushAgents(tenant, list);
+        return agents;
+      }, (err: unknown) => {
+        if (this.agentLoads.get(tenant) === loading) this.agentLoads.delete(tenant);
+        throw err;
+      });
+      pending = loading;
+      this.agentLoads.set(tenant, pending);
+    }
+    return pending;
+  }
+
+  private hasSessions(tenant: string): boolean {
+    const prefix = `${tenant}\u0000`;
+    for (const k of this.sessions.keys()) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
+  /** Tells the tenant's live sessions its agents (each retires the agents that changed once their runs are done). */
+  private pushAgents(tenant: string, agents: AgentConfig[]): void {
+    const prefix = `${tenant}\u0000`;
+    for (const [k, ref] of this.sessions) if (k.startsWith(prefix)) ref.tell({ t: 'agents', agents });
+  }
+
   private keyOf(p: Caller, sessionKey: string | undefined): string {
     const key = sessionKey ?? `${p.user}:main`;
     checkSessionKey(key);
@@ -323,7 +410,7 @@ export class ActorBackend {
     return `${tenant}\u0000${sessionKey}`;
   }
 
-  private sessionRef(p: Caller, sessionKey: string, ephemeral = false): ActorRef<SessionRequest> {
+  private sessionRef(p: Caller, sessionKey: string, ephemeral: boolean, agents: TenantAgents): ActorRef<SessionRequest> {
     const k = this.mapKey(p.tenant, sessionKey);
     let ref = this.sessions.get(k);
     if (ref === undefined) {
@@ -331,10 +418,11 @@ export class ActorBackend {
         tenant: p.tenant,
         sessionKey,
         router: this.router,
-        agents: [...this.agents.values()],
+        // The newest list kept: a reload between this run's read and here was pushed only to live sessions.
+        agents: (this.tenantAgents.get(p.tenant) ?? agents).list,
         idleMs: this.options.sessionIdleMs,
         historyLimit: this.options.historyLimit,
-        defaultAgent: this.defaultAgent,
+        defaultAgent: agents.defaultAgent ?? this.defaultAgent,
         directory: this.directory as ActorRef<DirectoryRequest>,
         ...(this.teams === undefined ? {} : { team: this.teams.ref }),
         ...(ephemeral ? { ephemeral: true } : this.persistRef === undefined ? {} : { persistence: this.persistRef }),
@@ -351,13 +439,13 @@ export class ActorBackend {
   }
 
   private async callSession(p: Caller, sessionKey: string, msg: SessionRequest): Promise<unknown> {
-    return (await this.callSessionWithHost(p, sessionKey, false, msg)).reply;
+    return (await this.callSessionWithHost(p, sessionKey, false, await this.agentsOf(p.tenant), msg)).reply;
   }
 
   /** Asks the session; if it had just passivated, spawns it again and asks once more. */
-  private async callSessionWithHost(p: Caller, sessionKey: string, ephemeral: boolean, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
+  private async callSessionWithHost(p: Caller, sessionKey: string, ephemeral: boolean, agents: TenantAgents, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
     for (let attempt = 0; ; attempt++) {
-      const ref = this.sessionRef(p, sessionKey, ephemeral);
+      const ref = this.sessionRef(p, sessionKey, ephemeral, agents);
       try {
         const reply = await ref.ask(msg, { timeoutMs: this.options.askTimeoutMs });
         return { reply, host: ref.host };

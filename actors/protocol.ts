@@ -64,7 +64,9 @@ export type SessionRequest =
   | { t: 'history'; limit: number }
   | { t: 'run-done'; runId: string; text?: string }
   /** The agent handed the conversation over: later turns for `from` go to `to`. */
-  | { t: 'handoff'; from: string; to: string; reason: string };
+  | { t: 'handoff'; from: string; to: string; reason: string }
+  /** The tenant's agents changed (admin API): new runs use these; runs in flight finish on the old ones. */
+  | { t: 'agents'; agents: AgentConfig[] };
 
 export interface SendReply {
   runId: string;

@@ -6,8 +6,9 @@
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
-import { agent, type AgentRun } from './agent.js';
-import type { SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
+import { agent, type AgentMessage } from './agent.js';
+import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
+import { stableJson } from './stable_json.js';
 
 /** Idempotency keys remembered per session (oldest forgotten first). */
 const MAX_IDEMPOTENCY_KEYS = 256;
@@ -17,7 +18,9 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
   const history: StoredMessage[] = [];
   const runs = new Map<string, AbortController>();
   const idempotency = new Map<string, string>();
-  const agents = new Map<string, ActorRef<AgentRun>>();
+  /** The tenant's agents as last pushed (the backend tells every live session when they change). */
+  let definitions: AgentConfig[] = args.agents;
+  const agents = new Map<string, ActorRef<AgentMessage>>();
   /** Handoffs: turns for the key's agent go to the value's (followed to the end of the chain). */
   const handedTo = new Map<string, string>();
   const current = (id: string): string => {
@@ -33,17 +36,33 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
   };
 
-  const agentRef = (ctx: ActorContext<SessionRequest>, id: string): ActorRef<AgentRun> => {
+  const agentRef = (ctx: ActorContext<SessionRequest>, id: string): ActorRef<AgentMessage> => {
     let ref = agents.get(id);
     if (ref === undefined) {
-      const config = args.agents.find((a) => a.id === id);
-      if (config === undefined) throw new Error(`unknown agent ${id}`);
-      ref = ctx.spawn<AgentRun>({
+      const config = definitions.find((a) => a.id === id);
+      if (config === undefined) throw Object.assign(new Error(`no agent named "${id}"`), { code: 'NOT_FOUND', reason: 'unknown_agent' });
+      ref = ctx.spawn<AgentMessage>({
         factory: agent, args: { config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence, team: args.team },
       }, { restart: 'permanent' });
       agents.set(id, ref);
     }
     return ref;
+  };
+
+  /**
+   * New definitions: an agent child whose definition changed (or went away) is
+   * retired, which it does after the runs already in its mailbox; the next run
+   * spawns one with the new definition.
+   */
+  const redefine = (next: AgentConfig[]): void => {
+    const before = new Map(definitions.map((a) => [a.id, stableJson(a)]));
+    const after = new Map(next.map((a) => [a.id, stableJson(a)]));
+    for (const [id, ref] of agents) {
+      if (after.get(id) === before.get(id)) continue;
+      agents.delete(id);
+      ref.tell({ t: 'retire' });
+    }
+    definitions = next;
   };
 
   const touch = (ctx: ActorContext<SessionRequest>): void => {
@@ -121,10 +140,13 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
         case 'history':
           return { messages: history.slice(-Math.max(0, msg.limit)) };
         case 'handoff':
-          if (args.agents.some((a) => a.id === msg.to)) {
+          if (definitions.some((a) => a.id === msg.to)) {
             handedTo.set(msg.from, msg.to);
             remember({ role: 'assistant', content: `[handoff ${msg.from} → ${msg.to}] ${msg.reason}`, at: Date.now() });
           }
+          return undefined;
+        case 'agents':
+          redefine(msg.agents);
           return undefined;
         case 'run-done':
           runs.delete(msg.runId);

@@ -11,6 +11,7 @@ import { Screener } from '../security/injection.js';
 import { rootLog } from '../observability/log.js';
 import { apiKeyCache } from './api_key_cache.js';
 import { registerAdminApi } from './admin_api/index.js';
+import { changeNotices } from './change_notices.js';
 import { consoleAssets } from './console_assets.js';
 import { createChannels } from './channels.js';
 import type { ChannelHub } from '../transports/channels/hub.js';
@@ -113,6 +114,12 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     });
     // Teams (and delegation) keep their board in the store: without one they are off.
     const { teams, agents } = checkTeams(config.teams ?? [], config.agents);
+    // With a store, a tenant's agents are the store's (seeded once from the file); teams still name the file's.
+    const leadsOf = new Map(agents.map((a) => [a.id, a.leads]));
+    const loadAgents = store === undefined ? undefined : async (tenant: string) => (await store.tenantAgents(tenant, config.agents)).map((a) => {
+      const leads = leadsOf.get(a.id);
+      return leads === undefined ? a : { ...a, leads };
+    });
     const wantTeams = store !== undefined && (teams.length > 0 || agents.some((a) => (a.allowAgents ?? []).length > 0));
     // Usage and budgets: every run's end is reported by the front door's startRun, whichever door started
     // it, and by the team coordinator for its lead turns and its members' and reviewers' attempts.
@@ -143,6 +150,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         else logger.warn('prompt injection in user input', fields);
       },
       agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs,
+      ...(loadAgents === undefined ? {} : { loadAgents }),
       ...(store === undefined ? {} : { persistRef: store.ref, ready: () => store.ready }),
       historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
@@ -150,6 +158,18 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       ...(redis === undefined ? {} : { idempotency: new IdempotencyStore(redis) }),
     });
     lead.backend = backend;
+    // Another gateway changed a tenant's agents: read them again and push them to this one's workers.
+    const notices = changeNotices(redis, {
+      changed: (kind, tenant) => {
+        if (kind === 'agents') backend.reloadAgents(tenant).catch((err: unknown) => log(`reloading the agents of ${tenant} failed`, err));
+      },
+      resync: () => { backend.reloadAllAgents().catch((err: unknown) => log('reloading agents failed', err)); },
+      warn: (msg, err) => log(msg, err),
+    });
+    const agentsChanged = async (tenant: string): Promise<void> => {
+      await backend.reloadAgents(tenant);
+      await notices.publish('agents', tenant);
+    };
     coordinatorRef = coordinator;
     await coordinator?.start();
     // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.
@@ -196,7 +216,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         // Every admin operation runs on the store worker (storeAdmin there, gateway/store_calls.ts).
         store: store?.admin(config.dataDir),
         channels: config.channels, invalidateKey: (hash) => keys?.invalidate(hash) ?? Promise.resolve(),
-        agents: { seed: config.agents, providerIds: async () => config.providers.map((p) => p.id), changed: async () => undefined },
+        agents: { seed: config.agents, providerIds: async () => config.providers.map((p) => p.id), changed: agentsChanged },
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
       // The web console (docs/admin.md): static files; its data comes through the routes above.
@@ -254,6 +274,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
           await channels.stop();
           await coordinator?.close();
           backend.close();
+          notices.close();
           // Runs have drained: write what is queued while every actor is still up. Stopping the
           // store host then flushes anything later and closes the database.
           await store?.flush(Math.max(config.shutdownDeadlineMs, 10_000)).catch((err: unknown) => log('flushing on shutdown failed', err));

@@ -5,7 +5,9 @@
  */
 import { rootLog } from '../observability/log.js';
 import type { SealedSecret, Store, UsageQuery, UsageRow } from '../store/index.js';
+import type { AgentConfig } from '../actors/protocol.js';
 import type { AdminStore } from './admin_api/admin_store.js';
+import { agentConfigOf, agentsForTenant, seedAgents, type AgentDefinition } from './admin_agents.js';
 
 export const GATEWAY_STORE_CALLS = new URL(import.meta.url).href;
 
@@ -17,6 +19,12 @@ export function sealedSecret(store: Store, a: { tenant: string; name: string }):
 /** Tenants with team runs (the team coordinator resumes their running ones). */
 export function teamTenants(store: Store): Promise<string[]> {
   return store.teamTenants();
+}
+
+/** A tenant's agents for its runs: seeded once from the config file's (`seed`), then as the store has them. */
+export async function tenantAgents(store: Store, a: { tenant: string; seed: AgentDefinition[] }): Promise<AgentConfig[]> {
+  await seedAgents(store, a.tenant, a.seed);
+  return (await agentsForTenant(store, a.tenant)).map(agentConfigOf);
 }
 
 /** GET /v1/usage (the caller flushes the usage queue first). */

@@ -9,7 +9,9 @@ import type { RemoteRepo, StoreHostArgs, StoreReady, StoreRequest } from '../act
 import type { ActorRef, ActorSystem } from '../runtime/index.js';
 import type { ApiKeyMatch, AuditEvent, SealedSecret, TenantScope, UsageEvent, UsageQuery, UsageRow } from '../store/index.js';
 import type { StoreSettings } from '../store/settings.js';
+import type { AgentConfig } from '../actors/protocol.js';
 import type { AdminStore } from './admin_api/admin_store.js';
+import type { AgentDefinition } from './admin_agents.js';
 import { GATEWAY_STORE_CALLS } from './store_calls.js';
 
 /** Longest wait for the database to open (a first PGlite start on a busy machine is slow). */
@@ -75,6 +77,11 @@ export class StoreClient {
   /** Records a finished run's usage row (write-behind, batched per tenant). */
   usage(tenant: string, event: UsageEvent): void {
     this.ref.tell({ t: 'usage', tenant, event });
+  }
+
+  /** A tenant's agents (seeded once from `seed`, the config file's). */
+  tenantAgents(tenant: string, seed: AgentDefinition[]): Promise<AgentConfig[]> {
+    return this.call(GATEWAY_STORE_CALLS, 'tenantAgents', { tenant, seed });
   }
 
   /** Usage totals (GET /v1/usage); flush first for rows still queued. */

@@ -36,6 +36,8 @@ export interface ScriptedReply {
   /** 'end' closes the response cleanly; 'destroy' resets the socket. */
   readonly cutMode?: 'end' | 'destroy';
   readonly delayMsPerChunk?: number;
+  /** Written after the first frame: the rest waits until this settles (a run held in flight). */
+  readonly holdAfterFirst?: Promise<unknown>;
   /**
    * After this many frames the upstream reports an error inside the open
    * stream (where the protocol has a way to) and ends it.

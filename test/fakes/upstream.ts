@@ -170,6 +170,7 @@ export abstract class FakeUpstream {
     const limit = reply.cutAfterChunks ?? frames.length;
     for (let i = 0; i < frames.length && i < limit; i++) {
       if (i > 0 && reply.delayMsPerChunk) await sleep(reply.delayMsPerChunk);
+      if (i === 1 && reply.holdAfterFirst !== undefined) await reply.holdAfterFirst;
       if (res.destroyed) return;
       res.write(frames[i]);
     }

@@ -15,6 +15,9 @@ import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
+import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+import { wsTurn } from './ws_turn.js';
+import { REDIS_URL, redisSkipReason } from '../store-redis/redis_available.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -47,19 +50,24 @@ const SEEDED = {
   id: 'echo', description: 'from the file', systemPrompt: 'You echo.', model: 'sim-1', provider: { kind: 'simulated', tokens: 2, latencyMs: 0 },
 };
 
-async function gateway(t: Test, env: Record<string, string>): Promise<RunningGateway> {
+async function gateway(t: Test, env: Record<string, string>): Promise<{ gw: RunningGateway; up: OpenAIUpstream }> {
+  const up = new OpenAIUpstream();
+  await up.start();
   const dir = mkdtempSync(join(tmpdir(), 'troupe-admin-agents-'));
   const file = join(dir, 'troupe.json');
   writeFileSync(file, JSON.stringify({
-    agents: [SEEDED, { id: 'keyed', model: 'gpt-x', provider: { kind: 'openai', apiKey: 'sk-inline-file-key', baseURL: 'http://127.0.0.1:9/v1' } }],
+    agents: [
+      SEEDED, { id: 'keyed', model: 'gpt-x', provider: { kind: 'openai', apiKey: 'sk-inline-file-key', baseURL: 'http://127.0.0.1:9/v1' } },
+      { id: 'writer', systemPrompt: 'OLD PROMPT', model: 'gpt-old', provider: { kind: 'openai', apiKey: 'sk-fake', baseURL: `${up.url}/v1` } },
+    ],
     providers: [{ id: 'sim', config: { kind: 'simulated', tokens: 3, latencyMs: 0 } }],
   }));
   const gw = await startGateway(loadConfig({ TROUPE_DATA_DIR: dir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, ...env }, file));
-  t.teardown(() => gw.shutdown());
-  return gw;
+  t.teardown(async () => { await gw.shutdown(); await up.close(); });
+  return { gw, up };
 }
 
-function suite(t: Test, gw: RunningGateway): void {
+function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream): void {
   let adminA: string;
   let adminB: string;
   let platform: string;
@@ -72,7 +80,7 @@ function suite(t: Test, gw: RunningGateway): void {
   t.test("a tenant starts with the config file's agents; an inline provider key is never answered", async (t) => {
     const list = await call(gw, 'GET', '/agents', adminA);
     t.equal(list.status, 200);
-    t.same((list.body.data as Json[]).map((a) => a.id), ['echo', 'keyed']);
+    t.same((list.body.data as Json[]).map((a) => a.id), ['echo', 'keyed', 'writer']);
     t.match((list.body.data as Json[])[0], { ...SEEDED, createdAt: String, updatedAt: String });
     t.notOk(list.text.includes('sk-inline-file-key'), 'the inline key stays in the store');
     t.match(await call(gw, 'GET', '/agents/keyed', adminA), { status: 200, body: { id: 'keyed', provider: { kind: 'openai' } } });
@@ -161,6 +169,45 @@ function suite(t: Test, gw: RunningGateway): void {
     t.notOk(JSON.stringify(await auditOf(gw, B)).includes('"u1"'), "A's admin left nothing in B's chain");
   });
 
+  t.test('a change reaches the next run (WS and HTTP) without a restart; a run already started finishes on the old definition', async (t) => {
+    const chat = await token(A, ['chat'], 'chatter');
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    up.requests.length = 0;
+    up.script({ text: 'old answer', holdAfterFirst: held }, { text: 'http answer' }, { text: 'ws answer' });
+    // Run 1 starts on the old definition and is held in flight by the upstream.
+    const first = wsTurn(gw.port, chat, { message: 'one', agent: 'writer', sessionKey: 's1' });
+    for (let i = 0; i < 400 && up.requests.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    t.equal(up.requests.length, 1, 'run 1 reached the upstream');
+    t.match(await call(gw, 'PATCH', '/agents/writer', adminA, { systemPrompt: 'NEW PROMPT', model: 'gpt-new' }), { status: 200 });
+    // Run 2, over HTTP, while run 1 is still in flight.
+    const http = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${chat}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'writer', messages: [{ role: 'user', content: 'two' }] }),
+    });
+    t.equal(http.status, 200);
+    t.match(await http.json(), { choices: [{ message: { content: 'http answer' } }] });
+    // Run 3, over WS, in the session whose agent run 1 still holds.
+    const third = await wsTurn(gw.port, chat, { message: 'three', agent: 'writer', sessionKey: 's1' });
+    t.match(third.events.at(-1), { event: 'chat.final', payload: { text: 'ws answer', model: 'gpt-new' } });
+    release();
+    const one = await first;
+    t.match(one.events.at(-1), { event: 'chat.final', payload: { text: 'old answer', model: 'gpt-old' } }, 'run 1 finished on the old definition');
+    const sent = up.requests.map((r) => r.body as { model: string; messages: { role: string; content: string }[] });
+    t.same(sent.map((b) => [b.model, b.messages[0]]), [
+      ['gpt-old', { role: 'system', content: 'OLD PROMPT' }],
+      ['gpt-new', { role: 'system', content: 'NEW PROMPT' }],
+      ['gpt-new', { role: 'system', content: 'NEW PROMPT' }],
+    ]);
+    // A deleted agent is gone for new runs; agents.list and /v1/models follow.
+    t.equal((await call(gw, 'DELETE', '/agents/writer', adminA)).status, 200);
+    const gone = await wsTurn(gw.port, chat, { message: 'four', agent: 'writer', sessionKey: 's1' });
+    t.match(gone.res, { ok: false, error: { code: 'NOT_FOUND' } });
+    const models = await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${chat}` } })).json() as { data: Json[] };
+    t.notOk(models.data.some((m) => m.id === 'writer'));
+    t.ok(models.data.some((m) => m.id === 'keyed'));
+  });
+
   t.test('the OpenAPI document carries the agent schemas', async (t) => {
     const doc = await (await fetch(`${gw.url}/admin/v1/openapi.json`)).json() as Json;
     const ops = (doc.paths as Json)['/admin/v1/agents/{id}'] as Json;
@@ -180,11 +227,35 @@ t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t)
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await c.end();
   });
-  const gw = await gateway(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
-  suite(t, gw);
+  const { gw, up } = await gateway(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
+  suite(t, gw, up);
 });
 
 t.test('on embedded PGlite', async (t) => {
-  const gw = await gateway(t, { TROUPE_STORE: 'pglite' });
-  suite(t, gw);
+  const { gw, up } = await gateway(t, { TROUPE_STORE: 'pglite' });
+  suite(t, gw, up);
+});
+
+t.test('two gateways on PostgreSQL and Redis: a change made through one reaches the other\'s next run', { skip: requireService('PostgreSQL', pgUrl) || (await redisSkipReason()) }, async (t) => {
+  const schema = `troupe_admin_agents2_${suffix}`;
+  t.teardown(async () => {
+    const c = new pg.Client({ connectionString: pgUrl as string });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  });
+  const env = { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema, REDIS_URL };
+  const { gw: one } = await gateway(t, env);
+  const { gw: two } = await gateway(t, env);
+  const chat = await token(A, ['chat'], 'chatter');
+  const turn = async () => (await wsTurn(two.port, chat, { message: 'hi', agent: 'echo', sessionKey: 'kept' })).events.at(-1);
+  t.match(await turn(), { event: 'chat.final', payload: { model: 'sim-1' } }, 'gateway two holds the seeded definition');
+  t.equal((await call(one, 'PATCH', '/agents/echo', await token(A, ['admin']), { model: 'sim-2' })).status, 200, 'changed through gateway one');
+  // The notice crosses Redis asynchronously: gateway two's runs switch within a bounded number of turns.
+  let last = await turn();
+  for (let i = 0; i < 100 && (last?.payload as Json | undefined)?.model !== 'sim-2'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    last = await turn();
+  }
+  t.match(last, { event: 'chat.final', payload: { model: 'sim-2' } }, 'gateway two runs the new definition, in the same live session');
 });
