@@ -4,6 +4,7 @@
  * (which any valid token or API key passes) and keeps it in sessionStorage.
  */
 import { credential, forgetCredential, saveCredential, type Identity } from './api.js';
+import { agentsPage } from './agents.js';
 import { auditPage } from './audit.js';
 import { channelsPage } from './channels.js';
 import { chatPage } from './chat.js';
@@ -14,7 +15,7 @@ import type { Page, PageContext } from './page.js';
 import { Rpc } from './rpc.js';
 import { usagePage } from './usage.js';
 
-const PAGES: Page[] = [chatPage, keysPage, channelsPage, usagePage, auditPage, livePage];
+const PAGES: Page[] = [chatPage, agentsPage, keysPage, channelsPage, usagePage, auditPage, livePage];
 
 const app = document.getElementById('app') as HTMLElement;
 let rpc: Promise<Rpc> | undefined;

@@ -14,6 +14,8 @@ export interface Locator {
   count(): Promise<number>;
   waitFor(opts?: { state?: 'attached' | 'visible'; timeout?: number }): Promise<void>;
   textContent(): Promise<string | null>;
+  inputValue(): Promise<string>;
+  fill(value: string): Promise<void>;
   getAttribute(name: string): Promise<string | null>;
   locator(selector: string, opts?: { hasText?: string | RegExp }): Locator;
   getByText(text: string | RegExp): Locator;

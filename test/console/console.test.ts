@@ -17,6 +17,8 @@ import { launch, needsChromium, type Browser, type Page } from './browser.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const TENANT = 'acme';
+/** Runs read agents from the config file until the store's agents reach the workers (agents hot reload, landing from the providers work). */
+const HOT_RELOAD: string | false = 'runs do not read the store\'s agents yet';
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/console/', import.meta.url));
 
 interface Harness {
@@ -163,6 +165,34 @@ t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
     await shot(h.page, 'chat-tools');
   });
 
+  t.test('an agent edited in the console is saved; a bad edit is refused with the field at fault', async (t) => {
+    await h.page.click('a[data-page="agents"]');
+    await h.page.click('button[data-agent="echo"]');
+    const json = h.page.locator('#agent-json');
+    const definition = JSON.parse(await json.inputValue()) as { description: string; provider: { kind: string; tokens: number } };
+    t.match(definition, { description: 'simulated, streams slowly', provider: { kind: 'simulated', tokens: 12 } });
+    await json.fill(JSON.stringify({ ...definition, provider: { ...definition.provider, tokens: 'many' } }));
+    await h.page.click('#agent-save');
+    await h.page.waitForSelector('#agent-result .notice.error');
+    t.match(await h.page.textContent('#agent-result'), /provider/, 'the answer names the field at fault');
+    await json.fill(JSON.stringify({ ...definition, description: 'edited in the browser', provider: { ...definition.provider, tokens: 5 } }, null, 2));
+    await h.page.click('#agent-save');
+    await h.page.waitForSelector('#agent-result .notice.ok');
+    await shot(h.page, 'agents');
+    const saved = await fetch(`${h.gw.url}/admin/v1/agents/echo`, { headers: { authorization: `Bearer ${h.admin}` } }).then((r) => r.json());
+    t.match(saved, { description: 'edited in the browser', provider: { kind: 'simulated', tokens: 5, latencyMs: 25 } }, 'the store has the new definition');
+  });
+
+  t.test('the next chat follows the edited agent', { todo: HOT_RELOAD }, async (t) => {
+    await h.page.click('a[data-page="chat"]');
+    await h.page.waitForSelector('#chat-agent option[value="echo"]', { state: 'attached' });
+    t.equal(await h.page.textContent('#chat-agent option[value="echo"]'), 'echo — edited in the browser', 'the agent list shows the new description');
+    const turn = await chat(h.page, 'echo', 'and now?');
+    t.match(turn.meta, / 5 out tokens /, 'five tokens, as the new definition says');
+    t.equal(turn.reply.split(' ').length, 5);
+    t.equal(turn.reply, await answerOf(h, 'echo', 'and now?'));
+  });
+
   t.test('an API key is shown once when created, works, and stops working when revoked', async (t) => {
     await h.page.click('a[data-page="keys"]');
     await h.page.fill('#key-name', 'browser-made');
@@ -228,6 +258,7 @@ t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
   });
 
   t.test('nothing was refused by the Content-Security-Policy, and no script failed', async (t) => {
-    t.same(h.problems.filter((p) => !/status of 40[13]/.test(p)), []);
+    // The refusals the tests asked for (a bad edit, a wrong credential) are logged by Chromium as failed loads: those only.
+    t.same(h.problems.filter((p) => !/^Failed to load resource: the server responded with a status of 4\d\d/.test(p)), []);
   });
 });
