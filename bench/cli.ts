@@ -3,25 +3,34 @@
  * summary table, and writes `--json` / `--report` outputs.
  */
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { Args } from './common/args.js';
+import { parseArgv, type ArgvSpec } from '../gateway/argv.js';
+import { Args, booleans, strings } from './common/args.js';
 import { BenchError } from './common/target.js';
-import { BENCH_PLATFORMS, type BenchPlatformName } from './channel/platform.js';
-import { channelSummary, runChannelBench } from './channel/run.js';
-import { runCompare } from './compare/run.js';
-import { runHttpBench } from './http/run.js';
-import { runProxyBench } from './proxy/run.js';
-import { renderHtml } from './report/html.js';
+import type { BenchPlatformName } from './channel/platform.js';
 import type { BenchResult, CompareResult } from './report/result.js';
-import { compareText, summaryText } from './report/table.js';
-import { runLimitsBench } from './limits/index.js';
-import { runMemoryBench } from './memory/index.js';
-import { runRuntimeBench } from './runtime/index.js';
-import { runStartBench } from './start/run.js';
-import { runTeamsBench, TEAMS_BENCH_DEFAULTS } from './teams/index.js';
-import { runTracingBench, TRACING_BENCH_DEFAULTS } from './tracing/index.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
-import { runWsBench } from './ws/run.js';
+
+/**
+ * The load clients only benchmarks use are devDependencies: an installed gateway does
+ * not pull them in. Each benchmark is imported when it runs, and a missing client is
+ * named with the command that installs it.
+ */
+const BENCH_ONLY = ['autocannon', 'hdr-histogram-js'] as const;
+
+async function load<T>(command: string, importer: () => Promise<T>): Promise<T> {
+  try {
+    return await importer();
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    const missing = BENCH_ONLY.filter((p) => typeof e.message === 'string' && e.message.includes(`'${p}'`));
+    if (typeof e.code !== 'string' || !e.code.endsWith('MODULE_NOT_FOUND') || missing.length === 0) throw err;
+    const dev = (createRequire(import.meta.url)('../../package.json') as { devDependencies?: Record<string, string> }).devDependencies ?? {};
+    const install = BENCH_ONLY.map((p) => `${p}@${dev[p] ?? 'latest'}`).join(' ');
+    throw new BenchError('UNAVAILABLE', `troupe bench ${command} needs ${missing.join(' and ')}, which an installed gateway does not include: npm install ${install}`);
+  }
+}
 
 export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|limits|memory|channel|teams|tracing|start> [options]   (see docs/bench.md)
 
@@ -42,7 +51,24 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   start    [--runs 3] [--store pglite|postgres|none] [--idle 3s] [--workers N] [--timeout 120s]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
-const BOOLEANS = new Set(['--stream', '--soak', '--echo', '--no-metrics', '--quick', '--no-ws']);
+/** What each command accepts (names without `--`); every command also takes --json and --report. */
+const LOAD = { ...strings('duration', 'warmup', 'rate', 'payload', 'token', 'metrics-url', 'leak-threshold'), ...booleans('no-metrics', 'soak') };
+const OPTIONS: Record<string, ArgvSpec> = {
+  runtime: booleans('quick'),
+  start: strings('runs', 'store', 'idle', 'timeout', 'workers'),
+  limits: strings('duration', 'concurrency', 'keys', 'redis'),
+  memory: strings('memories', 'queries', 'dimensions', 'max-insert'),
+  teams: strings('tasks', 'members', 'workers', 'fault', 'kill-every', 'max-kills', 'timeout', 'tokens', 'latency'),
+  tracing: strings('conns', 'duration', 'warmup', 'rounds', 'store'),
+  ws: {
+    ...LOAD, ...strings('url', 'conns', 'scenario', 'ramp', 'agent', 'procs', 'drain', 'connect-timeout', 'fault', 'fault-at'), ...booleans('echo'),
+  },
+  http: { ...LOAD, ...strings('url', 'path', 'conns', 'model', 'timeout'), ...booleans('stream') },
+  channel: { ...strings('platform', 'conns', 'duration', 'warmup', 'rate', 'drain'), ...booleans('no-ws') },
+  compare: strings('conns', 'duration', 'warmup', 'only'),
+  proxy: strings('conns', 'duration', 'warmup', 'rate', 'workers', 'cpu-prof'),
+};
+const OUTPUTS = strings('json', 'report');
 
 function common(a: Args) {
   return {
@@ -57,7 +83,8 @@ function common(a: Args) {
   };
 }
 
-function emit(doc: BenchResult | CompareResult, a: Args, write: (s: string) => void): void {
+async function emit(doc: BenchResult | CompareResult, a: Args, write: (s: string) => void): Promise<void> {
+  const [{ compareText, summaryText }, { renderHtml }] = await Promise.all([import('./report/table.js'), import('./report/html.js')]);
   const json = a.str('--json');
   const summary = doc.kind === 'compare' ? compareText(doc) : summaryText(doc);
   // with JSON on stdout the table goes to stderr, so stdout stays parseable
@@ -71,14 +98,15 @@ function emit(doc: BenchResult | CompareResult, a: Args, write: (s: string) => v
 
 export async function runBenchCommand(argv: readonly string[], write: (s: string) => void): Promise<void> {
   const [kind, ...rest] = argv;
-  const a = new Args(rest, BOOLEANS);
-  // outputs are read after the run; check their values now
-  a.str('--json');
-  a.str('--report');
+  const options = kind !== undefined && Object.hasOwn(OPTIONS, kind) ? OPTIONS[kind] : undefined;
+  if (options === undefined) {
+    throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ${Object.keys(OPTIONS).join(', ')})\n${BENCH_USAGE}`);
+  }
+  const a = new Args(parseArgv(rest, { ...OUTPUTS, ...options }).values);
   switch (kind) {
     case 'runtime': {
       const quick = a.has('--quick');
-      a.rejectUnknown();
+      const { runRuntimeBench } = await load('runtime', () => import('./runtime/index.js'));
       write(JSON.stringify(await runRuntimeBench({ quick }), null, 2));
       return;
     }
@@ -92,7 +120,7 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         timeoutMs: a.durationMs('--timeout', 120_000, 3_600_000),
         workers: a.str('--workers') === undefined ? undefined : a.int('--workers', 2, 0, 256),
       } as const;
-      a.rejectUnknown();
+      const { runStartBench } = await load('start', () => import('./start/run.js'));
       const r = await runStartBench(o, (s) => process.stderr.write(s + '\n'));
       const json = a.str('--json');
       if (json === '-') write(JSON.stringify(r, null, 2));
@@ -110,7 +138,7 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         keys: a.int('--keys', 10_000, 1, 10_000_000),
         redisUrl: a.str('--redis') ?? process.env.REDIS_URL,
       };
-      a.rejectUnknown();
+      const { runLimitsBench } = await load('limits', () => import('./limits/index.js'));
       write(JSON.stringify(await runLimitsBench(o), null, 2));
       return;
     }
@@ -122,15 +150,15 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         maxInsertMs: a.durationMs('--max-insert', 15 * 60_000, 24 * 3_600_000),
         log: (line: string) => process.stderr.write(`${line}\n`),
       };
-      a.rejectUnknown();
       const json = a.str('--json');
+      const { runMemoryBench } = await load('memory', () => import('./memory/index.js'));
       const result = await runMemoryBench(o);
       if (json !== undefined && json !== '-') writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
       write(JSON.stringify(result, null, 2));
       return;
     }
     case 'teams': {
-      const d = TEAMS_BENCH_DEFAULTS;
+      const { runTeamsBench, TEAMS_BENCH_DEFAULTS: d } = await load('teams', () => import('./teams/index.js'));
       const fault = a.str('--fault');
       if (fault !== undefined && fault !== 'worker-kill') throw new BenchError('INVALID_REQUEST', `--fault must be worker-kill (got "${fault}")`);
       const o = {
@@ -144,12 +172,11 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         tokens: a.int('--tokens', d.tokens, 0, 100_000),
         latencyMs: a.int('--latency', d.latencyMs, 0, 10_000),
       };
-      a.rejectUnknown();
       write(JSON.stringify(await runTeamsBench(o), null, 2));
       return;
     }
     case 'tracing': {
-      const d = TRACING_BENCH_DEFAULTS;
+      const { runTracingBench, TRACING_BENCH_DEFAULTS: d } = await load('tracing', () => import('./tracing/index.js'));
       const store = a.str('--store');
       if (store !== undefined && store !== 'pglite' && store !== 'none') throw new BenchError('INVALID_REQUEST', `--store must be pglite or none (got "${store}")`);
       const o = {
@@ -159,7 +186,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         rounds: a.int('--rounds', d.rounds, 1, 20),
         ...(store === undefined ? {} : { store }),
       };
-      a.rejectUnknown();
       const json = a.str('--json');
       const result = await runTracingBench(o, (line) => process.stderr.write(`${line}\n`));
       if (json !== undefined && json !== '-') writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
@@ -186,8 +212,8 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         fault,
         faultAtSec: a.str('--fault-at') === undefined ? undefined : a.num('--fault-at', 0, 0, 86_400),
       } as const;
-      a.rejectUnknown();
-      emit(await runWsBench(o), a, write);
+      const { runWsBench } = await load('ws', () => import('./ws/run.js'));
+      await emit(await runWsBench(o), a, write);
       return;
     }
     case 'http': {
@@ -200,11 +226,12 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         model: a.str('--model') ?? 'assistant',
         timeoutSec: a.int('--timeout', 30, 1, 3_600),
       };
-      a.rejectUnknown();
-      emit(await runHttpBench(o), a, write);
+      const { runHttpBench } = await load('http', () => import('./http/run.js'));
+      await emit(await runHttpBench(o), a, write);
       return;
     }
     case 'channel': {
+      const [{ BENCH_PLATFORMS }, { channelSummary, runChannelBench }] = await load('channel', () => Promise.all([import('./channel/platform.js'), import('./channel/run.js')]));
       const platform = a.str('--platform') ?? '';
       if (!BENCH_PLATFORMS.includes(platform as BenchPlatformName)) {
         throw new BenchError('INVALID_REQUEST', `--platform must be one of ${BENCH_PLATFORMS.join(', ')}`);
@@ -218,7 +245,6 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         drainMs: a.durationMs('--drain', 10_000, 600_000),
         ws: !a.has('--no-ws'),
       };
-      a.rejectUnknown();
       const r = await runChannelBench(o, (line) => process.stderr.write(line + '\n'));
       const json = a.str('--json');
       if (json === '-') write(JSON.stringify(r, null, 2));
@@ -237,8 +263,8 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         warmupMs: a.durationMs('--warmup', 2_000),
         only: only as 'ws' | 'http' | undefined,
       };
-      a.rejectUnknown();
-      emit(await runCompare(o, (line) => process.stderr.write(line + '\n')), a, write);
+      const { runCompare } = await load('compare', () => import('./compare/run.js'));
+      await emit(await runCompare(o, (line) => process.stderr.write(line + '\n')), a, write);
       return;
     }
     case 'proxy': {
@@ -252,11 +278,9 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         workers,
         cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf),
       };
-      a.rejectUnknown();
-      emit(await runProxyBench(o, (line) => process.stderr.write(line + '\n')), a, write);
+      const { runProxyBench } = await load('proxy', () => import('./proxy/run.js'));
+      await emit(await runProxyBench(o, (line) => process.stderr.write(line + '\n')), a, write);
       return;
     }
-    default:
-      throw new BenchError('INVALID_REQUEST', `unknown benchmark "${kind ?? ''}" (known: ws, http, compare, proxy, runtime, limits, memory, channel, teams, tracing)\n${BENCH_USAGE}`);
   }
 }

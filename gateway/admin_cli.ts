@@ -8,7 +8,8 @@ import {
   auditVerify, EXIT_USAGE, keysCreate, keysList, keysRevoke, migrateCommand, secretsRotate, secretsSet,
   type AdminContext,
 } from './admin.js';
-import { stderr } from './admin_support.js';
+import { resolveConfig, stderr, type ConfigSource } from './admin_support.js';
+import { ArgvError, parseArgv, type ArgvSpec } from './argv.js';
 
 export const ADMIN_USAGE = `  migrate                               apply pending database migrations (also done at start-up)
   keys create --tenant T --name N [--scope S ...] [--expires 90d|never]
@@ -23,76 +24,56 @@ export const ADMIN_USAGE = `  migrate                               apply pendin
                                         tokens, runs and cost (default: last 30 days by model)
 `;
 
-interface Spec {
-  /** Options taking one value. */
-  single: readonly string[];
-  /** Options that may repeat. */
-  multi?: readonly string[];
-  run(o: Parsed, ctx: AdminContext): Promise<number>;
+const S = { type: 'string' } as const;
+/** `--config FILE` picks the configuration; accepted by every command. */
+const GLOBAL = { config: S } as const;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+const str = (o: Values, name: string): string | undefined => o[name] as string | undefined;
+
+interface Command {
+  options: ArgvSpec;
+  run(o: Values, ctx: AdminContext): Promise<number>;
 }
 
-interface Parsed {
-  one: Map<string, string>;
-  many: Map<string, string[]>;
-}
-
-const str = (o: Parsed, name: string): string | undefined => o.one.get(name);
-
-const SPECS: Record<string, Spec> = {
-  migrate: { single: [], run: (_o, ctx) => migrateCommand(ctx) },
+const COMMANDS: Record<string, Command> = {
+  migrate: { options: {}, run: (_o, ctx) => migrateCommand(ctx) },
   'keys create': {
-    single: ['--tenant', '--name', '--expires'],
-    multi: ['--scope'],
-    run: (o, ctx) => keysCreate({ tenant: str(o, '--tenant'), name: str(o, '--name'), expires: str(o, '--expires'), scopes: o.many.get('--scope') ?? [] }, ctx),
+    options: { tenant: S, name: S, expires: S, scope: { type: 'string', multiple: true } },
+    run: (o, ctx) => keysCreate({ tenant: str(o, 'tenant'), name: str(o, 'name'), expires: str(o, 'expires'), scopes: o.scope as string[] }, ctx),
   },
-  'keys list': { single: ['--tenant'], run: (o, ctx) => keysList({ tenant: str(o, '--tenant') }, ctx) },
-  'keys revoke': { single: ['--tenant', '--id'], run: (o, ctx) => keysRevoke({ tenant: str(o, '--tenant'), id: str(o, '--id') }, ctx) },
+  'keys list': { options: { tenant: S }, run: (o, ctx) => keysList({ tenant: str(o, 'tenant') }, ctx) },
+  'keys revoke': { options: { tenant: S, id: S }, run: (o, ctx) => keysRevoke({ tenant: str(o, 'tenant'), id: str(o, 'id') }, ctx) },
   'secrets set': {
-    single: ['--tenant', '--name', '--value'],
-    run: (o, ctx) => secretsSet({ tenant: str(o, '--tenant'), name: str(o, '--name'), value: str(o, '--value') }, ctx),
+    options: { tenant: S, name: S, value: S },
+    run: (o, ctx) => secretsSet({ tenant: str(o, 'tenant'), name: str(o, 'name'), value: str(o, 'value') }, ctx),
   },
-  'secrets rotate': { single: ['--tenant'], run: (o, ctx) => secretsRotate({ tenant: str(o, '--tenant') }, ctx) },
+  'secrets rotate': { options: { tenant: S }, run: (o, ctx) => secretsRotate({ tenant: str(o, 'tenant') }, ctx) },
   usage: {
-    single: ['--from', '--to', '--group-by', '--tenant'],
-    run: (o, ctx) => usageReport({ from: str(o, '--from'), to: str(o, '--to'), groupBy: str(o, '--group-by'), tenant: str(o, '--tenant') }, ctx),
+    options: { from: S, to: S, 'group-by': S, tenant: S },
+    run: (o, ctx) => usageReport({ from: str(o, 'from'), to: str(o, 'to'), groupBy: str(o, 'group-by'), tenant: str(o, 'tenant') }, ctx),
   },
-  'audit verify': { single: ['--tenant'], run: (o, ctx) => auditVerify({ tenant: str(o, '--tenant') }, ctx) },
+  'audit verify': { options: { tenant: S }, run: (o, ctx) => auditVerify({ tenant: str(o, 'tenant') }, ctx) },
 };
 
-/** `--config FILE` is read by the CLI itself before it gets here; accepted everywhere. */
-const GLOBAL = ['--config'];
-
-class ArgError extends Error {}
-
-function parse(args: readonly string[], spec: Spec): Parsed {
-  const out: Parsed = { one: new Map(), many: new Map() };
-  for (let i = 0; i < args.length; i += 2) {
-    const name = args[i];
-    const value = args[i + 1];
-    const multi = spec.multi?.includes(name) === true;
-    if (!multi && !spec.single.includes(name) && !GLOBAL.includes(name)) {
-      throw new ArgError(name.startsWith('--') ? `unknown option ${name}` : `unexpected argument "${name}"`);
-    }
-    if (value === undefined || value.startsWith('--')) throw new ArgError(`${name} needs a value`);
-    if (multi) out.many.set(name, [...(out.many.get(name) ?? []), value]);
-    else if (out.one.has(name)) throw new ArgError(`${name} is given twice`);
-    else out.one.set(name, value);
-  }
-  return out;
+/** The CLI hands over how to load the configuration, so that `--config` is parsed with the rest. */
+export interface AdminCliContext extends Omit<AdminContext, 'config'> {
+  config: ConfigSource<AdminContext['config']>;
 }
 
 /** Runs `argv` (e.g. ['keys', 'create', '--tenant', 'acme', …]) and returns the exit code. */
-export async function runAdminCommand(argv: readonly string[], ctx: AdminContext): Promise<number> {
+export async function runAdminCommand(argv: readonly string[], ctx: AdminCliContext): Promise<number> {
   const [group, sub, ...rest] = argv;
   const oneWord = group === 'migrate' || group === 'usage';
   const key = oneWord ? (group as string) : `${group ?? ''} ${sub ?? ''}`;
-  const spec = Object.hasOwn(SPECS, key) ? SPECS[key] : undefined;
+  const command = Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined;
   const err = ctx.err ?? stderr;
   try {
-    if (spec === undefined) throw new ArgError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
-    return await spec.run(parse(oneWord ? argv.slice(1) : rest, spec), ctx);
+    if (command === undefined) throw new ArgvError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
+    const { values } = parseArgv(oneWord ? argv.slice(1) : rest, { ...GLOBAL, ...command.options });
+    return await command.run(values, { ...ctx, config: resolveConfig(ctx.config, values.config as string | undefined) });
   } catch (e) {
-    if (!(e instanceof ArgError)) throw e;
+    if (!(e instanceof ArgvError)) throw e;
     err(`troupe: ${e.message}\n\n${ADMIN_USAGE}`);
     return EXIT_USAGE;
   }

@@ -23,6 +23,16 @@ export interface AdminContext {
   store?: Store;
 }
 
+/**
+ * The configuration, or how to load it from `--config FILE` (the CLI passes a loader, so
+ * that `--config` is parsed with the command's other options). A given object wins.
+ */
+export type ConfigSource<C> = C | ((file: string | undefined) => C);
+
+export function resolveConfig<C extends object>(source: ConfigSource<C>, file: string | undefined): C {
+  return typeof source === 'function' ? source(file) : source;
+}
+
 /** A bad or missing option: exit 2 with a message naming it. */
 export class AdminUsageError extends Error {
   readonly code = 'INVALID_REQUEST';
@@ -94,7 +104,7 @@ export function diffFields(before: Record<string, unknown> | undefined, after: R
 }
 
 /** Runs a command body: maps usage problems to 2 and other failures to 1, printing either. */
-export async function command(ctx: AdminContext, body: () => Promise<number>): Promise<number> {
+export async function command(ctx: Pick<AdminContext, 'err'>, body: () => Promise<number>): Promise<number> {
   const err = ctx.err ?? stderr;
   try {
     return await body();

@@ -5,9 +5,9 @@
  * received from the bot, in the store, with an audit row.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { adapterFactory } from '../transports/channels/registry.js';
-import { AdminUsageError, auditAdmin, command, EXIT_OK, required, withStore, type AdminContext } from './admin_support.js';
+import { AdminUsageError, auditAdmin, command, EXIT_OK, required, resolveConfig, withStore, type AdminContext, type ConfigSource } from './admin_support.js';
+import { ArgvError, parseArgv, type ArgvValues } from './argv.js';
 import { checkChannelsConfig } from './channels_config.js';
 import type { GatewayConfig } from './config.js';
 import { ConfigError } from './config_error.js';
@@ -21,11 +21,23 @@ export const CHANNELS_USAGE = `  channels list                         the confi
   channels pair CHANNEL CODE            approve the user who received this pairing code
 `;
 
+type ChannelsConfig = Pick<GatewayConfig, 'store' | 'dataDir' | 'channels' | 'agents'>;
+
 export interface ChannelsContext extends AdminContext {
-  config: Pick<GatewayConfig, 'store' | 'dataDir' | 'channels' | 'agents'>;
+  config: ChannelsConfig;
   /** The config file `add` and `remove` edit (--config or TROUPE_CONFIG). */
   configFile?: string;
 }
+
+/** What the CLI hands over: the configuration is loaded once `--config` is parsed. */
+export interface ChannelsCliContext extends Omit<ChannelsContext, 'config'> {
+  config: ConfigSource<ChannelsConfig>;
+}
+
+const S = { type: 'string' } as const;
+const OPTIONS = {
+  config: S, id: S, platform: S, tenant: S, agent: S, access: S, mode: S, 'api-base': S, set: { type: 'string', multiple: true },
+} as const;
 
 function readJson(file: string): Record<string, unknown> {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
@@ -66,19 +78,19 @@ async function list(ctx: ChannelsContext): Promise<number> {
   });
 }
 
-function add(ctx: ChannelsContext, file: string, v: Record<string, string | boolean | string[] | undefined>): number {
-  const id = required(v.id as string | undefined, '--id');
-  const platform = required(v.platform as string | undefined, '--platform');
+function add(ctx: ChannelsContext, file: string, v: ArgvValues<typeof OPTIONS>): number {
+  const id = required(v.id, '--id');
+  const platform = required(v.platform, '--platform');
   if (adapterFactory(platform) === undefined) throw new AdminUsageError(`unknown platform "${platform}"`);
   const doc = readJson(file);
   const channels = Array.isArray(doc.channels) ? [...(doc.channels as unknown[])] : [];
   if (channels.some((c) => (c as { id?: unknown }).id === id)) throw new AdminUsageError(`channel ${id} exists already`);
-  const entry: Record<string, unknown> = { id, platform, tenant: required(v.tenant as string | undefined, '--tenant') };
-  if (typeof v.agent === 'string') entry.agent = v.agent;
-  if (typeof v['api-base'] === 'string') entry.apiBase = v['api-base'];
-  if (typeof v.mode === 'string') entry.mode = v.mode;
-  if (typeof v.access === 'string') entry.access = { mode: v.access };
-  for (const pair of (v.set as string[] | undefined) ?? []) {
+  const entry: Record<string, unknown> = { id, platform, tenant: required(v.tenant, '--tenant') };
+  if (v.agent !== undefined) entry.agent = v.agent;
+  if (v['api-base'] !== undefined) entry.apiBase = v['api-base'];
+  if (v.mode !== undefined) entry.mode = v.mode;
+  if (v.access !== undefined) entry.access = { mode: v.access };
+  for (const pair of v.set) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new AdminUsageError(`--set needs FIELD=VALUE (got "${pair}")`);
     entry[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -116,29 +128,25 @@ async function pair(ctx: ChannelsContext, channelId: string, code: string): Prom
 }
 
 /** Runs `channels <sub> …` (argv without the leading `channels`) and returns the exit code. */
-export function runChannelsCommand(args: readonly string[], ctx: ChannelsContext): Promise<number> {
-  return command(ctx, async () => {
-    let parsed;
+export function runChannelsCommand(args: readonly string[], cli: ChannelsCliContext): Promise<number> {
+  return command(cli, async () => {
+    let parsed, config;
     try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: {
-          config: { type: 'string' }, id: { type: 'string' }, platform: { type: 'string' }, tenant: { type: 'string' },
-          agent: { type: 'string' }, access: { type: 'string' }, mode: { type: 'string' }, 'api-base': { type: 'string' },
-          set: { type: 'string', multiple: true },
-        },
-      });
+      parsed = parseArgv(args, OPTIONS, { positionals: 3 });
+      config = resolveConfig(cli.config, parsed.values.config);
     } catch (err) {
-      throw new AdminUsageError((err as Error).message);
+      if (err instanceof ArgvError || err instanceof ConfigError) throw new AdminUsageError(err.message);
+      throw err;
     }
+    const { values } = parsed;
+    const ctx: ChannelsContext = { ...cli, config, ...(values.config === undefined ? {} : { configFile: values.config }) };
     const [sub, ...rest] = parsed.positionals;
     const file = () => required(ctx.configFile, '--config (or TROUPE_CONFIG)');
     switch (sub) {
       case 'list':
         return list(ctx);
       case 'add':
-        return add(ctx, file(), parsed.values);
+        return add(ctx, file(), values);
       case 'remove':
         if (rest.length !== 1) throw new AdminUsageError('channels remove needs the channel id');
         return remove(ctx, file(), rest[0]);

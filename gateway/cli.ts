@@ -4,6 +4,7 @@
  * terminal, run the runtime demo or a benchmark, and administer the data layer.
  */
 import { parseTtl, signToken } from '../security/jwt.js';
+import { ArgvError, parseArgv, type ArgvValues } from './argv.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeMemory } from './memory_config.js';
 
@@ -33,38 +34,21 @@ ${BENCH_USAGE}
 
 class UsageError extends Error {}
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
-  return v;
-}
-
-function flags(args: string[], name: string): string[] {
-  const out: string[] = [];
-  args.forEach((a, i) => {
-    if (a === name && args[i + 1] !== undefined) out.push(args[i + 1]);
-  });
-  return out;
-}
-
-function positional(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--')) {
-      if (args[i] !== '--quick') i++;
-      continue;
-    }
-    out.push(args[i]);
-  }
-  return out;
-}
+const CONFIG = { config: { type: 'string' } } as const;
+/** Where a client command connects and with what. */
+const CLIENT = { ...CONFIG, url: { type: 'string' }, token: { type: 'string' } } as const;
+const SPECS = {
+  start: CONFIG,
+  token: { ...CONFIG, tenant: { type: 'string' }, user: { type: 'string' }, ttl: { type: 'string' }, scope: { type: 'string', multiple: true } },
+  chat: { ...CLIENT, session: { type: 'string' }, agent: { type: 'string' } },
+  teams: { ...CLIENT, run: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+  demo: { workers: { type: 'string' } },
+} as const;
 
 const out = (line: string) => process.stdout.write(line + '\n');
 
 async function start(args: string[]): Promise<void> {
-  const config = loadConfig(process.env, flag(args, '--config'));
+  const config = loadConfig(process.env, parseArgv(args, SPECS.start).values.config);
   const { DEV_TOKEN_TTL_SEC, startGateway } = await import('./gateway.js');
   const gw = await startGateway(config);
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
@@ -94,23 +78,22 @@ async function start(args: string[]): Promise<void> {
 }
 
 async function token(args: string[]): Promise<void> {
-  const tenant = flag(args, '--tenant');
-  const user = flag(args, '--user');
+  const { tenant, user, config: file, scope, ttl } = parseArgv(args, SPECS.token).values;
   if (tenant === undefined || user === undefined) throw new UsageError('token needs --tenant and --user');
-  const config = loadConfig(process.env, flag(args, '--config'));
+  const config = loadConfig(process.env, file);
   if (config.jwt.secret === undefined) throw new UsageError('tokens can only be minted for an HS256 configuration (TROUPE_JWKS is set)');
   out(await signToken({
-    secret: config.jwt.secret, tenant, user, scopes: flags(args, '--scope'), ttlSec: parseTtl(flag(args, '--ttl') ?? '1h'),
+    secret: config.jwt.secret, tenant, user, scopes: scope, ttlSec: parseTtl(ttl ?? '1h'),
     ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
     ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
   }));
 }
 
 /** Where a client command connects (--url) and with what (--token, TROUPE_TOKEN, or a dev token). */
-async function clientTarget(args: string[]): Promise<{ url: string; tok: string }> {
-  const config = loadConfig(process.env, flag(args, '--config'));
-  const url = flag(args, '--url') ?? `http://${config.host}:${config.port}`;
-  let tok = flag(args, '--token') ?? process.env.TROUPE_TOKEN;
+async function clientTarget(o: ArgvValues<typeof CLIENT>): Promise<{ url: string; tok: string }> {
+  const config = loadConfig(process.env, o.config);
+  const url = o.url ?? `http://${config.host}:${config.port}`;
+  let tok = o.token ?? process.env.TROUPE_TOKEN;
   if (tok === undefined) {
     if (config.jwt.secret === undefined) throw new UsageError('give --token (or TROUPE_TOKEN)');
     tok = await signToken({ secret: config.jwt.secret, tenant: 'dev', user: 'dev', scopes: ['chat'], ttlSec: 600,
@@ -121,11 +104,12 @@ async function clientTarget(args: string[]): Promise<{ url: string; tok: string 
 }
 
 async function chat(args: string[]): Promise<void> {
-  const message = positional(args).join(' ');
+  const { values, positionals } = parseArgv(args, SPECS.chat, { positionals: Infinity });
+  const message = positionals.join(' ');
   if (message.length === 0) throw new UsageError('chat needs a message');
-  const { url, tok } = await clientTarget(args);
+  const { url, tok } = await clientTarget(values);
   const { runChat } = await import('./chat_client.js');
-  await runChat({ url, token: tok, message, sessionKey: flag(args, '--session'), agent: flag(args, '--agent'), write: (t) => process.stdout.write(t) });
+  await runChat({ url, token: tok, message, sessionKey: values.session, agent: values.agent, write: (t) => process.stdout.write(t) });
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -138,13 +122,15 @@ export async function main(argv: string[]): Promise<void> {
     case 'chat':
       return chat(rest);
     case 'teams': {
-      const { url, tok } = await clientTarget(rest);
+      const { values, positionals } = parseArgv(rest, SPECS.teams, { positionals: 2 });
+      const { url, tok } = await clientTarget(values);
       const { runTeamsCommand } = await import('./teams_cli.js');
-      process.exitCode = await runTeamsCommand(rest.filter((a, i) => !['--url', '--token', '--config'].includes(a) && !['--url', '--token', '--config'].includes(rest[i - 1])), { url, token: tok, out });
+      const [sub, team] = positionals;
+      process.exitCode = await runTeamsCommand({ sub, team, run: values.run, status: values.status, json: values.json }, { url, token: tok, out });
       return;
     }
     case 'demo': {
-      const w = flag(rest, '--workers') ?? process.env.TROUPE_WORKERS;
+      const w = parseArgv(rest, SPECS.demo).values.workers ?? process.env.TROUPE_WORKERS;
       const workers = w === undefined ? undefined : Number(w);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new UsageError('--workers must be a whole number');
       const { runDemo } = await import('./demo.js');
@@ -155,9 +141,9 @@ export async function main(argv: string[]): Promise<void> {
       return runBenchCommand(rest, out);
     }
     case 'channels': {
-      const configFile = flag(rest, '--config') ?? process.env.TROUPE_CONFIG;
       const { runChannelsCommand } = await import('./channels_cli.js');
-      process.exitCode = await runChannelsCommand(rest, { config: loadConfig(process.env, configFile), out, ...(configFile === undefined ? {} : { configFile }) });
+      const envFile = process.env.TROUPE_CONFIG;
+      process.exitCode = await runChannelsCommand(rest, { config: (file) => loadConfig(process.env, file), out, ...(envFile === undefined ? {} : { configFile: envFile }) });
       return;
     }
     case 'migrate':
@@ -166,7 +152,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'audit':
     case 'usage': {
       const { runAdminCommand } = await import('./admin_cli.js');
-      process.exitCode = await runAdminCommand(argv, { config: loadConfig(process.env, flag(rest, '--config')), out });
+      process.exitCode = await runAdminCommand(argv, { config: (file) => loadConfig(process.env, file), out });
       return;
     }
     case undefined:
@@ -188,7 +174,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 await main(process.argv.slice(2)).catch(async (err: unknown) => {
   if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && (err as { code?: unknown }).code === 'INVALID_REQUEST')) {
-    process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError ? await usage() : ''}`);
+    process.stderr.write(`troupe: ${err.message}\n\n${err instanceof UsageError || err instanceof ArgvError ? await usage() : ''}`);
     process.exit(2);
   }
   const e = err as { code?: string; message?: string; stack?: string };

@@ -16,8 +16,17 @@ interface BoardTask {
 }
 interface BoardRun { id: string; status: string; tasksCreated: number; maxTasks: number; tokensUsed: number; tokenBudget: number; error: string | null }
 
-export async function runTeamsCommand(args: string[], o: TeamsCliOptions): Promise<number> {
-  const [sub, team, ...rest] = args;
+/** `teams <sub> <team>` and its options, as the CLI parsed them. */
+export interface TeamsArgs {
+  sub?: string;
+  team?: string;
+  run?: string;
+  status?: string;
+  json: boolean;
+}
+
+export async function runTeamsCommand(args: TeamsArgs, o: TeamsCliOptions): Promise<number> {
+  const { sub, team, run, status } = args;
   if (sub !== 'board' || team === undefined) {
     o.out('usage: troupe teams board <team> [--run ID] [--status pending|claimed|running|in_review|done|failed|cancelled] [--json]');
     return 2;
@@ -28,14 +37,8 @@ export async function runTeamsCommand(args: string[], o: TeamsCliOptions): Promi
     o.out(`${body.error?.code ?? res.status}: ${body.error?.message ?? 'the board could not be read'}`);
     return 1;
   }
-  const flag = (name: string): string | undefined => {
-    const i = rest.indexOf(name);
-    return i >= 0 ? rest[i + 1] : undefined;
-  };
-  const run = flag('--run');
-  const status = flag('--status');
   const tasks = (body.tasks ?? []).filter((t) => (run === undefined || t.runId === run) && (status === undefined || t.status === status));
-  if (rest.includes('--json')) {
+  if (args.json) {
     o.out(JSON.stringify({ ...body, tasks }, null, 2));
     return 0;
   }

@@ -12,12 +12,9 @@
 import { readFileSync } from 'node:fs';
 import uws from 'uWebSockets.js';
 import { WebSocketServer } from 'ws';
+import { parseArgv } from '../../gateway/argv.js';
 
-const [kind, ...rest] = process.argv.slice(2);
-const opt = (name: string) => {
-  const i = rest.indexOf(name);
-  return i < 0 ? undefined : rest[i + 1];
-};
+const { values, positionals: [kind] } = parseArgv(process.argv.slice(2), { bytes: { type: 'string' }, 'content-type': { type: 'string' } }, { positionals: 1 });
 const ready = (port: number) => process.stdout.write(JSON.stringify({ port }) + '\n');
 
 function uwsListen(app: uws.TemplatedApp): void {
@@ -47,10 +44,10 @@ switch (kind) {
     break;
   }
   case 'uws-bytes': {
-    const file = opt('--bytes');
+    const file = values.bytes;
     if (file === undefined) throw new Error('uws-bytes needs --bytes FILE');
     const bytes = readFileSync(file);
-    const contentType = opt('--content-type') ?? 'application/json';
+    const contentType = values['content-type'] ?? 'application/json';
     uwsListen(uws.App().post('/v1/chat/completions', (res) => {
       let aborted = false;
       res.onAborted(() => {

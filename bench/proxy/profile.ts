@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ArgvError, parseArgv } from '../../gateway/argv.js';
 
 interface CallFrame {
   functionName: string;
@@ -146,9 +147,16 @@ function render(file: string, s: ProfileSummary): string {
 }
 
 function main(argv: string[]): void {
-  const i = argv.indexOf('--top');
-  const n = i >= 0 ? Number(argv[i + 1]) : 15;
-  const paths = argv.filter((a, j) => a !== '--top' && j !== i + 1);
+  let paths: string[] = [];
+  let n = 15;
+  try {
+    const { values, positionals } = parseArgv(argv, { top: { type: 'string' } }, { positionals: Infinity });
+    paths = positionals;
+    if (values.top !== undefined) n = values.top === '' ? NaN : Number(values.top);
+  } catch (err) {
+    if (!(err instanceof ArgvError)) throw err;
+    process.stderr.write(`profile: ${err.message}\n`);
+  }
   if (paths.length === 0 || !Number.isInteger(n) || n < 1) {
     process.stderr.write('usage: node dist/bench/proxy/profile.js DIR|FILE.cpuprofile ... [--top N]\n');
     process.exit(2);

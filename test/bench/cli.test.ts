@@ -13,6 +13,24 @@ t.test('unknown flags and bad values are refused with INVALID_REQUEST', async (t
   await t.rejects(run(['fly']), { code: 'INVALID_REQUEST', message: /unknown benchmark/ });
 });
 
+t.test('a bad command line is refused by name before anything runs', async (t) => {
+  await t.rejects(run(['ws', '--conns']), { code: 'INVALID_REQUEST', message: '--conns needs a value' });
+  await t.rejects(run(['ws', '--conns', '--echo']), { code: 'INVALID_REQUEST', message: '--conns needs a value' });
+  await t.rejects(run(['ws', '--conns', '2', '--conns', '3']), { code: 'INVALID_REQUEST', message: '--conns is given twice' });
+  await t.rejects(run(['runtime', '--quick', '--quick']), { code: 'INVALID_REQUEST', message: '--quick is given twice' });
+  await t.rejects(run(['runtime', '--quick=yes']), { code: 'INVALID_REQUEST', message: '--quick takes no value' });
+  await t.rejects(run(['start', '--runs', '2', 'extra']), { code: 'INVALID_REQUEST', message: 'unexpected argument "extra"' });
+  await t.rejects(run(['runtime', '--', '--quick']), { code: 'INVALID_REQUEST', message: 'unexpected argument "--quick"' }, 'after -- nothing is an option');
+  await t.rejects(run(['start', '--echo']), { code: 'INVALID_REQUEST', message: 'unknown option --echo' }, 'each command takes only its own options');
+});
+
+t.test('a negative number reaches the range check, with or without =', async (t) => {
+  await t.rejects(run(['ws', '--rate', '-5']), { code: 'INVALID_REQUEST', message: '--rate must be a number from 0 to 10000000 (got "-5")' });
+  await t.rejects(run(['http', '--conns=-1']), { code: 'INVALID_REQUEST', message: '--conns must be a number from 1 to 100000 (got "-1")' });
+  await t.rejects(run(['start', '--idle', '-3s']), { code: 'INVALID_REQUEST', message: /--idle must be a duration/ });
+  await t.rejects(run(['start', '--runs', '']), { code: 'INVALID_REQUEST', message: /--runs must be a number/ }, 'an empty value is not 0');
+});
+
 t.test('only loopback targets are accepted', async (t) => {
   await t.rejects(run(['ws', '--url', 'ws://example.com/ws', '--no-metrics']), { code: 'FORBIDDEN' });
   await t.rejects(run(['http', '--url', 'http://10.0.0.1:8787', '--no-metrics']), { code: 'FORBIDDEN' });

@@ -132,7 +132,7 @@ function chunkFrames(id: string, model: string, reply: ScriptedReply, includeUsa
 
 async function main(): Promise<void> {
   const fake = new OpenAIUpstream({ record: false });
-  const port = await fake.start(portFromArgs(process.argv));
+  const port = await fake.start(portFromArgs(process.argv.slice(2)));
   process.stdout.write(`${JSON.stringify({ port })}\n`);
   const stop = (): void => {
     void fake.close().then(() => process.exit(0));

@@ -5,6 +5,7 @@
 
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { parseArgv } from '../../gateway/argv.js';
 import { DEFAULT_REPLY, type ScriptedReply } from './script.js';
 
 export interface RecordedRequest {
@@ -207,11 +208,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Reads `--port N` for the fakes that can run as their own process. */
-export function portFromArgs(argv: readonly string[]): number {
-  const at = argv.indexOf('--port');
-  if (at === -1) return 0;
-  const port = Number(argv[at + 1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${argv[at + 1]}`);
+/** Reads `[--port N]` (the arguments after the script) for the fakes that can run as their own process. */
+export function portFromArgs(args: readonly string[]): number {
+  const raw = parseArgv(args, { port: { type: 'string' } }).values.port;
+  if (raw === undefined) return 0;
+  const port = Number(raw);
+  if (raw === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${raw}`);
   return port;
 }

@@ -1,13 +1,11 @@
 // The operator commands through the real `troupe` binary, as an operator runs them.
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runCli } from '../helpers/gateway_io.js';
 
-const CLI = fileURLToPath(new URL('../../gateway/cli.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'troupe-admin-cli-'));
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -17,14 +15,7 @@ const env: NodeJS.ProcessEnv = {
 };
 delete env.TROUPE_CONFIG;
 
-function troupe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 90_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const troupe = (...args: string[]) => runCli(args, env);
 
 t.test('a missing option exits 2 naming it, without touching the database', async (t) => {
   const r = await troupe('keys', 'create', '--tenant', 'acme');
@@ -43,4 +34,33 @@ t.test('keys create prints the key once; audit verify then finds its row', async
   const verified = await troupe('audit', 'verify', '--tenant', 'acme');
   t.equal(verified.code, 0, verified.stderr);
   t.match(verified.stdout, /acme: OK, 1 rows/);
+});
+
+t.test('a bad command line exits 2 naming the option, and prints the commands', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['keys', 'create', '--tenant', 'acme', '--name', 'ci', '--nmae', 'x'], /unknown option --nmae/],
+    [['keys', 'list', '--tenant'], /--tenant needs a value/],
+    [['keys', 'list', '--tenant', '--config', 'x.json'], /--tenant needs a value/],
+    [['keys', 'list', '--tenant', 'acme', '--tenant', 'other'], /--tenant is given twice/],
+    [['audit', 'verify', 'acme'], /unexpected argument "acme"/],
+    [['keys', 'list', '--', '--tenant', 'acme'], /unexpected argument "--tenant"/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await troupe(...args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message, args.join(' '));
+    t.match(r.stderr, /keys create --tenant T --name N/, 'the usage follows');
+  }
+});
+
+t.test('--config is parsed with the other options and a bad file stops the command with exit 2', async (t) => {
+  const r = await troupe('keys', 'list', '--tenant', 'acme', '--config', join(dataDir, 'missing.json'));
+  t.equal(r.code, 2);
+  t.match(r.stderr, /cannot read config file .*missing\.json/);
+});
+
+t.test('a value may start with a dash: secrets set --value -s3cr3t', async (t) => {
+  const r = await troupe('secrets', 'set', '--tenant', 'acme', '--name', 'dash', '--value', '-s3cr3t');
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stdout + r.stderr, /-s3cr3t/, 'the value is not echoed');
 });

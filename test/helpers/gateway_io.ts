@@ -1,6 +1,6 @@
 // Driving a gateway from a test: a WebSocket that runs RPC steps in order, and the
 // `troupe start` child process with the port read from its banner.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
@@ -32,6 +32,16 @@ export async function wsSteps(port: number, steps: [string, Record<string, unkno
 }
 
 export const CLI = fileURLToPath(new URL('../../gateway/cli.js', import.meta.url));
+
+/** Runs the real `troupe` binary to its end, as an operator at a shell would. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env, timeout: 90_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 /** Starts `troupe start` with `env`; resolves with the port from its banner. `output()` is stdout and stderr so far. */
 export async function startGatewayProcess(env: Record<string, string>, bannerMs = 30_000): Promise<{ child: ChildProcessWithoutNullStreams; port: number; output: () => string }> {
