@@ -1,27 +1,26 @@
 /**
- * BoundedBatchProcessor: ends of sampled spans go into a bounded queue, which
- * is exported in batches, one export at a time, each under a deadline:
+ * BoundedBatchProcessor: sampled spans are encoded as they end into the
+ * open batch; full (or old enough) batches wait in a bounded queue and are
+ * posted one at a time, each under a deadline:
  *
- *     span.end() ─► queue (≤ maxQueueSize) ──every delayMs, or once a batch is full──► exporter
- *                     │ full: drop, count queue_full                 late or failed: count export_failed
+ *     span.end() ─► open batch ─(maxExportBatchSize spans, or delayMs)─► ready batches ─► POST (one in flight)
+ *                     │ queued spans ≥ maxQueueSize: drop, count queue_full        late or failed: count export_failed
  *
  * A span's end never waits on the network, so an unreachable collector
  * cannot slow or fail a request; what cannot be sent is dropped and counted.
- * The SDK's BatchSpanProcessor does the same batching but keeps its drop
- * count private (it reports it only through an OpenTelemetry meter), and
- * Troupe exports its counters with prom-client.
+ * The SDK's BatchSpanProcessor keeps every span object until its batch is
+ * serialized, and keeps its drop count private (it reports it only through
+ * an OpenTelemetry meter); Troupe exports its counters with prom-client.
  */
-import { TraceFlags, context } from '@opentelemetry/api';
-import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TraceFlags } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { OtlpPost } from './otlp_http.js';
 
 export interface BatchOptions {
   maxQueueSize: number;
   maxExportBatchSize: number;
   /** How long a span may wait for a full batch. */
   delayMs: number;
-  /** An export that has not answered by then counts as failed (the next batch goes on). */
-  exportTimeoutMs: number;
 }
 
 export interface SpanCounts {
@@ -32,15 +31,28 @@ export interface SpanCounts {
   exportFailed: number;
 }
 
+/** Spans on their way to one request body, in one encoding (otlp_protobuf.ts, otlp_json.ts). */
+export interface SpanBatch {
+  readonly count: number;
+  /** Whether the span may join this batch (a protobuf batch holds one resource and scope). */
+  fits(span: ReadableSpan): boolean;
+  add(span: ReadableSpan): void;
+  body(): Uint8Array;
+}
+
 export class BoundedBatchProcessor implements SpanProcessor {
   readonly counts: SpanCounts = { exported: 0, queueFull: 0, exportFailed: 0 };
-  private queue: ReadableSpan[] = [];
+  private open: SpanBatch | null = null;
+  private readonly ready: SpanBatch[] = [];
+  /** Spans in `open` and `ready` (not those in flight). */
+  private queued = 0;
   private timer: NodeJS.Timeout | undefined = undefined;
   private exporting: Promise<void> | null = null;
   private closed = false;
 
   constructor(
-    private readonly exporter: SpanExporter,
+    private readonly newBatch: (first: ReadableSpan) => SpanBatch,
+    private readonly post: OtlpPost,
     private readonly options: BatchOptions,
   ) {}
 
@@ -48,18 +60,26 @@ export class BoundedBatchProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.closed || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.queue.length >= this.options.maxQueueSize) {
+    if (this.queued >= this.options.maxQueueSize) {
       this.counts.queueFull++;
       return;
     }
-    this.queue.push(span);
-    if (this.queue.length >= this.options.maxExportBatchSize) this.kick();
-    else this.arm();
+    if (this.open !== null && !this.open.fits(span)) this.seal();
+    const batch = (this.open ??= this.newBatch(span));
+    batch.add(span);
+    this.queued++;
+    if (batch.count >= this.options.maxExportBatchSize) {
+      this.seal();
+      this.kick();
+    } else {
+      this.arm();
+    }
   }
 
   async forceFlush(): Promise<void> {
+    this.seal();
     // Each round exports one batch (or waits for the one in flight), so this ends.
-    while (this.exporting !== null || this.queue.length > 0) {
+    while (this.exporting !== null || this.ready.length > 0) {
       if (this.exporting === null) this.kick();
       await this.exporting;
     }
@@ -69,49 +89,50 @@ export class BoundedBatchProcessor implements SpanProcessor {
     await this.forceFlush();
     this.closed = true;
     clearTimeout(this.timer);
-    await this.exporter.shutdown().catch(() => undefined);
+    this.post.close();
+  }
+
+  private seal(): void {
+    if (this.open === null) return;
+    this.ready.push(this.open);
+    this.open = null;
   }
 
   private arm(): void {
     if (this.timer !== undefined || this.exporting !== null) return;
-    this.timer = setTimeout(this.kick, this.options.delayMs);
+    this.timer = setTimeout(this.onTimer, this.options.delayMs);
     this.timer.unref();
   }
 
-  private readonly kick = (): void => {
-    clearTimeout(this.timer);
+  private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.exporting !== null || this.queue.length === 0) return;
-    const batch = this.queue.length <= this.options.maxExportBatchSize ? this.queue : this.queue.slice(0, this.options.maxExportBatchSize);
-    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
-    this.exporting = this.exportBatch(batch).then(() => {
-      this.exporting = null;
-      if (this.queue.length >= this.options.maxExportBatchSize) this.kick();
-      else if (this.queue.length > 0) this.arm();
-    });
+    if (this.exporting !== null) return;
+    this.seal();
+    this.kick();
   };
 
-  private exportBatch(batch: ReadableSpan[]): Promise<void> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (ok: boolean): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        if (ok) this.counts.exported += batch.length;
-        else this.counts.exportFailed += batch.length;
-        resolve();
-      };
-      const deadline = setTimeout(() => settle(false), this.options.exportTimeoutMs);
-      deadline.unref();
-      // The exporter's own HTTP calls must not make spans of their own.
-      context.with(suppressTracing(context.active()), () => {
-        try {
-          this.exporter.export(batch, (result) => settle(result.code === ExportResultCode.SUCCESS));
-        } catch {
-          settle(false);
-        }
-      });
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.exporting !== null) return;
+    const batch = this.ready.shift();
+    if (batch === undefined) return;
+    this.queued -= batch.count;
+    this.exporting = this.send(batch).then(() => {
+      this.exporting = null;
+      if (this.ready.length > 0) this.kick();
+      else if (this.open !== null) this.arm();
     });
+  }
+
+  private async send(batch: SpanBatch): Promise<void> {
+    let ok: boolean;
+    try {
+      ok = await this.post(batch.body());
+    } catch {
+      ok = false; // a body that could not be encoded counts as a failed export
+    }
+    if (ok) this.counts.exported += batch.count;
+    else this.counts.exportFailed += batch.count;
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The OpenTelemetry SDK side of tracing.ts, imported only when tracing
  * starts: the tracer provider, the sampler, the context manager and
- * propagator, the bounded batch processor and the OTLP/HTTP exporter of the
- * configured protocol (only that one is loaded).
+ * propagator, and the bounded batch processor, which encodes spans in the
+ * configured protocol and posts them over OTLP/HTTP.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { context, propagation, trace } from '@opentelemetry/api';
@@ -10,9 +10,11 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler, type SpanExporter,
+  AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler,
 } from '@opentelemetry/sdk-trace-base';
-import { BoundedBatchProcessor } from './span_batch.js';
+import { otlpPost } from './otlp_http.js';
+import { ProtobufSpanBatch } from './otlp_protobuf.js';
+import { BoundedBatchProcessor, type SpanBatch } from './span_batch.js';
 import type { StartedTracing, TracingConfig } from './tracing.js';
 
 function sampler(config: TracingConfig): Sampler {
@@ -27,15 +29,19 @@ function sampler(config: TracingConfig): Sampler {
   }
 }
 
-async function exporter(config: TracingConfig): Promise<SpanExporter> {
-  const options = { url: config.url, headers: { ...config.headers }, timeoutMillis: config.timeoutMs };
-  if (config.protocol === 'http/protobuf') return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(options);
-  return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(options);
+/** A new batch in the configured protocol (only JSON's serializer is loaded on demand). */
+async function batches(config: TracingConfig): Promise<(first: ReadableSpan) => SpanBatch> {
+  if (config.protocol === 'http/json') {
+    const { JsonSpanBatch } = await import('./otlp_json.js');
+    return () => new JsonSpanBatch();
+  }
+  return (first) => new ProtobufSpanBatch(first.resource, first.instrumentationScope);
 }
 
 export async function startSdk(config: TracingConfig): Promise<StartedTracing> {
-  const processor = new BoundedBatchProcessor(await exporter(config), {
-    maxQueueSize: config.maxQueueSize, maxExportBatchSize: config.maxExportBatchSize, delayMs: config.delayMs, exportTimeoutMs: config.timeoutMs,
+  const contentType = config.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+  const processor = new BoundedBatchProcessor(await batches(config), otlpPost(config.url, contentType, config.headers, config.timeoutMs), {
+    maxQueueSize: config.maxQueueSize, maxExportBatchSize: config.maxExportBatchSize, delayMs: config.delayMs,
   });
   const provider = new BasicTracerProvider({
     // Each thread exports its own spans; `troupe.thread` says which (main, or worker-<threadId>).

@@ -1,8 +1,10 @@
 // A fake OpenTelemetry collector: OTLP over HTTP on 127.0.0.1, `POST /v1/traces`
-// with a JSON body (http/json) or a protobuf one (http/protobuf, kept raw).
-// JSON requests are unpacked into flat spans the tests can query.
+// with a JSON body (http/json) or a protobuf one (http/protobuf, decoded with
+// protobufjs and the OTLP messages, and kept raw too). Both are unpacked into
+// the same flat spans the tests query.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeTraceRequest } from './otlp_proto.js';
 
 export interface CollectedSpan {
   traceId: string;
@@ -57,6 +59,7 @@ export class OtlpCollector {
         this.contentTypes.push(type);
         if (type.includes('protobuf')) {
           this.protobufBodies.push(body);
+          this.collect(decodeTraceRequest(body));
           res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
           return;
         }

@@ -47,7 +47,7 @@ async function gateway(t: Test, env: Record<string, string>, fake: OpenAIUpstrea
   return gw;
 }
 
-async function setup(t: Test, replies: ScriptedReply[], store = 'none'): Promise<{ fake: OpenAIUpstream; collector: OtlpCollector; gw: RunningGateway }> {
+async function setup(t: Test, replies: ScriptedReply[], store = 'none', protocol = 'http/json'): Promise<{ fake: OpenAIUpstream; collector: OtlpCollector; gw: RunningGateway }> {
   const fake = new OpenAIUpstream();
   fake.script(...replies);
   await fake.start();
@@ -55,7 +55,7 @@ async function setup(t: Test, replies: ScriptedReply[], store = 'none'): Promise
   const collector = new OtlpCollector();
   const endpoint = await collector.start();
   t.teardown(() => collector.close());
-  const gw = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'troupe-test' }, fake, store);
+  const gw = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: 'troupe-test' }, fake, store);
   return { fake, collector, gw };
 }
 
@@ -76,8 +76,8 @@ const one = (t: Test, spans: CollectedSpan[], name: string): CollectedSpan => {
   return found[0] as CollectedSpan;
 };
 
-t.test('an HTTP completion with a traceparent is one trace: front door, session and agent on the worker, model and tool calls, store writes', async (t) => {
-  const { fake, collector, gw } = await setup(t, toolThenAnswer(), 'pglite');
+for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completion with a traceparent is one trace: front door, session and agent on the worker, model and tool calls, store writes (${protocol})`, async (t) => {
+  const { fake, collector, gw } = await setup(t, toolThenAnswer(), 'pglite', protocol);
   const res = await complete(gw, { traceparent: TRACEPARENT, 'x-troupe-session-key': 'traced' });
   t.equal(res.status, 200, await res.clone().text());
   const spans = await collector.until((s) => named(s, 'chat fake-model').length === 2 && named(s, 'store.append_message').length === 2

@@ -1,0 +1,45 @@
+/**
+ * One OTLP/HTTP POST of an encoded batch, on a keep-alive connection, under
+ * a deadline. Resolves true when the collector accepted it (2xx), false
+ * otherwise (refused, unreachable, too slow); it never rejects. The
+ * response body is read and dropped (a partial-success body is not parsed).
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+export interface OtlpPost {
+  (body: Uint8Array): Promise<boolean>;
+  /** Closes the kept-alive connection. */
+  close(): void;
+}
+
+export function otlpPost(url: string, contentType: string, headers: Record<string, string>, timeoutMs: number): OtlpPost {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  // One export is in flight at a time per thread (span_batch.ts), so one socket is enough.
+  const agent = secure ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const request = secure ? httpsRequest : httpRequest;
+  const base = { ...headers, 'content-type': contentType };
+  const post = (body: Uint8Array): Promise<boolean> => new Promise<boolean>((resolve) => {
+    let done = false;
+    const settle = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      resolve(ok);
+    };
+    const req = request(target, { method: 'POST', agent, headers: { ...base, 'content-length': body.byteLength } }, (res: IncomingMessage) => {
+      res.on('error', () => settle(false));
+      res.on('end', () => settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
+      res.resume();
+    });
+    const deadline = setTimeout(() => {
+      settle(false);
+      req.destroy();
+    }, timeoutMs);
+    deadline.unref();
+    req.on('error', () => settle(false));
+    req.end(body);
+  });
+  return Object.assign(post, { close: () => agent.destroy() });
+}
