@@ -94,8 +94,18 @@ const COLUMNS = 'tenant_id, seq::float8 AS seq, at, actor, action, target, sourc
 
 const toRecord = (r: Record<string, unknown>): AuditRecord => camelRow<AuditRecord>(r);
 
-/** Rows per INSERT statement (11 parameters each; PostgreSQL allows 65535). */
-const AUDIT_INSERT_ROWS = 500;
+/**
+ * Rows per INSERT statement. Each column travels as one array parameter through
+ * unnest, so the statement's text and its 11 parameters are the same for any
+ * batch: a multi-row VALUES list (11 parameters a row) cost PGlite 1.5–3× more
+ * CPU per row, parsing and binding (bench/RESULTS.md, issue 12).
+ */
+const AUDIT_INSERT_ROWS = 1000;
+
+const AUDIT_INSERT = `INSERT INTO audit_log (tenant_id, seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash)
+  SELECT t, s, a, ac, act, tg, ip, o, d::jsonb, ph, h
+  FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+              $9::text[], $10::text[], $11::text[]) AS u(t, s, a, ac, act, tg, ip, o, d, ph, h)`;
 
 export class SqlAuditRepo implements AuditRepo {
   constructor(
@@ -147,21 +157,13 @@ export class SqlAuditRepo implements AuditRepo {
     });
     for (let i = 0; i < records.length; i += AUDIT_INSERT_ROWS) {
       const chunk = records.slice(i, i + AUDIT_INSERT_ROWS);
-      const params: unknown[] = [];
-      const rows = chunk.map((r) => {
-        const at = params.length;
-        params.push(
-          r.tenantId, r.seq, r.at, r.actor, r.action, r.target, r.sourceIp, r.outcome,
-          r.detail === null ? null : JSON.stringify(r.detail), r.prevHash, r.hash,
-        );
-        return `(${Array.from({ length: 11 }, (_, k) => `$${at + k + 1}`).join(', ')})`;
-      });
       await this.q
-        .query(
-          `INSERT INTO audit_log (tenant_id, seq, at, actor, action, target, source_ip, outcome, detail, prev_hash, hash)
-           VALUES ${rows.join(', ')}`,
-          params,
-        )
+        .query(AUDIT_INSERT, [
+          chunk.map((r) => r.tenantId), chunk.map((r) => r.seq), chunk.map((r) => r.at.toISOString()),
+          chunk.map((r) => r.actor), chunk.map((r) => r.action), chunk.map((r) => r.target), chunk.map((r) => r.sourceIp),
+          chunk.map((r) => r.outcome), chunk.map((r) => (r.detail === null ? null : JSON.stringify(r.detail))),
+          chunk.map((r) => r.prevHash), chunk.map((r) => r.hash),
+        ])
         .catch(translateDbError);
     }
     return records;

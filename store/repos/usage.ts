@@ -79,29 +79,33 @@ export async function summarizeUsage(q: Queryable, query: UsageQuery): Promise<U
   }));
 }
 
+const USAGE_INSERT = `INSERT INTO usage_events (at, run_id, user_id, api_key_id, agent_id, provider, model, input_tokens,
+    output_tokens, cached_tokens, cost_usd, priced, latency_ms, outcome)
+  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+    $9::bigint[], $10::bigint[], $11::numeric[], $12::boolean[], $13::integer[], $14::text[])`;
+
 export class SqlUsageRepo implements UsageRepo {
   constructor(private readonly q: Queryable) {}
 
-  /** One multi-row INSERT per call (the recorder batches). */
+  /**
+   * One INSERT per call (the recorder batches): each column is one array parameter through
+   * unnest, so the statement is the same for any batch size (a VALUES list of 14 parameters
+   * a row cost PGlite 1.5–3× more CPU per row; bench/RESULTS.md, issue 12).
+   */
   async appendMany(events: readonly UsageEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const values: unknown[] = [];
-    const rows = events.map((e) => {
-      const base = values.length;
-      values.push(
-        e.at, text('runId', e.runId, 128), text('user', e.user, 256), optionalText('apiKeyId', e.apiKeyId, 128),
+    const cols: unknown[][] = Array.from({ length: 14 }, () => new Array<unknown>(events.length));
+    events.forEach((e, i) => {
+      const row = [
+        e.at.toISOString(), text('runId', e.runId, 128), text('user', e.user, 256), optionalText('apiKeyId', e.apiKeyId, 128),
         text('agent', e.agent, 128), text('provider', e.provider, 128), text('model', e.model, 256),
         nonNegativeInt('inputTokens', e.inputTokens), nonNegativeInt('outputTokens', e.outputTokens),
         nonNegativeInt('cachedTokens', e.cachedTokens), nonNegativeNumber('costUsd', e.costUsd), e.priced === true,
         nonNegativeInt('latencyMs', Math.round(e.latencyMs)), oneOf('outcome', e.outcome, USAGE_OUTCOMES),
-      );
-      return `(${Array.from({ length: 14 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      ];
+      for (let c = 0; c < row.length; c++) cols[c][i] = row[c];
     });
-    await this.q.query(
-      `INSERT INTO usage_events (at, run_id, user_id, api_key_id, agent_id, provider, model, input_tokens, output_tokens,
-         cached_tokens, cost_usd, priced, latency_ms, outcome) VALUES ${rows.join(', ')}`,
-      values,
-    ).catch(translateDbError);
+    await this.q.query(USAGE_INSERT, cols).catch(translateDbError);
     return events.length;
   }
 
