@@ -44,7 +44,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   runtime  [--quick]
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   memory   [--memories 100000] [--queries 200] [--dimensions 256] [--max-insert 15m]
-  channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws]
+  channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws] [--cpu-prof DIR]
   teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
            [--timeout 120s] [--tokens 16] [--latency 5]
   tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none]
@@ -244,6 +244,7 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         rate: a.num('--rate', 0, 0, 100_000),
         drainMs: a.durationMs('--drain', 10_000, 600_000),
         ws: !a.has('--no-ws'),
+        ...(a.str('--cpu-prof') === undefined ? {} : { cpuProfDir: resolve(a.str('--cpu-prof') ?? '') }),
       };
       const r = await runChannelBench(o, (line) => process.stderr.write(line + '\n'));
       const json = a.str('--json');

@@ -35,6 +35,8 @@ export interface ChannelBenchOptions {
   drainMs: number;
   /** Also measure WebSocket chat.send for the ratio (default true). */
   ws: boolean;
+  /** Run the gateway with `--cpu-prof` and write its profiles (every thread's) here. */
+  cpuProfDir?: string;
 }
 
 export interface ChannelBenchResult {
@@ -116,6 +118,7 @@ export async function runChannelBench(o: ChannelBenchOptions, log: (line: string
         rate: { perChatPerSecond: 10_000, perBotPerSecond: 10_000 }, ...platform.channel(),
       }],
     },
+    ...(o.cpuProfDir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] }),
   });
   // undici's pool rather than fetch: the load client must cost the shared CPU as little as it can.
   const pool = new Pool(`http://127.0.0.1:${gw.port}`, { connections: Math.min(o.conns, 256) });
