@@ -6,6 +6,7 @@ import { AnthropicProvider } from './anthropic.js';
 import { GeminiProvider } from './gemini.js';
 import { DEFAULT_OLLAMA_URL, OllamaProvider } from './ollama.js';
 import { OpenAIProvider } from './openai.js';
+import { OpenAILeanProvider } from './openai_lean.js';
 import { SimulatedProvider, type SimulatedOptions } from './simulated.js';
 import { GeminiEmbeddings } from './embed_gemini.js';
 import { OllamaEmbeddings } from './embed_ollama.js';
@@ -28,6 +29,8 @@ export { GeminiProvider, type GeminiOptions } from './gemini.js';
 export { cleanGeminiSchema } from './gemini_schema.js';
 export { OllamaProvider, DEFAULT_OLLAMA_URL, type OllamaOptions } from './ollama.js';
 export { OpenAIProvider, type OpenAIOptions } from './openai.js';
+export { OpenAILeanProvider } from './openai_lean.js';
+export { closeLeanDispatcher } from './lean_http.js';
 export { SimulatedProvider, MAX_SIMULATED_TOKENS, type SimulatedOptions, type SimulatedFailure, type SimulatedToolCall } from './simulated.js';
 export { DEFAULT_TIMEOUT_MS } from './deadline.js';
 export { MAX_DIMENSIONS, MIN_DIMENSIONS, type EmbeddingModel, type EmbeddingOptions } from './embedding.js';
@@ -36,13 +39,20 @@ export { GeminiEmbeddings } from './embed_gemini.js';
 export { OllamaEmbeddings } from './embed_ollama.js';
 
 export type ProviderConfig =
-  | ({ readonly kind: 'openai'; readonly label?: string; readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens' } & HttpProviderOptions)
+  | ({
+    readonly kind: 'openai'; readonly label?: string; readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+    /** 'lean' (default): undici keep-alive pool and an incremental SSE parser; 'sdk': the official `openai` SDK. */
+    readonly transport?: OpenAITransport;
+  } & HttpProviderOptions)
   | ({ readonly kind: 'anthropic'; readonly defaultMaxTokens?: number } & HttpProviderOptions)
   | ({ readonly kind: 'gemini'; readonly apiVersion?: string } & HttpProviderOptions)
   | ({ readonly kind: 'ollama' } & HttpProviderOptions)
   | ({ readonly kind: 'simulated' } & SimulatedOptions);
 
 export type ProviderKind = ProviderConfig['kind'];
+
+export type OpenAITransport = 'lean' | 'sdk';
+export const OPENAI_TRANSPORTS: readonly OpenAITransport[] = ['lean', 'sdk'];
 
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['openai', 'anthropic', 'gemini', 'ollama', 'simulated'];
 
@@ -56,12 +66,14 @@ type Env = { readonly [name: string]: string | undefined };
 
 export function createProvider(config: ProviderConfig, env: Env = process.env): Provider {
   switch (config.kind) {
-    case 'openai':
-      return new OpenAIProvider({
+    case 'openai': {
+      const options = {
         ...config,
         apiKey: required(config.apiKey ?? env.OPENAI_API_KEY, 'openai', 'OPENAI_API_KEY'),
         ...optional('baseURL', config.baseURL ?? env.OPENAI_BASE_URL),
-      });
+      };
+      return config.transport === 'sdk' ? new OpenAIProvider(options) : new OpenAILeanProvider(options);
+    }
     case 'anthropic':
       return new AnthropicProvider({
         ...config,

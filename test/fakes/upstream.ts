@@ -37,6 +37,8 @@ export abstract class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
   /** Responses the client walked away from before they were complete. */
   clientAborts = 0;
+  /** TCP connections clients opened (keep-alive reuse shows as fewer than requests). */
+  connectionsOpened = 0;
   /**
    * When each response began and ended, in the order it happened: `start N` /
    * `end N`, N the request's arrival number from 0 (`end` also when the
@@ -62,6 +64,7 @@ export abstract class FakeUpstream {
     });
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
+      this.connectionsOpened++;
       socket.on('close', () => this.sockets.delete(socket));
     });
   }

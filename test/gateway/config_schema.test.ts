@@ -28,7 +28,7 @@ t.test('an unknown top-level key stops the start and lists the keys allowed ther
 t.test('an unknown key deep in an agent names its full path', async (t) => {
   t.throws(
     () => load({ agents: [{ id: 'a', model: 'm', provider: { kind: 'openai', apikey: 'sk-x' } }] }),
-    /unknown key "agents\[0\]\.provider\.apikey" \(expected one of: kind, label, maxTokensField, apiKey,/,
+    /unknown key "agents\[0\]\.provider\.apikey" \(expected one of: kind, label, maxTokensField, transport, apiKey,/,
   );
   t.throws(() => load({ agents: [{ id: 'a', model: 'm', provider: { kind: 'simulated' }, temprature: 1 }] }), /unknown key "agents\[0\]\.temprature"/);
 });

@@ -26,6 +26,21 @@ export const hello: ChatRequest = {
   ],
 };
 
+/** A request with every field the OpenAI wire translates: limits, stop, a tool, and a tool call's round trip. */
+export const toolHistoryRequest: ChatRequest = {
+  model: 'gpt-test',
+  maxTokens: 64,
+  temperature: 0.2,
+  stop: ['END'],
+  tools: [{ name: 'lookup', description: 'Look up a word', parameters: { type: 'object', properties: { q: { type: 'string' } } } }],
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: [{ type: 'text', text: 'Define ' }, { type: 'text', text: 'actor.' }] },
+    { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"actor"}' }] },
+    { role: 'tool', toolCallId: 'call_1', content: 'one who acts' },
+  ],
+};
+
 /** Anything with tap's teardown: the test that owns the fake. */
 export interface Owner {
   teardown(fn: () => unknown): void;

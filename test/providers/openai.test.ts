@@ -4,7 +4,7 @@
 import t from 'tap';
 import { collectStream, OpenAIProvider } from '../../providers/index.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
-import { drain, hello, runConformance, started } from './conformance.js';
+import { drain, hello, runConformance, started, toolHistoryRequest } from './conformance.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
 
 const provider = (fake: FakeUpstream, prefix = '/v1'): OpenAIProvider =>
@@ -20,19 +20,7 @@ runConformance({
 t.test('openai: the request asks for streamed usage and carries the key, tools and history', async (t) => {
   const fake = await started(t, () => new OpenAIUpstream());
   await collectStream(
-    provider(fake).stream({
-      model: 'gpt-test',
-      maxTokens: 64,
-      temperature: 0.2,
-      stop: ['END'],
-      tools: [{ name: 'lookup', description: 'Look up a word', parameters: { type: 'object', properties: { q: { type: 'string' } } } }],
-      messages: [
-        { role: 'system', content: 'Be brief.' },
-        { role: 'user', content: [{ type: 'text', text: 'Define ' }, { type: 'text', text: 'actor.' }] },
-        { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"actor"}' }] },
-        { role: 'tool', toolCallId: 'call_1', content: 'one who acts' },
-      ],
-    }),
+    provider(fake).stream(toolHistoryRequest),
   );
   const { body, headers, url } = fake.lastRequest;
   t.equal(url, '/v1/chat/completions');
