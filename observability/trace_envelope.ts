@@ -18,12 +18,16 @@ export async function traceEnvelope(config: TracingConfig): Promise<EnvelopeCont
   return {
     capture: currentTraceparent,
     run(carried, fn, thisArg, ...args) {
-      if (carried === undefined) return context.with(ROOT_CONTEXT, fn, thisArg, ...args);
-      if (carried !== lastCarried) {
-        lastCarried = carried;
-        lastContext = contextFromTraceparent(carried);
+      let ctx: Context = ROOT_CONTEXT;
+      if (carried !== undefined) {
+        if (carried !== lastCarried) {
+          lastCarried = carried;
+          lastContext = contextFromTraceparent(carried);
+        }
+        ctx = lastContext;
       }
-      return context.with(lastContext, fn, thisArg, ...args);
+      // Already current (a slice of one sender's messages): enter nothing.
+      return context.active() === ctx ? fn.apply(thisArg, args) : context.with(ctx, fn, thisArg, ...args);
     },
   };
 }

@@ -34,7 +34,7 @@ export interface TracingConfig {
 }
 
 export { SpanKind };
-export type { Attributes, Span };
+export type { Attributes, Context, Span };
 
 /** This thread's tracing, once started (tracing_sdk.ts builds it). */
 export interface StartedTracing {
@@ -81,6 +81,20 @@ export function startSpan(name: string, kind: SpanKind, attributes?: Attributes,
 export function inSpan<R>(span: Span | undefined, fn: () => R): R {
   if (span === undefined) return fn();
   return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+/**
+ * The context in which `span` is current, under `parent` (default: the
+ * current context). Made once per span for code that enters it often (a
+ * run's events): `inContext` then allocates nothing per call.
+ */
+export function spanContext(span: Span, parent?: Context): Context {
+  return trace.setSpan(parent ?? context.active(), span);
+}
+
+/** Calls `fn(a, b)` with `ctx` current; just calls it when `ctx` already is. */
+export function inContext<A, B, R>(ctx: Context, fn: (a: A, b: B) => R, a: A, b: B): R {
+  return context.active() === ctx ? fn(a, b) : context.with(ctx, fn, undefined, a, b);
 }
 
 /** Ends a span, marking it failed when `error` is given. */

@@ -21,7 +21,9 @@ import {
 import { assertAccepting, checkBudget, limitKeys, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import type { Transport } from './metrics.js';
-import { SpanKind, contextFromTraceparent, endSpan, inSpan, startSpan, type Span } from '../observability/tracing.js';
+import {
+  SpanKind, contextFromTraceparent, endSpan, inContext, spanContext, startSpan, tracingStarted, type Attributes, type Context, type Span,
+} from '../observability/tracing.js';
 
 /** The front door span's name per transport. */
 const SPAN_NAME: Record<Transport, string> = { ws: 'chat.send', http: 'POST /v1/chat/completions', channel: 'channel message' };
@@ -40,11 +42,11 @@ export async function startRun(
   checkRunParams(params);
   await checkBudget(ctx, caller);
   await takeOrThrow(ctx, 'chat', limitKeys(caller, caller.sourceIp));
-  const span = startSpan(SPAN_NAME[transport], SpanKind.SERVER, {
-    'troupe.transport': transport, 'troupe.tenant': caller.tenant, ...(params.agent === undefined ? {} : { 'gen_ai.agent.name': params.agent }),
-  }, contextFromTraceparent(params.traceparent));
+  const traced = frontDoorSpan(transport, caller, params);
+  const span = traced?.span;
   // What a sink does for an event (a channel's platform call, above all) belongs to the turn's trace.
-  const emit: EventSink = span === undefined ? sink : (event, payload) => inSpan(span, () => sink(event, payload));
+  const turn = traced?.turn;
+  const emit: EventSink = turn === undefined ? sink : (event, payload) => inContext(turn, sink, event, payload);
   // Events may race ahead of the acceptance; hold them so the client sees runId first.
   let held: [ChatEventName, unknown][] | undefined = [];
   let dropped = 0;
@@ -72,7 +74,7 @@ export async function startRun(
   let accepted: { runId: string; sessionKey: string };
   try {
     const send = caller.sourceIp === undefined ? params : { ...params, sourceIp: caller.sourceIp };
-    accepted = await (span === undefined ? ctx.backend.chatSend(caller, send, run.sink) : inSpan(span, () => ctx.backend.chatSend(caller, send, run.sink)));
+    accepted = await (turn === undefined ? ctx.backend.chatSend(caller, send, run.sink) : inContext(turn, ctx.backend.chatSend.bind(ctx.backend, caller), send, run.sink));
   } catch (err) {
     run.fail();
     endSpan(span, err);
@@ -98,6 +100,20 @@ export async function startRun(
       });
     },
   };
+}
+
+/**
+ * The turn's root span, under the client's traceparent when it sent a valid
+ * one, and the context it is current in (made once: every event of the run
+ * enters it). Undefined with tracing off.
+ */
+function frontDoorSpan(transport: Transport, caller: Caller, params: ChatSendParams): { span: Span; turn: Context } | undefined {
+  if (!tracingStarted()) return undefined;
+  const parent = contextFromTraceparent(params.traceparent);
+  const attributes: Attributes = { 'troupe.transport': transport, 'troupe.tenant': caller.tenant };
+  if (params.agent !== undefined) attributes['gen_ai.agent.name'] = params.agent;
+  const span = startSpan(SPAN_NAME[transport], SpanKind.SERVER, attributes, parent);
+  return span === undefined ? undefined : { span, turn: spanContext(span, parent) };
 }
 
 /** A sink never throws: neither may the usage hook it calls. */
