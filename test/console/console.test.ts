@@ -212,6 +212,20 @@ t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
     t.equal(await withKey(), 401, 'the revoked key is refused');
   });
 
+  t.test('a credential without a page\'s scope gets that page\'s refusal, explained, and the rest of the console still works', async (t) => {
+    const chatOnly = await signToken({ secret: SECRET, tenant: TENANT, user: 'bob', scopes: ['chat'], ttlSec: 600 });
+    await h.page.click('#signout');
+    await signIn(h, chatOnly);
+    await h.page.click('a[data-page="keys"]');
+    await h.page.waitForSelector('#key-list .notice.error');
+    t.match(await h.page.textContent('#key-list'), /needs the "admin" scope \(this credential lacks the scope for it\)/);
+    await h.page.click('a[data-page="chat"]');
+    await h.page.waitForSelector('#chat-agent option[value="echo"]', { state: 'attached' });
+    t.equal(await h.page.locator('#chat-send').getAttribute('disabled'), null, 'chat is open to it');
+    await h.page.click('#signout');
+    await signIn(h, h.admin);
+  });
+
   t.test('signing in with an API key works as with a token', async (t) => {
     const res = await fetch(`${h.gw.url}/admin/v1/api-keys`, {
       method: 'POST', headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
