@@ -64,7 +64,7 @@ const OPTIONS: Record<string, ArgvSpec> = {
     ...LOAD, ...strings('url', 'conns', 'scenario', 'ramp', 'agent', 'procs', 'drain', 'connect-timeout', 'fault', 'fault-at'), ...booleans('echo'),
   },
   http: { ...LOAD, ...strings('url', 'path', 'conns', 'model', 'timeout'), ...booleans('stream') },
-  channel: { ...strings('platform', 'conns', 'duration', 'warmup', 'rate', 'drain'), ...booleans('no-ws') },
+  channel: { ...strings('platform', 'conns', 'duration', 'warmup', 'rate', 'drain', 'cpu-prof'), ...booleans('no-ws') },
   compare: strings('conns', 'duration', 'warmup', 'only'),
   proxy: strings('conns', 'duration', 'warmup', 'rate', 'workers', 'cpu-prof'),
 };
