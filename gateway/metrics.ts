@@ -19,12 +19,15 @@ const HOST_COUNTERS: [keyof HostMetricsSnapshot, string, string][] = [
   ['restarts', 'troupe_actor_restarts_total', 'Actor restarts by supervisors'],
   ['failures', 'troupe_actor_failures_total', 'Actor handler failures'],
   ['escalations', 'troupe_actor_escalations_total', 'Restart-intensity escalations'],
+  ['rejected', 'troupe_actor_tells_returned_total', 'Tells another thread\'s full mailbox refused and sent back to this host'],
+  ['linkRejected', 'troupe_link_rejected_total', 'Tells and asks refused because the link to their thread was full (OVERLOADED)'],
 ];
 
 const HOST_GAUGES: [keyof HostMetricsSnapshot, string, string][] = [
   ['actors', 'troupe_actors', 'Live actors'],
   ['mailboxDepth', 'troupe_actor_mailbox_depth', 'Messages waiting in mailboxes'],
   ['eventLoopUtilization', 'troupe_host_event_loop_utilization', 'Event-loop utilisation of the host thread (0..1)'],
+  ['linkQueueDepth', 'troupe_link_queue_depth', 'Messages this host sent to other threads that they have not yet taken off the link'],
 ];
 
 const MISNAMED_DEFAULT_GAUGES = [

@@ -89,6 +89,25 @@ export function isTerminated(msg: unknown): msg is Terminated {
   return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'troupe.terminated';
 }
 
+/**
+ * Delivered to the sender of a tell (when the tell named one) that another
+ * thread's full `reject` mailbox refused. Without a sender, the sending
+ * thread's dead letters carry it (reason `rejected`).
+ */
+export interface Rejected {
+  readonly type: 'troupe.rejected';
+  /** The actor that refused it. */
+  readonly target: ActorRef;
+  /** The message, as sent. */
+  readonly message: unknown;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export function isRejected(msg: unknown): msg is Rejected {
+  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'troupe.rejected';
+}
+
 /** Replies to an ask later, outside the handler that received it. */
 export interface Replier {
   resolve(value: unknown): void;

@@ -35,6 +35,23 @@ export class MailboxFullError extends RuntimeError {
   }
 }
 
+/**
+ * The link to another thread has `maxQueued` messages sent and not yet taken
+ * by that thread (link.ts): it is not reading fast enough. Retry after a pause.
+ */
+export class LinkFullError extends RuntimeError {
+  /** A hint for clients (the front door passes it on as `retryAfterMs`). */
+  readonly retryAfterMs: number;
+
+  constructor(host: number, maxQueued: number, retryAfterMs = LINK_RETRY_AFTER_MS) {
+    super('OVERLOADED', 'link_full', `host ${host} has ${maxQueued} messages waiting to be read; retry`, true);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** What LinkFullError suggests: long enough for a busy thread to read a few batches. */
+export const LINK_RETRY_AFTER_MS = 200;
+
 /** The target's host went away (worker died, or the system is shutting down). Safe to retry. */
 export class UnavailableError extends RuntimeError {
   constructor(reason: string, message: string) {

@@ -5,21 +5,24 @@
  *
  * Frames are written flat into a link's outbox (no array per frame):
  *
- *     outbox: [ TELL, id, msg, senderHost, senderId,  ASK, id, msg, wireId,  ... ]
+ *     outbox: [ acks,  TELL, id, msg, senderHost, senderId,  ASK, id, msg, wireId,  ... ]
  *
  * A message sent with an envelope context (envelope.ts) uses TELL_CTX or
  * ASK_CTX, the same frame with the context in one more slot; without one the
- * frames stay as drawn.
+ * frames stay as drawn. The whole outbox is packed and posted once per event-loop turn (or
+ * earlier when it grows past 32k slots), as long as the peer has acknowledged
+ * enough earlier batches (flow control: link.ts). One link per host pair,
+ * FIFO ports, one outbox per link: order per sender→receiver pair is kept.
  *
- * and the whole outbox is packed and posted once per event-loop turn (or
- * earlier when it grows past FLUSH_SLOTS). One link per host pair, FIFO
- * ports, one outbox per link: order per sender→receiver pair is kept.
+ * A tell that arrives for a full `reject` mailbox goes back to the sending host
+ * as a REJECTED frame, which tells its sender (`Rejected`) and is counted there.
  */
 import type { PendingAsk } from './asks.js';
 import { isTerminated, type ModuleProps, type SpawnOptions, type Terminated } from './behavior.js';
-import { decodeBatch, encodable, encodeBatch } from './codec.js';
-import { Carried } from './envelope.js';
-import { UnavailableError, errorFromWire, errorToWire } from './errors.js';
+import { decodeBatch, encodable } from './codec.js';
+import { Carried, bareMessage } from './envelope.js';
+import { LinkFullError, MailboxFullError, UnavailableError, errorFromWire, errorToWire } from './errors.js';
+import { Link, linkLimits, type LinkLimits, type PortLike } from './link.js';
 import type { ReplyTo } from './mailbox.js';
 import type { ActorRef } from './ref.js';
 import { MAX_HOSTS, type ActorSystem, type RemoteHub } from './system.js';
@@ -35,56 +38,12 @@ const UNWATCH = 7; // targetId, watcherHost, watcherId
 const STOPPED = 8; // id: an actor this host spawned over there stopped for good
 const TELL_CTX = 9; // as TELL, then the envelope context (envelope.ts)
 const ASK_CTX = 10; // as ASK, then the envelope context
+const REJECTED = 11; // targetId, msg, senderHost, senderId, error: a tell of ours the target's full mailbox refused
 
-const FRAME_SLOTS = [5, 4, 3, 3, 4, 2, 4, 4, 2, 6, 5];
+const FRAME_SLOTS = [5, 4, 3, 3, 4, 2, 4, 4, 2, 6, 5, 6];
 
-/** Flush early once an outbox holds this many slots (bounds batch size and latency). */
-const FLUSH_SLOTS = 32_768;
 /** Slots kept for a peer that is down (tells wait for its replacement); beyond that they drop. */
 const MAX_BUFFERED_SLOTS = 1_000_000;
-
-export interface PortLike {
-  postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
-}
-
-class Link {
-  outbox: unknown[] = [];
-  port: PortLike | null = null;
-  private flushScheduled = false;
-
-  constructor(
-    readonly host: number,
-    private readonly hub: Hub,
-  ) {}
-
-  get up(): boolean {
-    return this.port !== null;
-  }
-
-  push(): void {
-    if (this.outbox.length >= FLUSH_SLOTS && this.port !== null) {
-      this.flush();
-    } else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
-  }
-
-  readonly flush = (): void => {
-    this.flushScheduled = false;
-    const port = this.port;
-    if (port === null || this.outbox.length === 0) return;
-    const frames = this.outbox;
-    this.outbox = [];
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeBatch(frames);
-    } catch {
-      bytes = encodeBatch(this.hub.dropUnencodable(frames));
-    }
-    port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-  };
-}
 
 /** Replies to an ask that came from another host. */
 class RemoteReply implements ReplyTo {
@@ -116,10 +75,13 @@ export interface HubOptions {
   onSpawn?: (target: ActorRef, props: ModuleProps, options: SpawnOptions) => void;
   /** An actor that this host placed on another host stopped for good. */
   onRemoteStopped?: (host: number, id: number) => void;
+  /** Flow control of every link (link.ts). */
+  link?: Partial<LinkLimits>;
 }
 
 export class Hub implements RemoteHub {
   private readonly links = new Map<number, Link>();
+  private readonly limits: LinkLimits;
   /** Watches this host holds on actors elsewhere, re-sent when their host comes back. */
   private readonly remoteWatches = new Map<number, Map<string, [ActorRef, ActorRef]>>();
 
@@ -128,12 +90,13 @@ export class Hub implements RemoteHub {
     private readonly options: HubOptions = {},
   ) {
     system.remote = this;
+    this.limits = linkLimits(options.link);
   }
 
   private link(host: number): Link {
     let l = this.links.get(host);
     if (l === undefined) {
-      l = new Link(host, this);
+      l = new Link(host, this.limits, (frames) => this.dropUnencodable(frames));
       this.links.set(host, l);
     }
     return l;
@@ -150,6 +113,7 @@ export class Hub implements RemoteHub {
   hostDown(host: number): void {
     const l = this.link(host);
     l.port = null;
+    l.reset();
     this.system.asks.failHost(host, () => new UnavailableError('worker_died', `host ${host} went away; retry`));
   }
 
@@ -161,7 +125,10 @@ export class Hub implements RemoteHub {
   }
 
   send(host: number, kind: number, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
-    const l = this.link(host);
+    this.append(this.link(host), kind, a, b, c, d, e);
+  }
+
+  private append(l: Link, kind: number, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
     if (!l.up && l.outbox.length >= MAX_BUFFERED_SLOTS) {
       this.system.metrics.dropped++;
       return;
@@ -174,7 +141,20 @@ export class Hub implements RemoteHub {
       case 5: o.push(kind, a, b, c, d); break;
       default: o.push(kind, a, b, c, d, e);
     }
-    l.push();
+    l.push(kind === TELL || kind === ASK || kind === TELL_CTX || kind === ASK_CTX);
+  }
+
+  /** User messages sent to other hosts and not yet acknowledged by them, over every link. */
+  get queueDepth(): number {
+    let n = 0;
+    for (const l of this.links.values()) n += l.depth;
+    return n;
+  }
+
+  /** The link to `host` refuses more user messages: count it and say when to retry. */
+  private refuse(l: Link): LinkFullError {
+    this.system.metrics.linkRejected++;
+    return new LinkFullError(l.host, this.limits.maxQueued);
   }
 
   isUp(host: number): boolean {
@@ -183,20 +163,28 @@ export class Hub implements RemoteHub {
 
   // ---------------------------------------------------------------- RemoteHub
 
+  /** Throws LinkFullError (OVERLOADED) when the link is full; a Terminated notice is never refused. */
   tell(target: ActorRef, msg: unknown, sender: ActorRef | undefined): void {
+    const l = this.link(target.host);
+    if (l.full && !isTerminated(bareMessage(msg))) throw this.refuse(l);
     const sh = sender === undefined ? -1 : sender.host;
     const sid = sender === undefined ? 0 : sender.id;
-    if (msg instanceof Carried) this.send(target.host, TELL_CTX, target.id, msg.msg, sh, sid, msg.context);
-    else this.send(target.host, TELL, target.id, msg, sh, sid);
+    if (msg instanceof Carried) this.append(l, TELL_CTX, target.id, msg.msg, sh, sid, msg.context);
+    else this.append(l, TELL, target.id, msg, sh, sid);
   }
 
   ask(target: ActorRef, msg: unknown, ask: PendingAsk): void {
-    if (!this.isUp(target.host)) {
+    const l = this.link(target.host);
+    if (!l.up) {
       ask.reject(new UnavailableError('worker_unavailable', `host ${target.host} is not available; retry`));
       return;
     }
-    if (msg instanceof Carried) this.send(target.host, ASK_CTX, target.id, msg.msg, ask.wireId, msg.context);
-    else this.send(target.host, ASK, target.id, msg, ask.wireId);
+    if (l.full) {
+      ask.reject(this.refuse(l));
+      return;
+    }
+    if (msg instanceof Carried) this.append(l, ASK_CTX, target.id, msg.msg, ask.wireId, msg.context);
+    else this.append(l, ASK, target.id, msg, ask.wireId);
   }
 
   spawn(target: ActorRef, props: ModuleProps, options: SpawnOptions): void {
@@ -241,7 +229,17 @@ export class Hub implements RemoteHub {
       sys.metrics.dropped++;
       return;
     }
-    let i = 0;
+    const l = this.link(from);
+    const acks = f[0] as number;
+    if (acks > 0) l.acknowledged(acks);
+    if (f.length === 1) return;
+    this.route(from, f);
+    l.received();
+  }
+
+  private route(from: number, f: unknown[]): void {
+    const sys = this.system;
+    let i = 1;
     while (i < f.length) {
       const kind = f[i] as number;
       try {
@@ -251,7 +249,7 @@ export class Hub implements RemoteHub {
             const msg = f[i + 2];
             const sender = sh < 0 ? undefined : sys.refFor(sh, f[i + 4] as number);
             if (isTerminated(msg)) this.forgetWatch(msg);
-            sys.deliverToId(f[i + 1] as number, msg, sender, undefined);
+            this.tellLocal(from, f[i + 1] as number, msg, msg, sender);
             break;
           }
           case TELL_CTX: {
@@ -259,7 +257,7 @@ export class Hub implements RemoteHub {
             const msg = f[i + 2];
             const sender = sh < 0 ? undefined : sys.refFor(sh, f[i + 4] as number);
             if (isTerminated(msg)) this.forgetWatch(msg);
-            sys.deliverToId(f[i + 1] as number, new Carried(msg, f[i + 5]), sender, undefined);
+            this.tellLocal(from, f[i + 1] as number, new Carried(msg, f[i + 5]), msg, sender);
             break;
           }
           case ASK:
@@ -289,14 +287,32 @@ export class Hub implements RemoteHub {
           case STOPPED:
             this.options.onRemoteStopped?.(from, f[i + 1] as number);
             break;
+          case REJECTED: {
+            const sh = f[i + 3] as number;
+            sys.rejected(
+              sys.refFor(from, f[i + 1] as number), f[i + 2], sh < 0 ? undefined : sys.refFor(sh, f[i + 4] as number),
+              errorFromWire(f[i + 5] as Parameters<typeof errorFromWire>[0]),
+            );
+            break;
+          }
           default:
             sys.metrics.dropped++;
             return;
         }
       } catch {
-        // A full `reject` mailbox on a remote tell is already counted as a drop.
+        // A frame that fails to route is counted where it failed (a drop or a dead letter).
       }
       i += FRAME_SLOTS[kind];
+    }
+  }
+
+  /** A tell from `from` to a local actor; a full `reject` mailbox sends it back to its sender's host. */
+  private tellLocal(from: number, id: number, msg: unknown, bare: unknown, sender: ActorRef | undefined): void {
+    try {
+      this.system.deliverToId(id, msg, sender, undefined);
+    } catch (err) {
+      if (!(err instanceof MailboxFullError)) throw err;
+      this.send(from, REJECTED, id, bare, sender === undefined ? -1 : sender.host, sender === undefined ? 0 : sender.id, errorToWire(err));
     }
   }
 
@@ -308,8 +324,8 @@ export class Hub implements RemoteHub {
 
   /** A batch failed to encode: keep the frames that can, fail the rest loudly. */
   dropUnencodable(frames: unknown[]): unknown[] {
-    const kept: unknown[] = [];
-    let i = 0;
+    const kept: unknown[] = [frames[0]];
+    let i = 1;
     while (i < frames.length) {
       const kind = frames[i] as number;
       const n = FRAME_SLOTS[kind];
@@ -331,6 +347,6 @@ export class Hub implements RemoteHub {
 
   /** Flushes every outbox now (shutdown). */
   flushAll(): void {
-    for (const l of this.links.values()) l.flush();
+    for (const l of this.links.values()) l.flushNow();
   }
 }

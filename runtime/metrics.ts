@@ -15,11 +15,17 @@ export interface HostMetricsSnapshot {
   escalations: number;
   spawned: number;
   stopped: number;
+  /** Tells from this host that another host's full mailbox refused and sent back (the sender was told). */
+  rejected: number;
+  /** Tells and asks refused on this host because the link to their target's host was full (the caller got OVERLOADED). */
+  linkRejected: number;
   /** gauges */
   actors: number;
   mailboxDepth: number;
   eventLoopLagMs: number;
   eventLoopUtilization: number;
+  /** Messages this host sent to other hosts that they have not yet taken off the link. */
+  linkQueueDepth: number;
 }
 
 export interface RuntimeMetricsSnapshot {
@@ -37,10 +43,13 @@ export class HostMetrics {
   escalations = 0;
   spawned = 0;
   stopped = 0;
+  rejected = 0;
+  linkRejected = 0;
   actors = 0;
   mailboxDepth = 0;
   eventLoopLagMs = 0;
   eventLoopUtilization = 0;
+  linkQueueDepth = 0;
 
   constructor(readonly host: number) {}
 
@@ -55,10 +64,13 @@ export class HostMetrics {
       escalations: this.escalations,
       spawned: this.spawned,
       stopped: this.stopped,
+      rejected: this.rejected,
+      linkRejected: this.linkRejected,
       actors: this.actors,
       mailboxDepth: this.mailboxDepth,
       eventLoopLagMs: this.eventLoopLagMs,
       eventLoopUtilization: this.eventLoopUtilization,
+      linkQueueDepth: this.linkQueueDepth,
     };
   }
 }
@@ -66,5 +78,5 @@ export class HostMetrics {
 /** Order of the numeric fields when a snapshot travels as a Float64Array (worker → main). */
 export const HOST_METRIC_FIELDS = [
   'processed', 'deadLetters', 'dropped', 'restarts', 'failures', 'escalations', 'spawned', 'stopped',
-  'actors', 'mailboxDepth', 'eventLoopLagMs', 'eventLoopUtilization',
+  'rejected', 'linkRejected', 'actors', 'mailboxDepth', 'eventLoopLagMs', 'eventLoopUtilization', 'linkQueueDepth',
 ] as const;

@@ -13,6 +13,7 @@ import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads
 import type { ModuleProps, Placement, SpawnOptions } from './behavior.js';
 import { RuntimeError } from './errors.js';
 import { Hub } from './hub.js';
+import { linkLimits, type LinkLimits } from './link.js';
 import { HOST_METRIC_FIELDS, type HostMetricsSnapshot, type RuntimeMetricsSnapshot } from './metrics.js';
 import { placeByKey } from './placement.js';
 import type { ActorRef } from './ref.js';
@@ -44,6 +45,12 @@ export interface PoolOptions {
    * start runs synchronously in WASM), which is not a hang.
    */
   reservedHeartbeatMisses?: number;
+  /**
+   * Flow control on every cross-thread link (link.ts): batches and bytes in
+   * flight, and user messages queued before a tell or ask is refused with
+   * OVERLOADED (`link_full`).
+   */
+  link?: Partial<LinkLimits>;
 }
 
 export type WorkerExitReason = 'error' | 'exit' | 'out_of_memory' | 'unresponsive';
@@ -117,6 +124,7 @@ export class WorkerPool {
     this.backoff = options.restartBackoff ?? { minMs: 10, maxMs: 5_000 };
     this.workerSystem = { ...systemOptions, host: undefined };
     this.hub = new Hub(system, {
+      link: linkLimits(options.link),
       place: (p) => this.place(p),
       onSpawn: (ref, props, opts) => this.placed.set(ref.id, { ref, props, options: opts }),
       onRemoteStopped: (_host, id) => {
@@ -183,6 +191,7 @@ export class WorkerPool {
       heartbeatMs: this.heartbeatMs,
       statsMs: this.statsMs,
       system: this.workerSystem,
+      link: this.options.link ?? {},
     };
     const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: this.options.resourceLimits });
     slot.worker = worker;
@@ -301,6 +310,7 @@ export class WorkerPool {
   snapshot(): RuntimeMetricsSnapshot {
     const main = this.system.metrics;
     if (this.mainLag !== undefined && this.mainLag.count > 0) main.eventLoopLagMs = this.mainLag.percentile(99) / 1e6;
+    main.linkQueueDepth = this.hub.queueDepth;
     const hosts: HostMetricsSnapshot[] = [main.snapshot()];
     for (const slot of this.slots) {
       const v = new Float64Array(slot.stats);

@@ -8,7 +8,7 @@
  */
 import { AskTable, type PendingAsk } from './asks.js';
 import type {
-  Behavior, BehaviorFactory, ModuleProps, Props, SpawnOptions, SupervisorSpec, Terminated, TerminationReason,
+  Behavior, BehaviorFactory, ModuleProps, Props, Rejected, SpawnOptions, SupervisorSpec, Terminated, TerminationReason,
 } from './behavior.js';
 import { ActorCell, BLOCKED, BUSY, LOADING, SELF_STOP, STOPPED, STOPPING, STOP_REQUESTED, SUSPENDED, isThenable } from './cell.js';
 import { Carried, bareMessage, loadEnvelopeContext, type EnvelopeContext, type EnvelopeContextSpec } from './envelope.js';
@@ -49,6 +49,8 @@ export interface DeadLetter {
   message: unknown;
   sender: string | undefined;
   at: number;
+  /** Set when another thread's full mailbox refused a tell of this thread's (`mailbox_full`). */
+  reason?: string;
 }
 
 export interface SystemEvent {
@@ -355,7 +357,24 @@ export class ActorSystem implements RefRouter {
         ? new UnavailableError('shutting_down', 'the actor system is shutting down')
         : new ActorNotFoundError(target.path));
     }
-    const d: DeadLetter = { target: target.path, message: bareMessage(message), sender: sender?.path, at: Date.now() };
+    this.publishDeadLetter({ target: target.path, message: bareMessage(message), sender: sender?.path, at: Date.now() });
+  }
+
+  /**
+   * A tell this thread sent was refused by another thread's full mailbox and
+   * came back: the sender, when the tell named one, gets a `Rejected` notice;
+   * either way it is counted and published with the dead letters.
+   */
+  rejected(target: ActorRef, message: unknown, sender: ActorRef | undefined, error: RuntimeError): void {
+    this.metrics.rejected++;
+    this.publishDeadLetter({ target: target.path, message, sender: sender?.path, at: Date.now(), reason: error.reason });
+    if (sender !== undefined) {
+      const notice: Rejected = { type: 'troupe.rejected', target, message, code: error.code, reason: error.reason };
+      this.deliverQuietly(sender, notice);
+    }
+  }
+
+  private publishDeadLetter(d: DeadLetter): void {
     if (this.recentDeadLetters.length >= this.deadLetterHistory) this.recentDeadLetters.shift();
     this.recentDeadLetters.push(d);
     for (const l of this.deadLetterListeners) {

@@ -9,6 +9,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadEnvelopeContext } from './envelope.js';
 import { Hub } from './hub.js';
+import type { LinkLimits } from './link.js';
 import { HOST_METRIC_FIELDS } from './metrics.js';
 import { ActorSystem, type SystemOptions } from './system.js';
 
@@ -19,6 +20,7 @@ export interface WorkerData {
   heartbeatMs: number;
   statsMs: number;
   system: SystemOptions;
+  link: Partial<LinkLimits>;
 }
 
 export type ControlMessage =
@@ -35,7 +37,7 @@ const data = workerData as WorkerData;
 const system = new ActorSystem({ ...data.system, host: data.host });
 // Before any frame is read: every message this worker handles gets its context.
 if (data.system.envelope !== undefined) system.envelope = await loadEnvelopeContext(data.system.envelope);
-const hub = new Hub(system);
+const hub = new Hub(system, { link: data.link });
 hub.connect(0, port);
 
 const beat = new Int32Array(data.beat);
@@ -52,6 +54,7 @@ const statsTimer = setInterval(() => {
   lag.reset();
   const next = performance.eventLoopUtilization();
   m.eventLoopUtilization = performance.eventLoopUtilization(next, elu).utilization;
+  m.linkQueueDepth = hub.queueDepth;
   elu = next;
   HOST_METRIC_FIELDS.forEach((field, i) => {
     stats[i] = m[field];

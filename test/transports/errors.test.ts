@@ -1,4 +1,5 @@
 import t from 'tap';
+import { LinkFullError } from '../../runtime/index.js';
 import { ERROR_CATALOGUE, ERROR_CODES, TroupeError, httpStatusOf, toWireError } from '../../transports/errors.js';
 
 t.test('every catalogue code has a message, an HTTP status and a retryable flag', async (t) => {
@@ -16,6 +17,13 @@ t.test('every catalogue code has a message, an HTTP status and a retryable flag'
 t.test('a TroupeError keeps code, reason, field and retryAfterMs on the wire', async (t) => {
   const err = new TroupeError('RATE_LIMITED', 'slow down', { reason: 'chat_rate', retryAfterMs: 1200.4 });
   t.same(toWireError(err), { code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 1201, reason: 'chat_rate' });
+});
+
+t.test("the runtime's full-link refusal reaches the client as OVERLOADED with its retry hint", async (t) => {
+  t.same(toWireError(new LinkFullError(2, 65_536)), {
+    code: 'OVERLOADED', message: 'host 2 has 65536 messages waiting to be read; retry', retryable: true, retryAfterMs: 200, reason: 'link_full',
+  });
+  t.equal(httpStatusOf('OVERLOADED'), 503);
 });
 
 t.test('a plain object with a catalogue code from another layer is kept, retryable overridable', async (t) => {
