@@ -233,15 +233,22 @@ export class Hub implements RemoteHub {
     const acks = f[0] as number;
     if (acks > 0) l.acknowledged(acks);
     if (f.length === 1) return;
-    this.route(from, f);
-    l.received();
+    l.received(this.route(from, f));
   }
 
-  private route(from: number, f: unknown[]): void {
+  /** Returns credit owed on quiet links (the pool and the workers call it on their heartbeat timers). */
+  settle(): void {
+    for (const l of this.links.values()) l.settle();
+  }
+
+  /** Delivers a batch's frames; returns how many were user messages (tells and asks). */
+  private route(from: number, f: unknown[]): number {
     const sys = this.system;
+    let messages = 0;
     let i = 1;
     while (i < f.length) {
       const kind = f[i] as number;
+      if (kind === TELL || kind === ASK || kind === TELL_CTX || kind === ASK_CTX) messages++;
       try {
         switch (kind) {
           case TELL: {
@@ -297,13 +304,14 @@ export class Hub implements RemoteHub {
           }
           default:
             sys.metrics.dropped++;
-            return;
+            return messages;
         }
       } catch {
         // A frame that fails to route is counted where it failed (a drop or a dead letter).
       }
       i += FRAME_SLOTS[kind];
     }
+    return messages;
   }
 
   /** A tell from `from` to a local actor; a full `reject` mailbox sends it back to its sender's host. */

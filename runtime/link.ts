@@ -11,10 +11,12 @@
  *
  * Slot 0 of every batch carries the acknowledgements this host owes the peer
  * (batches with frames it has received and routed), so acks ride on traffic
- * that flows anyway. A host that owes acks at the end of a turn and has
- * nothing to send posts a batch of acks alone; such a batch is never
- * acknowledged itself, so acks cannot ping-pong, and it ignores the window,
- * so two links that are both full cannot wait on each other.
+ * that flows anyway. A host that owes half a window (or a quarter of the
+ * queue bound in messages) and has nothing to send posts a batch of acks
+ * alone at the end of its turn; a quiet link settles what it owes on a
+ * periodic timer. A batch of acks alone is never acknowledged itself, so acks
+ * cannot ping-pong, and it ignores the window, so two links that are both
+ * full cannot wait on each other.
  *
  * What this bounds: the port's queue (at most `window` batches and about
  * `maxBytes` unread), and the outbox (at most `maxQueued` user messages; frames
@@ -64,6 +66,8 @@ export class Link {
   private readonly inFlight = new Ring<number>(64);
   /** Batches with frames received from the peer and not yet acknowledged to it. */
   private owed = 0;
+  /** User messages in those batches. */
+  private owedMessages = 0;
   private flushScheduled = false;
 
   constructor(
@@ -114,13 +118,25 @@ export class Link {
     }
   }
 
-  /** A batch with frames arrived from the peer and was routed: it is owed an ack (sent this turn). */
-  received(): void {
+  /**
+   * A batch with frames (`messages` of them user messages) arrived from the
+   * peer and was routed: it is owed an ack. The ack rides on our next batch;
+   * it goes alone at the end of this turn once the peer may be short of credit
+   * (half its window, or a quarter of its queue bound, unacknowledged), and
+   * otherwise at the latest on the next `settle()`.
+   */
+  received(messages: number): void {
     this.owed++;
-    if (!this.flushScheduled) {
+    this.owedMessages += messages;
+    if ((this.owed * 2 >= this.limits.window || this.owedMessages * 4 >= this.limits.maxQueued) && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
     }
+  }
+
+  /** Returns any credit still owed (called from a periodic timer, so a quiet link's depth reaches 0). */
+  settle(): void {
+    if (this.owed > 0 && !this.flushScheduled && this.port !== null) this.postAcks(this.port);
   }
 
   readonly flush = (): void => {
@@ -137,13 +153,14 @@ export class Link {
     const port = this.port;
     if (port === null) return;
     if (this.outbox.length === 1 || (!force && !this.open)) {
-      // Nothing to send, or no credit: still return the credit we owe.
-      if (this.owed > 0) this.postAcks(port);
+      // Nothing to send, or no credit: still return the credit the peer may be waiting for.
+      if (this.owed * 2 >= this.limits.window || this.owedMessages * 4 >= this.limits.maxQueued) this.postAcks(port);
       return;
     }
     const frames = this.outbox;
     frames[0] = this.owed;
     this.owed = 0;
+    this.owedMessages = 0;
     this.outbox = [0];
     const messages = this.outboxMessages;
     this.outboxMessages = 0;
@@ -163,6 +180,7 @@ export class Link {
   private postAcks(port: PortLike): void {
     const bytes = encodeBatch([this.owed]);
     this.owed = 0;
+    this.owedMessages = 0;
     port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -172,5 +190,6 @@ export class Link {
     this.inFlightMessages = 0;
     this.inFlightBytes = 0;
     this.owed = 0;
+    this.owedMessages = 0;
   }
 }

@@ -293,6 +293,7 @@ export class WorkerPool {
   }
 
   private checkHeartbeats(): void {
+    this.hub.settle();
     for (const slot of this.slots) {
       if (!slot.ready || slot.worker === null) continue;
       const b = Atomics.load(new Int32Array(slot.beat), 0);

@@ -41,7 +41,10 @@ const hub = new Hub(system, { link: data.link });
 hub.connect(0, port);
 
 const beat = new Int32Array(data.beat);
-const beatTimer = setInterval(() => Atomics.add(beat, 0, 1), data.heartbeatMs);
+const beatTimer = setInterval(() => {
+  Atomics.add(beat, 0, 1);
+  hub.settle();
+}, data.heartbeatMs);
 Atomics.add(beat, 0, 1);
 
 const stats = new Float64Array(data.stats);
