@@ -14,12 +14,12 @@ import type { MemoryRecord, MemorySearchHit, MemoryStore } from '../tools/builti
 import type { PersistRequest } from './persistence.js';
 import { Screener, type InjectionFamily, type InjectionMatch, type ScreenAction } from '../security/injection.js';
 import { rootLog } from '../observability/log.js';
-import { ToolRegistry } from '../tools/index.js';
+import { ToolRegistry } from '../tools/registry.js';
 import { registerBuiltins, type BuiltinToolsOptions } from '../tools/builtin/index.js';
 import { isolatedTool, type IsolatedToolSpec } from '../tools/isolated.js';
 import type { McpConfig } from '../tools/mcp/config.js';
 import type { GuardedFetchOptions } from '../tools/mcp/guarded_fetch.js';
-import { McpManager, type McpManagerOptions } from '../tools/mcp/manager.js';
+import type { McpManager, McpManagerOptions } from '../tools/mcp/manager.js';
 import { installToolbox, type AgentTool, type Toolbox } from './agent_tools.js';
 
 /** An isolated tool as configured; `module` is a file: URL. readOnly defaults to false, group to 'isolated'. */
@@ -175,6 +175,8 @@ export function toolHost(args: ToolsConfig): Behavior<ToolHostMessage> {
         registry.register(isolatedTool({ ...spec, readOnly: spec.readOnly ?? false, group: spec.group ?? 'isolated' }, taskPool));
       }
       if (args.mcpServers !== undefined && Object.keys(args.mcpServers).length > 0) {
+        // The MCP SDK (~10 MB of heap per worker) is loaded only where servers are configured.
+        const { McpManager } = await import('../tools/mcp/manager.js');
         mcp = new McpManager(registry, args.mcp ?? {});
         await mcp.connect({ mcpServers: args.mcpServers });
       }

@@ -121,7 +121,7 @@ export async function createChannels(deps: ChannelsDeps): Promise<ChannelHub> {
       spec = await resolveChannelSecrets(configured, deps.store, openBox);
       const factory = adapterFactory(spec.platform);
       if (factory === undefined) throw new Error(`no adapter for platform ${spec.platform}`);
-      adapter = factory.create(spec);
+      adapter = await factory.create(spec);
     } catch (err) {
       adapter = unavailable(configured, String((err as Error)?.message ?? err));
     }

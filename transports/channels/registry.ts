@@ -2,6 +2,10 @@
  * The adapters by platform. Adding a platform is one entry here: its
  * credential fields (the config check names any that are missing) and a
  * factory building its adapter from a checked, secret-resolved spec.
+ *
+ * A factory imports its adapter (and the platform's SDK) only when a channel
+ * of that platform starts: the config check and every process without that
+ * channel load none of them (the Feishu SDK alone is ~55 MB of RSS).
  */
 import type { ChannelAdapter, ChannelPlatform } from './adapter.js';
 import type { ChannelSpec } from './config.js';
@@ -19,7 +23,7 @@ export interface AdapterFactory {
   readonly optionalCredentials?: readonly string[];
   /** A further check of the spec (mode, combinations); a message naming the problem, or undefined. */
   check?(spec: ChannelSpec): string | undefined;
-  create(spec: ChannelSpec): ChannelAdapter;
+  create(spec: ChannelSpec): Promise<ChannelAdapter>;
 }
 
 export const ADAPTERS: Readonly<Partial<Record<ChannelPlatform, AdapterFactory>>> = {

@@ -1,10 +1,9 @@
 import type { AdapterFactory } from '../registry.js';
-import { FeishuAdapter } from './adapter.js';
 
 export const feishuFactory: AdapterFactory = {
   credentials: ['appId', 'appSecret', 'verificationToken'],
   optionalCredentials: ['encryptKey'],
-  create: ({ credentials: c, apiBase }) => new FeishuAdapter({
+  create: async ({ credentials: c, apiBase }) => new (await import('./adapter.js')).FeishuAdapter({
     appId: c.appId ?? '', appSecret: c.appSecret ?? '', verificationToken: c.verificationToken ?? '', encryptKey: c.encryptKey, apiBase,
   }),
 };

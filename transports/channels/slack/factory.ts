@@ -1,7 +1,6 @@
 import type { AdapterFactory } from '../registry.js';
-import { SlackAdapter } from './adapter.js';
 
 export const slackFactory: AdapterFactory = {
   credentials: ['botToken', 'signingSecret'],
-  create: (spec) => new SlackAdapter(spec),
+  create: async (spec) => new (await import('./adapter.js')).SlackAdapter(spec),
 };

@@ -1,5 +1,4 @@
 import type { AdapterFactory } from '../registry.js';
-import { TelegramAdapter } from './adapter.js';
 
 export const telegramFactory: AdapterFactory = {
   credentials: ['token'],
@@ -7,5 +6,5 @@ export const telegramFactory: AdapterFactory = {
   check: (spec) => (spec.mode !== 'polling' && spec.credentials.webhookSecret === undefined
     ? 'a Telegram webhook needs "webhookSecret" (or set "mode": "polling")'
     : undefined),
-  create: (spec) => new TelegramAdapter(spec),
+  create: async (spec) => new (await import('./adapter.js')).TelegramAdapter(spec),
 };

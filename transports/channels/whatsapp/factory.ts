@@ -1,9 +1,8 @@
 import type { AdapterFactory } from '../registry.js';
-import { WhatsAppAdapter } from './adapter.js';
 
 export const whatsappFactory: AdapterFactory = {
   credentials: ['accessToken', 'appSecret', 'verifyToken', 'phoneNumberId'],
-  create: ({ credentials: c, apiBase }) => new WhatsAppAdapter({
+  create: async ({ credentials: c, apiBase }) => new (await import('./adapter.js')).WhatsAppAdapter({
     accessToken: c.accessToken ?? '', appSecret: c.appSecret ?? '', verifyToken: c.verifyToken ?? '', phoneNumberId: c.phoneNumberId ?? '', apiBase,
   }),
 };
