@@ -22,6 +22,8 @@ t.test('a bad command line is refused by name before anything runs', async (t) =
   await t.rejects(run(['start', '--runs', '2', 'extra']), { code: 'INVALID_REQUEST', message: 'unexpected argument "extra"' });
   await t.rejects(run(['runtime', '--', '--quick']), { code: 'INVALID_REQUEST', message: 'unexpected argument "--quick"' }, 'after -- nothing is an option');
   await t.rejects(run(['start', '--echo']), { code: 'INVALID_REQUEST', message: 'unknown option --echo' }, 'each command takes only its own options');
+  // --cpu-prof is one of bench channel's options: the line gets as far as the platform check
+  await t.rejects(run(['channel', '--platform', 'irc', '--cpu-prof', 'x']), { code: 'INVALID_REQUEST', message: /--platform must be one of/ });
 });
 
 t.test('a negative number reaches the range check, with or without =', async (t) => {
