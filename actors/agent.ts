@@ -17,6 +17,7 @@ import { tracedStream } from './model_span.js';
 import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import { callWithFailover } from './provider/chain.js';
 import { providerRegistry } from './provider/host.js';
+import { tenantRegistry, type FetchKey } from './provider/tenant_layers.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { scrub } from '../security/scrub.js';
 import { clampResult } from '../tools/output.js';
@@ -26,7 +27,7 @@ import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { RunProgress, ServedBy, Usage } from './chat_contract.js';
-import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage } from './protocol.js';
+import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage, TenantProviders } from './protocol.js';
 import type { TeamRequest, TeamRunContext } from './team/protocol.js';
 import { teamTools, type HandoffControl } from './team/tools.js';
 
@@ -103,8 +104,10 @@ export function agent(args: {
   audit?: ActorRef<PersistRequest>;
   /** The team coordinator (team tools, delegate); absent: none offered. */
   team?: ActorRef<TeamRequest>;
+  /** The tenant's own providers, which the chain may name besides the config file's. */
+  providers?: TenantProviders;
 }): Behavior<AgentMessage> {
-  const { config, router, directory, audit, team } = args;
+  const { config, router, directory, audit, team, providers } = args;
   const depth = args.depth ?? 0;
   let callModel: CallModel | undefined;
   const handle = async (run: AgentRun, ctx: ActorContext<AgentRun>): Promise<RunResult | undefined> => {
@@ -135,8 +138,8 @@ export function agent(args: {
     let result: RunResult | undefined;
     const spend: Spend = { usage: { inputTokens: 0, outputTokens: 0 } };
     try {
-      callModel ??= modelCaller(config);
-      result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend);
+      callModel ??= modelCaller(config, run.tenant, providers);
+      result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend, providers);
       if (spend.provider !== undefined) result = { ...result, provider: spend.provider, model: spend.model };
       emit('chat.final', {
         ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
@@ -188,13 +191,14 @@ async function runLoop(
   audit: ActorRef<PersistRequest> | undefined,
   team: ActorRef<TeamRequest> | undefined,
   spend: Spend,
+  providers?: TenantProviders,
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
   const tools = new Map<string, AgentTool>();
   const policy = new ToolPolicy(config.tools);
   const control: HandoffControl = {};
-  const own = [...ownTools(config, run, depth, ctx, directory, audit, spend), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
+  const own = [...ownTools(config, run, depth, ctx, directory, audit, spend, providers), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
   for (const t of [...(installedToolbox()?.tools() ?? []), ...own]) {
     if (policy.allows({ name: t.spec.name, group: t.group })) tools.set(t.spec.name, t);
   }
@@ -296,11 +300,18 @@ type CallModel = (request: Omit<ChatRequest, 'model'>, onEvent: (ev: StreamEvent
  * breaker, failover), and `provider` / `model` are not used. Without one:
  * a client built from `provider`, asked for `model`.
  */
-function modelCaller(config: AgentConfig): CallModel {
+function modelCaller(config: AgentConfig, tenant: string, providers: TenantProviders | undefined): CallModel {
   const chain = config.chain;
   if (chain !== undefined && chain.length > 0) {
+    const own = providers?.list ?? [];
+    const keys = providers?.keys;
+    const fetchKey: FetchKey = async (t, id) => {
+      if (keys === undefined) return null;
+      return (await keys.store.ask({ t: 'call', module: keys.module, export: keys.export, args: { ...keys.extra, tenant: t, id } }, { timeoutMs: 30_000 })) as string | null;
+    };
     return async (request, onEvent) => {
-      const served = await callWithFailover(providerRegistry(), chain, request, onEvent);
+      const registry = await tenantRegistry(providerRegistry(), tenant, own, fetchKey);
+      const served = await callWithFailover(registry, chain, request, onEvent);
       return { provider: served.providerId, model: served.model };
     };
   }
@@ -439,7 +450,7 @@ async function compactIfNeeded(
 /** The tools an agent brings itself: spawn_agent (within limits). */
 function ownTools(
   config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, directory: ActorRef<DirectoryRequest> | undefined,
-  auditRef: ActorRef<PersistRequest> | undefined, spend: Spend,
+  auditRef: ActorRef<PersistRequest> | undefined, spend: Spend, providers: TenantProviders | undefined,
 ): AgentTool[] {
   const limits = { ...AGENT_DEFAULTS, ...config.subagents };
   let spawned = 0;
@@ -465,7 +476,7 @@ function ownTools(
       spawned++;
       while (running >= limits.maxConcurrentSubagents) await new Promise<void>((r) => waiting.push(r));
       running++;
-      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1, audit: auditRef } }, { restart: 'temporary' });
+      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1, audit: auditRef, ...(providers === undefined ? {} : { providers }) } }, { restart: 'temporary' });
       try {
         const result = (await child.ask({
           t: 'run', runId: randomUUID(), history: [{ role: 'user', content: task, at: Date.now() }],

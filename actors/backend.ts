@@ -19,8 +19,9 @@ import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
 import type { TeamRequest } from './team/protocol.js';
 import type { PersistRequest } from './persistence.js';
 import type {
-  AgentConfig, DirectoryRequest, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
+  AgentConfig, DirectoryRequest, KeySource, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
 } from './protocol.js';
+import type { TenantProvider } from './provider/tenant_layers.js';
 
 export interface BackendOptions {
   /** Every tenant's agents when there is no `loadAgents`; with one, only the default agent's check. */
@@ -28,10 +29,12 @@ export interface BackendOptions {
   /** Agent used when a request names none (default: the first; a tenant without it: its first). */
   defaultAgent?: string;
   /**
-   * A tenant's agents, from the store (gateway: seeded once from the config file).
+   * A tenant's agents and own providers, from the store (gateway: agents seeded once from the config file).
    * Read on a tenant's first run, kept, and replaced by `reloadAgents`. Absent: `agents` for every tenant.
    */
-  loadAgents?: (tenant: string) => Promise<AgentConfig[]>;
+  loadAgents?: (tenant: string) => Promise<{ agents: AgentConfig[]; providers: TenantProvider[] }>;
+  /** Where workers fetch a tenant provider's key when a call first needs it (the store worker). */
+  providerKeys?: KeySource;
   sessionIdleMs?: number;
   historyLimit?: number;
   /** Timeout of asks to session actors. */
@@ -91,6 +94,7 @@ const MAX_TENANTS_KEPT = 10_000;
 /** One tenant's agents, by id, and the one a run that names none gets. */
 interface TenantAgents {
   list: AgentConfig[];
+  providers: TenantProvider[];
   byId: Map<string, AgentConfig>;
   defaultAgent: string | undefined;
 }
@@ -113,7 +117,8 @@ export class ActorBackend {
   private readonly fixedAgents: TenantAgents;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'loadAgents' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
+  private readonly providerKeys: KeySource | undefined;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'loadAgents' | 'providerKeys' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
   private readonly teams: TeamService | undefined;
   private readonly screenInput: BackendOptions['screenInput'];
   private readonly healthInfo: Record<string, unknown>;
@@ -132,7 +137,8 @@ export class ActorBackend {
     this.defaultAgent = options.defaultAgent ?? options.agents[0].id;
     if (!this.agents.has(this.defaultAgent)) throw new RangeError(`default agent ${this.defaultAgent} is not configured`);
     this.loadAgents = options.loadAgents;
-    this.fixedAgents = this.indexAgents(options.agents);
+    this.providerKeys = options.providerKeys;
+    this.fixedAgents = this.indexAgents(options.agents, []);
     this.options = {
       sessionIdleMs: options.sessionIdleMs ?? 5 * 60_000,
       historyLimit: options.historyLimit ?? 50,
@@ -356,9 +362,9 @@ export class ActorBackend {
 
   // ---------------------------------------------------------------- internals
 
-  private indexAgents(list: AgentConfig[]): TenantAgents {
+  private indexAgents(list: AgentConfig[], providers: TenantProvider[]): TenantAgents {
     const byId = new Map(list.map((a) => [a.id, a]));
-    return { list, byId, defaultAgent: byId.has(this.defaultAgent) ? this.defaultAgent : list[0]?.id };
+    return { list, providers, byId, defaultAgent: byId.has(this.defaultAgent) ? this.defaultAgent : list[0]?.id };
   }
 
   /** The tenant's agents: kept ones at once, else read (one read per tenant at a time) and pushed to its live sessions. */
@@ -369,14 +375,14 @@ export class ActorBackend {
     if (kept !== undefined) return kept;
     let pending = this.agentLoads.get(tenant);
     if (pending === undefined) {
-      const loading: Promise<TenantAgents> = load(tenant).then((list) => {
-        const agents = this.indexAgents(list);
+      const loading: Promise<TenantAgents> = load(tenant).then((loaded) => {
+        const agents = this.indexAgents(loaded.agents, loaded.providers);
         // A newer read (reloadAgents) replaced this one: its answer wins.
         if (this.agentLoads.get(tenant) !== loading) return agents;
         this.agentLoads.delete(tenant);
         if (this.tenantAgents.size >= MAX_TENANTS_KEPT) this.tenantAgents.delete(this.tenantAgents.keys().next().value as string);
         this.tenantAgents.set(tenant, agents);
-        this.pushAgents(tenant, list);
+        this.pushAgents(tenant, agents);
         return agents;
       }, (err: unknown) => {
         if (this.agentLoads.get(tenant) === loading) this.agentLoads.delete(tenant);
@@ -395,9 +401,9 @@ export class ActorBackend {
   }
 
   /** Tells the tenant's live sessions its agents (each retires the agents that changed once their runs are done). */
-  private pushAgents(tenant: string, agents: AgentConfig[]): void {
+  private pushAgents(tenant: string, agents: TenantAgents): void {
     const prefix = `${tenant}\u0000`;
-    for (const [k, ref] of this.sessions) if (k.startsWith(prefix)) ref.tell({ t: 'agents', agents });
+    for (const [k, ref] of this.sessions) if (k.startsWith(prefix)) ref.tell({ t: 'agents', agents: agents.list, providers: agents.providers });
   }
 
   private keyOf(p: Caller, sessionKey: string | undefined): string {
@@ -420,6 +426,7 @@ export class ActorBackend {
         router: this.router,
         // The newest list kept: a reload between this run's read and here was pushed only to live sessions.
         agents: (this.tenantAgents.get(p.tenant) ?? agents).list,
+        providers: { list: (this.tenantAgents.get(p.tenant) ?? agents).providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) },
         idleMs: this.options.sessionIdleMs,
         historyLimit: this.options.historyLimit,
         defaultAgent: agents.defaultAgent ?? this.defaultAgent,

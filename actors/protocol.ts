@@ -10,6 +10,7 @@ import type { ToolPolicyConfig } from '../tools/policy.js';
 import type { LoopLimits } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { ChainEntry } from './provider/chain.js';
+import type { TenantProvider } from './provider/tenant_layers.js';
 import type { TeamRequest } from './team/protocol.js';
 
 /** An agent as configured: what answers `chat.send` for `agent: id`. */
@@ -65,8 +66,22 @@ export type SessionRequest =
   | { t: 'run-done'; runId: string; text?: string }
   /** The agent handed the conversation over: later turns for `from` go to `to`. */
   | { t: 'handoff'; from: string; to: string; reason: string }
-  /** The tenant's agents changed (admin API): new runs use these; runs in flight finish on the old ones. */
-  | { t: 'agents'; agents: AgentConfig[] };
+  /** The tenant's agents or providers changed (admin API): new runs use these; runs in flight finish on the old ones. */
+  | { t: 'agents'; agents: AgentConfig[]; providers: TenantProvider[] };
+
+/** How a worker gets a tenant provider's key: a named call on the store worker, `{...extra, tenant, id}` → key or null. */
+export interface KeySource {
+  store: ActorRef<unknown>;
+  module: string;
+  export: string;
+  extra: Record<string, unknown>;
+}
+
+/** A tenant's own providers (keys not included) and where their keys are fetched from. */
+export interface TenantProviders {
+  list: TenantProvider[];
+  keys?: KeySource;
+}
 
 export interface SendReply {
   runId: string;
@@ -96,6 +111,8 @@ export interface SessionArgs {
   directory?: ActorRef<DirectoryRequest>;
   /** The team coordinator (team tools, delegate); absent: no teams. */
   team?: ActorRef<TeamRequest>;
+  /** The tenant's own providers (admin API), which agents' chains may name; absent: none. */
+  providers?: TenantProviders;
 }
 
 /** Asks the backend's directory for a tenant's live sessions. */

@@ -7,7 +7,7 @@
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import { agent, type AgentMessage } from './agent.js';
-import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage } from './protocol.js';
+import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantProviders } from './protocol.js';
 import { stableJson } from './stable_json.js';
 
 /** Idempotency keys remembered per session (oldest forgotten first). */
@@ -20,6 +20,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
   const idempotency = new Map<string, string>();
   /** The tenant's agents as last pushed (the backend tells every live session when they change). */
   let definitions: AgentConfig[] = args.agents;
+  let providers = args.providers;
   const agents = new Map<string, ActorRef<AgentMessage>>();
   /** Handoffs: turns for the key's agent go to the value's (followed to the end of the chain). */
   const handedTo = new Map<string, string>();
@@ -42,7 +43,10 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       const config = definitions.find((a) => a.id === id);
       if (config === undefined) throw Object.assign(new Error(`no agent named "${id}"`), { code: 'NOT_FOUND', reason: 'unknown_agent' });
       ref = ctx.spawn<AgentMessage>({
-        factory: agent, args: { config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence, team: args.team },
+        factory: agent, args: {
+          config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence, team: args.team,
+          ...(providers === undefined ? {} : { providers }),
+        },
       }, { restart: 'permanent' });
       agents.set(id, ref);
     }
@@ -54,11 +58,14 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
    * retired, which it does after the runs already in its mailbox; the next run
    * spawns one with the new definition.
    */
-  const redefine = (next: AgentConfig[]): void => {
+  const redefine = (next: AgentConfig[], nextProviders: TenantProviders['list']): void => {
     const before = new Map(definitions.map((a) => [a.id, stableJson(a)]));
     const after = new Map(next.map((a) => [a.id, stableJson(a)]));
+    // Agents hold the tenant's providers too: a provider change retires them all.
+    const providersChanged = stableJson(providers?.list ?? []) !== stableJson(nextProviders);
+    if (providers !== undefined) providers = { ...providers, list: nextProviders };
     for (const [id, ref] of agents) {
-      if (after.get(id) === before.get(id)) continue;
+      if (!providersChanged && after.get(id) === before.get(id)) continue;
       agents.delete(id);
       ref.tell({ t: 'retire' });
     }
@@ -146,7 +153,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
           }
           return undefined;
         case 'agents':
-          redefine(msg.agents);
+          redefine(msg.agents, msg.providers);
           return undefined;
         case 'run-done':
           runs.delete(msg.runId);

@@ -7,20 +7,12 @@ import { createHash } from 'node:crypto';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { Agent, Store } from '../store/index.js';
 import { auditAdmin, diffFields, ensureTenant, type AdminActor } from './admin_support.js';
+import { publicDefinition, type AgentDefinition } from './agent_definition.js';
 
-/** An agent as stored and served: the config file's shape without `id` (the row's name). */
-export type AgentDefinition = Omit<AgentConfig, 'leads'>;
+export type { AgentDefinition } from './agent_definition.js';
 
 /** The most agents a tenant's definitions are read at once (the config file's limit). */
 export const MAX_AGENTS = 10_000;
-
-/** An agent's definition without what never leaves the store (an inline provider key). */
-export function publicDefinition(config: Record<string, unknown>): Record<string, unknown> {
-  const provider = config.provider as Record<string, unknown> | undefined;
-  if (provider === undefined || !('apiKey' in provider)) return config;
-  const { apiKey: _secret, ...rest } = provider;
-  return { ...config, provider: rest };
-}
 
 /** Long strings (a system prompt) appear in audit diffs as their length and hash, not in full. */
 const MAX_DIFF_TEXT = 512;

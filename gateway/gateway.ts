@@ -18,6 +18,8 @@ import type { ChannelHub } from '../transports/channels/hub.js';
 import { createGatewayAuthenticator } from './auth.js';
 import { storeSettings } from './store.js';
 import { StoreClient } from './store_client.js';
+import { GATEWAY_STORE_CALLS } from './store_calls.js';
+import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
 import { createFrontDoor, type ChatRunner, type FrontDoor, type RunEnd } from '../transports/index.js';
@@ -95,7 +97,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
   const store = settings === undefined ? undefined : new StoreClient(system, settings, log);
   try {
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
-    if (config.providers.length > 0) {
+    // With a store, tenants may add providers of their own (admin API): every worker needs its host.
+    if (config.providers.length > 0 || store !== undefined) {
       // One provider host per worker: agents there get limits, retries, breakers and failover.
       const module = new URL('../actors/provider/host.js', import.meta.url).href;
       for (const worker of system.workers?.hosts ?? []) {
@@ -116,10 +119,13 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     const { teams, agents } = checkTeams(config.teams ?? [], config.agents);
     // With a store, a tenant's agents are the store's (seeded once from the file); teams still name the file's.
     const leadsOf = new Map(agents.map((a) => [a.id, a.leads]));
-    const loadAgents = store === undefined ? undefined : async (tenant: string) => (await store.tenantAgents(tenant, config.agents)).map((a) => {
-      const leads = leadsOf.get(a.id);
-      return leads === undefined ? a : { ...a, leads };
-    });
+    const loadAgents = store === undefined ? undefined : async (tenant: string) => {
+      const loaded = await store.tenantAgents(tenant, config.agents);
+      return { ...loaded, agents: loaded.agents.map((a) => {
+        const leads = leadsOf.get(a.id);
+        return leads === undefined ? a : { ...a, leads };
+      }) };
+    };
     const wantTeams = store !== undefined && (teams.length > 0 || agents.some((a) => (a.allowAgents ?? []).length > 0));
     // Usage and budgets: every run's end is reported by the front door's startRun, whichever door started
     // it, and by the team coordinator for its lead turns and its members' and reviewers' attempts.
@@ -150,7 +156,11 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         else logger.warn('prompt injection in user input', fields);
       },
       agents, defaultAgent: config.defaultAgent, sessionIdleMs: config.sessionIdleMs,
-      ...(loadAgents === undefined ? {} : { loadAgents }),
+      ...(loadAgents === undefined || store === undefined ? {} : {
+        loadAgents,
+        // A tenant provider's key is opened on the store worker when a worker's call first needs it.
+        providerKeys: { store: store.ref, module: GATEWAY_STORE_CALLS, export: 'providerKey', extra: { dataDir: config.dataDir } },
+      }),
       ...(store === undefined ? {} : { persistRef: store.ref, ready: () => store.ready }),
       historyLimit: config.historyLimit,
       enableFaults: config.enableFaults,
@@ -166,6 +176,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       resync: () => { backend.reloadAllAgents().catch((err: unknown) => log('reloading agents failed', err)); },
       warn: (msg, err) => log(msg, err),
     });
+    const admin = store?.admin(config.dataDir);
+    const configProviderIds = new Set(config.providers.map((p) => p.id));
     const agentsChanged = async (tenant: string): Promise<void> => {
       await backend.reloadAgents(tenant);
       await notices.publish('agents', tenant);
@@ -214,9 +226,13 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       // The admin API (docs/admin.md): every route through the same edge, scope table and audit chain.
       routes: (edge) => registerAdminApi(edge, {
         // Every admin operation runs on the store worker (storeAdmin there, gateway/store_calls.ts).
-        store: store?.admin(config.dataDir),
+        store: admin,
         channels: config.channels, invalidateKey: (hash) => keys?.invalidate(hash) ?? Promise.resolve(),
-        agents: { seed: config.agents, providerIds: async () => config.providers.map((p) => p.id), changed: agentsChanged },
+        agents: {
+          seed: config.agents, changed: agentsChanged,
+          providerIds: async (tenant) => [...configProviderIds, ...((await admin?.listProviders(tenant, MAX_TENANT_PROVIDERS)) ?? []).map((p) => p.row.id)],
+        },
+        providers: { configIds: configProviderIds, maxPerTenant: MAX_TENANT_PROVIDERS, changed: agentsChanged },
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
       // The web console (docs/admin.md): static files; its data comes through the routes above.

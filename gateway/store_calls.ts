@@ -7,7 +7,8 @@ import { rootLog } from '../observability/log.js';
 import type { SealedSecret, Store, UsageQuery, UsageRow } from '../store/index.js';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { AdminStore } from './admin_api/admin_store.js';
-import { agentConfigOf, agentsForTenant, seedAgents, type AgentDefinition } from './admin_agents.js';
+import type { AgentDefinition } from './agent_definition.js';
+import type { TenantProvider } from '../actors/provider/tenant_layers.js';
 
 export const GATEWAY_STORE_CALLS = new URL(import.meta.url).href;
 
@@ -21,10 +22,17 @@ export function teamTenants(store: Store): Promise<string[]> {
   return store.teamTenants();
 }
 
-/** A tenant's agents for its runs: seeded once from the config file's (`seed`), then as the store has them. */
-export async function tenantAgents(store: Store, a: { tenant: string; seed: AgentDefinition[] }): Promise<AgentConfig[]> {
+/** A tenant's agents for its runs (seeded once from the config file's, `seed`) and its own providers (no keys). */
+export async function tenantAgents(store: Store, a: { tenant: string; seed: AgentDefinition[] }): Promise<{ agents: AgentConfig[]; providers: TenantProvider[] }> {
+  // Loaded here, on the store worker, on first use: the main thread imports this module only for its URL.
+  const [{ agentConfigOf, agentsForTenant, seedAgents }, { tenantProviders }] = await Promise.all([import('./admin_agents.js'), import('./admin_providers.js')]);
   await seedAgents(store, a.tenant, a.seed);
-  return (await agentsForTenant(store, a.tenant)).map(agentConfigOf);
+  return { agents: (await agentsForTenant(store, a.tenant)).map(agentConfigOf), providers: await tenantProviders(store, a.tenant) };
+}
+
+/** A tenant provider's key, opened here for the worker whose call needs it (actors/provider/tenant_layers.ts). */
+export function providerKey(store: Store, a: { tenant: string; id: string; dataDir: string }): Promise<unknown> {
+  return adminStore(store, { method: 'providerKey', args: [a.tenant, a.id], dataDir: a.dataDir });
 }
 
 /** GET /v1/usage (the caller flushes the usage queue first). */

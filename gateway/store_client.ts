@@ -11,7 +11,8 @@ import type { ApiKeyMatch, AuditEvent, SealedSecret, TenantScope, UsageEvent, Us
 import type { StoreSettings } from '../store/settings.js';
 import type { AgentConfig } from '../actors/protocol.js';
 import type { AdminStore } from './admin_api/admin_store.js';
-import type { AgentDefinition } from './admin_agents.js';
+import type { AgentDefinition } from './agent_definition.js';
+import type { TenantProvider } from '../actors/provider/tenant_layers.js';
 import { GATEWAY_STORE_CALLS } from './store_calls.js';
 
 /** Longest wait for the database to open (a first PGlite start on a busy machine is slow). */
@@ -79,8 +80,8 @@ export class StoreClient {
     this.ref.tell({ t: 'usage', tenant, event });
   }
 
-  /** A tenant's agents (seeded once from `seed`, the config file's). */
-  tenantAgents(tenant: string, seed: AgentDefinition[]): Promise<AgentConfig[]> {
+  /** A tenant's agents (seeded once from `seed`, the config file's) and own providers (without keys). */
+  tenantAgents(tenant: string, seed: AgentDefinition[]): Promise<{ agents: AgentConfig[]; providers: TenantProvider[] }> {
     return this.call(GATEWAY_STORE_CALLS, 'tenantAgents', { tenant, seed });
   }
 

@@ -17,12 +17,16 @@ import { ProviderMetrics } from './metrics.js';
 /** The ActorSystem or an ActorContext: whatever spawns on this thread. */
 export interface Spawner {
   spawn<M>(props: Props<M>, options?: SpawnOptions): ActorRef<M>;
+  /** Stops a spawned actor (an ActorContext has it); absent: `close` leaves them. */
+  stop?(ref: ActorRef): void;
 }
 
 export interface RegistryOptions {
   readonly metrics?: ProviderMetrics;
   readonly now?: () => number;
   readonly make?: (config: ProviderConfig) => Provider;
+  /** Asked for ids this registry does not hold (a tenant's layer over the config file's providers). */
+  readonly fallback?: ProviderRegistry;
 }
 
 /** Provider specs per registry at most. */
@@ -56,17 +60,32 @@ export class ProviderRegistry {
   }
 
   spec(id: string): ProviderSpec {
+    const fallback = this.options.fallback;
+    if (fallback !== undefined && !this.specs.has(id)) return fallback.spec(id);
     const spec = this.specs.get(id);
     if (spec === undefined) throw new ChainConfigError(`unknown provider ${JSON.stringify(id)}`);
     return spec;
   }
 
   has(id: string): boolean {
-    return this.specs.has(id);
+    return this.specs.has(id) || (this.options.fallback?.has(id) ?? false);
+  }
+
+  /** A registry of `specs` (a tenant's providers) over this one, sharing its spawner and metrics. */
+  layer(specs: readonly ProviderSpec[]): ProviderRegistry {
+    return new ProviderRegistry(this.spawner, specs, { ...this.options, metrics: this.metrics, fallback: this });
+  }
+
+  /** Stops the actors this registry spawned (not its fallback's); a run holding a permit finishes its stream. */
+  close(): void {
+    for (const ref of this.actors.values()) this.spawner.stop?.(ref);
+    this.actors.clear();
   }
 
   /** The actor guarding this provider's credential, spawned on first use. */
   actor(id: string): ActorRef<ProviderMessage> {
+    const fallback = this.options.fallback;
+    if (fallback !== undefined && !this.specs.has(id)) return fallback.actor(id);
     let ref = this.actors.get(id);
     if (ref === undefined) {
       const args = { spec: this.spec(id), metrics: this.metrics, now: this.options.now, make: this.options.make };

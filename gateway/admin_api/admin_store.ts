@@ -7,8 +7,9 @@
  * tenant's chain by the shared functions the CLI uses too.
  */
 import { loadKeyring, SecretBox } from '../../security/secrets.js';
-import type { Agent, ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, Tenant } from '../../store/index.js';
+import type { Agent, ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, StoredProvider, Tenant } from '../../store/index.js';
 import { agentsForTenant, deleteAgent, putAgent, seedAgents, type AgentDefinition } from '../admin_agents.js';
+import { deleteProvider, getProvider, listProviders, providerKey, putProvider, type ProviderView } from '../admin_providers.js';
 import { createApiKey, revokeApiKey, type NewKey } from '../admin_keys.js';
 import { rotateSecrets, setSecret, type OpenBox, type RotateReport } from '../admin_secrets.js';
 import { auditAdmin, diffFields, ensureTenant, type AdminActor } from '../admin_support.js';
@@ -30,6 +31,15 @@ export interface AdminStore {
   putAgent(tenant: string, id: string, definition: Record<string, unknown>, who: AdminActor): Promise<{ agent: Agent; created: boolean }>;
   /** Null when the tenant has no such agent (audited as a failure). */
   deleteAgent(tenant: string, id: string, who: AdminActor): Promise<Agent | null>;
+
+  listProviders(tenant: string, limit: number): Promise<ProviderView[]>;
+  getProvider(tenant: string, id: string): Promise<ProviderView | null>;
+  /** Creates or replaces; `apiKey` string: sealed; null: removed; undefined: kept. Audited without the key. */
+  putProvider(tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor): Promise<ProviderView>;
+  /** Null when the tenant has no such provider (audited as a failure). */
+  deleteProvider(tenant: string, id: string, who: AdminActor): Promise<StoredProvider | null>;
+  /** The opened key, for a worker's call only (never answered by the API). */
+  providerKey(tenant: string, id: string): Promise<string | null>;
 
   listKeys(tenant: string, limit: number): Promise<ApiKey[]>;
   createKey(tenant: string, input: NewKey, who: AdminActor): Promise<{ key: string; record: ApiKey }>;
@@ -86,6 +96,12 @@ export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
     getAgent: (tenant, id) => store.withTenant(tenant, (s) => s.agents.getByName(id)),
     putAgent: (tenant, id, definition, who) => putAgent(store, tenant, id, definition, who),
     deleteAgent: (tenant, id, who) => deleteAgent(store, tenant, id, who),
+
+    listProviders: (tenant, limit) => listProviders(store, tenant, limit),
+    getProvider: (tenant, id) => getProvider(store, tenant, id),
+    putProvider: async (tenant, id, spec, apiKey, who) => putProvider(store, await openBox(), tenant, id, spec, apiKey, who),
+    deleteProvider: (tenant, id, who) => deleteProvider(store, tenant, id, who),
+    providerKey: async (tenant, id) => providerKey(store, await openBox(), tenant, id),
 
     listKeys: (tenant, limit) => store.withTenant(tenant, (s) => s.apiKeys.list({ limit })),
     createKey: (tenant, input, who) => createApiKey(store, tenant, input, who),

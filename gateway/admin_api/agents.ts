@@ -6,7 +6,7 @@
  */
 import { invalidField, TroupeError } from '../../transports/errors.js';
 import type { Agent } from '../../store/index.js';
-import { publicDefinition, type AgentDefinition } from '../admin_agents.js';
+import { publicDefinition, type AgentDefinition } from '../agent_definition.js';
 import { agentModelProblem } from '../config.js';
 import type { AdminStore } from './admin_store.js';
 import type { AdminRouter } from './router.js';

@@ -7,6 +7,7 @@ import { apiKeyRoutes, type InvalidateKey } from './api_keys.js';
 import { auditRoutes } from './audit.js';
 import { channelRoutes } from './channels.js';
 import { openApiDocument } from './openapi.js';
+import { providerRoutes, type ProviderRoutesDeps } from './providers.js';
 import { z } from 'zod';
 import { AdminRouter } from './router.js';
 import { secretRoutes } from './secrets.js';
@@ -22,6 +23,7 @@ export interface AdminApiDeps {
   invalidateKey: InvalidateKey;
   /** The config file's agents (what a tenant starts with), and how a change reaches the workers. */
   agents: AgentRoutesDeps;
+  providers: ProviderRoutesDeps;
   log: (msg: string, err: unknown) => void;
 }
 
@@ -37,6 +39,7 @@ export function registerAdminApi(edge: HttpEdge, deps: AdminApiDeps): AdminRoute
   });
   tenantRoutes(router);
   agentRoutes(router, deps.agents);
+  providerRoutes(router, deps.providers);
   apiKeyRoutes(router, deps.invalidateKey);
   secretRoutes(router);
   auditRoutes(router);

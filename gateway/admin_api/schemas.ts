@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { SCOPE_NAMES } from '../../security/scopes.js';
-import { agentSchema } from '../config_schema.js';
+import { agentSchema, providerSpecSchema } from '../config_schema.js';
 
 /** As store/validate.ts checks tenant ids. */
 export const TenantId = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a tenant id is 1-64 characters of [A-Za-z0-9_.-]');
@@ -67,6 +67,22 @@ export const AgentPatch = z.strictObject(Object.fromEntries(Object.entries(Agent
 export const AgentOut = z.object({ id: z.string(), ...AgentFields, createdAt: Time, updatedAt: Time });
 export const AgentList = z.object({ data: z.array(AgentOut) });
 export const AgentDeleted = z.object({ id: z.string(), deleted: z.literal(true) });
+
+// providers: the config file's provider (providerSpecSchema) without its id, its key apart and write-only
+const ProviderFields = providerSpecSchema.omit({ id: true }).shape;
+export const ProviderIdParams = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/, 'a provider id is 1-64 characters of [A-Za-z0-9_.:-]'),
+});
+export const ProviderBody = z.strictObject({
+  ...ProviderFields,
+  apiKey: z.string().min(1).max(4096).nullable().optional()
+    .describe('sealed with AES-256-GCM into the secret provider:<id>; never returned. Absent: the stored key is kept; null: removed'),
+}).superRefine((v, ctx) => {
+  if ('apiKey' in v.config) ctx.addIssue({ code: 'custom', path: ['config', 'apiKey'], message: 'give the key as the top-level "apiKey" (it is stored sealed, apart from the spec)' });
+}).describe('a provider as in the config file\'s "providers" (docs/provider-actors.md), without "id"; its key in "apiKey"');
+export const ProviderOut = z.object({ id: z.string(), ...ProviderFields, hasApiKey: z.boolean().describe('a key is stored (it is never returned)'), createdAt: Time, updatedAt: Time });
+export const ProviderList = z.object({ data: z.array(ProviderOut) });
+export const ProviderDeleted = z.object({ id: z.string(), deleted: z.literal(true) });
 
 // audit
 export const AuditQuery = z.strictObject({

@@ -65,10 +65,10 @@ export function usageSummary(store: Store, a: { tenant?: string; query: UsageQue
 }
 
 /** `troupe <args>` (admin) or `troupe channels <args>` against the gateway's own store. */
-export async function command(store: Store, a: { channels?: boolean; args: string[]; config: GatewayConfig }): Promise<{ code: number; out: string[]; err: string[] }> {
+export async function command(store: Store, a: { channels?: boolean; args: string[]; config: GatewayConfig; env?: Record<string, string> }): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const ctx = { config: a.config, out: (l: string) => out.push(l), err: (l: string) => err.push(l), store };
+  const ctx = { config: a.config, out: (l: string) => out.push(l), err: (l: string) => err.push(l), store, ...(a.env === undefined ? {} : { env: a.env }) };
   const code = a.channels === true ? await runChannelsCommand(a.args, ctx) : await runAdminCommand(a.args, ctx);
   return { code, out, err };
 }

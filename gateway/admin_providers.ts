@@ -1,0 +1,93 @@
+/**
+ * A tenant's own providers in the store, on the store worker. A row holds the
+ * provider's spec (the config file's provider without `id` and without any
+ * key); its API key is a secret named `provider:<id>`, sealed with AES-256-GCM
+ * by the same `setSecret` as PUT /admin/v1/secrets, so `troupe secrets rotate`
+ * re-seals it with the rest. The key is opened only by `providerKey`, which a
+ * worker asks for when a call first needs it; it is never answered by the
+ * admin API, logged or audited.
+ */
+import type { TenantProvider } from '../actors/provider/tenant_layers.js';
+import { secretContext } from '../security/secrets.js';
+import type { Store, StoredProvider } from '../store/index.js';
+import { setSecret, type OpenBox } from './admin_secrets.js';
+import { auditAdmin, diffFields, type AdminActor } from './admin_support.js';
+
+import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
+
+export const providerSecretName = (id: string): string => `provider:${id}`;
+
+/** A stored provider as served: its spec, and whether a key is stored (never the key). */
+export interface ProviderView {
+  row: StoredProvider;
+  hasApiKey: boolean;
+}
+
+export async function listProviders(store: Store, tenant: string, limit = MAX_TENANT_PROVIDERS): Promise<ProviderView[]> {
+  return store.withTenant(tenant, async (s) => {
+    const rows = await s.providers.list({ limit });
+    const names = new Set(await s.secrets.listNames({ limit: 500 }));
+    return rows.map((row) => ({ row, hasApiKey: row.secretName !== null && names.has(row.secretName) }));
+  });
+}
+
+export function getProvider(store: Store, tenant: string, id: string): Promise<ProviderView | null> {
+  return store.withTenant(tenant, async (s) => {
+    const row = await s.providers.get(id);
+    if (row === null) return null;
+    return { row, hasApiKey: row.secretName !== null && (await s.secrets.get(row.secretName)) !== null };
+  });
+}
+
+/** The tenant's providers as the workers get them: specs, whether each has a key, and a version that changes with either. */
+export function tenantProviders(store: Store, tenant: string): Promise<TenantProvider[]> {
+  return store.withTenant(tenant, async (s) => Promise.all((await s.providers.list({ limit: MAX_TENANT_PROVIDERS })).map(async (row) => {
+    const secret = row.secretName === null ? null : await s.secrets.get(row.secretName);
+    return {
+      id: row.id, spec: row.spec as TenantProvider['spec'], hasKey: secret !== null,
+      version: `${new Date(row.updatedAt).toISOString()}|${secret === null ? '-' : new Date(secret.updatedAt).toISOString()}`,
+    };
+  })));
+}
+
+/**
+ * Creates or replaces the provider's spec. `apiKey`: a string seals a new key,
+ * null removes the stored one, undefined keeps it. Audited with a diff of the
+ * spec (the key's change is the `admin.secret.set` row, without its value).
+ */
+export async function putProvider(
+  store: Store, box: OpenBox, tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor,
+): Promise<ProviderView> {
+  const name = providerSecretName(id);
+  if (typeof apiKey === 'string') await setSecret(store, box, tenant, name, apiKey, who);
+  return store.withTenant(tenant, async (s) => {
+    if (apiKey === null && (await s.secrets.get(name)) !== null) await s.secrets.remove(name);
+    const { row, before } = await s.providers.put(id, spec, name);
+    const hasApiKey = (await s.secrets.get(name)) !== null;
+    await auditAdmin(s, 'admin.provider.put', 'success', id, {
+      created: before === null, hasApiKey, changes: diffFields(before?.spec, spec),
+    }, who);
+    return { row, hasApiKey };
+  });
+}
+
+/** The deleted provider (its key removed too), or null when the tenant has none by that id (audited either way). */
+export function deleteProvider(store: Store, tenant: string, id: string, who: AdminActor): Promise<StoredProvider | null> {
+  return store.withTenant(tenant, async (s) => {
+    if ((await s.providers.get(id)) === null) {
+      await auditAdmin(s, 'admin.provider.delete', 'failure', id, { error: 'NOT_FOUND' }, who);
+      return null;
+    }
+    const removed = await s.providers.remove(id);
+    if (removed.secretName !== null && (await s.secrets.get(removed.secretName)) !== null) await s.secrets.remove(removed.secretName);
+    await auditAdmin(s, 'admin.provider.delete', 'success', id, { changes: diffFields(removed.spec, undefined) }, who);
+    return removed;
+  });
+}
+
+/** The plaintext key of a tenant's provider, for the worker whose call needs it; null when none is stored. */
+export async function providerKey(store: Store, box: OpenBox, tenant: string, id: string): Promise<string | null> {
+  const name = providerSecretName(id);
+  const sealed = await store.withTenant(tenant, (s) => s.secrets.get(name));
+  return sealed === null ? null : box.box.decrypt(sealed.ciphertext, secretContext(tenant, name));
+}
