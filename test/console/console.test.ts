@@ -212,6 +212,33 @@ t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
     t.equal(await withKey(), 401, 'the revoked key is refused');
   });
 
+  t.test('a provider made in the console keeps its key to itself, and serves the agent that names it in the next chat', async (t) => {
+    await h.page.click('a[data-page="providers"]');
+    await h.page.click('#provider-new');
+    await h.page.fill('#provider-id', 'sim-fast');
+    await h.page.locator('#provider-json').fill(JSON.stringify({ config: { kind: 'simulated', tokens: 3 } }));
+    await h.page.fill('#provider-key', 'sk-console-secret-123');
+    await h.page.click('#provider-save');
+    await h.page.waitForSelector('#provider-result .notice.ok');
+    const row = h.page.locator('#provider-list tr', { hasText: 'sim-fast' });
+    t.match(await row.textContent(), /simulated.*stored/, 'listed with a stored key');
+    await h.page.reload();
+    await row.waitFor();
+    t.notMatch(await h.page.textContent('body'), /sk-console-secret-123/, 'the key is never shown');
+    await shot(h.page, 'providers');
+    await h.page.click('a[data-page="agents"]');
+    await h.page.click('button[data-agent="echo"]');
+    const json = h.page.locator('#agent-json');
+    const { model: _m, provider: _p, ...rest } = JSON.parse(await json.inputValue()) as Record<string, unknown>;
+    await json.fill(JSON.stringify({ ...rest, chain: [{ providerId: 'sim-fast', model: 'sim-fast-1' }] }));
+    await h.page.click('#agent-save');
+    await h.page.waitForSelector('#agent-result .notice.ok');
+    await h.page.click('a[data-page="chat"]');
+    await h.page.waitForSelector('#chat-agent option[value="echo"]', { state: 'attached' });
+    const turn = await chat(h.page, 'echo', 'through the new provider');
+    t.match(turn.meta, / 3 out tokens .*sim-fast-1/, 'three tokens from the console-made provider');
+  });
+
   t.test('a credential without a page\'s scope gets that page\'s refusal, explained, and the rest of the console still works', async (t) => {
     const chatOnly = await signToken({ secret: SECRET, tenant: TENANT, user: 'bob', scopes: ['chat'], ttlSec: 600 });
     await h.page.click('#signout');
