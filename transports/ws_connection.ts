@@ -35,6 +35,8 @@ export class WsConnection {
   private queue: SendQueue | undefined;
   private closed = false;
   private authTimer: NodeJS.Timeout | undefined;
+  /** The encoded frame `pushCorked` sends. */
+  private corked: string | Buffer | undefined = undefined;
   /** Undone when the socket closes (event subscriptions such as team.watch). */
   private readonly cleanups: (() => void)[] = [];
 
@@ -121,15 +123,19 @@ export class WsConnection {
 
   private send(frame: OutboundFrame): void {
     const ws = this.ws;
-    const queue = this.queue;
-    if (ws === undefined || queue === undefined || this.closed) return;
-    const data = encodeFrame(frame, this.protocol);
-    this.ctx.metrics.framesOut.inc({ protocol: this.protocol });
+    if (ws === undefined || this.queue === undefined || this.closed) return;
+    this.corked = encodeFrame(frame, this.protocol);
+    this.ctx.metrics.framesOut[this.protocol]++;
     // Corking packs frames sent from async code into one syscall.
-    ws.cork(() => {
-      queue.push(data);
-    });
+    ws.cork(this.pushCorked);
   }
+
+  /** Runs inside cork; one bound function per connection instead of a closure per frame. */
+  private readonly pushCorked = (): void => {
+    const data = this.corked as string | Buffer;
+    this.corked = undefined;
+    this.queue?.push(data);
+  };
 
   private closeSlowConsumer(): void {
     this.ctx.metrics.slowConsumerCloses.inc();

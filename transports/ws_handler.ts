@@ -27,6 +27,9 @@ export function originAllowed(origin: string, allowed: readonly string[], host =
   return allowed.includes('*') || allowed.includes(origin);
 }
 
+/** Each method's key in the access table (`WS chat.send`), built once rather than per frame. */
+const ACCESS_KEYS: Readonly<Record<string, string>> = Object.fromEntries(Object.keys(METHODS).map((m) => [m, `WS ${m}`]));
+
 function rejectUpgrade(res: HttpResponse, ctx: FrontDoorContext, err: unknown): void {
   new HttpExchange(res, ctx.metrics).fail(err);
 }
@@ -46,7 +49,7 @@ async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: Reques
       if (p.expiresAt !== undefined && p.expiresAt <= Date.now()) {
         throw new TroupeError('UNAUTHORIZED', 'Credentials have expired; reconnect', { reason: 'token_expired' });
       }
-      authorize(ctx, p, `WS ${frame.method}`, conn.ip);
+      authorize(ctx, p, ACCESS_KEYS[frame.method], conn.ip);
     }
     const result = await spec.run(ctx, conn, validateParams(spec, frame.params));
     conn.reply(frame.id, result.payload);
@@ -63,8 +66,8 @@ async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: Reques
 /** Synchronous part: the ArrayBuffer is only valid until the first await. */
 function onMessage(ctx: FrontDoorContext, conn: WsConnection, message: ArrayBuffer, isBinary: boolean): void {
   const { metrics, config } = ctx;
-  metrics.framesIn.inc({ protocol: conn.protocol });
-  metrics.bytesIn.inc({ protocol: conn.protocol }, message.byteLength);
+  metrics.framesIn[conn.protocol]++;
+  metrics.bytesIn[conn.protocol] += message.byteLength;
   if (message.byteLength > config.maxPayloadBytes) {
     conn.replyError(null, new TroupeError('PAYLOAD_TOO_LARGE', `Frame exceeds ${config.maxPayloadBytes} bytes`, { reason: 'frame_too_large' }));
     conn.end(CloseCode.MESSAGE_TOO_BIG, 'payload too large');

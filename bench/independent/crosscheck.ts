@@ -13,13 +13,10 @@
  * golang-go and golang-github-gorilla-websocket-dev (see that file).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_AGENT, startGatewayProcess, startReference, type Child } from '../compare/processes.js';
 import { runWsBench } from '../ws/run.js';
+import { wsloadBinary } from './wsload.js';
 
 interface Figure {
   perSec: number;
@@ -45,18 +42,6 @@ if (!Number.isInteger(conns) || conns < 1 || !(durationS > 0) || !(warmupS >= 0)
   process.exit(2);
 }
 
-/** The Go client: a given binary, or built from source with Debian's Go into the temp dir. */
-function wsloadBinary(): string {
-  if (values.wsload !== undefined) return values.wsload;
-  const out = join(tmpdir(), 'troupe-wsload');
-  const src = fileURLToPath(new URL('../../../bench/independent/wsload.go', import.meta.url));
-  if (!existsSync(src)) throw new Error(`wsload.go not found at ${src}`);
-  execFileSync('go', ['build', '-o', out, src], {
-    env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(tmpdir(), 'troupe-go-cache') },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return out;
-}
 
 function goRun(bin: string, url: string, scenario: 'ping' | 'chat' | 'echo', token?: string): Figure {
   const args = [`-url=${url}`, `-conns=${conns}`, `-duration=${durationS}s`, `-warmup=${warmupS}s`, `-scenario=${scenario}`];
@@ -81,7 +66,7 @@ async function nodeRun(url: string, scenario: 'ping' | 'chat', echo: boolean, to
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const children: Child[] = [];
 try {
-  const bin = wsloadBinary();
+  const bin = wsloadBinary(values.wsload);
   const gw = await startGatewayProcess();
   children.push(gw);
   const echo = await startReference('uws-echo');
