@@ -67,7 +67,7 @@ export interface JsonResponse {
 }
 
 /** Keep-alive connections per platform host: enough for the bot-wide send rate, bounded. */
-const CONNECTIONS_PER_ORIGIN = 16;
+export const CONNECTIONS_PER_ORIGIN = 16;
 /** The largest answer read; platform answers to a send are a few hundred bytes. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -99,7 +99,7 @@ export class JsonClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
-      const text = await readBounded(res.body);
+      const text = (await readBounded(res.body, MAX_ANSWER_BYTES)).toString('utf8');
       return { status: res.statusCode, headers: res.headers, body: parseLenient(text) };
     } catch (err) {
       throw new ChannelSendError(`no answer: ${(err as Error).message}`, 0);
@@ -111,15 +111,16 @@ export class JsonClient {
   }
 }
 
-async function readBounded(body: AsyncIterable<Buffer>): Promise<string> {
+/** A response body whole, or a rejection once it passes `maxBytes`. */
+export async function readBounded(body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) throw new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
+    if (size > maxBytes) throw new Error(`answer larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseLenient(text: string): unknown {

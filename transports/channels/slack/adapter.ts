@@ -6,14 +6,13 @@
  * retries and limits.
  */
 import { ErrorCode, LogLevel, WebClient, type FetchFunction } from '@slack/web-api';
-import { tracingStarted } from '../../../observability/tracing.js';
 import {
   ChannelAuthError, ChannelSendError, WebhookRejected,
   type AdapterContext, type ChannelAdapter, type PlatformLimits, type SentMessage, type WebhookRequest, type WebhookResult,
 } from '../adapter.js';
 import type { ChannelSpec } from '../config.js';
 import { renderMarkdown, SLACK_MRKDWN } from '../markdown.js';
-import { tracedFetch } from '../trace_http.js';
+import { SdkFetch } from '../sdk_fetch.js';
 import { parseSlackEvent, verifySlackRequest, type SlackBody } from './events.js';
 
 /** Slack accepts 40,000 characters but asks apps to keep a message under 4,000. */
@@ -39,14 +38,15 @@ export class SlackAdapter implements ChannelAdapter {
   readonly platform = 'slack' as const;
   readonly limits = SLACK_LIMITS;
   readonly #client: WebClient;
+  /** The client's transport: undici keep-alive connections, each call carrying the turn's traceparent. */
+  readonly #http = new SdkFetch();
   #botUserId: string | undefined;
 
   constructor(private readonly spec: ChannelSpec) {
     const base = spec.apiBase === undefined ? undefined : spec.apiBase.replace(/\/*$/, '/');
     this.#client = new WebClient(spec.credentials.botToken, {
       ...(base === undefined ? {} : { slackApiUrl: base }),
-      // With tracing on, each Web API call carries the current traceparent (trace_http.ts).
-      ...(tracingStarted() ? { fetch: tracedFetch(globalThis.fetch) satisfies FetchFunction } : {}),
+      fetch: this.#http.fetch as unknown as FetchFunction,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       logLevel: LogLevel.ERROR,
@@ -66,7 +66,7 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   stop(): Promise<void> {
-    return Promise.resolve();
+    return this.#http.close();
   }
 
   handleWebhook(req: WebhookRequest): WebhookResult {

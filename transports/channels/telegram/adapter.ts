@@ -11,15 +11,14 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Api, GrammyError, HttpError } from 'grammy';
-import { tracingStarted } from '../../../observability/tracing.js';
+import { Api, GrammyError, HttpError, type ApiClientOptions } from 'grammy';
 import {
   ChannelAuthError, ChannelSendError, WebhookRejected,
   type AdapterContext, type ChannelAdapter, type PlatformLimits, type SentMessage, type WebhookRequest, type WebhookResult,
 } from '../adapter.js';
 import type { ChannelSpec } from '../config.js';
 import { renderMarkdown, TELEGRAM_HTML } from '../markdown.js';
-import { TraceAgents } from '../trace_http.js';
+import { SdkFetch } from '../sdk_fetch.js';
 import { parseUpdate, type TelegramBot, type TgUpdate } from './parse.js';
 
 /** grammY types its signal with the abort-controller polyfill; Node's is the same at run time. */
@@ -50,13 +49,13 @@ export class TelegramAdapter implements ChannelAdapter {
   readonly #api: Api;
   #bot: TelegramBot | undefined;
   #polling: Promise<void> | undefined;
-  /** With tracing on: grammY's keep-alive agents, but each request carries the current traceparent (trace_http.ts). */
-  readonly #traceAgents = tracingStarted() ? new TraceAgents() : undefined;
+  /** grammY's transport: undici keep-alive connections, each call carrying the turn's traceparent (sdk_fetch.ts). */
+  readonly #http = new SdkFetch();
 
   constructor(private readonly spec: ChannelSpec) {
     this.#api = new Api(spec.credentials.token, {
       ...(spec.apiBase === undefined ? {} : { apiRoot: spec.apiBase.replace(/\/+$/, '') }),
-      ...(this.#traceAgents === undefined ? {} : { baseFetchConfig: { agent: this.#traceAgents.pick } }),
+      fetch: this.#http.fetch as unknown as ApiClientOptions['fetch'],
       timeoutSeconds: 60,
     });
   }
@@ -74,7 +73,7 @@ export class TelegramAdapter implements ChannelAdapter {
 
   async stop(): Promise<void> {
     await this.#polling;
-    this.#traceAgents?.destroy();
+    await this.#http.close();
   }
 
   handleWebhook(req: WebhookRequest): WebhookResult {
