@@ -98,7 +98,7 @@ function addUsage(into: Usage, more: Usage): void {
 /** What a run emits; the top-level agent forwards to the router, a sub-agent emits nothing. */
 type Emit = (event: RunEvent[1], payload: Record<string, unknown>) => void;
 
-export function agent(args: {
+export interface AgentArgs {
   config: AgentConfig; router?: ActorRef<RunEvent>; depth?: number; directory?: ActorRef<DirectoryRequest>;
   /** Where tool calls are audited (the persistence actor); absent: not audited. */
   audit?: ActorRef<PersistRequest>;
@@ -106,11 +106,37 @@ export function agent(args: {
   team?: ActorRef<TeamRequest>;
   /** The tenant's own providers, which the chain may name besides the config file's. */
   providers?: TenantProviders;
-}): Behavior<AgentMessage> {
+}
+
+/** What a turn needs of the actor it runs in: somewhere to spawn (and stop) its sub-agents. */
+export type TurnContext = Pick<ActorContext<unknown>, 'spawn' | 'stop'>;
+
+/** Runs one turn; resolves with its result, or undefined when it ended in chat.error. */
+export type AgentTurn = (run: AgentRun, ctx: TurnContext) => Promise<RunResult | undefined>;
+
+/** The agent actor: one turn at a time, from its mailbox, until it is retired. */
+export function agent(args: AgentArgs): Behavior<AgentMessage> {
+  const turn = agentTurns(args);
+  return {
+    receive(msg, ctx) {
+      if (msg.t === 'retire') {
+        ctx.stop();
+        return undefined;
+      }
+      return turn(msg, ctx);
+    },
+  };
+}
+
+/**
+ * An agent's turns as a plain function, for callers that run many side by
+ * side (the stateless runner, runner.ts): each call is one independent turn.
+ */
+export function agentTurns(args: AgentArgs): AgentTurn {
   const { config, router, directory, audit, team, providers } = args;
   const depth = args.depth ?? 0;
   let callModel: CallModel | undefined;
-  const handle = async (run: AgentRun, ctx: ActorContext<AgentRun>): Promise<RunResult | undefined> => {
+  const handle = async (run: AgentRun, ctx: TurnContext): Promise<RunResult | undefined> => {
     const progress = run.progress ?? 'all';
     const toClient: Emit = router === undefined || depth > 0
       ? () => undefined
@@ -158,35 +184,29 @@ export function agent(args: {
       run.session?.tell({ t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) });
     }
   };
-  return {
-    receive(run, ctx) {
-      if (run.t === 'retire') {
-        ctx.stop();
-        return undefined;
+  return (run, ctx) => {
+    // The agent's run, parent of its model and tool calls (GenAI conventions: invoke_agent).
+    const span = startSpan(`invoke_agent ${config.id}`, SpanKind.INTERNAL, {
+      'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.id, 'troupe.run_id': run.runId, 'troupe.agent.depth': depth,
+    });
+    if (span === undefined) return handle(run, ctx);
+    return inSpan(span, () => handle(run, ctx)).then((result) => {
+      if (result !== undefined) {
+        span.setAttribute('gen_ai.usage.input_tokens', result.usage.inputTokens);
+        span.setAttribute('gen_ai.usage.output_tokens', result.usage.outputTokens);
+        span.setAttribute('troupe.stop_reason', result.stopReason);
       }
-      // The agent's run, parent of its model and tool calls (GenAI conventions: invoke_agent).
-      const span = startSpan(`invoke_agent ${config.id}`, SpanKind.INTERNAL, {
-        'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.id, 'troupe.run_id': run.runId, 'troupe.agent.depth': depth,
-      });
-      if (span === undefined) return handle(run, ctx);
-      return inSpan(span, () => handle(run, ctx)).then((result) => {
-        if (result !== undefined) {
-          span.setAttribute('gen_ai.usage.input_tokens', result.usage.inputTokens);
-          span.setAttribute('gen_ai.usage.output_tokens', result.usage.outputTokens);
-          span.setAttribute('troupe.stop_reason', result.stopReason);
-        }
-        endSpan(span, result === undefined ? { message: 'the run ended with chat.error' } : undefined);
-        return result;
-      }, (err: unknown) => {
-        endSpan(span, err);
-        throw err;
-      });
-    },
+      endSpan(span, result === undefined ? { message: 'the run ended with chat.error' } : undefined);
+      return result;
+    }, (err: unknown) => {
+      endSpan(span, err);
+      throw err;
+    });
   };
 }
 
 async function runLoop(
-  config: AgentConfig, callModel: CallModel, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, emit: Emit,
+  config: AgentConfig, callModel: CallModel, run: AgentRun, depth: number, ctx: TurnContext, emit: Emit,
   directory: ActorRef<DirectoryRequest> | undefined,
   audit: ActorRef<PersistRequest> | undefined,
   team: ActorRef<TeamRequest> | undefined,
@@ -449,7 +469,7 @@ async function compactIfNeeded(
 
 /** The tools an agent brings itself: spawn_agent (within limits). */
 function ownTools(
-  config: AgentConfig, run: AgentRun, depth: number, ctx: ActorContext<AgentRun>, directory: ActorRef<DirectoryRequest> | undefined,
+  config: AgentConfig, run: AgentRun, depth: number, ctx: TurnContext, directory: ActorRef<DirectoryRequest> | undefined,
   auditRef: ActorRef<PersistRequest> | undefined, spend: Spend, providers: TenantProviders | undefined,
 ): AgentTool[] {
   const limits = { ...AGENT_DEFAULTS, ...config.subagents };

@@ -18,6 +18,7 @@ import {
 import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
 import type { TeamRequest } from './team/protocol.js';
 import type { PersistRequest } from './persistence.js';
+import type { RunnerRequest } from './runner.js';
 import type {
   AgentConfig, DirectoryRequest, KeySource, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
 } from './protocol.js';
@@ -79,6 +80,8 @@ const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 interface RunEntry {
   sink: EventSink;
   host: number;
+  /** A stateless run's runner (no session): aborts go there. */
+  runner?: ActorRef<RunnerRequest>;
   tenant: string;
   user: string;
   sessionKey: string;
@@ -87,6 +90,7 @@ interface RunEntry {
 }
 
 const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
+const RUNNER_MODULE = new URL('./runner.js', import.meta.url).href;
 
 /** Tenants whose agents are kept in memory; the oldest is read again when more are used. */
 const MAX_TENANTS_KEPT = 10_000;
@@ -117,6 +121,9 @@ export class ActorBackend {
   private readonly fixedAgents: TenantAgents;
   private readonly router: ActorRef<RunEvent>;
   private readonly directory: ActorRef<unknown>;
+  /** One stateless runner per worker (runner.ts), taken in turn. */
+  private readonly runners: ActorRef<RunnerRequest>[];
+  private nextRunner = 0;
   private readonly providerKeys: KeySource | undefined;
   private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'loadAgents' | 'providerKeys' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
   private readonly teams: TeamService | undefined;
@@ -154,6 +161,12 @@ export class ActorBackend {
     this.screenInput = options.screenInput;
     this.healthInfo = options.healthInfo ?? {};
     this.teams = options.teams;
+    const runnerArgs = { router: this.router, directory: this.directory as ActorRef<DirectoryRequest>, ...(options.teams === undefined ? {} : { team: options.teams.ref }) };
+    const workers = system.workers?.hosts ?? [];
+    this.runners = (workers.length === 0 ? [undefined] : workers).map((worker) => system.spawn<RunnerRequest>(
+      { module: RUNNER_MODULE, export: 'statelessRunner', args: runnerArgs },
+      { ...(worker === undefined ? {} : { placement: { worker } }), restart: 'permanent', mailbox: { capacity: 100_000 } },
+    ));
     this.persistRef = options.persistRef;
     this.extraReady = options.ready;
     this.unsubscribe = system.workers?.onEvent((e) => {
@@ -181,7 +194,7 @@ export class ActorBackend {
     for (const m of params.conversation ?? []) {
       if (m.content !== params.message) this.screenInput?.(m.content, p);
     }
-    // A stateless request gets its own short-lived session, so such requests run side by side.
+    // A stateless request runs on a worker's stateless runner, under a key of its own (never a session's).
     const sessionKey = stateless ? `~${randomUUID()}` : this.keyOf(p, params.sessionKey);
     const idemKey = params.idempotencyKey === undefined ? undefined : `${sessionKey}\u0000${params.idempotencyKey}`;
     if (idemKey !== undefined && this.idempotency !== undefined) {
@@ -198,7 +211,18 @@ export class ActorBackend {
     };
     this.runs.set(runId, entry);
     try {
-      const { reply, host } = await this.callSessionWithHost(p, sessionKey, stateless, agents, {
+      if (stateless) {
+        await this.runStateless(entry, {
+          t: 'run', runId, agent: agents.byId.get(agent) as AgentConfig, message: params.message, tenant: p.tenant, sessionKey,
+          providers: { list: agents.providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) },
+          ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
+          ...(params.tools === undefined ? {} : { clientTools: params.tools }),
+          ...(params.progress === undefined || params.progress === 'all' ? {} : { progress: params.progress }),
+        });
+        if (idemKey !== undefined) await this.idempotency?.complete(p.tenant, idemKey, runId);
+        return { runId, sessionKey };
+      }
+      const { reply, host } = await this.callSessionWithHost(p, sessionKey, false, agents, {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
         ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
         ...(params.tools === undefined ? {} : { clientTools: params.tools }),
@@ -224,7 +248,13 @@ export class ActorBackend {
     if (params.runId !== undefined) {
       const run = this.runs.get(params.runId);
       if (run === undefined || run.tenant !== p.tenant) return { aborted: false };
+      if (run.runner !== undefined) return this.abortStateless(params.runId, run.runner);
       sessionKey = run.sessionKey;
+    } else if (sessionKey !== undefined && sessionKey.startsWith('~')) {
+      for (const [runId, run] of this.runs) {
+        if (run.tenant === p.tenant && run.sessionKey === sessionKey && run.runner !== undefined) return this.abortStateless(runId, run.runner);
+      }
+      return { aborted: false };
     }
     if (sessionKey === undefined) throw new BackendError('INVALID_REQUEST', 'give a runId or a sessionKey', false, 'missing_field');
     const key = this.keyOf(p, sessionKey);
@@ -404,6 +434,25 @@ export class ActorBackend {
   private pushAgents(tenant: string, agents: TenantAgents): void {
     const prefix = `${tenant}\u0000`;
     for (const [k, ref] of this.sessions) if (k.startsWith(prefix)) ref.tell({ t: 'agents', agents: agents.list, providers: agents.providers });
+  }
+
+  /** Starts a stateless run on the next worker's runner; its events come through the router as any run's. */
+  private async runStateless(entry: RunEntry, msg: Extract<RunnerRequest, { t: 'run' }>): Promise<void> {
+    const runner = this.runners[this.nextRunner];
+    this.nextRunner = (this.nextRunner + 1) % this.runners.length;
+    entry.runner = runner;
+    await runner.ask(msg, { timeoutMs: this.options.askTimeoutMs });
+    // From here a worker's death fails the run (failRunsOn), as for a session's.
+    entry.host = runner.host;
+  }
+
+  private async abortStateless(runId: string, runner: ActorRef<RunnerRequest>): Promise<{ aborted: boolean }> {
+    try {
+      return (await runner.ask({ t: 'abort', runId }, { timeoutMs: this.options.askTimeoutMs })) as { aborted: boolean };
+    } catch (err) {
+      if ((err as RuntimeError).code !== 'NOT_FOUND') throw err;
+      return { aborted: false };
+    }
   }
 
   private keyOf(p: Caller, sessionKey: string | undefined): string {

@@ -21,6 +21,8 @@ export interface ProxyOptions {
   warmupMs: number;
   /** Requests/s of the open-loop pair; 0 = closed loop only. */
   rate: number;
+  /** The OpenAI adapter's transport (providers/openai_lean.ts or the SDK); default lean. */
+  transport?: 'lean' | 'sdk';
   /** Troupe's actor workers; undefined = the gateway's default (one per core). */
   workers?: number;
   /** Run the gateway with `--cpu-prof` and write its profiles (every thread's) here. */
@@ -38,8 +40,8 @@ const PROVIDER_ID = 'upstream';
  * concurrency of 16 per worker would queue 50 connections): this measures the
  * path's cost, not a limit's.
  */
-export function proxyConfig(upstreamPort: number): object {
-  const upstream = { kind: 'openai', apiKey: 'sk-bench', baseURL: `http://127.0.0.1:${upstreamPort}/v1` };
+export function proxyConfig(upstreamPort: number, transport: 'lean' | 'sdk' = 'lean'): object {
+  const upstream = { kind: 'openai', apiKey: 'sk-bench', baseURL: `http://127.0.0.1:${upstreamPort}/v1`, transport };
   return {
     providers: [{ id: PROVIDER_ID, config: upstream, limits: { concurrency: 4_096, maxQueue: 100_000 } }],
     agents: [{ id: PROXY_AGENT, model: UPSTREAM_MODEL, provider: upstream, chain: [{ providerId: PROVIDER_ID, model: UPSTREAM_MODEL }] }],
@@ -57,7 +59,7 @@ export async function runProxyBench(o: ProxyOptions, log: (line: string) => void
     children.push(upstream);
     log('starting troupe…');
     const gw = await startGatewayProcess({
-      config: proxyConfig(upstream.port),
+      config: proxyConfig(upstream.port, o.transport),
       env: { TROUPE_STORE: 'none', ...(o.workers === undefined ? {} : { TROUPE_WORKERS: String(o.workers) }) },
       nodeArgs: o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`],
     });
