@@ -222,7 +222,7 @@ export class ActorBackend {
         if (idemKey !== undefined) await this.idempotency?.complete(p.tenant, idemKey, runId);
         return { runId, sessionKey };
       }
-      const { reply, host } = await this.callSessionWithHost(p, sessionKey, false, agents, {
+      const { reply, host } = await this.callSessionWithHost(p, sessionKey, agents, {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
         ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
         ...(params.tools === undefined ? {} : { clientTools: params.tools }),
@@ -281,7 +281,7 @@ export class ActorBackend {
     const prefix = `${p.tenant}\u0000`;
     const sessions: { sessionKey: string; worker: number }[] = [];
     for (const [k, ref] of this.sessions) {
-      // Stateless requests' one-off sessions (`~…`) are not conversations; leave them out.
+      // `~…` keys name stateless runs, never a conversation; leave any such key out.
       if (k.startsWith(prefix) && k[prefix.length] !== '~') sessions.push({ sessionKey: k.slice(prefix.length), worker: ref.host });
     }
     return { sessions };
@@ -465,7 +465,7 @@ export class ActorBackend {
     return `${tenant}\u0000${sessionKey}`;
   }
 
-  private sessionRef(p: Caller, sessionKey: string, ephemeral: boolean, agents: TenantAgents): ActorRef<SessionRequest> {
+  private sessionRef(p: Caller, sessionKey: string, agents: TenantAgents): ActorRef<SessionRequest> {
     const k = this.mapKey(p.tenant, sessionKey);
     let ref = this.sessions.get(k);
     if (ref === undefined) {
@@ -481,7 +481,7 @@ export class ActorBackend {
         defaultAgent: agents.defaultAgent ?? this.defaultAgent,
         directory: this.directory as ActorRef<DirectoryRequest>,
         ...(this.teams === undefined ? {} : { team: this.teams.ref }),
-        ...(ephemeral ? { ephemeral: true } : this.persistRef === undefined ? {} : { persistence: this.persistRef }),
+        ...(this.persistRef === undefined ? {} : { persistence: this.persistRef }),
       };
       ref = this.system.spawn<SessionRequest>({ module: SESSION_MODULE, export: 'session', args }, {
         placement: { key: k },
@@ -495,13 +495,13 @@ export class ActorBackend {
   }
 
   private async callSession(p: Caller, sessionKey: string, msg: SessionRequest): Promise<unknown> {
-    return (await this.callSessionWithHost(p, sessionKey, false, await this.agentsOf(p.tenant), msg)).reply;
+    return (await this.callSessionWithHost(p, sessionKey, await this.agentsOf(p.tenant), msg)).reply;
   }
 
   /** Asks the session; if it had just passivated, spawns it again and asks once more. */
-  private async callSessionWithHost(p: Caller, sessionKey: string, ephemeral: boolean, agents: TenantAgents, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
+  private async callSessionWithHost(p: Caller, sessionKey: string, agents: TenantAgents, msg: SessionRequest): Promise<{ reply: unknown; host: number }> {
     for (let attempt = 0; ; attempt++) {
-      const ref = this.sessionRef(p, sessionKey, ephemeral, agents);
+      const ref = this.sessionRef(p, sessionKey, agents);
       try {
         const reply = await ref.ask(msg, { timeoutMs: this.options.askTimeoutMs });
         return { reply, host: ref.host };

@@ -105,8 +105,6 @@ export interface SessionArgs {
   persistence?: ActorRef<PersistRequest>;
   /** The agent recorded for a new stored session. */
   defaultAgent: string;
-  /** A one-off session: not persisted, stops as soon as its run is done. */
-  ephemeral?: boolean;
   /** The backend's session directory (for the sessions_list tool). */
   directory?: ActorRef<DirectoryRequest>;
   /** The team coordinator (team tools, delegate); absent: no teams. */

@@ -44,7 +44,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       if (config === undefined) throw Object.assign(new Error(`no agent named "${id}"`), { code: 'NOT_FOUND', reason: 'unknown_agent' });
       ref = ctx.spawn<AgentMessage>({
         factory: agent, args: {
-          config, router: args.router, directory: args.directory, audit: args.ephemeral ? undefined : args.persistence, team: args.team,
+          config, router: args.router, directory: args.directory, audit: args.persistence, team: args.team,
           ...(providers === undefined ? {} : { providers }),
         },
       }, { restart: 'permanent' });
@@ -158,7 +158,6 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
         case 'run-done':
           runs.delete(msg.runId);
           if (msg.text !== undefined) remember({ role: 'assistant', content: msg.text, at: Date.now(), runId: msg.runId });
-          if (args.ephemeral && runs.size === 0) ctx.stop();
           return undefined;
         default:
           return undefined;

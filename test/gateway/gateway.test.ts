@@ -234,13 +234,15 @@ t.test('rate limits apply per tenant, per user and per IP, with retryAfterMs', a
 t.test('an abort never spawns a session: one that stopped meanwhile has nothing to abort', async (t) => {
   const gw = await gateway(t);
   const caller = { tenant: 'acme', user: 'alice', scopes: [] };
-  // A stateless session stops as its run ends; a client that disconnects at that
-  // moment sends an abort which can reach the directory entry of a session that
-  // is already gone. Stage exactly that: the entry points at a stopped actor.
+  // A session passivates when idle; an abort that comes at that moment can reach
+  // the directory entry of a session that is already gone. Stage exactly that:
+  // the entry points at a stopped actor.
   const gone = gw.system.spawn<unknown>(() => ({ receive: () => undefined }));
   await gw.system.stop(gone);
   const sessions = (gw.backend as unknown as { sessions: Map<string, unknown> }).sessions;
-  sessions.set('acme\u0000~gone', gone);
+  sessions.set('acme\u0000gone', gone);
+  t.same(await gw.backend.chatAbort(caller, { sessionKey: 'gone' }), { aborted: false });
+  // A stateless run's key (`~…`) names no session: its abort goes to the runner, or nowhere.
   t.same(await gw.backend.chatAbort(caller, { sessionKey: '~gone' }), { aborted: false });
   t.equal(sessions.size, 0, 'the stale entry is dropped and no session was spawned for the abort');
   t.equal((await gw.backend.health()).sessions, 0);
