@@ -67,7 +67,7 @@ await eachBackend(async (t, { store }) => {
     const acl = await store.db.query<{ ok: boolean; pub: boolean }>(
       `SELECT has_function_privilege('troupe_app', 'troupe_memory_text_search(text[], text, integer)', 'EXECUTE') AS ok,
               coalesce(array_to_string(proacl, ',') ~ '(^|,)=X', false) AS pub
-       FROM pg_proc WHERE proname = 'troupe_memory_text_search'`,
+       FROM pg_proc WHERE oid = 'troupe_memory_text_search(text[], text, integer)'::regprocedure`,
     );
     t.same(acl.rows, [{ ok: true, pub: false }]);
   });
