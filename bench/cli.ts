@@ -40,7 +40,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   http     --url http://127.0.0.1:8787 --conns N --duration 10s --warmup 2s [--stream] [--rate R]
            [--payload BYTES] [--token T] [--model ID] [--path /v1/chat/completions] [--timeout 30] [--soak]
   compare  [--conns 200] [--duration 10s] [--warmup 2s] [--only ws|http]
-  proxy    [--conns 50] [--duration 10s] [--warmup 2s] [--rate 1000] [--workers N] [--transport lean|sdk] [--cpu-prof DIR]
+  proxy    [--conns 50] [--duration 10s] [--warmup 2s] [--rate 1000] [--workers N] [--transport lean|sdk] [--store pglite|postgres|none] [--cpu-prof DIR]
   runtime  [--quick]
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   memory   [--memories 100000] [--queries 200] [--dimensions 256] [--max-insert 15m]
@@ -66,7 +66,7 @@ const OPTIONS: Record<string, ArgvSpec> = {
   http: { ...LOAD, ...strings('url', 'path', 'conns', 'model', 'timeout'), ...booleans('stream') },
   channel: { ...strings('platform', 'conns', 'duration', 'warmup', 'rate', 'drain', 'cpu-prof'), ...booleans('no-ws') },
   compare: strings('conns', 'duration', 'warmup', 'only'),
-  proxy: strings('conns', 'duration', 'warmup', 'rate', 'workers', 'transport', 'cpu-prof'),
+  proxy: strings('conns', 'duration', 'warmup', 'rate', 'workers', 'transport', 'store', 'cpu-prof'),
 };
 const OUTPUTS = strings('json', 'report');
 
@@ -273,8 +273,11 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       const workers = a.str('--workers') === undefined ? undefined : a.int('--workers', 1, 1, 256);
       const transport = (a.str('--transport') ?? 'lean') as 'lean' | 'sdk';
       if (transport !== 'lean' && transport !== 'sdk') throw new BenchError('INVALID_REQUEST', '--transport must be lean or sdk');
+      const store = a.str('--store') ?? 'pglite';
+      if (store !== 'pglite' && store !== 'postgres' && store !== 'none') throw new BenchError('INVALID_REQUEST', `--store must be pglite, postgres or none (got "${store}")`);
       const o = {
         transport,
+        store: store as 'pglite' | 'postgres' | 'none',
         conns: a.int('--conns', 50, 1, 100_000),
         durationMs: a.durationMs('--duration', 10_000),
         warmupMs: a.durationMs('--warmup', 2_000),

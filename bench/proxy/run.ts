@@ -1,7 +1,7 @@
 /**
  * `troupe bench proxy`: what Troupe adds in front of a real provider adapter.
  * Starts the fake OpenAI upstream (its own process) and Troupe (a child
- * `troupe start`, store off) with one agent whose chain goes through the
+ * `troupe start`, on the default embedded store unless `--store` says otherwise) with one agent whose chain goes through the
  * worker's provider actors and the `openai` SDK to that upstream. Then drives
  * both with the same autocannon client and settings, back to back in the same
  * run: JSON and streaming, closed loop, then open loop at `--rate`. Each pair
@@ -27,6 +27,8 @@ export interface ProxyOptions {
   workers?: number;
   /** Run the gateway with `--cpu-prof` and write its profiles (every thread's) here. */
   cpuProfDir?: string;
+  /** TROUPE_STORE for the gateway: pglite (the default a user runs), postgres (needs DATABASE_URL) or none. */
+  store?: 'pglite' | 'postgres' | 'none';
 }
 
 export const PROXY_AGENT = 'proxy';
@@ -57,10 +59,10 @@ export async function runProxyBench(o: ProxyOptions, log: (line: string) => void
     log('starting the fake OpenAI upstream…');
     const upstream = await startFakeUpstream();
     children.push(upstream);
-    log('starting troupe…');
+    log(`starting troupe (store ${o.store ?? 'pglite'})…`);
     const gw = await startGatewayProcess({
       config: proxyConfig(upstream.port, o.transport),
-      env: { TROUPE_STORE: 'none', ...(o.workers === undefined ? {} : { TROUPE_WORKERS: String(o.workers) }) },
+      env: { TROUPE_STORE: o.store ?? 'pglite', ...(o.workers === undefined ? {} : { TROUPE_WORKERS: String(o.workers) }) },
       nodeArgs: o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`],
     });
     children.push(gw);

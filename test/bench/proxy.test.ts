@@ -27,5 +27,6 @@ t.test('bench proxy refuses bad flags before starting anything', async (t) => {
   const run = (argv: string[]) => runBenchCommand(['proxy', ...argv], () => undefined);
   await t.rejects(run(['--rate', '-1']), { code: 'INVALID_REQUEST', message: /--rate/ });
   await t.rejects(run(['--workers', '0']), { code: 'INVALID_REQUEST', message: /--workers/ });
+  await t.rejects(run(['--store', 'mysql']), { code: 'INVALID_REQUEST', message: /--store must be pglite, postgres or none/ });
   await t.rejects(run(['--stream']), { code: 'INVALID_REQUEST', message: /unknown option --stream/ });
 });
