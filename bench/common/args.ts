@@ -3,7 +3,7 @@
  * line (unknown options, missing values, duplicates): numbers in a range and
  * durations with a unit, with errors that name the option.
  */
-import type { ArgvSpec } from '../../gateway/argv.js';
+import { ArgvError, parseArgv, type ArgvSpec } from '../../gateway/argv.js';
 import { BenchError } from './target.js';
 
 export type ArgValues = Readonly<Record<string, string | boolean | string[] | undefined>>;
@@ -58,3 +58,23 @@ export const strings = (...names: string[]): ArgvSpec => Object.fromEntries(name
 
 /** Flags that take no value. */
 export const booleans = (...names: string[]): ArgvSpec => Object.fromEntries(names.map((n) => [n, { type: 'boolean' }]));
+
+/**
+ * The command line of a standalone bench script (`node dist/bench/…/x.js`): `--help`
+ * prints the usage and exits 0; a bad line prints the error and the usage and exits 2,
+ * instead of a stack trace.
+ */
+export function scriptArgv<S extends Readonly<Record<string, { readonly type: 'string' }>>>(name: string, usage: string, spec: S): { [K in keyof S]: string | undefined } {
+  try {
+    const { values } = parseArgv(process.argv.slice(2), { ...spec, help: { type: 'boolean' } });
+    if (values.help === true) {
+      process.stdout.write(usage + '\n');
+      process.exit(0);
+    }
+    return values as { [K in keyof S]: string | undefined };
+  } catch (err) {
+    if (!(err instanceof ArgvError)) throw err;
+    process.stderr.write(`${name}: ${err.message}\n${usage}\n`);
+    process.exit(2);
+  }
+}

@@ -13,7 +13,7 @@
  * golang-go and golang-github-gorilla-websocket-dev (see that file).
  */
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { scriptArgv } from '../common/args.js';
 import { BENCH_AGENT, startGatewayProcess, startReference, type Child } from '../compare/processes.js';
 import { runWsBench } from '../ws/run.js';
 import { wsloadBinary } from './wsload.js';
@@ -25,15 +25,9 @@ interface Figure {
   errors: number;
 }
 
-const { values } = parseArgs({
-  options: {
-    conns: { type: 'string', default: '200' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    wsload: { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE = 'usage: node dist/bench/independent/crosscheck.js [--conns 200] [--duration 10] [--warmup 2] [--wsload PATH]';
+const argv = scriptArgv('crosscheck', USAGE, { conns: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, wsload: { type: 'string' } });
+const values = { conns: argv.conns ?? '200', duration: argv.duration ?? '10', warmup: argv.warmup ?? '2', wsload: argv.wsload };
 const conns = Number(values.conns);
 const durationS = Number(values.duration);
 const warmupS = Number(values.warmup);

@@ -13,19 +13,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { scriptArgv } from '../common/args.js';
 import { startGatewayProcess } from '../compare/processes.js';
 import { wsloadBinary } from './wsload.js';
 
-const { values } = parseArgs({
-  options: {
-    conns: { type: 'string', default: '50' },
-    duration: { type: 'string', default: '10' },
-    store: { type: 'string', default: 'none' },
-    wsload: { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE = 'usage: node dist/bench/independent/frame_cost.js [--conns 50] [--duration 10] [--store none|pglite] [--wsload PATH]';
+const argv = scriptArgv('frame_cost', USAGE, { conns: { type: 'string' }, duration: { type: 'string' }, store: { type: 'string' }, wsload: { type: 'string' } });
+const values = { conns: argv.conns ?? '50', duration: argv.duration ?? '10', store: argv.store ?? 'none', wsload: argv.wsload };
 const conns = Number(values.conns);
 const durationS = Number(values.duration);
 if (!Number.isInteger(conns) || conns < 1 || !(durationS > 0)) {
