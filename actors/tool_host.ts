@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import type { ActorRef, Behavior } from '../runtime/index.js';
-import { TaskPool } from '../runtime/tasks.js';
+import type { TaskPool } from '../runtime/tasks.js';
 import type { MemoryRecord, MemorySearchHit, MemoryStore } from '../tools/builtin/memory_store.js';
 import type { PersistRequest } from './persistence.js';
 import { Screener, type InjectionFamily, type InjectionMatch, type ScreenAction } from '../security/injection.js';
@@ -158,14 +158,20 @@ export function toolHost(args: ToolsConfig): Behavior<ToolHostMessage> {
   let pool: TaskPool | undefined;
   const tally = new InjectionTally(args.injectionAction ?? 'warn');
   const poolOptions = { ...DEFAULT_ISOLATED_POOL, ...args.isolatedPool };
-  const taskPool = (): TaskPool => (pool ??= new TaskPool({
-    maxThreads: poolOptions.maxThreads,
-    maxQueue: poolOptions.maxQueue,
-    idleTimeoutMs: poolOptions.idleTimeoutMs,
-    resourceLimits: { maxOldGenerationSizeMb: poolOptions.maxHeapMb },
-  }));
+  // piscina (~9 MB of RSS per worker) is imported only where isolated tools are configured.
+  let makePool: (() => TaskPool) | undefined;
+  const taskPool = (): TaskPool => (pool ??= (makePool as () => TaskPool)());
   return {
     async preStart() {
+      if ((args.isolated ?? []).length > 0) {
+        const { TaskPool: Pool } = await import('../runtime/tasks.js');
+        makePool = () => new Pool({
+          maxThreads: poolOptions.maxThreads,
+          maxQueue: poolOptions.maxQueue,
+          idleTimeoutMs: poolOptions.idleTimeoutMs,
+          resourceLimits: { maxOldGenerationSizeMb: poolOptions.maxHeapMb },
+        });
+      }
       registry = new ToolRegistry({
         ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }),
         screener: new Screener({ action: tally.action, onMatch: (family, source, match) => tally.record(family, source, match) }),

@@ -78,7 +78,7 @@ export function memoryConfig(env: Env, file: z.infer<typeof memorySchema> | unde
 export async function createEmbedder(config: MemoryConfig, env: Env = process.env): Promise<Embedder> {
   const e = config.embeddings;
   if (e.kind === 'hash') return new HashEmbedder(e.dimensions);
-  const { createEmbeddingModel } = await import('../providers/index.js');
+  const { createEmbeddingModel } = await import('../providers/embed_factory.js');
   try {
     return createEmbeddingModel(e, env);
   } catch (err) {

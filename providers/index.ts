@@ -1,17 +1,19 @@
-// The providers library's public surface: the contract, the errors, every
-// adapter, and createProvider, which builds one from plain configuration.
-// Keys and URLs missing from the configuration are read from the environment.
+// The providers library's public surface: the contract, the errors, the
+// simulated and Ollama adapters, and createProvider, which builds one from
+// plain configuration. Keys and URLs missing from the configuration are read
+// from the environment.
+//
+// This module imports no SDK and no HTTP client: the OpenAI, Anthropic and
+// Gemini adapters load with their first request (lazy.ts), so a worker whose
+// agents use only `simulated` never loads `openai`, `@anthropic-ai/sdk`,
+// `@google/genai` or undici. Import an adapter class from its own module
+// (`providers/anthropic.js`, ...), and embeddings from `embed_factory.js`.
 
-import { AnthropicProvider } from './anthropic.js';
-import { GeminiProvider } from './gemini.js';
 import { DEFAULT_OLLAMA_URL, OllamaProvider } from './ollama.js';
-import { OpenAIProvider } from './openai.js';
-import { OpenAILeanProvider } from './openai_lean.js';
 import { SimulatedProvider, type SimulatedOptions } from './simulated.js';
-import { GeminiEmbeddings } from './embed_gemini.js';
-import { OllamaEmbeddings } from './embed_ollama.js';
-import { OpenAIEmbeddings } from './embed_openai.js';
-import type { EmbeddingModel, EmbeddingOptions } from './embedding.js';
+import { LazyProvider } from './lazy.js';
+import { optional, ProviderConfigError, required, type Env } from './config_error.js';
+import type { EmbeddingOptions } from './embedding.js';
 import type { HttpProviderOptions, Provider } from './types.js';
 
 export type * from './types.js';
@@ -24,19 +26,16 @@ export {
   type ProviderErrorInit,
 } from './errors.js';
 export { collectStream, ReplyCollector, type CollectedReply } from './collect.js';
-export { AnthropicProvider, type AnthropicOptions } from './anthropic.js';
-export { GeminiProvider, type GeminiOptions } from './gemini.js';
+export type { AnthropicOptions } from './anthropic.js';
+export type { GeminiOptions } from './gemini.js';
 export { cleanGeminiSchema } from './gemini_schema.js';
 export { OllamaProvider, DEFAULT_OLLAMA_URL, type OllamaOptions } from './ollama.js';
-export { OpenAIProvider, type OpenAIOptions } from './openai.js';
-export { OpenAILeanProvider } from './openai_lean.js';
-export { closeLeanDispatcher } from './lean_http.js';
+export type { OpenAIOptions } from './openai.js';
+export { LazyProvider } from './lazy.js';
+export { ProviderConfigError } from './config_error.js';
 export { SimulatedProvider, MAX_SIMULATED_TOKENS, type SimulatedOptions, type SimulatedFailure, type SimulatedToolCall } from './simulated.js';
 export { DEFAULT_TIMEOUT_MS } from './deadline.js';
 export { MAX_DIMENSIONS, MIN_DIMENSIONS, type EmbeddingModel, type EmbeddingOptions } from './embedding.js';
-export { OpenAIEmbeddings } from './embed_openai.js';
-export { GeminiEmbeddings } from './embed_gemini.js';
-export { OllamaEmbeddings } from './embed_ollama.js';
 
 export type ProviderConfig =
   | ({
@@ -56,14 +55,6 @@ export const OPENAI_TRANSPORTS: readonly OpenAITransport[] = ['lean', 'sdk'];
 
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['openai', 'anthropic', 'gemini', 'ollama', 'simulated'];
 
-/** Bad configuration, found before any request is sent. */
-export class ProviderConfigError extends Error {
-  override readonly name = 'ProviderConfigError';
-  readonly code = 'INVALID_REQUEST';
-}
-
-type Env = { readonly [name: string]: string | undefined };
-
 export function createProvider(config: ProviderConfig, env: Env = process.env): Provider {
   switch (config.kind) {
     case 'openai': {
@@ -72,20 +63,26 @@ export function createProvider(config: ProviderConfig, env: Env = process.env): 
         apiKey: required(config.apiKey ?? env.OPENAI_API_KEY, 'openai', 'OPENAI_API_KEY'),
         ...optional('baseURL', config.baseURL ?? env.OPENAI_BASE_URL),
       };
-      return config.transport === 'sdk' ? new OpenAIProvider(options) : new OpenAILeanProvider(options);
+      return config.transport === 'sdk'
+        ? new LazyProvider('openai', async () => new (await import('./openai.js')).OpenAIProvider(options))
+        : new LazyProvider('openai', async () => new (await import('./openai_lean.js')).OpenAILeanProvider(options));
     }
-    case 'anthropic':
-      return new AnthropicProvider({
+    case 'anthropic': {
+      const options = {
         ...config,
         apiKey: required(config.apiKey ?? env.ANTHROPIC_API_KEY, 'anthropic', 'ANTHROPIC_API_KEY'),
         ...optional('baseURL', config.baseURL ?? env.ANTHROPIC_BASE_URL),
-      });
-    case 'gemini':
-      return new GeminiProvider({
+      };
+      return new LazyProvider('anthropic', async () => new (await import('./anthropic.js')).AnthropicProvider(options));
+    }
+    case 'gemini': {
+      const options = {
         ...config,
         apiKey: required(config.apiKey ?? env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, 'gemini', 'GEMINI_API_KEY'),
         ...optional('baseURL', config.baseURL ?? env.GEMINI_BASE_URL),
-      });
+      };
+      return new LazyProvider('gemini', async () => new (await import('./gemini.js')).GeminiProvider(options));
+    }
     case 'ollama':
       return new OllamaProvider({ ...config, baseURL: config.baseURL ?? env.OLLAMA_URL ?? DEFAULT_OLLAMA_URL });
     case 'simulated':
@@ -104,37 +101,3 @@ export type EmbeddingConfig =
   | ({ readonly kind: 'ollama' } & EmbeddingOptions);
 
 export const EMBEDDING_KINDS: readonly EmbeddingConfig['kind'][] = ['openai', 'gemini', 'ollama'];
-
-export function createEmbeddingModel(config: EmbeddingConfig, env: Env = process.env): EmbeddingModel {
-  switch (config.kind) {
-    case 'openai':
-      return new OpenAIEmbeddings({
-        ...config,
-        apiKey: required(config.apiKey ?? env.OPENAI_API_KEY, 'openai', 'OPENAI_API_KEY'),
-        ...optional('baseURL', config.baseURL ?? env.OPENAI_BASE_URL),
-      });
-    case 'gemini':
-      return new GeminiEmbeddings({
-        ...config,
-        apiKey: required(config.apiKey ?? env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, 'gemini', 'GEMINI_API_KEY'),
-        ...optional('baseURL', config.baseURL ?? env.GEMINI_BASE_URL),
-      });
-    case 'ollama':
-      return new OllamaEmbeddings({ ...config, baseURL: config.baseURL ?? env.OLLAMA_URL ?? DEFAULT_OLLAMA_URL });
-    default: {
-      const kind = (config as { kind?: unknown }).kind;
-      throw new ProviderConfigError(`unknown embedding kind ${JSON.stringify(kind)}; expected one of ${EMBEDDING_KINDS.join(', ')}`);
-    }
-  }
-}
-
-function required(value: string | undefined, kind: string, envName: string): string {
-  if (value === undefined || value.trim() === '') {
-    throw new ProviderConfigError(`the ${kind} provider needs an API key: set apiKey or ${envName}`);
-  }
-  return value;
-}
-
-function optional(name: 'baseURL', value: string | undefined): { baseURL?: string } {
-  return value === undefined || value === '' ? {} : { [name]: value };
-}

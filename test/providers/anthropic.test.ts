@@ -2,7 +2,8 @@
 // Messages upstream.
 
 import t from 'tap';
-import { AnthropicProvider, collectStream } from '../../providers/index.js';
+import { collectStream } from '../../providers/index.js';
+import { AnthropicProvider } from '../../providers/anthropic.js';
 import { AnthropicUpstream } from '../fakes/anthropic_upstream.js';
 import { drain, hello, runConformance, started } from './conformance.js';
 import type { FakeUpstream } from '../fakes/upstream.js';

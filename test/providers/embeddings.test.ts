@@ -2,7 +2,8 @@
 // provider's fake embedding endpoint, speaking the real wire shapes.
 
 import t from 'tap';
-import { createEmbeddingModel, ProviderError, type EmbeddingConfig, type EmbeddingModel } from '../../providers/index.js';
+import { ProviderError, type EmbeddingConfig, type EmbeddingModel } from '../../providers/index.js';
+import { createEmbeddingModel } from '../../providers/embed_factory.js';
 import { GeminiUpstream } from '../fakes/gemini_upstream.js';
 import { OllamaUpstream } from '../fakes/ollama_upstream.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';

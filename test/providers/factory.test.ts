@@ -1,6 +1,7 @@
 // createProvider: configuration in, the right adapter out, keys from the
 // environment when the configuration has none.
 
+import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { collectStream, createProvider, ProviderConfigError, type ProviderConfig } from '../../providers/index.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
@@ -36,4 +37,46 @@ t.test('factory: the simulated kind takes its options', async (t) => {
   const provider = createProvider({ kind: 'simulated', tokens: 3 }, {});
   const reply = await collectStream(provider.stream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }));
   t.equal(reply.text.split(' ').length, 3);
+});
+
+// Every actor worker builds its agents' providers: building one must not load an SDK or undici
+// (tens of MB per worker); the adapter's module loads with the first request. A fresh process
+// records every module URL it resolves (a resolve hook posting to a port; an import of a marker
+// module tells when the hook has reported all before it), builds a provider of each kind, then
+// sends one request through the lean openai one (to a closed port: only the loading matters).
+const loadProbe = `
+import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+const hook = 'let port; export function initialize(d) { port = d.port; }'
+  + ' export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }';
+register('data:text/javascript,' + encodeURIComponent(hook), { data: { port: port2 }, transferList: [port2] });
+const seen = [];
+const waiting = new Map();
+port1.on('message', (url) => {
+  seen.push(url);
+  const m = /^data:text\\/javascript,export%20const%20mark%3D(\\d+)$/.exec(url);
+  if (m !== null) waiting.get(m[1])?.();
+});
+const settle = (n) => new Promise((resolve) => { waiting.set(String(n), resolve); void import('data:text/javascript,export%20const%20mark%3D' + n); });
+const packages = () => [...new Set(seen.map((u) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(u)?.[1]).filter((p) => p !== undefined))].sort();
+const { createProvider } = await import(${JSON.stringify(new URL('../../providers/index.js', import.meta.url).href)});
+const env = { OPENAI_API_KEY: 'a', ANTHROPIC_API_KEY: 'b', GEMINI_API_KEY: 'c' };
+for (const kind of ['openai', 'anthropic', 'gemini', 'ollama', 'simulated']) createProvider({ kind }, env);
+createProvider({ kind: 'openai', transport: 'sdk' }, env);
+await settle(1);
+const built = packages();
+const openai = createProvider({ kind: 'openai', baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 5000 }, env);
+try { for await (const _ of openai.stream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })); } catch {}
+await settle(2);
+port1.close();
+process.stdout.write(JSON.stringify({ built, used: packages() }));
+`;
+
+t.test('factory: building providers loads no SDK and no HTTP client; the first request loads its adapter', async (t) => {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', loadProbe], { encoding: 'utf8', timeout: 60_000 });
+  const { built, used } = JSON.parse(out) as { built: string[]; used: string[] };
+  for (const pkg of ['openai', '@anthropic-ai/sdk', '@google/genai', 'undici']) t.notOk(built.includes(pkg), `${pkg} not loaded by createProvider`);
+  t.ok(used.includes('undici'), 'the lean openai adapter loaded undici with its first request');
+  t.notOk(used.includes('openai'), 'and not the openai SDK');
 });

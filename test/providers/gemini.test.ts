@@ -2,7 +2,8 @@
 // fake streamGenerateContent upstream.
 
 import t from 'tap';
-import { collectStream, GeminiProvider } from '../../providers/index.js';
+import { collectStream } from '../../providers/index.js';
+import { GeminiProvider } from '../../providers/gemini.js';
 import { GeminiUpstream } from '../fakes/gemini_upstream.js';
 import { drain, hello, runConformance, started } from './conformance.js';
 import type { FakeUpstream } from '../fakes/upstream.js';

@@ -2,7 +2,8 @@
 // Chat Completions upstream.
 
 import t from 'tap';
-import { collectStream, OpenAIProvider } from '../../providers/index.js';
+import { collectStream } from '../../providers/index.js';
+import { OpenAIProvider } from '../../providers/openai.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { drain, hello, runConformance, started, toolHistoryRequest } from './conformance.js';
 import type { FakeUpstream } from '../fakes/upstream.js';

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import t from 'tap';
-import { collectStream, OpenAIProvider } from '../../providers/index.js';
+import { collectStream } from '../../providers/index.js';
+import { OpenAIProvider } from '../../providers/openai.js';
 
 const script = fileURLToPath(new URL('../fakes/openai_upstream.js', import.meta.url));
 

@@ -4,7 +4,9 @@
 // compared field by field (events, errors, what reached the upstream).
 
 import t from 'tap';
-import { createProvider, OpenAILeanProvider, OpenAIProvider, type ChatRequest, type Provider, type StreamEvent } from '../../providers/index.js';
+import { createProvider, LazyProvider, type ChatRequest, type Provider, type StreamEvent } from '../../providers/index.js';
+import { OpenAIProvider } from '../../providers/openai.js';
+import { OpenAILeanProvider } from '../../providers/openai_lean.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import type { ScriptedReply } from '../fakes/script.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
@@ -128,7 +130,8 @@ t.test('openai lean: an error answer is read to its end, so its connection is re
 });
 
 t.test('createProvider: openai is the lean transport unless the sdk is asked for', async (t) => {
-  t.ok(createProvider({ kind: 'openai', apiKey: 'k' }, {}) instanceof OpenAILeanProvider);
-  t.ok(createProvider({ kind: 'openai', apiKey: 'k', transport: 'lean' }, {}) instanceof OpenAILeanProvider);
-  t.ok(createProvider({ kind: 'openai', apiKey: 'k', transport: 'sdk' }, {}) instanceof OpenAIProvider);
+  const adapter = (p: Provider): Promise<Provider> => (p as LazyProvider).adapter();
+  t.ok(await adapter(createProvider({ kind: 'openai', apiKey: 'k' }, {})) instanceof OpenAILeanProvider);
+  t.ok(await adapter(createProvider({ kind: 'openai', apiKey: 'k', transport: 'lean' }, {})) instanceof OpenAILeanProvider);
+  t.ok(await adapter(createProvider({ kind: 'openai', apiKey: 'k', transport: 'sdk' }, {})) instanceof OpenAIProvider);
 });

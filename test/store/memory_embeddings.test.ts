@@ -2,7 +2,8 @@
 // embedding endpoint (fake upstreams, real SDKs) and finds notes by meaning,
 // which the offline hash embedder cannot.
 import t from 'tap';
-import { createEmbeddingModel, type EmbeddingConfig } from '../../providers/index.js';
+import type { EmbeddingConfig } from '../../providers/index.js';
+import { createEmbeddingModel } from '../../providers/embed_factory.js';
 import { HashEmbedder, type Embedder, type Store } from '../../store/index.js';
 import { GeminiUpstream } from '../fakes/gemini_upstream.js';
 import { OllamaUpstream } from '../fakes/ollama_upstream.js';
