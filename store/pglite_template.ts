@@ -22,9 +22,15 @@
  * A directory is a record with size DIR (no bytes follow): PostgreSQL needs its
  * empty ones (pg_twophase, pg_tblspc, …) to exist.
  *
- * The key is the PGlite version and the migrations' checksums: a template made
- * by another PGlite or for other migrations is ignored (initdb as before), and
- * the build makes a new one.
+ * The template is migrated and has pgvector prepared for the default embedder
+ * (the offline hash embedder): creating the extension, the `vec` column and
+ * its HNSW index at a first start cost ~2 s and ~50 MB of RSS that stayed
+ * (loading the extension into the WASM instance); with another embedder the
+ * store prepares its vectors at start, as on an existing data dir.
+ *
+ * The key is the PGlite version, the migrations' checksums and that embedder's
+ * id: a template made by another PGlite or for other migrations is ignored
+ * (initdb as before), and the build makes a new one.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -35,10 +41,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { StoreError } from './errors.js';
 import { migrationChecksum } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { HashEmbedder } from './memory/hash_embedder.js';
 
 export const TEMPLATE_FILE = fileURLToPath(new URL('./pglite-template.gz', import.meta.url));
 const KEY_FILE = `${TEMPLATE_FILE}.key`;
 const DIR = 0xffff_ffff;
+/** The embedder whose vectors the template has prepared: the gateway's default (memory_config.ts). */
+const TEMPLATE_EMBEDDER = new HashEmbedder();
 
 function pgliteVersion(): string {
   const pkg = fileURLToPath(new URL('../package.json', import.meta.resolve('@electric-sql/pglite')));
@@ -47,7 +56,7 @@ function pgliteVersion(): string {
 
 /** What a template must have been made for to be usable here. */
 export function templateKey(): string {
-  return createHash('sha256').update([pgliteVersion(), ...migrations.map(migrationChecksum)].join(',')).digest('hex').slice(0, 16);
+  return createHash('sha256').update([pgliteVersion(), ...migrations.map(migrationChecksum), TEMPLATE_EMBEDDER.id].join(',')).digest('hex').slice(0, 16);
 }
 
 /** Fills a fresh data dir from the template. False when there is no usable template. */
@@ -124,11 +133,13 @@ export async function ensureTemplate(): Promise<boolean> {
   }
   const { PgliteDb } = await import('./pglite_db.js');
   const { migrate } = await import('./migrate.js');
+  const { Store } = await import('./store.js');
   const dir = mkdtempSync(join(tmpdir(), 'troupe-pglite-template-'));
   try {
     const db = await PgliteDb.open(dir, undefined, { template: false });
     try {
       await migrate(db);
+      await new Store(db, TEMPLATE_EMBEDDER).prepareVectors();
     } finally {
       await db.close();
     }

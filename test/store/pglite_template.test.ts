@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { migrate, migrations, PgliteDb } from '../../store/index.js';
 import { ensureTemplate, unpackTemplate } from '../../store/pglite_template.js';
+import { HashEmbedder } from '../../store/memory/hash_embedder.js';
 
 t.test('a fresh data dir starts from the build\'s template: every migration is already applied', async (t) => {
   await ensureTemplate();
@@ -20,6 +21,22 @@ t.test('a fresh data dir starts from the build\'s template: every migration is a
   const again = await PgliteDb.open(dir);
   t.teardown(() => again.close());
   t.equal((await again.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants')).rows[0].n, 1, 'reopened as an existing data dir, data kept');
+});
+
+t.test('a fresh data dir from the template has pgvector ready for the default embedder', async (t) => {
+  await ensureTemplate();
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-template-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = await PgliteDb.open(dir);
+  t.teardown(() => db.close());
+  // Read before the store's own start-up work (prepareVectors) could have made any of it.
+  const ext = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'vector'");
+  t.equal(ext.rows[0].n, 1, 'the vector extension is installed');
+  const col = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'memory'::regclass AND attname = 'vec' AND NOT attisdropped");
+  t.equal(col.rows[0].n, 1, 'memory has its generated vec column');
+  const idx = await db.query<{ def: string }>("SELECT indexdef AS def FROM pg_indexes WHERE tablename = 'memory' AND indexname LIKE 'memory_hnsw_%'");
+  t.equal(idx.rows.length, 1, 'one HNSW index');
+  t.match(idx.rows[0].def, new RegExp(`embedder = '${new HashEmbedder().id}'`), 'for the default embedder');
 });
 
 t.test('the template unpacks with the empty directories PostgreSQL needs', async (t) => {
