@@ -16,7 +16,7 @@ import {
 import { tracedStream } from './model_span.js';
 import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import { callWithFailover } from './provider/chain.js';
-import { providerRegistry } from './provider/host.js';
+import { providerRegistryReady } from './provider/host.js';
 import { tenantRegistry, type FetchKey } from './provider/tenant_layers.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { scrub } from '../security/scrub.js';
@@ -330,7 +330,7 @@ function modelCaller(config: AgentConfig, tenant: string, providers: TenantProvi
       return (await keys.store.ask({ t: 'call', module: keys.module, export: keys.export, args: { ...keys.extra, tenant: t, id } }, { timeoutMs: 30_000 })) as string | null;
     };
     return async (request, onEvent) => {
-      const registry = await tenantRegistry(providerRegistry(), tenant, own, fetchKey);
+      const registry = await tenantRegistry(await providerRegistryReady(), tenant, own, fetchKey);
       const served = await callWithFailover(registry, chain, request, onEvent);
       return { provider: served.providerId, model: served.model };
     };
@@ -537,10 +537,11 @@ function wireError(err: unknown): { code: string; message: string; retryable: bo
   if (err instanceof ProviderError) {
     return { code: err.code, message: err.message, retryable: err.retryable, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) };
   }
-  const e = err as { code?: unknown; message?: unknown; retryable?: unknown };
+  const e = err as { code?: unknown; message?: unknown; retryable?: unknown; retryAfterMs?: unknown };
   return {
     code: typeof e?.code === 'string' ? e.code : 'INTERNAL',
     message: typeof e?.message === 'string' ? e.message : 'the agent failed',
     retryable: e?.retryable === true,
+    ...(typeof e?.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
   };
 }

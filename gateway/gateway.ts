@@ -104,9 +104,8 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       for (const worker of system.workers?.hosts ?? []) {
         providerHosts.push(system.spawn<ProviderHostMessage>({ module, export: 'providerHost', args: { specs: config.providers } }, { placement: { worker }, restart: 'permanent' }));
       }
-      // A run may reach a worker the moment the port listens (the stateless runner starts turns at
-      // once): wait until every worker's host has loaded and installed its registry.
-      await Promise.all(providerHosts.map((host) => host.ask({ t: 'metrics' }, { timeoutMs: 60_000 })));
+      // Not awaited: a run that reaches a worker before its host has loaded waits for it there
+      // (providerRegistryReady in actors/provider/host.ts), so the port need not wait for all of them.
     }
     const registry = createRegistry(system);
     registerProviderMetrics(registry, providerHosts);

@@ -1,7 +1,7 @@
 // The registry of provider actors and the per-thread provider host.
 
 import t from 'tap';
-import { providerHost, providerRegistry } from '../../actors/provider/host.js';
+import { providerHost, providerRegistry, providerRegistryReady } from '../../actors/provider/host.js';
 import { credentialKey } from '../../actors/provider/registry.js';
 import { callWithFailover } from '../../actors/provider/chain.js';
 import type { ProviderMetricsSnapshot } from '../../actors/provider/metrics.js';
@@ -37,6 +37,22 @@ t.test('the provider host installs this thread\'s registry and answers its metri
   t.match(snapshot.providers, [{ provider: 's', breaker: 'closed' }]);
   await system.stop(host);
   t.throws(() => providerRegistry(), { code: 'UNAVAILABLE' });
+});
+
+t.test('a run that comes before the host waits for its registry instead of failing', async (t) => {
+  const system = new ActorSystem();
+  t.teardown(() => system.shutdown(500));
+  t.throws(() => providerRegistry(), { code: 'UNAVAILABLE' }, 'no host yet');
+  const early = providerRegistryReady(60_000);
+  const host = system.spawn({ factory: providerHost, args: { specs: [{ id: 's', config: { kind: 'simulated', tokens: 2 } }] } });
+  const registry = await early;
+  t.equal(registry, providerRegistry(), 'the waiter got the registry the host installed');
+  await callWithFailover(registry, [{ providerId: 's', model: 'm' }], ask, new Recorder().sink);
+  await system.stop(host);
+});
+
+t.test('with no host on the thread, the wait ends in a retryable UNAVAILABLE with a retry hint', async (t) => {
+  await t.rejects(providerRegistryReady(20), { code: 'UNAVAILABLE', retryable: true, retryAfterMs: 1_000, message: /no provider host/ });
 });
 
 t.test('on a worker, the host\'s registry serves the actors placed there', async (t) => {
