@@ -1,17 +1,23 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { migrate, migrations, PgliteDb } from '../../store/index.js';
 import { ensureTemplate, unpackTemplate } from '../../store/pglite_template.js';
 import { HashEmbedder } from '../../store/memory/hash_embedder.js';
 
-t.test('a fresh data dir starts from the build\'s template: every migration is already applied', async (t) => {
+/** A new data dir, filled from the template by PgliteDb.open; removed after the test. */
+async function openedFromTemplate(t: Test): Promise<{ dir: string; db: PgliteDb }> {
   await ensureTemplate();
   const dir = mkdtempSync(join(tmpdir(), 'troupe-template-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = await PgliteDb.open(dir);
   t.teardown(() => db.close());
+  return { dir, db };
+}
+
+t.test('a fresh data dir starts from the build\'s template: every migration is already applied', async (t) => {
+  const { dir, db } = await openedFromTemplate(t);
   t.ok(existsSync(join(dir, 'PG_VERSION')), 'the cluster files are in the data dir');
   t.same((await migrate(db)).applied, [], 'nothing left to migrate');
   const versions = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
@@ -24,11 +30,7 @@ t.test('a fresh data dir starts from the build\'s template: every migration is a
 });
 
 t.test('a fresh data dir from the template has pgvector ready for the default embedder', async (t) => {
-  await ensureTemplate();
-  const dir = mkdtempSync(join(tmpdir(), 'troupe-template-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const db = await PgliteDb.open(dir);
-  t.teardown(() => db.close());
+  const { db } = await openedFromTemplate(t);
   // Read before the store's own start-up work (prepareVectors) could have made any of it.
   const ext = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'vector'");
   t.equal(ext.rows[0].n, 1, 'the vector extension is installed');
