@@ -14,7 +14,7 @@ import {
   ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
 import { tracedStream } from './model_span.js';
-import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
+import { SpanKind, endSpan, inSpan, startSpan, untraced } from '../observability/tracing.js';
 import { callWithFailover } from './provider/chain.js';
 import { providerRegistryReady } from './provider/host.js';
 import { tenantRegistry, type FetchKey } from './provider/tenant_layers.js';
@@ -135,6 +135,7 @@ export function agent(args: AgentArgs): Behavior<AgentMessage> {
 export function agentTurns(args: AgentArgs): AgentTurn {
   const { config, router, directory, audit, team, providers } = args;
   const depth = args.depth ?? 0;
+  const tellRouter = (ev: RunEvent): void => router?.tell(ev);
   let callModel: CallModel | undefined;
   const handle = async (run: AgentRun, ctx: TurnContext): Promise<RunResult | undefined> => {
     const progress = run.progress ?? 'all';
@@ -143,7 +144,11 @@ export function agentTurns(args: AgentArgs): AgentTurn {
       : (event, payload) => {
         // Events the client did not ask for are not sent at all (each one is a thread hop).
         if ((event === 'chat.tool' && progress !== 'all') || (event === 'chat.delta' && progress === 'none')) return;
-        router.tell([run.runId, event, { runId: run.runId, ...payload }]);
+        const ev: RunEvent = [run.runId, event, { runId: run.runId, ...payload }];
+        // The router hands a run's progress to the front door, which enters the turn's own context (chat_run.ts):
+        // deltas need no trace of their own across the hop. The end carries it: the turn's audit and usage writes join it.
+        if (event === 'chat.final' || event === 'chat.error') router.tell(ev);
+        else untraced(tellRouter, ev);
       };
     // What the client has been sent so far: an aborted run's chat.final carries it.
     let streamed = '';

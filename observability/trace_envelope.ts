@@ -10,21 +10,27 @@ import type { EnvelopeContext } from '../runtime/index.js';
 import { contextFromTraceparent, currentTraceparent, startTracing, tracingCounts, type TracingConfig } from './tracing.js';
 import type { SpanCounts } from './span_batch.js';
 
+/** How many parsed traceparents a thread keeps (then it starts over): a few per turn in flight. */
+const RECENT_CONTEXTS = 1024;
+
 export async function traceEnvelope(config: TracingConfig): Promise<EnvelopeContext> {
   await startTracing(config);
-  // Messages of one span arrive in runs (a stream's deltas): parse each traceparent once.
-  let lastCarried: unknown;
-  let lastContext: Context = ROOT_CONTEXT;
+  // Messages of one span arrive together (a turn's store writes), interleaved with other turns':
+  // parse each traceparent once while it is recent.
+  const recent = new Map<unknown, Context>();
   return {
     capture: currentTraceparent,
     run(carried, fn, thisArg, ...args) {
       let ctx: Context = ROOT_CONTEXT;
       if (carried !== undefined) {
-        if (carried !== lastCarried) {
-          lastCarried = carried;
-          lastContext = contextFromTraceparent(carried);
+        const known = recent.get(carried);
+        if (known === undefined) {
+          if (recent.size >= RECENT_CONTEXTS) recent.clear();
+          ctx = contextFromTraceparent(carried);
+          recent.set(carried, ctx);
+        } else {
+          ctx = known;
         }
-        ctx = lastContext;
       }
       // Already current (a slice of one sender's messages): enter nothing.
       return context.active() === ctx ? fn.apply(thisArg, args) : context.with(ctx, fn, thisArg, ...args);

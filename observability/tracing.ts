@@ -127,10 +127,32 @@ export function contextFromTraceparent(traceparent: unknown): Context {
 
 let lastContext: Context | undefined;
 let lastTraceparent: string | undefined;
+/** Inside `untraced`: messages sent now carry no trace. */
+let quiet = false;
+
+/**
+ * Calls `fn(a)` so that the messages it sends carry no trace context: for
+ * messages whose handler starts no span and re-enters the turn's context
+ * itself (a run's events to the front door's router, 16+ per turn). Each
+ * such message would otherwise carry a traceparent across the thread hop,
+ * to be parsed and entered there for nothing.
+ */
+export function untraced<A>(fn: (a: A) => void, a: A): void {
+  if (started === null || quiet) {
+    fn(a);
+    return;
+  }
+  quiet = true;
+  try {
+    fn(a);
+  } finally {
+    quiet = false;
+  }
+}
 
 /** The current span's `traceparent`, or undefined outside a trace (cached: deltas of one span share it). */
 export function currentTraceparent(): string | undefined {
-  if (started === null) return undefined;
+  if (started === null || quiet) return undefined;
   const active = context.active();
   if (active === lastContext) return lastTraceparent;
   lastContext = active;
