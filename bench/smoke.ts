@@ -140,6 +140,9 @@ await step('tracing', async () => {
   if (!(r.offTurnsPerSec > 0 && r.onTurnsPerSec > 0)) throw new Error(`no turns: ${JSON.stringify(r.rounds)}`);
   if (r.rounds.some((x) => x.failed > 0)) throw new Error(`failed turns: ${JSON.stringify(r.rounds)}`);
   if (!(r.spans.exported > 0) || r.collector.requests === 0) throw new Error(`no spans exported: ${JSON.stringify(r.spans)}`);
+  if (process.platform === 'linux' && !(r.cpuPerTurn !== undefined && r.cpuPerTurn.offUs > 0 && r.cpuPerTurn.onUs > 0)) {
+    throw new Error(`no CPU per turn from /proc: ${JSON.stringify(r.cpuPerTurn)}`);
+  }
   log('ok   tracing');
 });
 log(failures.length === 0 ? 'smoke: all benchmarks completed' : `smoke: ${failures.length} failed: ${failures.join(', ')}`);

@@ -12,8 +12,8 @@
  * Usage: node dist/bench/independent/frame_cost.js [--conns 50] [--duration 10] [--store none|default] [--wsload PATH]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { scriptArgv } from '../common/args.js';
+import { threadCpuSeconds } from '../common/proc_cpu.js';
 import { startGatewayProcess } from '../compare/processes.js';
 import { wsloadBinary } from './wsload.js';
 
@@ -28,13 +28,6 @@ if (!Number.isInteger(conns) || conns < 1 || !(durationS > 0)) {
 }
 
 
-/** utime + stime of one thread, in seconds. */
-function threadCpuSeconds(pid: number, tid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-}
-
 const bin = wsloadBinary(values.wsload);
 const gw = await startGatewayProcess({ env: values.store === 'none' ? { TROUPE_STORE: 'none' } : {} });
 try {
@@ -45,11 +38,11 @@ try {
   let perfOut = '';
   perf.stderr.on('data', (d: Buffer) => (perfOut += d.toString()));
   await new Promise((r) => setTimeout(r, 200));
-  const cpuBefore = threadCpuSeconds(gw.pid, gw.pid);
+  const cpuBefore = threadCpuSeconds(gw.pid, gw.pid) ?? NaN;
   const r = JSON.parse(execFileSync(bin, [...base, `-duration=${durationS}s`], {
     encoding: 'utf8', timeout: (durationS + 60) * 1000,
   })) as { completed: number; perSecond: number; errors: number };
-  const cpu = threadCpuSeconds(gw.pid, gw.pid) - cpuBefore;
+  const cpu = (threadCpuSeconds(gw.pid, gw.pid) ?? NaN) - cpuBefore;
   perf.kill('SIGINT');
   await new Promise((r) => perf.once('close', r));
   const instructions = Number(/^(\d+),/m.exec(perfOut)?.[1] ?? NaN);

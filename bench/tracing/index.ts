@@ -5,9 +5,14 @@
  * http/protobuf) to a collector that accepts and discards them, in this
  * process. The same WebSocket chat load drives each in turn, alternating
  * off/on for `rounds`, and the result is turns/s with tracing ÷ without.
+ * On Linux each round also reads the gateway's CPU time from /proc (every
+ * thread, and the main thread alone) and divides it by the round's turns:
+ * what tracing adds per turn, which a loaded machine blurs far less than the
+ * throughput ratio.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { processCpuSeconds, threadCpuSeconds } from '../common/proc_cpu.js';
 import { BENCH_AGENT, startGatewayProcess, type GatewayChild } from '../compare/processes.js';
 import { runWsBench } from '../ws/run.js';
 
@@ -28,6 +33,9 @@ interface Round {
   p50Ms: number;
   p99Ms: number;
   failed: number;
+  /** The gateway's CPU µs per turn over the round (warm-up included): all threads, and the main thread. Absent without /proc. */
+  cpuUsPerTurn?: number;
+  mainCpuUsPerTurn?: number;
 }
 
 export interface TracingBenchResult {
@@ -42,6 +50,12 @@ export interface TracingBenchResult {
   /** Each round's on ÷ off, and their median: how much the machine's noise moved the ratio. */
   roundRatios: number[];
   medianRoundRatio: number;
+  /**
+   * Median CPU µs per turn of each gateway over its rounds, and on ÷ off (how much
+   * more CPU a traced turn takes; 1 / 0.85 ≈ 1.18 is the throughput target's
+   * equivalent where CPU is the bottleneck). Absent without /proc.
+   */
+  cpuPerTurn?: { offUs: number; onUs: number; onOverOff: number; mainOffUs: number; mainOnUs: number; mainOnOverOff: number };
   /** What the collector received, and what the traced gateway says it exported and dropped. */
   collector: { requests: number; bytes: number };
   spans: { exported: number; droppedQueueFull: number; droppedExportFailed: number };
@@ -77,6 +91,19 @@ const median = (xs: number[]): number => {
 };
 const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
+/** Each gateway's median CPU per turn over its rounds, and on ÷ off; undefined when a round has no CPU figure. */
+function cpuSummary(rounds: Round[]): TracingBenchResult['cpuPerTurn'] {
+  const of = (tracing: boolean, key: 'cpuUsPerTurn' | 'mainCpuUsPerTurn'): number[] | undefined => {
+    const xs = rounds.filter((r) => r.tracing === tracing).map((r) => r[key]);
+    return xs.some((x) => x === undefined) ? undefined : (xs as number[]);
+  };
+  const [off, on, mainOff, mainOn] = [of(false, 'cpuUsPerTurn'), of(true, 'cpuUsPerTurn'), of(false, 'mainCpuUsPerTurn'), of(true, 'mainCpuUsPerTurn')];
+  if (off === undefined || on === undefined || mainOff === undefined || mainOn === undefined) return undefined;
+  const ratio = (a: number, b: number): number => (b === 0 ? 0 : round3(a / b));
+  const [offUs, onUs, mainOffUs, mainOnUs] = [median(off), median(on), median(mainOff), median(mainOn)];
+  return { offUs, onUs, onOverOff: ratio(onUs, offUs), mainOffUs, mainOnUs, mainOnOverOff: ratio(mainOnUs, mainOffUs) };
+}
+
 export async function runTracingBench(o: TracingBenchOptions, log: (line: string) => void): Promise<TracingBenchResult> {
   const startedAt = new Date().toISOString();
   const collector = await discardingCollector();
@@ -105,8 +132,20 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
       const order = i % 2 === 0 ? [[false, off], [true, on]] as const : [[true, on], [false, off]] as const;
       for (const [tracing, gw] of order) {
         log(`round ${i + 1}/${o.rounds}: tracing ${tracing ? 'on' : 'off'}`);
+        const cpu0 = processCpuSeconds(gw.pid);
+        const main0 = threadCpuSeconds(gw.pid, gw.pid);
         const r = await load(gw, o.durationMs, o.warmupMs);
-        rounds.push({ tracing, turnsPerSec: r.requests.perSec, p50Ms: r.latency.p50, p99Ms: r.latency.p99, failed: r.requests.failed });
+        const cpu1 = processCpuSeconds(gw.pid);
+        const main1 = threadCpuSeconds(gw.pid, gw.pid);
+        const turns = r.requests.completed + r.requests.warmup;
+        const perTurn = (a: number | undefined, b: number | undefined): number | undefined => (
+          a === undefined || b === undefined || turns === 0 ? undefined : Math.round(((b - a) * 1e6) / turns));
+        const cpuUsPerTurn = perTurn(cpu0, cpu1);
+        const mainCpuUsPerTurn = perTurn(main0, main1);
+        rounds.push({
+          tracing, turnsPerSec: r.requests.perSec, p50Ms: r.latency.p50, p99Ms: r.latency.p99, failed: r.requests.failed,
+          ...(cpuUsPerTurn === undefined ? {} : { cpuUsPerTurn }), ...(mainCpuUsPerTurn === undefined ? {} : { mainCpuUsPerTurn }),
+        });
       }
     }
     const offs = rounds.filter((r) => !r.tracing).map((r) => r.turnsPerSec);
@@ -114,6 +153,7 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
     const offTurnsPerSec = mean(offs);
     const onTurnsPerSec = mean(ons);
     const roundRatios = ons.map((on, i) => round3(offs[i] === 0 ? 0 : on / (offs[i] as number)));
+    const cpuPerTurn = cpuSummary(rounds);
     // Let the last batches go out before reading the counters.
     await new Promise((r) => setTimeout(r, 2_000));
     return {
@@ -126,6 +166,7 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
       ratio: offTurnsPerSec === 0 ? 0 : round3(onTurnsPerSec / offTurnsPerSec),
       roundRatios,
       medianRoundRatio: median(roundRatios),
+      ...(cpuPerTurn === undefined ? {} : { cpuPerTurn }),
       collector: { ...collector.stats },
       spans: {
         exported: await spanCounter(on, 'troupe_trace_spans_exported_total'),
