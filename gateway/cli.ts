@@ -54,7 +54,7 @@ async function start(args: string[]): Promise<void> {
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
   out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);
-  out(`  console    ${gw.url}/console   (sign in with a token or an API key)`);
+  out(`  console    ${gw.url}/console   (sign in with an API key or a token)`);
   if (gw.store?.memory !== undefined) {
     const memory = describeMemory(gw.store.memory.embedder, gw.store.memory.vectorSearch);
     out(`  memory     embeddings ${memory.embeddings}; vector search ${memory.vectorSearch}`);

@@ -22,6 +22,7 @@ import { GATEWAY_STORE_CALLS } from './store_calls.js';
 import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
 import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
+import type { TokenSigner } from './admin_api/token.js';
 import { createFrontDoor, type ChatRunner, type FrontDoor, type RunEnd } from '../transports/index.js';
 import { IdempotencyStore, LocalBudgetCounter, RedisBudgetCounter, RedisConnection } from '../store/redis/index.js';
 import type { ScopedLimiter } from '../security/types.js';
@@ -235,6 +236,7 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
           providerIds: async (tenant) => [...configProviderIds, ...((await admin?.listProviders(tenant, MAX_TENANT_PROVIDERS)) ?? []).map((p) => p.row.id)],
         },
         providers: { configIds: configProviderIds, maxPerTenant: MAX_TENANT_PROVIDERS, changed: agentsChanged },
+        sign: signer(config),
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
       // The web console (docs/admin.md): static files; its data comes through the routes above.
@@ -314,4 +316,14 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     await redis?.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Sign-in tokens (POST /admin/v1/token) with the gateway's HS256 secret; none when it verifies with a JWKS. */
+function signer(config: GatewayConfig): TokenSigner | undefined {
+  const { secret, issuer, audience } = config.jwt;
+  if (secret === undefined) return undefined;
+  return (c) => signToken({
+    secret, tenant: c.tenant, user: c.user, scopes: c.scopes, ttlSec: c.ttlSec, now: c.now,
+    ...(c.keyId === undefined ? {} : { keyId: c.keyId }), ...(issuer === undefined ? {} : { issuer }), ...(audience === undefined ? {} : { audience }),
+  });
 }

@@ -161,6 +161,9 @@ export function principalFromClaims(payload: JWTPayload): Principal {
   if (user === undefined) throw new AuthError('missing_claim', 'unauthorized: missing claim sub');
   const principal: Principal = { tenant, user, scopes: scopesOf(payload), via: 'jwt' };
   if (typeof payload.exp === 'number') principal.expiresAt = payload.exp * 1000;
+  // A token the console's sign-in issued for an API key: usage and budgets stay the key's.
+  const keyId = nonEmptyString((payload as { key_id?: unknown }).key_id);
+  if (keyId !== undefined) principal.keyId = keyId;
   return principal;
 }
 
@@ -220,6 +223,8 @@ export interface SignTokenOptions {
   ttlSec: number;
   issuer?: string;
   audience?: string | string[];
+  /** The API key the token stands for (`key_id` claim): its usage and budgets count the token's runs. */
+  keyId?: string;
   /** Clock for tests, epoch ms. */
   now?: number;
 }
@@ -233,7 +238,7 @@ export async function signToken(opts: SignTokenOptions): Promise<string> {
     throw new SecurityError('INVALID_REQUEST', 'missing_claim', 'tenant and user are required');
   }
   const iat = Math.floor((opts.now ?? Date.now()) / 1000);
-  let jwt = new SignJWT({ tenant: opts.tenant, scope: (opts.scopes ?? []).join(' ') })
+  let jwt = new SignJWT({ tenant: opts.tenant, scope: (opts.scopes ?? []).join(' '), ...(opts.keyId === undefined ? {} : { key_id: opts.keyId }) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(opts.user)
     .setIssuedAt(iat)

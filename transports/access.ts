@@ -13,7 +13,8 @@ import { allows, type Scope } from '../security/scopes.js';
 import type { Principal } from '../security/types.js';
 import { TroupeError } from './errors.js';
 
-export type AccessRule = Scope | 'public';
+/** `authenticated`: any valid credential, whatever its scopes (the handler bounds what it may do by them). */
+export type AccessRule = Scope | 'public' | 'authenticated';
 
 const ADMIN = '/admin/v1';
 
@@ -46,6 +47,8 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'GET /channels/:id': 'public',
   // admin API (gateway/admin_api): the caller's own tenant, or ?tenant= another one with platform
   [`GET ${ADMIN}/openapi.json`]: 'public',
+  // sign-in: a credential exchanged for a short-lived token carrying at most its scopes (gateway/admin_api/token.ts)
+  [`POST ${ADMIN}/token`]: 'authenticated',
   [`GET ${ADMIN}/tenants`]: 'platform',
   [`POST ${ADMIN}/tenants`]: 'platform',
   [`GET ${ADMIN}/tenants/:id`]: 'platform',
@@ -96,11 +99,12 @@ export interface Refusal {
 
 /**
  * The hook: throws FORBIDDEN unless `principal` holds the scope `what` needs.
- * Public entries pass anyone; a key missing from the table passes no one.
+ * Public entries pass anyone, `authenticated` ones any caller; a key missing
+ * from the table passes no one.
  */
 export function authorize(access: AccessContext, principal: Principal, what: string, ip?: string): void {
   const rule = ruleOf(what);
-  if (rule === 'public') return;
+  if (rule === 'public' || rule === 'authenticated') return;
   if (rule !== undefined && allows(principal.scopes, rule)) return;
   access.onRefused?.({ principal, what, needed: rule ?? 'unlisted', ...(ip === undefined ? {} : { ip }) });
   throw new TroupeError('FORBIDDEN', rule === undefined ? `${what} has no access rule` : `${what} needs the "${rule}" scope`, {

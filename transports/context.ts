@@ -19,7 +19,10 @@ export interface FrontDoorLogger {
 }
 
 export interface Limiters {
-  /** Taken with `{ip}` at each WS upgrade (before credentials), then with `{tenant, user}` at `connect`. */
+  /**
+   * Taken with `{ip}` at each WS upgrade (before credentials), then with `{tenant, user}` at `connect`;
+   * the same for each sign-in (POST /admin/v1/token).
+   */
   connect: ScopedLimiter;
   /** Taken with `{tenant, user, ip}` once per chat.send / completion. */
   chat: ScopedLimiter;
@@ -81,7 +84,7 @@ export async function takeOrThrow(
   }
   if (decision.allowed) return;
   ctx.metrics.rateLimited.inc({ limiter });
-  throw new TroupeError('RATE_LIMITED', `Too many ${limiter === 'chat' ? 'chat requests' : 'connections'}, retry later`, {
+  throw new TroupeError('RATE_LIMITED', `Too many ${limiter === 'chat' ? 'chat requests' : 'connections and sign-ins'}, retry later`, {
     reason: `${limiter}_rate`,
     retryAfterMs: Math.max(1, Math.ceil(decision.retryAfterMs)),
   });

@@ -2,8 +2,9 @@
  * The HTTP edge: every route is registered through it, and each request goes
  * through the same named steps before its handler runs:
  *
- *   copy headers ─► start reading the body (POST/PUT/PATCH) ─► authenticate
- *   (unless the route is public) ─► authorize against the access table ─► handler
+ *   copy headers ─► start reading the body (POST/PUT/PATCH) ─► [limit by IP]
+ *   ─► authenticate (unless the route is public) ─► [limit by tenant and user]
+ *   ─► authorize against the access table ─► handler
  *
  * A handler always answers: a throw becomes the catalogue's status and body.
  * Registering a route the access table does not list throws at start-up.
@@ -11,7 +12,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Principal } from '../security/types.js';
 import { authorize, isStaticMetricsToken, ruleOf, type AccessContext } from './access.js';
-import { authenticate, bearerToken, type FrontDoorContext } from './context.js';
+import { authenticate, bearerToken, limitKeys, takeOrThrow, type FrontDoorContext, type Limiters } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
 
@@ -39,6 +40,11 @@ export interface RouteOptions {
   name?: string;
   /** The handler reads the query string (uWS's JavaScript fallback cannot parse it on every path, so it is opt-in). */
   query?: boolean;
+  /**
+   * A sign-in route: taken from this limiter by IP before the credential is
+   * checked, then by tenant and user, as the WebSocket upgrade and `connect` are.
+   */
+  limit?: keyof Limiters;
 }
 
 export type EdgeHandler = (req: EdgeRequest) => Promise<void> | void;
@@ -91,7 +97,7 @@ export class HttpEdge {
         if (Number(contentLength) > ctx.config.maxPayloadBytes) {
           throw new TroupeError('PAYLOAD_TOO_LARGE', `Body exceeds ${ctx.config.maxPayloadBytes} bytes`, { reason: 'body_too_large' });
         }
-        const principal = rule === 'public' ? undefined : await this.caller(key, authorization, ex.ip);
+        const principal = rule === 'public' ? undefined : await this.caller(key, authorization, ex.ip, opts.limit);
         await handler({ ex, ip: ex.ip, principal, headers, params, query, body });
       })()
         .catch((err: unknown) => {
@@ -114,16 +120,18 @@ export class HttpEdge {
   }
 
   /** Authenticates and authorizes; undefined for /metrics opened by configuration or by its static token. */
-  private async caller(key: string, authorization: string, ip: string): Promise<Principal | undefined> {
+  private async caller(key: string, authorization: string, ip: string, limit: keyof Limiters | undefined): Promise<Principal | undefined> {
     if (ruleOf(key) === 'metrics') {
       // No metricsToken configured: /metrics is open, as it always was. With one, it is a static credential for this route only.
       if (this.ctx.config.metricsToken === undefined || isStaticMetricsToken(authorization, this.ctx.config.metricsToken)) return undefined;
     }
+    if (limit !== undefined) await takeOrThrow(this.ctx, limit, { ip });
     const token = bearerToken(authorization);
     if (token === undefined) {
       throw new TroupeError('UNAUTHORIZED', 'Send Authorization: Bearer <token>', { reason: authorization === '' ? 'missing_token' : 'bad_token' });
     }
     const principal = await authenticate(this.ctx, token, ip);
+    if (limit !== undefined) await takeOrThrow(this.ctx, limit, limitKeys(principal));
     authorize(this.ctx, principal, key, ip);
     return principal;
   }

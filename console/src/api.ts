@@ -1,26 +1,78 @@
 /**
- * The signed-in credential and the HTTP calls made with it. The credential (a
- * JWT or an API key) lives in sessionStorage: it is gone when the tab closes,
- * and it is sent only as `Authorization: Bearer` to this origin.
+ * The signed-in credential and the HTTP calls made with it. Signing in
+ * exchanges what the user pasted (an API key or a JWT) for a short-lived token
+ * (POST /admin/v1/token); only that token and its expiry live in
+ * sessionStorage, gone when the tab closes, and it is sent only as
+ * `Authorization: Bearer` to this origin. The pasted key is never stored.
  */
 
 const KEY = 'troupe.credential';
+const EXPIRES = 'troupe.expiresAt';
 
 export interface Identity {
   tenant: string;
   user: string;
 }
 
+/** The signed-in token, unless there is none or it has expired. */
 export function credential(): string | undefined {
-  return sessionStorage.getItem(KEY) ?? undefined;
+  const token = sessionStorage.getItem(KEY) ?? undefined;
+  return token === undefined || expired() ? undefined : token;
 }
 
-export function saveCredential(token: string): void {
-  sessionStorage.setItem(KEY, token);
+/** Epoch ms when the signed-in token ends (undefined: not signed in, or not known). */
+export function expiresAt(): number | undefined {
+  const at = Number(sessionStorage.getItem(EXPIRES) ?? NaN);
+  return Number.isFinite(at) ? at : undefined;
+}
+
+/** A token was kept and its time is up. */
+export function expired(): boolean {
+  const at = expiresAt();
+  return sessionStorage.getItem(KEY) !== null && at !== undefined && at <= Date.now();
 }
 
 export function forgetCredential(): void {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(EXPIRES);
+}
+
+/** An API key's shape (security/api_keys.ts); anything else is taken for a JWT. */
+const isApiKey = (credential: string): boolean => credential.startsWith('trp_');
+
+/** A JWT's `exp`, in epoch ms, read without checking it (the gateway does that). */
+function jwtExpiry(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Signs in: the pasted credential buys a short-lived token, which is kept. A
+ * gateway that cannot issue tokens (no store, or it verifies with a JWKS)
+ * keeps a pasted JWT as it is; an API key then cannot sign in.
+ */
+export async function exchangeCredential(pasted: string): Promise<{ token: string; expiresAt: number | undefined }> {
+  let token: string;
+  let until: number | undefined;
+  try {
+    const issued = await call<{ token: string; expiresAt: string }>(pasted, 'POST', '/admin/v1/token', {});
+    token = issued.token;
+    until = Date.parse(issued.expiresAt);
+  } catch (err) {
+    const cannotIssue = err instanceof ApiError && (err.reason === 'no_store' || err.reason === 'no_signing_key');
+    if (!cannotIssue) throw err;
+    if (isApiKey(pasted)) throw new ApiError(err.status, err.code, `${err.message}: sign in with a token instead of an API key`, err.reason);
+    token = pasted;
+    until = jwtExpiry(pasted);
+  }
+  sessionStorage.setItem(KEY, token);
+  if (until === undefined) sessionStorage.removeItem(EXPIRES);
+  else sessionStorage.setItem(EXPIRES, String(until));
+  return { token, expiresAt: until };
 }
 
 /** An error answer of the gateway: the catalogue code, its reason and the HTTP status. */
@@ -38,8 +90,11 @@ export class ApiError extends Error {
 type Json = Record<string, unknown>;
 
 /** Calls the gateway with the credential; resolves with the JSON answer, throws ApiError on an error answer. */
-export async function api<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
-  const token = credential();
+export function api<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
+  return call<T>(credential(), method, path, body);
+}
+
+async function call<T>(token: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method,
     headers: {

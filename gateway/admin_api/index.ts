@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { AdminRouter } from './router.js';
 import { secretRoutes } from './secrets.js';
 import { tenantRoutes } from './tenants.js';
+import { tokenRoutes, type TokenSigner } from './token.js';
 
 // storeAdmin (admin_store.ts) runs on the store worker; the edge only knows the interface.
 export type { AdminStore } from './admin_store.js';
@@ -24,6 +25,8 @@ export interface AdminApiDeps {
   /** The config file's agents (what a tenant starts with), and how a change reaches the workers. */
   agents: AgentRoutesDeps;
   providers: ProviderRoutesDeps;
+  /** Issues sign-in tokens (POST /token); absent when the gateway has no HS256 secret (TROUPE_JWKS). */
+  sign: TokenSigner | undefined;
   log: (msg: string, err: unknown) => void;
 }
 
@@ -37,6 +40,7 @@ export function registerAdminApi(edge: HttpEdge, deps: AdminApiDeps): AdminRoute
     path: '/openapi.json', action: 'admin.openapi', summary: 'This document', response: z.looseObject({ openapi: z.literal('3.1.0') }),
     handle: () => (doc ??= openApiDocument(router, ADMIN_API_VERSION)),
   });
+  tokenRoutes(router, deps.sign);
   tenantRoutes(router);
   agentRoutes(router, deps.agents);
   providerRoutes(router, deps.providers);

@@ -51,6 +51,8 @@ export interface AdminRoute<P extends Obj = Obj, Q extends Obj = Obj, B extends 
   params?: P;
   query?: Q;
   body?: B;
+  /** A sign-in: rate-limited by IP before the credential is checked, then by tenant and user (the `connect` limiter). */
+  signIn?: true;
   /** Success status (default 200) and the answer's schema. */
   status?: number;
   response: z.ZodType;
@@ -140,7 +142,7 @@ export class AdminRouter {
         principal, who: actorOf(principal, req.ip), tenant, store, params: params as z.output<P>, query: rest as z.output<Q>, body: body as z.output<B>,
       });
       req.ex.json(route.status ?? 200, out);
-    }, { name: route.action, query: true });
+    }, { name: route.action, query: true, ...(route.signIn ? { limit: 'connect' as const } : {}) });
   }
 
   private async tenantOf(route: AdminRoute, p: Principal, asked: string | undefined, ip: string): Promise<string> {

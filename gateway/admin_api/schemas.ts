@@ -44,6 +44,18 @@ export const ApiKeyCreated = ApiKeyOut.extend({ key: z.string().describe('the ke
 export const ApiKeyList = z.object({ data: z.array(ApiKeyOut) });
 export const ApiKeyRevoked = z.object({ id: z.string(), revokedAt: Time });
 
+// sign-in (token.ts)
+export const TokenBody = z.strictObject({
+  scopes: z.array(z.enum(SCOPE_NAMES as [string, ...string[]])).min(1).max(16).optional()
+    .describe('the scopes the token carries, each held by the credential; default: exactly the credential\'s scopes'),
+  expiresIn: z.string().regex(/^\d{1,6}[smh]$/, 'expiresIn is a duration (30m, 1h, 90s)').optional()
+    .describe('default 30m, at most 1h; never past the credential\'s own expiry'),
+});
+export const TokenOut = z.object({
+  token: z.string().describe('an HS256 JWT: send it as Authorization: Bearer'), tokenType: z.literal('Bearer'),
+  expiresAt: Time, expiresIn: z.number().int().describe('seconds'), tenant: z.string(), user: z.string(), scopes: z.array(z.string()),
+});
+
 // secrets
 export const SecretBody = z.strictObject({ value: z.string().min(1).max(32_768).describe('sealed with AES-256-GCM; never returned') });
 export const SecretSet = z.object({ name: z.string(), keyVersion: z.number().int(), created: z.boolean() });

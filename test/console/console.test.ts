@@ -264,6 +264,33 @@ t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
     t.equal(await h.page.evaluate('sessionStorage.getItem("troupe.credential")'), null, 'signing out forgets the credential');
     await signIn(h, key);
     t.match(await h.page.textContent('#who'), /^key:\S+ @ acme$/, 'a key made without a user acts as itself');
+    const stored = await h.page.evaluate<Record<string, string>>('Object.fromEntries(Object.entries(sessionStorage))');
+    t.notMatch(JSON.stringify(stored), key, 'the API key is nowhere in sessionStorage');
+    t.notMatch(JSON.stringify(stored), /trp_/, 'nor any API key');
+    const jwt = stored['troupe.credential'];
+    t.match(jwt, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the console keeps a JWT');
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as { tenant: string; scope: string; exp: number; iat: number };
+    t.match(claims, { tenant: TENANT, scope: 'chat admin' }, 'with the key\'s tenant and scopes');
+    t.ok(claims.exp - claims.iat <= 3600, `short-lived (${claims.exp - claims.iat} s)`);
+    t.equal(Number(stored['troupe.expiresAt']), claims.exp * 1000, 'and its end');
+    await h.page.click('a[data-page="keys"]');
+    await h.page.locator('#key-list tr', { hasText: 'console-login' }).waitFor();
+    t.pass('the admin pages work with the token');
+  });
+
+  t.test('when the token expires, the console returns to sign-in and says so', async (t) => {
+    await h.page.evaluate('sessionStorage.setItem("troupe.expiresAt", String(Date.now() + 2000))');
+    await h.page.reload();
+    await h.page.waitForSelector('#who');
+    await h.page.waitForSelector('#signin-token', { timeout: 20_000 });
+    t.match(await h.page.textContent('.notice.error'), /Your session expired: sign in again/);
+    t.equal(await h.page.evaluate('sessionStorage.getItem("troupe.credential")'), null, 'the expired token is forgotten');
+    await shot(h.page, 'signin-expired');
+    await h.page.evaluate('sessionStorage.setItem("troupe.credential", "x.y.z"); sessionStorage.setItem("troupe.expiresAt", "1")');
+    await h.page.reload();
+    await h.page.waitForSelector('#signin-token');
+    t.match(await h.page.textContent('.notice.error'), /Your session expired/, 'also when the tab opens after the end');
+    await signIn(h, h.admin);
   });
 
   t.test('usage shows a bar per day with today\'s tokens', async (t) => {

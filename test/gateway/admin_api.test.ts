@@ -120,6 +120,11 @@ function suite(t: Test, gw: RunningGateway): void {
         t.equal((await call(gw, verb, path)).status, 200, `${key} is public`);
         continue;
       }
+      if (rule === 'authenticated') {
+        t.equal((await call(gw, verb, path, undefined, {})).status, 401, `${key} without credentials`);
+        t.equal((await call(gw, verb, path, chatOnly, {})).status, 200, `${key} with any credential`);
+        continue;
+      }
       t.equal((await call(gw, verb, path, undefined, {})).status, 401, `${key} without credentials`);
       t.match(await call(gw, verb, path, chatOnly, {}), { status: 403, body: { error: { reason: 'missing_scope' } } }, `${key} without ${rule}`);
       const holder = await token(OPS, [rule], 'holder');
@@ -128,13 +133,79 @@ function suite(t: Test, gw: RunningGateway): void {
       t.not(err(passed)?.reason, 'missing_scope', `${key} with ${rule}`);
     }
     // Refusals are audited through the write-behind queue: wait for them (bounded).
-    const expected = gw.frontDoor.served.filter((k) => k.includes(' /admin/v1/') && ACCESS[k] !== 'public').length;
+    const expected = gw.frontDoor.served.filter((k) => k.includes(' /admin/v1/') && ACCESS[k] !== 'public' && ACCESS[k] !== 'authenticated').length;
     let denied = 0;
     for (let i = 0; i < 200 && denied < expected; i++) {
       denied = (await auditOf(gw, A)).filter((r) => r.action === 'access.denied' && r.actor === 'walker').length;
       if (denied < expected) await new Promise((r) => setTimeout(r, 25));
     }
     t.equal(denied, expected, 'every refusal is in the audit chain');
+  });
+
+  t.test('sign-in: an API key becomes a short-lived token of the same tenant and user, with at most its scopes, audited', async (t) => {
+    const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'sign-in', scopes: ['chat', 'admin'] });
+    t.equal(made.status, 201);
+    const key = made.body.key as string;
+    const signed = await call(gw, 'POST', '/token', key, {});
+    t.match(signed, { status: 200, body: { tokenType: 'Bearer', tenant: A, user: `key:${made.body.id as string}`, scopes: ['chat', 'admin'], expiresIn: 1800 } });
+    const jwt = signed.body.token as string;
+    t.match(jwt, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
+    t.notMatch(signed.text, key, 'the answer does not repeat the key');
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Json;
+    t.match(claims, { tenant: A, sub: `key:${made.body.id as string}`, scope: 'chat admin', key_id: made.body.id }, 'usage and budgets stay the key\'s');
+    t.equal((claims.exp as number) - (claims.iat as number), 1800, 'thirty minutes by default');
+    t.equal(new Date(signed.body.expiresAt as string).getTime(), (claims.exp as number) * 1000, 'the answer says when it ends');
+    t.equal((await call(gw, 'GET', '/agents', jwt)).status, 200, 'the token does what the key does');
+
+    const narrowed = await call(gw, 'POST', '/token', key, { scopes: ['chat'], expiresIn: '10m' });
+    t.match(narrowed, { status: 200, body: { scopes: ['chat'], expiresIn: 600 } });
+    t.match(await call(gw, 'GET', '/agents', narrowed.body.token as string), { status: 403, body: { error: { reason: 'missing_scope' } } }, 'a narrowed token lost admin');
+    t.match(await call(gw, 'POST', '/token', narrowed.body.token as string, { scopes: ['admin'] }),
+      { status: 403, body: { error: { code: 'FORBIDDEN', reason: 'scope_escalation', param: 'scopes' } } }, 'and cannot get it back');
+    t.match(await call(gw, 'POST', '/token', key, { scopes: ['platform'] }), { status: 403, body: { error: { reason: 'scope_escalation' } } }, 'nor a scope the key lacks');
+    t.match(await call(gw, 'POST', '/token', await token(A, []), {}), { status: 200, body: { scopes: [] } }, 'a credential without scopes gets one without scopes (chat only)');
+    t.match(await call(gw, 'POST', '/token', await token(A, []), { scopes: ['chat'] }), { status: 200, body: { scopes: ['chat'] } });
+    t.match(await call(gw, 'POST', '/token', await token(A, []), { scopes: ['admin'] }), { status: 403 });
+  });
+
+  t.test('sign-in: the lifetime is capped at an hour and never outlives the credential', async (t) => {
+    t.match(await call(gw, 'POST', '/token', adminA, { expiresIn: '61m' }), { status: 400, body: { error: { code: 'INVALID_REQUEST', param: 'expiresIn', reason: 'field_range' } } });
+    t.match(await call(gw, 'POST', '/token', adminA, { expiresIn: '0s' }), { status: 400, body: { error: { param: 'expiresIn' } } });
+    const long = await signToken({ secret: SECRET, tenant: A, user: 'u1', scopes: ['admin'], ttlSec: 7200 });
+    t.match(await call(gw, 'POST', '/token', long, { expiresIn: '1h' }), { status: 200, body: { expiresIn: 3600 } }, 'an hour is the most');
+    const short = await signToken({ secret: SECRET, tenant: A, user: 'u1', scopes: ['admin'], ttlSec: 120 });
+    const renewed = await call(gw, 'POST', '/token', short, { expiresIn: '1h' });
+    t.equal(renewed.status, 200);
+    t.ok((renewed.body.expiresIn as number) <= 120, `a token ending in 120 s gets at most 120 s (${String(renewed.body.expiresIn)})`);
+  });
+
+  t.test('sign-in: expired, forged and revoked credentials and bad bodies are refused with stable codes', async (t) => {
+    const expired = await signToken({ secret: SECRET, tenant: A, user: 'u1', scopes: ['admin'], ttlSec: 60, now: Date.now() - 3_600_000 });
+    t.match(await call(gw, 'POST', '/token', expired, {}), { status: 401, body: { error: { code: 'UNAUTHORIZED' } } }, 'expired');
+    const forged = await signToken({ secret: 'another-secret-that-is-long-enough-for-hs256', tenant: A, user: 'u1', scopes: ['admin'], ttlSec: 600 });
+    t.match(await call(gw, 'POST', '/token', forged, {}), { status: 401, body: { error: { code: 'UNAUTHORIZED' } } }, 'signed with another secret');
+    t.match(await call(gw, 'POST', '/token', 'trp_notakey_0000000000000000000000', {}), { status: 401 }, 'an unknown key');
+    const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'revoked-sign-in', scopes: ['chat'] });
+    await call(gw, 'DELETE', `/api-keys/${made.body.id as string}`, adminA);
+    t.match(await call(gw, 'POST', '/token', made.body.key as string, {}), { status: 401 }, 'a revoked key');
+    t.match(await call(gw, 'POST', '/token', undefined, {}), { status: 401, body: { error: { reason: 'missing_token' } } });
+    t.match(await call(gw, 'POST', '/token', adminA, 'not json'), { status: 400, body: { error: { reason: 'invalid_json' } } });
+    t.match(await call(gw, 'POST', '/token', adminA, { scopes: [] }), { status: 400, body: { error: { param: 'scopes' } } });
+    t.match(await call(gw, 'POST', '/token', adminA, { scopes: ['root'] }), { status: 400, body: { error: { param: 'scopes.0' } } });
+    t.match(await call(gw, 'POST', '/token', adminA, { tenant: B }), { status: 400, body: { error: { param: 'tenant', reason: 'unknown_field' } } });
+    t.match(await call(gw, 'POST', `/token?tenant=${B}`, adminA, {}), { status: 400, body: { error: { param: 'tenant' } } }, 'only the caller\'s own tenant');
+  });
+
+  t.test('sign-in: every token issued and every escalation refused is in the tenant\'s audit chain', async (t) => {
+    const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'audited-sign-in', scopes: ['chat'] });
+    t.equal((await call(gw, 'POST', '/token', made.body.key as string, {})).status, 200);
+    t.equal((await call(gw, 'POST', '/token', made.body.key as string, { scopes: ['admin'] })).status, 403);
+    const rows = (await auditOf(gw, A)).filter((r) => r.action === 'admin.token.issue' && (r.detail as Json).keyId === made.body.id);
+    t.match(rows, [
+      { actor: `key:${made.body.id as string}`, outcome: 'success', detail: { via: 'api_key', callerTenant: A, scopes: ['chat'], ttlSec: 1800 } },
+      { outcome: 'denied', detail: { reason: 'scope_escalation', asked: ['admin'], scopes: ['chat'] } },
+    ]);
+    t.notMatch(JSON.stringify(rows), /eyJ|trp_/, 'neither the token nor the key is in the chain');
   });
 
   t.test('bad input is a 400 INVALID_REQUEST naming the field', async (t) => {

@@ -61,6 +61,11 @@ t.test('each route and method: FORBIDDEN without its scope (audited), allowed wi
       t.not(await callHttp(s.httpUrl, key, undefined), 401, `${key} is public`);
       continue;
     }
+    if (rule === 'authenticated') {
+      t.equal(await callHttp(s.httpUrl, key, undefined), 401, `${key} needs a credential`);
+      t.not(await callHttp(s.httpUrl, key, 'tok-legacy'), 403, `${key} takes any credential`);
+      continue;
+    }
     const lacking = without(rule);
     const before = refusals.length;
     if (key.startsWith('WS ')) {
