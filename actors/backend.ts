@@ -16,7 +16,7 @@ import {
   checkRunParams, checkSessionKey, isStateless, type Caller, type ChatEventName, type ChatSendParams, type EventSink, type RunAccepted, type RunTarget,
 } from './chat_contract.js';
 import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
-import type { TeamRequest } from './team/protocol.js';
+import type { TeamRequest, TenantDefinitions } from './team/protocol.js';
 import type { PersistRequest } from './persistence.js';
 import type { RunnerRequest } from './runner.js';
 import type {
@@ -302,6 +302,12 @@ export class ActorBackend {
     if (!this.tenantAgents.has(tenant) && !this.hasSessions(tenant)) return;
     this.tenantAgents.delete(tenant);
     await this.agentsOf(tenant);
+  }
+
+  /** The tenant's agents and own providers as its runs see them: team members and reviewers run on these too. */
+  async definitions(tenant: string): Promise<TenantDefinitions> {
+    const a = await this.agentsOf(tenant);
+    return { agents: a.byId, providers: { list: a.providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) } };
   }
 
   /** Reloads every tenant in memory (after missed change notices, e.g. Redis came back). */

@@ -137,6 +137,11 @@ function readFileConfig(path: string | undefined): FileConfig {
   throw new ConfigError(`config file ${path}: ${shown.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`, 'bad_config_schema');
 }
 
+/** The checked teams and agents, for the configuration (which agents are store-only is the gateway's concern at start). */
+function teamsAndAgents({ teams, agents }: ReturnType<typeof checkTeams>): Pick<GatewayConfig, 'teams' | 'agents'> {
+  return { teams, agents };
+}
+
 /** The HS256 secret: from the environment or config, else one generated once and kept in the data dir. */
 export function resolveJwtSecret(dataDir: string, fromEnvOrConfig: string | undefined): { secret: string; source: GatewayConfig['jwtSecretSource'] } {
   if (fromEnvOrConfig !== undefined && fromEnvOrConfig !== '') return { secret: fromEnvOrConfig, source: 'env' };
@@ -211,7 +216,7 @@ export function loadConfig(env: Env = process.env, configPath?: string): Gateway
     dataDir,
     jwt: { secret, jwks, issuer: env.TROUPE_JWT_ISSUER ?? file.jwt?.issuer, audience: env.TROUPE_JWT_AUDIENCE ?? file.jwt?.audience },
     jwtSecretSource,
-    ...checkTeams(file.teams, agents),
+    ...teamsAndAgents(checkTeams(file.teams, agents)),
     defaultAgent: file.defaultAgent,
     providers: file.providers ?? [],
     // Relative paths in the tools block (isolated tool modules) are relative to the config file.

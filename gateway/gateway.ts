@@ -119,9 +119,11 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
       onMatch: (family, source) => registry.troupe.injectionMatches.inc(family, source, config.injectionAction),
     });
     // Teams (and delegation) keep their board in the store: without one they are off.
-    const { teams, agents } = checkTeams(config.teams ?? [], config.agents);
-    // With a store, a tenant's agents are the store's (seeded once from the file); teams still name the file's.
-    const leadsOf = new Map(agents.map((a) => [a.id, a.leads]));
+    const { teams, agents, storeOnly } = checkTeams(config.teams ?? [], config.agents);
+    // With a store, a tenant's agents are the store's (seeded once from the file), for chat runs and
+    // team runs alike; a team may name agents that tenants define only in the store.
+    const leadsOf = new Map<string, string[]>();
+    for (const t of teams) leadsOf.set(t.lead, [...(leadsOf.get(t.lead) ?? []), t.id]);
     const loadAgents = store === undefined ? undefined : async (tenant: string) => {
       const loaded = await store.tenantAgents(tenant, config.agents);
       return { ...loaded, agents: loaded.agents.map((a) => {
@@ -129,6 +131,9 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
         return leads === undefined ? a : { ...a, leads };
       }) };
     };
+    if (storeOnly.length > 0 && store !== undefined) {
+      logger.warn('teams name agents that are not in the config file: each tenant must define them (PUT /admin/v1/agents/:id); until then a task for one is refused', { agents: storeOnly });
+    }
     const wantTeams = store !== undefined && (teams.length > 0 || agents.some((a) => (a.allowAgents ?? []).length > 0));
     // Usage and budgets: every run's end is reported by the front door's startRun, whichever door started
     // it, and by the team coordinator for its lead turns and its members' and reviewers' attempts.
@@ -141,6 +146,11 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     const lead: { backend?: ActorBackend } = {};
     const coordinator = !wantTeams ? undefined : new TeamCoordinator({
       system, store, teams, agents, log, lead: leadPort(() => lead.backend, recordUsage), onRunEnd: recordUsage,
+      // Members, reviewers and delegates run on the tenant's definitions, as its chat runs do.
+      definitions: (tenant: string) => {
+        if (lead.backend === undefined) return Promise.reject(Object.assign(new Error('the gateway is starting'), { code: 'UNAVAILABLE' }));
+        return lead.backend.definitions(tenant);
+      },
       ensureTenant: (t: string) => store.ensureTenant(t),
     });
     // /health's memory line: filled in once the store worker has opened the store.

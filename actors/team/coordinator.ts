@@ -19,10 +19,10 @@ import { validate, type JsonSchema } from '../../tools/schema.js';
 import type { Lease, TaskFilter, TeamRun, TeamTask, TeamTaskStatus, TenantScope } from '../../store/index.js';
 import type { RunEnd } from '../chat_contract.js';
 import type { PersistRequest } from '../persistence.js';
-import type { AgentConfig } from '../protocol.js';
+import type { AgentConfig, TenantProviders } from '../protocol.js';
 import {
   TEAM_DEFAULTS, type AttemptOutcome, type TeamCaller, type TeamConfig, type TeamJob, type TeamLimits, type TeamReply, type TeamRequest,
-  type TeamRunContext,
+  type TeamRunContext, type TenantDefinitions,
 } from './protocol.js';
 
 /** How the coordinator reaches a lead: a chat turn in the lead's session (the backend's chatSend). */
@@ -52,7 +52,14 @@ export interface CoordinatorOptions {
   system: ActorSystem;
   store: TeamBoardStore;
   teams: TeamConfig[];
+  /** The config file's agents: who may delegate to whom (`allowAgents`), and every tenant's definitions without `definitions`. */
   agents: AgentConfig[];
+  /**
+   * A tenant's definitions, read when a task is created and for each attempt: members, reviewers and
+   * delegates run on what the tenant's chat runs would (gateway: the store). A team naming an agent
+   * the tenant lacks gets an error at task creation; such a member claims nothing.
+   */
+  definitions?: (tenant: string) => Promise<TenantDefinitions>;
   lead: LeadPort;
   audit?: ActorRef<PersistRequest>;
   /** Creates the tenant's row on first use (Persistence.ensureTenant); absent: tenants exist already. */
@@ -247,6 +254,10 @@ export class TeamCoordinator {
     return live;
   }
 
+  private definitionsOf(tenant: string): Promise<TenantDefinitions> {
+    return this.opts.definitions?.(tenant) ?? Promise.resolve({ agents: this.agents });
+  }
+
   private async create(caller: TeamCaller, args: Record<string, unknown>): Promise<TeamReply> {
     const team = this.ledTeam(caller, args);
     const assignee = typeof args.assignee === 'string' && args.assignee !== '' ? args.assignee : undefined;
@@ -256,6 +267,15 @@ export class TeamCoordinator {
     const schema = isObject(args.resultSchema) ? args.resultSchema : undefined;
     const review = typeof args.review === 'string' ? args.review : schema !== undefined ? 'schema' : 'none';
     if (review === 'agent' && (team.reviewers ?? []).length === 0) return { content: `error: team ${team.id} has no reviewers`, isError: true };
+    // The team names agents; the tenant defines them (the store): a name it lacks can take no task.
+    const defined = (await this.definitionsOf(caller.tenant)).agents;
+    const lacking = (role: string, names: string[]): TeamReply => ({
+      content: `error: ${names.map((n) => `"${n}"`).join(', ')} (${role} of team ${team.id}) ${names.length === 1 ? 'is not an agent' : 'are not agents'} of tenant ${caller.tenant}: define ${names.length === 1 ? 'it' : 'them'} (PUT /admin/v1/agents/:id) or take ${names.length === 1 ? 'it' : 'them'} out of the team`,
+      isError: true,
+    });
+    const workers = assignee === undefined ? team.members : [assignee];
+    if (!workers.some((m) => defined.has(m))) return lacking(assignee === undefined ? 'the members' : 'a member', workers);
+    if (review === 'agent' && !(team.reviewers ?? []).some((r) => defined.has(r))) return lacking('the reviewers', team.reviewers ?? []);
     // Outside the transaction: on PGlite the owner's query would queue behind it.
     await this.opts.ensureTenant?.(caller.tenant);
     const { run, task } = await this.opts.store.withTenant(caller.tenant, async (s) => {
@@ -360,6 +380,9 @@ export class TeamCoordinator {
     if (target === caller.agent || caller.chain.includes(target)) {
       return { content: `error: loop detected: ${[...caller.chain, caller.agent, target].join(' → ')}`, isError: true };
     }
+    if (!(await this.definitionsOf(caller.tenant)).agents.has(target)) {
+      return { content: `error: "${target}" is not an agent of tenant ${caller.tenant} (it was deleted, or never defined there)`, isError: true };
+    }
     const team = this.teamConfig(`@${caller.agent}`) as TeamConfig;
     const maxDepth = from?.delegationDepth ?? TEAM_DEFAULTS.maxDepth;
     if (caller.chain.length + 1 > maxDepth) {
@@ -421,11 +444,10 @@ export class TeamCoordinator {
     return a;
   }
 
-  private spawnAttempt(job: TeamJob): void {
-    const config = this.agents.get(job.agent);
-    if (config === undefined) return;
+  private spawnAttempt(job: TeamJob, config: AgentConfig, providers: TenantProviders | undefined): void {
     const ref = this.opts.system.spawn<'abort'>({
-      module: WORKER_MODULE, export: 'teamWorker', args: { job, config, coordinator: this.ref, ...(this.opts.audit ? { audit: this.opts.audit } : {}) },
+      module: WORKER_MODULE, export: 'teamWorker',
+      args: { job, config, coordinator: this.ref, ...(providers === undefined ? {} : { providers }), ...(this.opts.audit ? { audit: this.opts.audit } : {}) },
     }, { placement: { key: `${job.taskId}:${job.lease.token}` }, restart: 'temporary' });
     this.attempts.set(job.lease.token, { job, ref, lastBeat: Date.now(), extra: [], startedAt: performance.now() });
     const k = this.slotKey(job.tenant, job.teamId, job.agent);
@@ -564,8 +586,13 @@ export class TeamCoordinator {
     if (team === undefined) return;
     const limits = this.limitsOf(teamId);
     const roles: ['member' | 'reviewer', string[]][] = [['member', team.members], ['reviewer', team.reviewers ?? []]];
+    // Each attempt runs on the tenant's definition as it is now: a change reaches the next attempt.
+    const defs = await this.definitionsOf(tenant);
     for (const [role, agents] of roles) {
       for (const agent of agents) {
+        // A name the tenant does not define claims nothing (creating a task for it was refused).
+        const config = defs.agents.get(agent);
+        if (config === undefined) continue;
         const k = this.slotKey(tenant, teamId, agent);
         while ((this.busy.get(k) ?? 0) < limits.memberConcurrency && !this.closed) {
           const task = await this.opts.store.withTenant(tenant, (s) => role === 'member'
@@ -576,7 +603,7 @@ export class TeamCoordinator {
           this.spawnAttempt({
             role, tenant, teamId, runId: task.runId, taskId: task.id, lease, agent, prompt: role === 'member' ? memberPrompt(task) : reviewPrompt(task),
             chain: task.chain, leaseMs: limits.leaseMs, timeoutMs: limits.attemptTimeoutMs,
-          });
+          }, config, defs.providers);
           if (role === 'member') {
             this.emitTask(tenant, task);
             const started = await this.opts.store.withTenant(tenant, (s) => s.teamTasks.start(lease, limits.leaseMs));

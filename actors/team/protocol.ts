@@ -5,6 +5,17 @@
  */
 import type { Lease } from '../../store/index.js';
 import type { ServedBy, Usage } from '../chat_contract.js';
+import type { AgentConfig, TenantProviders } from '../protocol.js';
+
+/**
+ * A tenant's agent definitions and own providers, as its chat runs see them:
+ * members, reviewers and delegates run on these (in the gateway, the store's,
+ * so a change reaches the next attempt).
+ */
+export interface TenantDefinitions {
+  agents: ReadonlyMap<string, AgentConfig>;
+  providers?: TenantProviders;
+}
 
 /** Limits of one team run (see docs/teams.md). */
 export interface TeamLimits {

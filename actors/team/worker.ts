@@ -9,14 +9,17 @@ import { randomUUID } from 'node:crypto';
 import type { ActorRef, Behavior } from '../../runtime/index.js';
 import { agent, type AgentRun, type RunResult } from '../agent.js';
 import type { PersistRequest } from '../persistence.js';
-import type { AgentConfig } from '../protocol.js';
+import type { AgentConfig, TenantProviders } from '../protocol.js';
 import type { AttemptOutcome, TeamJob, TeamRequest } from './protocol.js';
 
 const UNFINISHED = new Set(['aborted', 'loop_detected', 'max_iterations', 'handoff', 'tool_calls']);
 
 export interface TeamWorkerArgs {
   job: TeamJob;
+  /** The agent's definition when the attempt was handed out (the tenant's, from the store in the gateway). */
   config: AgentConfig;
+  /** The tenant's own providers, which the definition's chain may name. */
+  providers?: TenantProviders;
   coordinator: ActorRef<TeamRequest>;
   audit?: ActorRef<PersistRequest>;
 }
@@ -27,7 +30,7 @@ export function teamWorker(args: TeamWorkerArgs): Behavior<'abort'> {
   let beat: NodeJS.Timeout | undefined;
   return {
     preStart(ctx) {
-      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, audit: args.audit, team: coordinator } }, { restart: 'temporary' });
+      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, audit: args.audit, team: coordinator, ...(args.providers === undefined ? {} : { providers: args.providers }) } }, { restart: 'temporary' });
       const tell = (): void => coordinator.tell({ t: 'heartbeat', tenant: job.tenant, attempt: job.lease.token });
       beat = setInterval(tell, Math.max(10, Math.floor(job.leaseMs / 3)));
       void (async () => {
