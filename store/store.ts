@@ -124,7 +124,7 @@ export class Store {
    * the portable scan otherwise. Serialised with migrations by the same lock.
    */
   async prepareVectors(): Promise<VectorSearch> {
-    const mode = await this.db.transaction(async (q) => {
+    const mode = (await this.vectorsPrepared()) ?? await this.db.transaction(async (q) => {
       await q.query('SET LOCAL statement_timeout = 0');
       // pgvector builds the HNSW graph in maintenance_work_mem and far more slowly once it
       // outgrows it (20k memories of 256 dims: 401 s at PGlite's 8 MB, 55 s at 128 MB). Raise
@@ -141,6 +141,27 @@ export class Store {
     });
     this.memoryIndex.search = mode;
     return mode;
+  }
+
+  /**
+   * The mode when an earlier start already made everything troupe_memory_vectors would
+   * (extension, `vec` column, this embedder's index), read from the catalogs alone; else
+   * undefined. Calling the function loads pgvector's library into the server, which in
+   * PGlite cost every start ~0.6 s of CPU and ~15 MB of RSS before any memory was used.
+   */
+  private async vectorsPrepared(): Promise<VectorSearch | undefined> {
+    const res = await this.db.query<{ ext: boolean; col: boolean; idx: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AND to_regtype('vector') IS NOT NULL AS ext,
+              EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'memory'::regclass AND attname = 'vec' AND NOT attisdropped) AS col,
+              EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                      WHERE i.indrelid = 'memory'::regclass
+                        AND c.relname = 'memory_hnsw_' || substr(md5($1 || ':' || $2::text), 1, 16)) AS idx`,
+      [this.embedder.id, this.embedder.dimension],
+    );
+    const { ext, col, idx } = res.rows[0];
+    if (!ext || !col) return undefined;
+    if (this.embedder.dimension > 2000) return 'pgvector-exact';
+    return idx ? 'pgvector-hnsw' : undefined;
   }
 
   withTenant<T>(tenantId: string, fn: (scope: TenantScope) => Promise<T>): Promise<T> {

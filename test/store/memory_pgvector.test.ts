@@ -24,6 +24,15 @@ await eachBackend(async (t, { kind, store }) => {
 
   if (store.vectorSearch !== 'pgvector-hnsw') return;
 
+  t.test('a start that finds the index gone makes it again (the catalog shortcut sees what is missing)', async (t) => {
+    const idx = "SELECT indexname FROM pg_indexes WHERE tablename = 'memory' AND indexname LIKE 'memory_hnsw_%'";
+    const [{ indexname }] = (await store.db.query<{ indexname: string }>(idx)).rows;
+    await store.db.exec(`DROP INDEX ${indexname}`);
+    t.same((await store.db.query(idx)).rows, [], 'dropped');
+    t.equal(await store.prepareVectors(), 'pgvector-hnsw');
+    t.same((await store.db.query(idx)).rows, [{ indexname }], 'the same index is back');
+  });
+
   const topics = ['deploy', 'budget', 'kubernetes', 'invoice', 'holiday', 'printer', 'coffee', 'database'];
   await store.withTenant('acme', async (s) => {
     for (let i = 0; i < 400; i++) await s.memory.save({ content: `note ${i} about ${topics[i % topics.length]} number ${i * 7}`, namespace: 'agent:a' });
