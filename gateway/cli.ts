@@ -49,8 +49,12 @@ const out = (line: string) => process.stdout.write(line + '\n');
 
 async function start(args: string[]): Promise<void> {
   const config = loadConfig(process.env, parseArgv(args, SPECS.start).values.config);
+  // The workers and the store's open start first, on their threads, while this one loads the rest.
+  const { bootGateway } = await import('./boot.js');
+  const boot = bootGateway(config);
+  boot.catch(() => undefined); // startGateway reports a failed boot
   const { DEV_TOKEN_TTL_SEC, startGateway } = await import('./gateway.js');
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, { boot });
   out(`troupe listening on ${gw.url} (uWebSockets.js ${gw.engine}, ${gw.system.workers?.size ?? 0} actor workers)`);
   out(`  WebSocket  ws://${config.host}:${gw.port}/ws`);
   out(`  OpenAI API ${gw.url}/v1   metrics ${gw.url}/metrics`);

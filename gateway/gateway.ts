@@ -16,11 +16,11 @@ import { consoleAssets } from './console_assets.js';
 import { createChannels } from './channels.js';
 import type { ChannelHub } from '../transports/channels/hub.js';
 import { createGatewayAuthenticator } from './auth.js';
-import { storeSettings } from './store.js';
-import { StoreClient } from './store_client.js';
+import { bootGateway, TRACE_ENVELOPE, type BootedGateway } from './boot.js';
+import type { StoreClient } from './store_client.js';
+import type { ActorSystem } from '../runtime/index.js';
 import { GATEWAY_STORE_CALLS } from './store_calls.js';
 import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
-import { ActorSystem } from '../runtime/index.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
 import type { TokenSigner } from './admin_api/token.js';
 import { createFrontDoor, type ChatRunner, type FrontDoor, type RunEnd } from '../transports/index.js';
@@ -61,16 +61,18 @@ export interface RunningGateway {
   shutdown(): Promise<void>;
 }
 
-const TRACE_ENVELOPE = new URL('../observability/trace_envelope.js', import.meta.url).href;
-
 /** How long start-up waits for channels to check their credentials; slower ones finish in the background. */
 const CHANNEL_START_WAIT_MS = 5_000;
 
 /** How long the start-up banner's dev token lives. */
 export const DEV_TOKEN_TTL_SEC = 3_600;
 
-export async function startGateway(config: GatewayConfig, opts: { channelEditIntervalMs?: number } = {}): Promise<RunningGateway> {
-  const settings = storeSettings(config);
+export async function startGateway(
+  config: GatewayConfig,
+  opts: { channelEditIntervalMs?: number; /** bootGateway(config), started earlier (the CLI does). */ boot?: Promise<BootedGateway> } = {},
+): Promise<RunningGateway> {
+  // The workers and the store's open first: they run on their threads while Redis is reached.
+  const booting = opts.boot ?? bootGateway(config);
   // The one logger (observability/log.ts): JSON lines, credentials scrubbed, level from TROUPE_LOG_LEVEL.
   const logger = rootLog();
   const log = (msg: string, err: unknown) => logger.warn(msg, { error: String(err) });
@@ -79,23 +81,13 @@ export async function startGateway(config: GatewayConfig, opts: { channelEditInt
     logger: logger.child({ component: 'redis' }),
   });
   if (redis !== undefined && !(await redis.waitUntilUp(3_000))) logger.warn('redis not reachable at start-up; running on in-process limits until it is');
-  let system: ActorSystem;
-  try {
-    system = await ActorSystem.start({
-      // A reserved worker for the store: it owns the database, so no SQL runs on this thread.
-      pool: { workers: config.workers, reserved: settings === undefined ? 0 : 1 },
-      // With tracing, every thread starts its own exporter, and messages carry the trace context (observability/trace_envelope.ts).
-      ...(config.tracing === undefined ? {} : { envelope: { module: TRACE_ENVELOPE, export: 'traceEnvelope', args: config.tracing } }),
-    });
-  } catch (err) {
+  const { system, store } = await booting.catch(async (err: unknown) => {
     await redis?.close().catch(() => undefined);
     throw err;
-  }
+  });
   let frontDoor: FrontDoor | undefined;
   let chatRunner: ChatRunner | undefined;
   let coordinatorRef: TeamCoordinator | undefined;
-  // The database opens on its worker while the rest starts; /ready says when it is open.
-  const store = settings === undefined ? undefined : new StoreClient(system, settings, log);
   try {
     const providerHosts: ActorRef<ProviderHostMessage>[] = [];
     // With a store, tenants may add providers of their own (admin API): every worker needs its host.
