@@ -13,7 +13,7 @@ import {
   isTerminated, type ActorRef, type ActorSystem, type Behavior, type RuntimeError,
 } from '../runtime/index.js';
 import {
-  checkRunParams, checkSessionKey, isStateless, type Caller, type ChatEventName, type ChatSendParams, type EventSink, type RunAccepted, type RunTarget,
+  checkRunParams, checkSessionKey, isStateless, type Caller, type ChatSendParams, type EventSink, type RunAccepted, type RunTarget,
 } from './chat_contract.js';
 import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
 import type { TeamRequest, TenantDefinitions } from './team/protocol.js';
@@ -85,8 +85,6 @@ interface RunEntry {
   tenant: string;
   user: string;
   sessionKey: string;
-  startedAt: number;
-  sourceIp?: string;
 }
 
 const SESSION_MODULE = new URL('./session.js', import.meta.url).href;
@@ -207,7 +205,7 @@ export class ActorBackend {
     const runId = randomUUID();
     // Register the sink before the session can emit anything for this run.
     const entry: RunEntry = {
-      sink, host: -1, tenant: p.tenant, user: p.user, sessionKey, startedAt: Date.now(), ...(params.sourceIp ? { sourceIp: params.sourceIp } : {}),
+      sink, host: -1, tenant: p.tenant, user: p.user, sessionKey,
     };
     this.runs.set(runId, entry);
     try {
@@ -550,10 +548,8 @@ export class ActorBackend {
   private dispatch([runId, event, payload]: RunEvent): void {
     const run = this.runs.get(runId);
     if (run === undefined) return;
-    if (event === 'chat.final' || event === 'chat.error') {
-      this.runs.delete(runId);
-      this.auditTurn(runId, run, event, payload);
-    }
+    // The turn's record is its usage row (the front door's usage recorder), not an audit row.
+    if (event === 'chat.final' || event === 'chat.error') this.runs.delete(runId);
     try {
       run.sink(event, payload as never);
     } catch {
@@ -561,27 +557,11 @@ export class ActorBackend {
     }
   }
 
-  /** One audit row per chat turn: who, which session, how it ended. */
-  private auditTurn(runId: string, run: RunEntry, event: ChatEventName, payload: Record<string, unknown>): void {
-    if (this.persistRef === undefined) return;
-    const error = payload.error as { code?: string } | undefined;
-    this.persistRef.tell({ t: 'audit', tenant: run.tenant, event: {
-      at: new Date(),
-      actor: run.user, action: 'chat.turn', target: run.sessionKey, ...(run.sourceIp ? { sourceIp: run.sourceIp } : {}),
-      outcome: event === 'chat.final' ? 'success' : 'failure',
-      detail: {
-        runId, durationMs: Date.now() - run.startedAt,
-        ...(event === 'chat.final' ? { stopReason: payload.stopReason, usage: payload.usage } : { code: error?.code }),
-      },
-    } });
-  }
-
   /** A worker died: its runs will never finish; tell their clients now. */
   private failRunsOn(host: number): void {
     for (const [runId, run] of this.runs) {
       if (run.host !== host) continue;
       this.runs.delete(runId);
-      this.auditTurn(runId, run, 'chat.error', { error: { code: 'UNAVAILABLE' } });
       run.sink('chat.error', {
         runId,
         error: { code: 'UNAVAILABLE', message: 'the worker running this session restarted; send again', retryable: true },

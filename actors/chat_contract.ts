@@ -56,17 +56,26 @@ export interface RunEnd {
   provider: string | undefined;
   model: string | undefined;
   latencyMs: number;
+  /**
+   * The run's session key (the backend's, so a default or stateless key too), once
+   * the backend has accepted the run. The usage row is the turn's record: it
+   * carries this, the caller's address and `endReason` (no audit row repeats them).
+   */
+  sessionKey?: string;
+  /** chat.final's stop reason, or chat.error's code. */
+  endReason?: string;
 }
 
 /** The RunEnd of a run's terminal event (`startedAt`: performance.now() when it was started). */
 export function runEndOf(
   caller: Caller, agent: string | undefined, startedAt: number,
-  event: 'chat.final' | 'chat.error', payload: ChatEventMap['chat.final' | 'chat.error'],
+  event: 'chat.final' | 'chat.error', payload: ChatEventMap['chat.final' | 'chat.error'], sessionKey?: string,
 ): RunEnd {
-  const aborted = event === 'chat.final' && (payload as ChatEventMap['chat.final']).stopReason === 'aborted';
+  const endReason = event === 'chat.error' ? (payload as ChatEventMap['chat.error']).error?.code : (payload as ChatEventMap['chat.final']).stopReason;
   return {
-    runId: payload.runId, caller, agent, outcome: event === 'chat.error' ? 'error' : aborted ? 'aborted' : 'ok',
+    runId: payload.runId, caller, agent, outcome: event === 'chat.error' ? 'error' : endReason === 'aborted' ? 'aborted' : 'ok',
     usage: payload.usage, provider: payload.provider, model: payload.model, latencyMs: performance.now() - startedAt,
+    ...(sessionKey === undefined ? {} : { sessionKey }), ...(typeof endReason === 'string' && endReason.length > 0 ? { endReason } : {}),
   };
 }
 
@@ -143,8 +152,6 @@ export interface ChatSendParams {
    * header): the run sees only this message and nothing is kept afterwards.
    */
   stateless?: boolean;
-  /** The client's address (for audit); `startRun` fills it from the caller. */
-  sourceIp?: string;
   /**
    * Which events before the terminal one the client wants: `all` (default),
    * `text` (chat.delta only) or `none`. Unwanted events are never produced,

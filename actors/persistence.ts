@@ -112,7 +112,9 @@ export class Persistence {
 
   /** Records one finished run's usage (write-behind). False when the queue is full (counted). */
   recordUsage(tenant: string, event: UsageEvent): boolean {
-    const ok = this.usage.enqueue({ tenant, event });
+    // The row is the turn's record; its session key is the client's text, scrubbed as the audit's target was.
+    const clean = event.sessionKey === undefined ? event : { ...event, sessionKey: scrub(event.sessionKey).slice(0, 512) };
+    const ok = this.usage.enqueue({ tenant, event: clean });
     if (ok) this.stats.usageQueued++;
     else this.stats.usageRefused++;
     return ok;

@@ -19,7 +19,7 @@ export function leadPort(backend: () => ActorBackend | undefined, onRunEnd?: (en
       return b.chatSend(caller(tenant), { sessionKey, agent, message, progress: 'none', idempotencyKey: key }, (event, payload) => {
         if (event !== 'chat.final' && event !== 'chat.error') return;
         // The lead's turn is a run like a client's: its usage is recorded too.
-        onRunEnd?.(runEndOf(caller(tenant), agent, startedAt, event, payload as ChatEventMap['chat.final' | 'chat.error']));
+        onRunEnd?.(runEndOf(caller(tenant), agent, startedAt, event, payload as ChatEventMap['chat.final' | 'chat.error'], sessionKey));
         ended();
       });
     },

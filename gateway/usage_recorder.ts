@@ -8,6 +8,10 @@
  *                                                  └─► the store worker ─► usage_events
  *                                                        (write-behind, batched per tenant, like the audit)
  *
+ * A usage row is also the turn's record: who (user, key, address), which
+ * session, how it ended. The audit log keeps no per-turn row, so a turn costs
+ * the store one row here instead of two (bench/RESULTS.md, issue 12).
+ *
  * Nothing here sits on a run's path. `summarize` serves GET /v1/usage.
  */
 import client, { type Registry } from 'prom-client';
@@ -105,7 +109,7 @@ export class UsageRecorder implements UsageLedger {
       inputTokens: count(end.usage?.inputTokens), outputTokens: count(end.usage?.outputTokens), cachedTokens: count(end.usage?.cachedTokens),
     };
     const { costUsd, priced } = costOf(this.opts.pricing, model, tokens);
-    const { tenant, keyId, user } = end.caller;
+    const { tenant, keyId, user, sourceIp } = end.caller;
     const labels = { tenant: this.#tenants.label(tenant), model: this.#models.label(model) };
     if (tokens.inputTokens > 0) this.#tokens.inc({ ...labels, kind: 'input' }, tokens.inputTokens);
     if (tokens.outputTokens > 0) this.#tokens.inc({ ...labels, kind: 'output' }, tokens.outputTokens);
@@ -117,6 +121,10 @@ export class UsageRecorder implements UsageLedger {
     this.opts.store?.usage(tenant, {
       at: new Date(), runId: end.runId, user, ...(keyId === undefined ? {} : { apiKeyId: keyId }), agent: agentId, provider, model,
       ...tokens, costUsd, priced, latencyMs: Math.round(end.latencyMs), outcome: end.outcome,
+      // The row is also the turn's record (the audit log has no per-turn row).
+      ...(end.sessionKey === undefined ? {} : { sessionKey: end.sessionKey }),
+      ...(sourceIp === undefined || sourceIp.length === 0 ? {} : { sourceIp: sourceIp.slice(0, 64) }),
+      ...(end.endReason === undefined ? {} : { endReason: end.endReason.slice(0, 64) }),
     });
   }
 

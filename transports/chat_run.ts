@@ -53,10 +53,15 @@ export async function startRun(
   let spanNamed = false;
   let endTurn: (() => void) | undefined;
   const started = performance.now();
+  // The usage row is the turn's record and names its session, which the backend's acceptance
+  // gives: a run that ends before its acceptance is back is reported once the key is known.
+  const record: { sessionKey?: string; waiting?: RunEnd } = {};
   const deliver: EventSink = <E extends ChatEventName>(event: E, payload: ChatEventMap[E]): void => {
     // The run tracker passes exactly one terminal event per run.
     if (ctx.usage !== undefined && (event === 'chat.final' || event === 'chat.error')) {
-      reportEnd(ctx, runEndOf(caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error']));
+      const end = runEndOf(caller, params.agent, started, event, payload as ChatEventMap['chat.final' | 'chat.error'], record.sessionKey);
+      if (record.sessionKey === undefined) record.waiting = end;
+      else reportEnd(ctx, end);
     }
     if (span !== undefined && (event === 'chat.final' || event === 'chat.error')) {
       // A fast turn can end before its acceptance is back: the span then ends once it names the run
@@ -73,14 +78,19 @@ export async function startRun(
   const run = ctx.runs.start(transport, caller, deliver);
   let accepted: { runId: string; sessionKey: string };
   try {
-    const send = caller.sourceIp === undefined ? params : { ...params, sourceIp: caller.sourceIp };
-    accepted = await (turn === undefined ? ctx.backend.chatSend(caller, send, run.sink) : inContext(turn, ctx.backend.chatSend.bind(ctx.backend, caller), send, run.sink));
+    accepted = await (turn === undefined ? ctx.backend.chatSend(caller, params, run.sink) : inContext(turn, ctx.backend.chatSend.bind(ctx.backend, caller), params, run.sink));
   } catch (err) {
     run.fail();
+    if (record.waiting !== undefined) reportEnd(ctx, record.waiting);
     endSpan(span, err);
     throw err;
   }
   const { runId, sessionKey } = accepted;
+  record.sessionKey = sessionKey;
+  if (record.waiting !== undefined) {
+    reportEnd(ctx, { ...record.waiting, sessionKey });
+    record.waiting = undefined;
+  }
   run.runId = runId;
   span?.setAttributes({ 'troupe.run_id': runId, 'troupe.session_key': sessionKey });
   spanNamed = true;

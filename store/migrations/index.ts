@@ -5,9 +5,10 @@ import { migration004 } from './004_teams.js';
 import { migration005 } from './005_memory_vectors.js';
 import { migration007 } from './007_memory_text_search.js';
 import { migration008 } from './008_admin_config.js';
+import { migration009 } from './009_usage_turn.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in order. Append new ones; never edit an applied one (checksums). */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration007, migration008];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration007, migration008, migration009];

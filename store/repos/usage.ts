@@ -22,6 +22,12 @@ export interface UsageEvent {
   priced: boolean;
   latencyMs: number;
   outcome: UsageOutcome;
+  /** The turn's session (a stateless request's own `~…` key), when the front door knew it. */
+  sessionKey?: string;
+  /** The client's address, as the audit would have it. */
+  sourceIp?: string;
+  /** How the turn ended: chat.final's stop reason, or chat.error's code. */
+  endReason?: string;
 }
 
 export const USAGE_GROUPS = ['tenant', 'key', 'agent', 'model', 'day', 'user'] as const;
@@ -80,9 +86,9 @@ export async function summarizeUsage(q: Queryable, query: UsageQuery): Promise<U
 }
 
 const USAGE_INSERT = `INSERT INTO usage_events (at, run_id, user_id, api_key_id, agent_id, provider, model, input_tokens,
-    output_tokens, cached_tokens, cost_usd, priced, latency_ms, outcome)
+    output_tokens, cached_tokens, cost_usd, priced, latency_ms, outcome, session_key, source_ip, end_reason)
   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-    $9::bigint[], $10::bigint[], $11::numeric[], $12::boolean[], $13::integer[], $14::text[])`;
+    $9::bigint[], $10::bigint[], $11::numeric[], $12::boolean[], $13::integer[], $14::text[], $15::text[], $16::text[], $17::text[])`;
 
 export class SqlUsageRepo implements UsageRepo {
   constructor(private readonly q: Queryable) {}
@@ -90,11 +96,12 @@ export class SqlUsageRepo implements UsageRepo {
   /**
    * One INSERT per call (the recorder batches): each column is one array parameter through
    * unnest, so the statement is the same for any batch size (a VALUES list of 14 parameters
-   * a row cost PGlite 1.5–3× more CPU per row; bench/RESULTS.md, issue 12).
+   * a row cost PGlite 1.5–3× more CPU per row; bench/RESULTS.md, issue 12). The row is also the
+   * turn's record (session key, address, how it ended): no audit row repeats it.
    */
   async appendMany(events: readonly UsageEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const cols: unknown[][] = Array.from({ length: 14 }, () => new Array<unknown>(events.length));
+    const cols: unknown[][] = Array.from({ length: 17 }, () => new Array<unknown>(events.length));
     events.forEach((e, i) => {
       const row = [
         e.at.toISOString(), text('runId', e.runId, 128), text('user', e.user, 256), optionalText('apiKeyId', e.apiKeyId, 128),
@@ -102,6 +109,7 @@ export class SqlUsageRepo implements UsageRepo {
         nonNegativeInt('inputTokens', e.inputTokens), nonNegativeInt('outputTokens', e.outputTokens),
         nonNegativeInt('cachedTokens', e.cachedTokens), nonNegativeNumber('costUsd', e.costUsd), e.priced === true,
         nonNegativeInt('latencyMs', Math.round(e.latencyMs)), oneOf('outcome', e.outcome, USAGE_OUTCOMES),
+        optionalText('sessionKey', e.sessionKey, 512), optionalText('sourceIp', e.sourceIp, 64), optionalText('endReason', e.endReason, 64),
       ];
       for (let c = 0; c < row.length; c++) cols[c][i] = row[c];
     });

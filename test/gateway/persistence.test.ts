@@ -73,6 +73,38 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     t.same(elsewhere, [], 'other tenants do not see it');
   });
 
+  t.test('a chat turn writes three rows: its two messages and one usage row, which is the turn\'s record; no audit row', async (t) => {
+    // A row is most of what a turn costs the store worker (bench/RESULTS.md, issue 12): a second
+    // per-turn row (the audit's chat.turn) or a third message would show here.
+    const gw = await startGateway(configFor(dataDir, env));
+    t.teardown(() => gw.shutdown());
+    const store = gw.store!;
+    const rowsTenant = `r${randomBytes(4).toString('hex')}`;
+    const rowsToken = await signToken({ secret: SECRET, tenant: rowsTenant, user: 'bob', ttlSec: 600 });
+    const turns = 5;
+    const steps: [string, Record<string, unknown>][] = [['connect', {}]];
+    for (let i = 0; i < turns; i++) steps.push(['chat.send', { message: `turn ${i}`, sessionKey: 'rows' }]);
+    const frames = await call(gw, rowsToken, steps);
+    t.equal(frames.filter((f) => f.ok === true).length, turns + 1);
+    const count = async (sql: string): Promise<number> =>
+      Number((await store.call<unknown, { n: number }[]>(STORE_CALLS, 'tenantQuery', { tenant: rowsTenant, sql }))[0].n);
+    // The assistant's message travels from the session's worker, which may be behind the client's chat.final: wait for it.
+    for (let i = 0; i < 200; i++) {
+      await store.flush(10_000);
+      if (await count('SELECT count(*)::int AS n FROM messages') >= 2 * turns) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    t.equal(await count('SELECT count(*)::int AS n FROM messages'), 2 * turns, 'two messages a turn');
+    t.equal(await count('SELECT count(*)::int AS n FROM usage_events'), turns, 'one usage row a turn');
+    t.equal(await count('SELECT count(*)::int AS n FROM audit_log'), 0, 'no audit row for a chat turn');
+    const rows = await store.call<unknown, Record<string, unknown>[]>(STORE_CALLS, 'tenantQuery', {
+      tenant: rowsTenant, sql: 'SELECT user_id, session_key, source_ip, end_reason, outcome FROM usage_events',
+    });
+    for (const row of rows) {
+      t.match(row, { user_id: 'bob', session_key: 'rows', source_ip: /127\.0\.0\.1|::1|ffff/, end_reason: 'stop', outcome: 'ok' }, 'who, which session, from where, how it ended');
+    }
+  });
+
   t.test('chat turns, auth failures and API-key use leave a verifiable audit trail', async (t) => {
     const gw = await startGateway(configFor(dataDir, env));
     t.teardown(() => gw.shutdown());
@@ -89,8 +121,14 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     const rows = await store.call<unknown, { action: string; target?: string; sourceIp?: string }[]>(STORE_CALLS, 'auditList', { tenant, limit: 100 });
     const actions = rows.map((r) => r.action);
     t.ok(actions.includes('apikey.use'), 'key use is audited');
-    t.ok(actions.includes('chat.turn'), 'the chat turn is audited');
-    t.match(rows.find((r) => r.action === 'chat.turn'), { sourceIp: /127\.0\.0\.1|::1|ffff/ }, 'with the client\'s address');
+    // A chat turn's record is its usage row (one row a turn; the audit log has none for it).
+    const turns = await store.call<unknown, { session_key: string; source_ip: string; api_key_id: string | null }[]>(STORE_CALLS, 'tenantQuery', {
+      tenant, sql: 'SELECT session_key, source_ip, api_key_id FROM usage_events',
+    });
+    t.match(turns.find((r) => r.session_key === 'p3'), { source_ip: /127\.0\.0\.1|::1|ffff/, api_key_id: /./ }, 'the turn by key, with the client\'s address');
+    t.ok(turns.some((r) => r.session_key.startsWith('s-')), 'the turn whose session key holds a credential is recorded');
+    t.notMatch(JSON.stringify(turns), new RegExp(secretKey), 'under its scrubbed key: a credential never reaches the turn\'s record');
+    t.notOk(actions.includes('chat.turn'), 'no audit row repeats it');
     t.match(rows.find((r) => r.action === 'apikey.use'), { sourceIp: /127\.0\.0\.1|::1|ffff/ });
     const toolRow = rows.find((r) => r.action === 'tool.call' && r.target === 'datetime');
     t.match(toolRow, { actor: 'agent:tooly', target: 'datetime', outcome: 'success' }, 'the tool call is audited');
