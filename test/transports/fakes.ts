@@ -63,6 +63,8 @@ export class FakeBackend implements GatewayBackend {
   isReady = true;
   /** Emit the first delta synchronously, before chatSend resolves (a race the transport must order). */
   emitBeforeAccept = false;
+  /** Run the whole run (to chat.final) synchronously, before chatSend resolves. */
+  finishBeforeAccept = false;
   /** After this many deltas the run fails with chat.error (UNAVAILABLE); undefined: never. */
   failAfterDeltas: number | undefined = undefined;
   /** Merged into every chat.final (e.g. a tool-call stop). */
@@ -111,7 +113,11 @@ export class FakeBackend implements GatewayBackend {
       });
     };
     if (this.emitBeforeAccept) sink('chat.delta', { runId: run.runId, delta: 'early ' });
-    setTimeout(step, delayMs);
+    if (this.finishBeforeAccept) {
+      this.burst = Math.max(burst, deltaCount);
+      step();
+      this.burst = burst;
+    } else setTimeout(step, delayMs);
     return { runId: run.runId, sessionKey };
   }
 

@@ -34,7 +34,7 @@ export async function start(
   t: Teardown,
   opts: {
     config?: Partial<FrontDoorConfig>; connect?: ScopedLimiter; chat?: ScopedLimiter;
-    authenticator?: Authenticator; onRefused?: FrontDoorOptions['onRefused'];
+    authenticator?: Authenticator; onRefused?: FrontDoorOptions['onRefused']; usage?: FrontDoorOptions['usage'];
   } = {},
 ): Promise<Started> {
   const backend = new FakeBackend();
@@ -43,6 +43,7 @@ export async function start(
     backend,
     authenticator: opts.authenticator ?? fakeAuthenticator(),
     ...(opts.onRefused === undefined ? {} : { onRefused: opts.onRefused }),
+    ...(opts.usage === undefined ? {} : { usage: opts.usage }),
     limiters: { connect: opts.connect ?? unlimited(), chat: opts.chat ?? unlimited() },
     metrics: registry,
     config: { shutdownDeadlineMs: 300, ...opts.config },

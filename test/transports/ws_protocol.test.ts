@@ -1,4 +1,6 @@
 import t from 'tap';
+import type { RunEnd } from '../../actors/chat_contract.js';
+import type { UsageLedger } from '../../transports/usage.js';
 import { Client, errorOf, start } from './harness.js';
 
 t.test('connect with params.token answers protocol, identity, server and policy', async (t) => {
@@ -114,7 +116,8 @@ t.test('chat.send answers runId first, then deltas and final with seq 1, 2, 3, â
   t.same(events.map((e) => e.event), ['chat.delta', 'chat.delta', 'chat.delta', 'chat.delta', 'chat.final']);
   t.ok(c.frames.indexOf(res) < c.frames.indexOf(events[0]), 'the res frame precedes the first event');
   t.match(final.payload, { runId, text: 'tok tok tok tok ', usage: { outputTokens: 4 } });
-  t.same(s.backend.sent[0].params, { message: 'hello', agent: 'echo', sourceIp: '127.0.0.1' }, 'the backend also gets the client address');
+  t.same(s.backend.sent[0].params, { message: 'hello', agent: 'echo' }, 'the backend gets the params as sent');
+  t.equal((s.backend.sent[0].principal as { sourceIp?: string }).sourceIp, '127.0.0.1', 'and the client address with the caller');
   c.close();
 });
 
@@ -199,5 +202,27 @@ t.test('numeric request ids are echoed as numbers', async (t) => {
   c.send({ type: 'req', id: 42, method: 'agents.list', params: {} });
   const res = await c.waitFor((f) => f.type === 'res' && f.id === 42, 'res 42');
   t.equal(res.ok, true);
+  c.close();
+});
+
+t.test('a run\'s end reaches the usage ledger with its session key, address and how it ended, even when it ends before its acceptance', async (t) => {
+  // The usage row is the turn's record (no audit row repeats it), so it must name the session.
+  const ends: RunEnd[] = [];
+  const usage: UsageLedger = { runEnded: (end) => ends.push(end), summarize: async () => [] };
+  const s = await start(t, { usage });
+  const c = await Client.connected(s.wsUrl);
+  await c.request('chat.send', { message: 'later', sessionKey: 'k1' });
+  await c.waitFor((f) => f.event === 'chat.final', 'the first final');
+  s.backend.finishBeforeAccept = true;
+  await c.request('chat.send', { message: 'at once' });
+  await c.waitFor((f) => f.event === 'chat.final' && f.payload !== undefined && (f.payload as { runId?: string }).runId === 'run-2', 'the second final');
+  t.equal(ends.length, 2, 'one end a run');
+  t.match(ends[0], { runId: 'run-1', sessionKey: 'k1', endReason: 'end_turn', outcome: 'ok', caller: { user: 'alice', sourceIp: String } });
+  t.match(ends[1], { runId: 'run-2', sessionKey: 'alice:main', endReason: 'end_turn', outcome: 'ok' }, 'the default key, though the run ended first');
+  s.backend.finishBeforeAccept = false;
+  s.backend.failAfterDeltas = 1;
+  await c.request('chat.send', { message: 'fails', sessionKey: 'k2' });
+  await c.waitFor((f) => f.event === 'chat.error', 'the error');
+  t.match(ends[2], { sessionKey: 'k2', endReason: 'UNAVAILABLE', outcome: 'error' }, 'an error\'s code is how it ended');
   c.close();
 });
