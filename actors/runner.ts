@@ -14,8 +14,8 @@
  * carries its agent's definition, as the backend read it for the tenant (the
  * tenant's agents may change at any time; the run keeps the one it began with). A stateless
  * turn is neither persisted nor audited per tool call, as its one-off session
- * was not; the backend still writes its `chat.turn` audit row and the front
- * door records its usage. `abort` aborts one run; stopping the runner (its
+ * was not; the front door still records its usage row, which is the turn's
+ * record. `abort` aborts one run; stopping the runner (its
  * worker going down) aborts them all.
  */
 import type { ChatMessage, ToolSpec } from '../providers/index.js';
