@@ -39,7 +39,9 @@ export function threadCpuSeconds(pid: number, tid: number): number | undefined {
 export type CpuSnapshot = Map<number, { name: string; seconds: number }>;
 
 /**
- * Every thread of `pid` now (empty where /proc is missing). Node 20 names its
+ * Every thread of `pid` now (empty where /proc is missing); a thread that has
+ * exited is gone, with its CPU, so measure only threads that outlive the
+ * interval (the gateway's do). Node 20 names its
  * main thread and its worker threads alike (`node`; the main thread is
  * reported as `main`), libuv's pool `libuv-worker`, V8's helpers `V8 DefaultWorke`.
  */
