@@ -71,10 +71,60 @@ function traceLogFields(): { traceId: string; spanId: string } | undefined {
   return sc === undefined || !trace.isSpanContextValid(sc) ? undefined : { traceId: sc.traceId, spanId: sc.spanId };
 }
 
+/**
+ * Makes this thread's current context follow synchronous calls only (`inSpan`,
+ * `inContext`, a message's handler), not `await`s: for a thread whose spans
+ * all start in the handler of the message that carried their parent (the
+ * store worker). Async propagation is Node 20's AsyncLocalStorage, which
+ * runs an async hook on every promise the thread makes; PGlite makes many.
+ */
+export function synchronousContextOnThisThread(): void {
+  if (started === null) return;
+  context.disable(); // also disables the AsyncLocalStorage, and with it the hook
+  context.setGlobalContextManager(new SyncContextManager());
+}
+
+/** A ContextManager whose current context is set by `with` for the call's synchronous extent. */
+class SyncContextManager {
+  private current: Context = ROOT_CONTEXT;
+
+  active(): Context {
+    return this.current;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    const previous = this.current;
+    this.current = ctx;
+    try {
+      return fn.apply(thisArg, args);
+    } finally {
+      this.current = previous;
+    }
+  }
+
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const fn = target as (...args: unknown[]) => unknown;
+    return ((...args: unknown[]) => this.with(ctx, fn, undefined, ...args)) as T;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.current = ROOT_CONTEXT;
+    return this;
+  }
+}
+
 /** A span under `parent` (default: the current context), or undefined when tracing is off. */
 export function startSpan(name: string, kind: SpanKind, attributes?: Attributes, parent?: Context): Span | undefined {
   if (started === null) return undefined;
-  return started.tracer.startSpan(name, { kind, ...(attributes === undefined ? {} : { attributes }) }, parent ?? context.active());
+  // One options object, no spread: the SDK reads an absent `attributes` as none.
+  const options: { kind: SpanKind; attributes?: Attributes } = { kind };
+  if (attributes !== undefined) options.attributes = attributes;
+  return started.tracer.startSpan(name, options, parent ?? context.active());
 }
 
 /** Calls `fn` with `span` current (so spans and messages it starts are its children); just calls it without a span. */
