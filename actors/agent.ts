@@ -27,7 +27,8 @@ import { extractiveSummary, planCompaction } from './context_window.js';
 import { DEFAULT_LOOP_LIMITS, LoopDetector } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { RunProgress, ServedBy, Usage } from './chat_contract.js';
-import type { AgentConfig, DirectoryRequest, RunEvent, SessionRequest, StoredMessage, TenantProviders } from './protocol.js';
+import type { AgentConfig, DirectoryRequest, KeySource, RunEvent, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
+import type { TenantToolLease } from './tenant_mcp.js';
 import type { TeamRequest, TeamRunContext } from './team/protocol.js';
 import { teamTools, type HandoffControl } from './team/tools.js';
 
@@ -106,6 +107,30 @@ export interface AgentArgs {
   team?: ActorRef<TeamRequest>;
   /** The tenant's own providers, which the chain may name besides the config file's. */
   providers?: TenantProviders;
+  /** The tenant's own MCP servers, whose tools the agent is offered besides the worker's. */
+  mcpServers?: TenantMcpServers;
+}
+
+/** What a tenant owns that an agent's sub-agents get too. */
+type Owned = Pick<AgentArgs, 'providers' | 'mcpServers'>;
+
+/** A named call on the store worker, as a KeySource names it (a provider's key, an MCP server's values). */
+function askKeySource<T>(source: KeySource, args: Record<string, unknown>): Promise<T> {
+  return source.store.ask({ t: 'call', module: source.module, export: source.export, args: { ...source.extra, ...args } }, { timeoutMs: 30_000 }) as Promise<T>;
+}
+
+const NO_TOOLS: TenantToolLease = { tools: [], release: () => undefined };
+
+/**
+ * The tools of the tenant's own MCP servers for one run, from this worker's
+ * toolbox (connected at the first run after a change; an empty list closes
+ * the tenant's clients). Release the lease when the run ends.
+ */
+export function tenantTools(tenant: string, servers: TenantMcpServers | undefined): Promise<TenantToolLease> {
+  const toolbox = installedToolbox();
+  if (servers === undefined || toolbox?.forTenant === undefined) return Promise.resolve(NO_TOOLS);
+  const source = servers.secrets;
+  return toolbox.forTenant(tenant, servers.list, (t, id) => (source === undefined ? Promise.resolve(null) : askKeySource(source, { tenant: t, id })));
 }
 
 /** What a turn needs of the actor it runs in: somewhere to spawn (and stop) its sub-agents. */
@@ -133,7 +158,8 @@ export function agent(args: AgentArgs): Behavior<AgentMessage> {
  * side (the stateless runner, runner.ts): each call is one independent turn.
  */
 export function agentTurns(args: AgentArgs): AgentTurn {
-  const { config, router, directory, audit, team, providers } = args;
+  const { config, router, directory, audit, team, providers, mcpServers } = args;
+  const owned: Owned = { ...(providers === undefined ? {} : { providers }), ...(mcpServers === undefined ? {} : { mcpServers }) };
   const depth = args.depth ?? 0;
   const tellRouter = (ev: RunEvent): void => router?.tell(ev);
   let callModel: CallModel | undefined;
@@ -168,9 +194,12 @@ export function agentTurns(args: AgentArgs): AgentTurn {
     };
     let result: RunResult | undefined;
     const spend: Spend = { usage: { inputTokens: 0, outputTokens: 0 } };
+    // The tenant's MCP tools as they are at the run's start: a change meanwhile waits for the next run.
+    let lease: TenantToolLease | undefined;
     try {
       callModel ??= modelCaller(config, run.tenant, providers);
-      result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend, providers);
+      lease = await tenantTools(run.tenant, mcpServers);
+      result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend, owned, lease.tools);
       if (spend.provider !== undefined) result = { ...result, provider: spend.provider, model: spend.model };
       emit('chat.final', {
         ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
@@ -186,6 +215,7 @@ export function agentTurns(args: AgentArgs): AgentTurn {
       if (depth > 0) throw err;
       return undefined;
     } finally {
+      lease?.release();
       run.session?.tell({ t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) });
     }
   };
@@ -216,15 +246,16 @@ async function runLoop(
   audit: ActorRef<PersistRequest> | undefined,
   team: ActorRef<TeamRequest> | undefined,
   spend: Spend,
-  providers?: TenantProviders,
+  owned: Owned,
+  tenantMcpTools: readonly AgentTool[],
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
   const tools = new Map<string, AgentTool>();
   const policy = new ToolPolicy(config.tools);
   const control: HandoffControl = {};
-  const own = [...ownTools(config, run, depth, ctx, directory, audit, spend, providers), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
-  for (const t of [...(installedToolbox()?.tools() ?? []), ...own]) {
+  const own = [...ownTools(config, run, depth, ctx, directory, audit, spend, owned), ...(depth === 0 ? teamTools(config, run, team, control) : [])];
+  for (const t of [...(installedToolbox()?.tools() ?? []), ...tenantMcpTools, ...own]) {
     if (policy.allows({ name: t.spec.name, group: t.group })) tools.set(t.spec.name, t);
   }
   const clientTools = new Set<string>();
@@ -332,7 +363,7 @@ function modelCaller(config: AgentConfig, tenant: string, providers: TenantProvi
     const keys = providers?.keys;
     const fetchKey: FetchKey = async (t, id) => {
       if (keys === undefined) return null;
-      return (await keys.store.ask({ t: 'call', module: keys.module, export: keys.export, args: { ...keys.extra, tenant: t, id } }, { timeoutMs: 30_000 })) as string | null;
+      return askKeySource<string | null>(keys, { tenant: t, id });
     };
     return async (request, onEvent) => {
       const registry = await tenantRegistry(await providerRegistryReady(), tenant, own, fetchKey);
@@ -475,7 +506,7 @@ async function compactIfNeeded(
 /** The tools an agent brings itself: spawn_agent (within limits). */
 function ownTools(
   config: AgentConfig, run: AgentRun, depth: number, ctx: TurnContext, directory: ActorRef<DirectoryRequest> | undefined,
-  auditRef: ActorRef<PersistRequest> | undefined, spend: Spend, providers: TenantProviders | undefined,
+  auditRef: ActorRef<PersistRequest> | undefined, spend: Spend, owned: Owned,
 ): AgentTool[] {
   const limits = { ...AGENT_DEFAULTS, ...config.subagents };
   let spawned = 0;
@@ -501,7 +532,7 @@ function ownTools(
       spawned++;
       while (running >= limits.maxConcurrentSubagents) await new Promise<void>((r) => waiting.push(r));
       running++;
-      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1, audit: auditRef, ...(providers === undefined ? {} : { providers }) } }, { restart: 'temporary' });
+      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1, audit: auditRef, ...owned } }, { restart: 'temporary' });
       try {
         const result = (await child.ask({
           t: 'run', runId: randomUUID(), history: [{ role: 'user', content: task, at: Date.now() }],

@@ -4,6 +4,7 @@
  * agent offers the model only those its policy allows (tools/policy.ts).
  */
 import type { ToolSpec } from '../providers/index.js';
+import type { FetchMcpSecrets, TenantMcpServer, TenantToolLease } from './tenant_mcp.js';
 
 export interface ToolOutcome {
   content: string;
@@ -32,6 +33,8 @@ export interface AgentTool {
 /** A source of tools (e.g. the tools/ registry behind an adapter). */
 export interface Toolbox {
   tools(): AgentTool[];
+  /** The tools of a tenant's own MCP servers (admin API) for one run; absent: this toolbox offers none. */
+  forTenant?(tenant: string, servers: readonly TenantMcpServer[], fetchSecrets: FetchMcpSecrets): Promise<TenantToolLease>;
 }
 
 /** Per-worker toolbox installed by the gateway (a worker builds its own registry). */

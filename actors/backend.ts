@@ -20,9 +20,10 @@ import type { TeamRequest, TenantDefinitions } from './team/protocol.js';
 import type { PersistRequest } from './persistence.js';
 import type { RunnerRequest } from './runner.js';
 import type {
-  AgentConfig, DirectoryRequest, KeySource, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage,
+  AgentConfig, DirectoryRequest, KeySource, RunEvent, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders,
 } from './protocol.js';
 import type { TenantProvider } from './provider/tenant_layers.js';
+import type { TenantMcpServer } from './tenant_mcp.js';
 
 export interface BackendOptions {
   /** Every tenant's agents when there is no `loadAgents`; with one, only the default agent's check. */
@@ -33,9 +34,11 @@ export interface BackendOptions {
    * A tenant's agents and own providers, from the store (gateway: agents seeded once from the config file).
    * Read on a tenant's first run, kept, and replaced by `reloadAgents`. Absent: `agents` for every tenant.
    */
-  loadAgents?: (tenant: string) => Promise<{ agents: AgentConfig[]; providers: TenantProvider[] }>;
+  loadAgents?: (tenant: string) => Promise<{ agents: AgentConfig[]; providers: TenantProvider[]; mcpServers?: TenantMcpServer[] }>;
   /** Where workers fetch a tenant provider's key when a call first needs it (the store worker). */
   providerKeys?: KeySource;
+  /** Where workers fetch a tenant MCP server's sealed headers or env when they connect it (the store worker). */
+  mcpSecrets?: KeySource;
   sessionIdleMs?: number;
   historyLimit?: number;
   /** Timeout of asks to session actors. */
@@ -97,6 +100,7 @@ const MAX_TENANTS_KEPT = 10_000;
 interface TenantAgents {
   list: AgentConfig[];
   providers: TenantProvider[];
+  mcpServers: TenantMcpServer[];
   byId: Map<string, AgentConfig>;
   defaultAgent: string | undefined;
 }
@@ -123,7 +127,8 @@ export class ActorBackend {
   private readonly runners: ActorRef<RunnerRequest>[];
   private nextRunner = 0;
   private readonly providerKeys: KeySource | undefined;
-  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'loadAgents' | 'providerKeys' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
+  private readonly mcpSecrets: KeySource | undefined;
+  private readonly options: Required<Omit<BackendOptions, 'agents' | 'defaultAgent' | 'loadAgents' | 'providerKeys' | 'mcpSecrets' | 'persistRef' | 'ready' | 'idempotency' | 'screenInput' | 'healthInfo' | 'teams'>>;
   private readonly teams: TeamService | undefined;
   private readonly screenInput: BackendOptions['screenInput'];
   private readonly healthInfo: Record<string, unknown>;
@@ -143,6 +148,7 @@ export class ActorBackend {
     if (!this.agents.has(this.defaultAgent)) throw new RangeError(`default agent ${this.defaultAgent} is not configured`);
     this.loadAgents = options.loadAgents;
     this.providerKeys = options.providerKeys;
+    this.mcpSecrets = options.mcpSecrets;
     this.fixedAgents = this.indexAgents(options.agents, []);
     this.options = {
       sessionIdleMs: options.sessionIdleMs ?? 5 * 60_000,
@@ -212,7 +218,7 @@ export class ActorBackend {
       if (stateless) {
         await this.runStateless(entry, {
           t: 'run', runId, agent: agents.byId.get(agent) as AgentConfig, message: params.message, tenant: p.tenant, sessionKey,
-          providers: { list: agents.providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) },
+          ...this.ownedBy(agents),
           ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
           ...(params.tools === undefined ? {} : { clientTools: params.tools }),
           ...(params.progress === undefined || params.progress === 'all' ? {} : { progress: params.progress }),
@@ -396,9 +402,9 @@ export class ActorBackend {
 
   // ---------------------------------------------------------------- internals
 
-  private indexAgents(list: AgentConfig[], providers: TenantProvider[]): TenantAgents {
+  private indexAgents(list: AgentConfig[], providers: TenantProvider[], mcpServers: TenantMcpServer[] = []): TenantAgents {
     const byId = new Map(list.map((a) => [a.id, a]));
-    return { list, providers, byId, defaultAgent: byId.has(this.defaultAgent) ? this.defaultAgent : list[0]?.id };
+    return { list, providers, mcpServers, byId, defaultAgent: byId.has(this.defaultAgent) ? this.defaultAgent : list[0]?.id };
   }
 
   /** The tenant's agents: kept ones at once, else read (one read per tenant at a time) and pushed to its live sessions. */
@@ -410,7 +416,7 @@ export class ActorBackend {
     let pending = this.agentLoads.get(tenant);
     if (pending === undefined) {
       const loading: Promise<TenantAgents> = load(tenant).then((loaded) => {
-        const agents = this.indexAgents(loaded.agents, loaded.providers);
+        const agents = this.indexAgents(loaded.agents, loaded.providers, loaded.mcpServers);
         // A newer read (reloadAgents) replaced this one: its answer wins.
         if (this.agentLoads.get(tenant) !== loading) return agents;
         this.agentLoads.delete(tenant);
@@ -434,10 +440,18 @@ export class ActorBackend {
     return false;
   }
 
+  /** The tenant's own providers and MCP servers as a run gets them, with where their secrets are fetched from. */
+  private ownedBy(agents: TenantAgents): { providers: TenantProviders; mcpServers: TenantMcpServers } {
+    return {
+      providers: { list: agents.providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) },
+      mcpServers: { list: agents.mcpServers, ...(this.mcpSecrets === undefined ? {} : { secrets: this.mcpSecrets }) },
+    };
+  }
+
   /** Tells the tenant's live sessions its agents (each retires the agents that changed once their runs are done). */
   private pushAgents(tenant: string, agents: TenantAgents): void {
     const prefix = `${tenant}\u0000`;
-    for (const [k, ref] of this.sessions) if (k.startsWith(prefix)) ref.tell({ t: 'agents', agents: agents.list, providers: agents.providers });
+    for (const [k, ref] of this.sessions) if (k.startsWith(prefix)) ref.tell({ t: 'agents', agents: agents.list, providers: agents.providers, mcpServers: agents.mcpServers });
   }
 
   /** Starts a stateless run on the next worker's runner; its events come through the router as any run's. */
@@ -479,7 +493,7 @@ export class ActorBackend {
         router: this.router,
         // The newest list kept: a reload between this run's read and here was pushed only to live sessions.
         agents: (this.tenantAgents.get(p.tenant) ?? agents).list,
-        providers: { list: (this.tenantAgents.get(p.tenant) ?? agents).providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) },
+        ...this.ownedBy(this.tenantAgents.get(p.tenant) ?? agents),
         idleMs: this.options.sessionIdleMs,
         historyLimit: this.options.historyLimit,
         defaultAgent: agents.defaultAgent ?? this.defaultAgent,

@@ -10,6 +10,7 @@ import type { ToolPolicyConfig } from '../tools/policy.js';
 import type { LoopLimits } from './loop_detector.js';
 import type { PersistRequest } from './persistence.js';
 import type { ChainEntry } from './provider/chain.js';
+import type { TenantMcpServer } from './tenant_mcp.js';
 import type { TenantProvider } from './provider/tenant_layers.js';
 import type { TeamRequest } from './team/protocol.js';
 
@@ -66,8 +67,8 @@ export type SessionRequest =
   | { t: 'run-done'; runId: string; text?: string }
   /** The agent handed the conversation over: later turns for `from` go to `to`. */
   | { t: 'handoff'; from: string; to: string; reason: string }
-  /** The tenant's agents or providers changed (admin API): new runs use these; runs in flight finish on the old ones. */
-  | { t: 'agents'; agents: AgentConfig[]; providers: TenantProvider[] };
+  /** The tenant's agents, providers or MCP servers changed (admin API): new runs use these; runs in flight finish on the old ones. */
+  | { t: 'agents'; agents: AgentConfig[]; providers: TenantProvider[]; mcpServers: TenantMcpServer[] };
 
 /** How a worker gets a tenant provider's key: a named call on the store worker, `{...extra, tenant, id}` → key or null. */
 export interface KeySource {
@@ -81,6 +82,12 @@ export interface KeySource {
 export interface TenantProviders {
   list: TenantProvider[];
   keys?: KeySource;
+}
+
+/** A tenant's own MCP servers (sealed values not included) and where a worker fetches those (`{...extra, tenant, id}` → values or null). */
+export interface TenantMcpServers {
+  list: TenantMcpServer[];
+  secrets?: KeySource;
 }
 
 export interface SendReply {
@@ -111,6 +118,8 @@ export interface SessionArgs {
   team?: ActorRef<TeamRequest>;
   /** The tenant's own providers (admin API), which agents' chains may name; absent: none. */
   providers?: TenantProviders;
+  /** The tenant's own MCP servers (admin API), whose tools its agents are offered; absent: none. */
+  mcpServers?: TenantMcpServers;
 }
 
 /** Asks the backend's directory for a tenant's live sessions. */

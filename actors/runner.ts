@@ -23,7 +23,7 @@ import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import type { agentTurns as AgentTurns } from './agent.js';
 import type { RunProgress } from './chat_contract.js';
-import type { AgentConfig, DirectoryRequest, RunEvent, StoredMessage, TenantProviders } from './protocol.js';
+import type { AgentConfig, DirectoryRequest, RunEvent, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
 import type { TeamRequest } from './team/protocol.js';
 
 export type RunnerRequest =
@@ -31,6 +31,8 @@ export type RunnerRequest =
     t: 'run'; runId: string; agent: AgentConfig; message: string; tenant: string; sessionKey: string;
     /** The tenant's own providers (and where their keys come from), as for a session's agents. */
     providers?: TenantProviders;
+    /** The tenant's own MCP servers, as for a session's agents. */
+    mcpServers?: TenantMcpServers;
     conversation?: ChatMessage[]; clientTools?: ToolSpec[]; progress?: RunProgress;
   }
   | { t: 'abort'; runId: string };
@@ -59,7 +61,8 @@ export function statelessRunner(args: RunnerArgs): Behavior<RunnerRequest> {
       return inSpan(span, () => {
         // Its model caller is made per run from the definition; provider clients are shared per worker (agent.ts).
         const turn = turns({
-          config: msg.agent, router: args.router, directory: args.directory, team: args.team, ...(msg.providers === undefined ? {} : { providers: msg.providers }),
+          config: msg.agent, router: args.router, directory: args.directory, team: args.team,
+          ...(msg.providers === undefined ? {} : { providers: msg.providers }), ...(msg.mcpServers === undefined ? {} : { mcpServers: msg.mcpServers }),
         });
         const controller = new AbortController();
         runs.set(msg.runId, controller);

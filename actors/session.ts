@@ -6,8 +6,9 @@
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
-import { agent, type AgentMessage } from './agent.js';
-import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantProviders } from './protocol.js';
+import { rootLog } from '../observability/log.js';
+import { agent, tenantTools, type AgentMessage } from './agent.js';
+import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
 import { stableJson } from './stable_json.js';
 
 /** Idempotency keys remembered per session (oldest forgotten first). */
@@ -21,6 +22,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
   /** The tenant's agents as last pushed (the backend tells every live session when they change). */
   let definitions: AgentConfig[] = args.agents;
   let providers = args.providers;
+  let mcpServers = args.mcpServers;
   const agents = new Map<string, ActorRef<AgentMessage>>();
   /** Handoffs: turns for the key's agent go to the value's (followed to the end of the chain). */
   const handedTo = new Map<string, string>();
@@ -45,7 +47,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       ref = ctx.spawn<AgentMessage>({
         factory: agent, args: {
           config, router: args.router, directory: args.directory, audit: args.persistence, team: args.team,
-          ...(providers === undefined ? {} : { providers }),
+          ...(providers === undefined ? {} : { providers }), ...(mcpServers === undefined ? {} : { mcpServers }),
         },
       }, { restart: 'permanent' });
       agents.set(id, ref);
@@ -58,14 +60,23 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
    * retired, which it does after the runs already in its mailbox; the next run
    * spawns one with the new definition.
    */
-  const redefine = (next: AgentConfig[], nextProviders: TenantProviders['list']): void => {
+  const redefine = (next: AgentConfig[], nextProviders: TenantProviders['list'], nextMcp: TenantMcpServers['list']): void => {
     const before = new Map(definitions.map((a) => [a.id, stableJson(a)]));
     const after = new Map(next.map((a) => [a.id, stableJson(a)]));
-    // Agents hold the tenant's providers too: a provider change retires them all.
-    const providersChanged = stableJson(providers?.list ?? []) !== stableJson(nextProviders);
+    // Agents hold the tenant's providers and MCP servers too: a change of either retires them all.
+    const ownedChanged = stableJson([providers?.list ?? [], mcpServers?.list ?? []]) !== stableJson([nextProviders, nextMcp]);
     if (providers !== undefined) providers = { ...providers, list: nextProviders };
+    if (mcpServers !== undefined) {
+      mcpServers = { ...mcpServers, list: nextMcp };
+      // Apply a change of the servers on this worker now: removed ones are closed (after their runs), new ones connect.
+      if (ownedChanged) {
+        tenantTools(args.tenant, mcpServers).then((lease) => lease.release(), (err: unknown) => {
+          rootLog().warn('connecting a tenant\'s MCP servers failed; the next run tries again', { tenant: args.tenant, error: String(err) });
+        });
+      }
+    }
     for (const [id, ref] of agents) {
-      if (!providersChanged && after.get(id) === before.get(id)) continue;
+      if (!ownedChanged && after.get(id) === before.get(id)) continue;
       agents.delete(id);
       ref.tell({ t: 'retire' });
     }
@@ -153,7 +164,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
           }
           return undefined;
         case 'agents':
-          redefine(msg.agents, msg.providers);
+          redefine(msg.agents, msg.providers, msg.mcpServers);
           return undefined;
         case 'run-done':
           runs.delete(msg.runId);

@@ -21,6 +21,7 @@ import type { McpConfig } from '../tools/mcp/config.js';
 import type { GuardedFetchOptions } from '../tools/mcp/guarded_fetch.js';
 import type { McpManager, McpManagerOptions } from '../tools/mcp/manager.js';
 import { installToolbox, type AgentTool, type Toolbox } from './agent_tools.js';
+import { TenantMcpLayers } from './tenant_mcp.js';
 
 /** An isolated tool as configured; `module` is a file: URL. readOnly defaults to false, group to 'isolated'. */
 export type IsolatedToolConfig = Omit<IsolatedToolSpec, 'readOnly'> & { readOnly?: boolean };
@@ -43,6 +44,7 @@ export type McpOptionsConfig = Omit<McpManagerOptions, 'http'> & { http?: Omit<G
 export interface ToolsConfig {
   /** Built-in tools' options; memory tools get their store from `memory` below, not from here. */
   builtins?: Omit<BuiltinToolsOptions, 'memory'>;
+  /** Every tenant's MCP servers (without a store; with one, tenants' own servers come with their agents, seeded from the file's). */
   mcpServers?: McpConfig['mcpServers'];
   /** MCP manager options: stdioLimits (the command allowlist), http.allowHosts, timeouts. */
   mcp?: McpOptionsConfig;
@@ -155,6 +157,7 @@ class InjectionTally {
 export function toolHost(args: ToolsConfig): Behavior<ToolHostMessage> {
   let registry: ToolRegistry | undefined;
   let mcp: McpManager | undefined;
+  let tenants: TenantMcpLayers | undefined;
   let pool: TaskPool | undefined;
   const tally = new InjectionTally(args.injectionAction ?? 'warn');
   const poolOptions = { ...DEFAULT_ISOLATED_POOL, ...args.isolatedPool };
@@ -172,10 +175,9 @@ export function toolHost(args: ToolsConfig): Behavior<ToolHostMessage> {
           resourceLimits: { maxOldGenerationSizeMb: poolOptions.maxHeapMb },
         });
       }
-      registry = new ToolRegistry({
-        ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }),
-        screener: new Screener({ action: tally.action, onMatch: (family, source, match) => tally.record(family, source, match) }),
-      });
+      const screener = new Screener({ action: tally.action, onMatch: (family, source, match) => tally.record(family, source, match) });
+      const newRegistry = () => new ToolRegistry({ ...(args.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: args.defaultTimeoutMs }), screener });
+      registry = newRegistry();
       registerBuiltins(registry, { ...args.builtins, ...(args.memory === undefined ? {} : { memory: new ActorMemoryStore(args.memory) }) });
       for (const spec of args.isolated ?? []) {
         registry.register(isolatedTool({ ...spec, readOnly: spec.readOnly ?? false, group: spec.group ?? 'isolated' }, taskPool));
@@ -186,15 +188,17 @@ export function toolHost(args: ToolsConfig): Behavior<ToolHostMessage> {
         mcp = new McpManager(registry, args.mcp ?? {});
         await mcp.connect({ mcpServers: args.mcpServers });
       }
-      installToolbox(registryToolbox(registry, args.workspaceRoot));
+      // Tenants' own servers (admin API): a registry per tenant, connected at its first run.
+      const layers = tenants = new TenantMcpLayers({ registry: newRegistry, toolbox: (r) => registryToolbox(r, args.workspaceRoot), mcp: args.mcp ?? {} });
+      installToolbox({ ...registryToolbox(registry, args.workspaceRoot), forTenant: (tenant, servers, fetch) => layers.acquire(tenant, servers, fetch) });
     },
-    receive(msg): ToolHostMetrics | { tools: number; mcp: unknown; pool: unknown } {
+    receive(msg): ToolHostMetrics | { tools: number; mcp: unknown; tenantMcp: number; pool: unknown } {
       if (msg.t === 'metrics') return { injection: tally.snapshot() };
-      return { tools: registry?.list().length ?? 0, mcp: mcp?.health(), pool: pool?.metrics() };
+      return { tools: registry?.list().length ?? 0, mcp: mcp?.health(), tenantMcp: tenants?.size ?? 0, pool: pool?.metrics() };
     },
     async postStop() {
       installToolbox(undefined);
-      await Promise.all([mcp?.close(), pool?.destroy()]);
+      await Promise.all([mcp?.close(), tenants?.close(), pool?.destroy()]);
     },
   };
 }

@@ -21,6 +21,7 @@ import type { StoreClient } from './store_client.js';
 import type { ActorSystem } from '../runtime/index.js';
 import { GATEWAY_STORE_CALLS } from './store_calls.js';
 import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
+import { MAX_SERVERS } from '../tools/mcp/config.js';
 import { createJwtAuthenticator, signToken } from '../security/jwt.js';
 import type { TokenSigner } from './admin_api/token.js';
 import { createFrontDoor, type ChatRunner, type FrontDoor, type RunEnd } from '../transports/index.js';
@@ -117,7 +118,7 @@ export async function startGateway(
     const leadsOf = new Map<string, string[]>();
     for (const t of teams) leadsOf.set(t.lead, [...(leadsOf.get(t.lead) ?? []), t.id]);
     const loadAgents = store === undefined ? undefined : async (tenant: string) => {
-      const loaded = await store.tenantAgents(tenant, config.agents);
+      const loaded = await store.tenantAgents(tenant, config.agents, config.tools.mcpServers ?? {}, config.dataDir);
       return { ...loaded, agents: loaded.agents.map((a) => {
         const leads = leadsOf.get(a.id);
         return leads === undefined ? a : { ...a, leads };
@@ -165,6 +166,8 @@ export async function startGateway(
         loadAgents,
         // A tenant provider's key is opened on the store worker when a worker's call first needs it.
         providerKeys: { store: store.ref, module: GATEWAY_STORE_CALLS, export: 'providerKey', extra: { dataDir: config.dataDir } },
+        // A tenant MCP server's sealed headers or env, opened there when a worker connects it.
+        mcpSecrets: { store: store.ref, module: GATEWAY_STORE_CALLS, export: 'mcpSecretValues', extra: { dataDir: config.dataDir } },
       }),
       ...(store === undefined ? {} : { persistRef: store.ref, ready: () => store.ready }),
       historyLimit: config.historyLimit,
@@ -191,7 +194,9 @@ export async function startGateway(
     await coordinator?.start();
     // One tool host per worker: the built-in tools, MCP servers and isolated tools its agents can call.
     const toolModule = new URL('../actors/tool_host.js', import.meta.url).href;
-    const toolArgs: ToolsConfig = { ...config.tools, workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction,
+    // With a store, the file's MCP servers seed each tenant's own (admin API) instead of serving every tenant.
+    const { mcpServers: fileMcpServers, ...fileTools } = config.tools;
+    const toolArgs: ToolsConfig = { ...(store === undefined ? config.tools : fileTools), workspaceRoot: join(config.dataDir, 'workspaces'), injectionAction: config.injectionAction,
       ...(backend.persistenceRef === undefined ? {} : { memory: backend.persistenceRef }) };
     const toolHosts = (system.workers?.hosts ?? []).map((worker) =>
       system.spawn<ToolHostMessage>({ module: toolModule, export: 'toolHost', args: toolArgs }, { placement: { worker }, restart: 'permanent' }));
@@ -239,6 +244,10 @@ export async function startGateway(
         },
         providers: { configIds: configProviderIds, maxPerTenant: MAX_TENANT_PROVIDERS, changed: agentsChanged },
         sign: signer(config),
+        mcpServers: {
+          seed: fileMcpServers ?? {}, stdioLimits: config.tools.mcp?.stdioLimits ?? {}, allowHosts: config.tools.mcp?.http?.allowHosts ?? [],
+          maxPerTenant: MAX_SERVERS, changed: agentsChanged,
+        },
         log: (msg, err) => logger.warn(msg, { component: 'admin', error: String(err) }),
       }),
       // The web console (docs/admin.md): static files; its data comes through the routes above.

@@ -9,6 +9,8 @@ import type { AgentConfig } from '../actors/protocol.js';
 import type { AdminStore } from './admin_api/admin_store.js';
 import type { AgentDefinition } from './agent_definition.js';
 import type { TenantProvider } from '../actors/provider/tenant_layers.js';
+import type { TenantMcpServer } from '../actors/tenant_mcp.js';
+import type { McpServerConfig } from '../tools/mcp/config.js';
 
 export const GATEWAY_STORE_CALLS = new URL(import.meta.url).href;
 
@@ -22,17 +24,33 @@ export function teamTenants(store: Store): Promise<string[]> {
   return store.teamTenants();
 }
 
-/** A tenant's agents for its runs (seeded once from the config file's, `seed`) and its own providers (no keys). */
-export async function tenantAgents(store: Store, a: { tenant: string; seed: AgentDefinition[] }): Promise<{ agents: AgentConfig[]; providers: TenantProvider[] }> {
+/**
+ * A tenant's agents for its runs (seeded once from the config file's, `seed`), its own providers (no keys)
+ * and its MCP servers (seeded once from the file's `tools.mcpServers`, `mcpSeed`; no sealed values).
+ */
+export async function tenantAgents(store: Store, a: {
+  tenant: string; seed: AgentDefinition[]; mcpSeed: Record<string, McpServerConfig>; dataDir: string;
+}): Promise<{ agents: AgentConfig[]; providers: TenantProvider[]; mcpServers: TenantMcpServer[] }> {
   // Loaded here, on the store worker, on first use: the main thread imports this module only for its URL.
-  const [{ agentConfigOf, agentsForTenant, seedAgents }, { tenantProviders }] = await Promise.all([import('./admin_agents.js'), import('./admin_providers.js')]);
+  const [{ agentConfigOf, agentsForTenant, seedAgents }, { tenantProviders }, { tenantMcpServers }] = await Promise.all([
+    import('./admin_agents.js'), import('./admin_providers.js'), import('./admin_mcp.js'),
+  ]);
   await seedAgents(store, a.tenant, a.seed);
-  return { agents: (await agentsForTenant(store, a.tenant)).map(agentConfigOf), providers: await tenantProviders(store, a.tenant) };
+  await adminStore(store, { method: 'seedMcpServers', args: [a.tenant, a.mcpSeed], dataDir: a.dataDir });
+  return {
+    agents: (await agentsForTenant(store, a.tenant)).map(agentConfigOf), providers: await tenantProviders(store, a.tenant),
+    mcpServers: await tenantMcpServers(store, a.tenant),
+  };
 }
 
 /** A tenant provider's key, opened here for the worker whose call needs it (actors/provider/tenant_layers.ts). */
 export function providerKey(store: Store, a: { tenant: string; id: string; dataDir: string }): Promise<unknown> {
   return adminStore(store, { method: 'providerKey', args: [a.tenant, a.id], dataDir: a.dataDir });
+}
+
+/** A tenant MCP server's opened headers or env, for the worker that connects it (actors/tenant_mcp.ts). */
+export function mcpSecretValues(store: Store, a: { tenant: string; id: string; dataDir: string }): Promise<unknown> {
+  return adminStore(store, { method: 'mcpSecretValues', args: [a.tenant, a.id], dataDir: a.dataDir });
 }
 
 /** GET /v1/usage (the caller flushes the usage queue first). */

@@ -13,6 +13,8 @@ import type { AgentConfig } from '../actors/protocol.js';
 import type { AdminStore } from './admin_api/admin_store.js';
 import type { AgentDefinition } from './agent_definition.js';
 import type { TenantProvider } from '../actors/provider/tenant_layers.js';
+import type { TenantMcpServer } from '../actors/tenant_mcp.js';
+import type { McpServerConfig } from '../tools/mcp/config.js';
 import { GATEWAY_STORE_CALLS } from './store_calls.js';
 
 /** Longest wait for the database to open (a first PGlite start on a busy machine is slow). */
@@ -80,9 +82,11 @@ export class StoreClient {
     this.ref.tell({ t: 'usage', tenant, event });
   }
 
-  /** A tenant's agents (seeded once from `seed`, the config file's) and own providers (without keys). */
-  tenantAgents(tenant: string, seed: AgentDefinition[]): Promise<{ agents: AgentConfig[]; providers: TenantProvider[] }> {
-    return this.call(GATEWAY_STORE_CALLS, 'tenantAgents', { tenant, seed });
+  /** A tenant's agents (seeded once from `seed`, the config file's), own providers (without keys) and MCP servers (seeded once from `mcpSeed`; without values). */
+  tenantAgents(
+    tenant: string, seed: AgentDefinition[], mcpSeed: Record<string, McpServerConfig>, dataDir: string,
+  ): Promise<{ agents: AgentConfig[]; providers: TenantProvider[]; mcpServers: TenantMcpServer[] }> {
+    return this.call(GATEWAY_STORE_CALLS, 'tenantAgents', { tenant, seed, mcpSeed, dataDir });
   }
 
   /** Usage totals (GET /v1/usage); flush first for rows still queued. */

@@ -7,9 +7,11 @@
  * tenant's chain by the shared functions the CLI uses too.
  */
 import { loadKeyring, SecretBox } from '../../security/secrets.js';
-import type { Agent, ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, StoredProvider, Tenant } from '../../store/index.js';
+import type { Agent, ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, StoredMcpServer, StoredProvider, Tenant } from '../../store/index.js';
 import { agentsForTenant, deleteAgent, putAgent, seedAgents, type AgentDefinition } from '../admin_agents.js';
 import { deleteProvider, getProvider, listProviders, providerKey, putProvider, type ProviderView } from '../admin_providers.js';
+import { deleteMcpServer, getMcpServer, listMcpServers, mcpSecretValues, putMcpServer, seedMcpServers } from '../admin_mcp.js';
+import type { McpServerConfig } from '../../tools/mcp/config.js';
 import { createApiKey, revokeApiKey, type NewKey } from '../admin_keys.js';
 import { rotateSecrets, setSecret, type OpenBox, type RotateReport } from '../admin_secrets.js';
 import { auditAdmin, diffFields, ensureTenant, type AdminActor } from '../admin_support.js';
@@ -40,6 +42,17 @@ export interface AdminStore {
   deleteProvider(tenant: string, id: string, who: AdminActor): Promise<StoredProvider | null>;
   /** The opened key, for a worker's call only (never answered by the API). */
   providerKey(tenant: string, id: string): Promise<string | null>;
+
+  /** Gives the tenant the config file's MCP servers, once ever (creating the tenant if needed); their values sealed. */
+  seedMcpServers(tenant: string, seed: Record<string, McpServerConfig>): Promise<boolean>;
+  listMcpServers(tenant: string, limit: number): Promise<StoredMcpServer[]>;
+  getMcpServer(tenant: string, id: string): Promise<StoredMcpServer | null>;
+  /** Creates or replaces; `values` (headers or env) object: sealed; null: removed; undefined: kept. Audited without values. */
+  putMcpServer(tenant: string, id: string, definition: Record<string, unknown>, values: Record<string, string> | null | undefined, who: AdminActor): Promise<StoredMcpServer>;
+  /** Null when the tenant has no such server (audited as a failure). */
+  deleteMcpServer(tenant: string, id: string, who: AdminActor): Promise<StoredMcpServer | null>;
+  /** The opened headers or env, for the worker that connects the server (never answered by the API). */
+  mcpSecretValues(tenant: string, id: string): Promise<Record<string, string> | null>;
 
   listKeys(tenant: string, limit: number): Promise<ApiKey[]>;
   createKey(tenant: string, input: NewKey, who: AdminActor): Promise<{ key: string; record: ApiKey }>;
@@ -102,6 +115,13 @@ export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
     putProvider: async (tenant, id, spec, apiKey, who) => putProvider(store, await openBox(), tenant, id, spec, apiKey, who),
     deleteProvider: (tenant, id, who) => deleteProvider(store, tenant, id, who),
     providerKey: async (tenant, id) => providerKey(store, await openBox(), tenant, id),
+
+    seedMcpServers: (tenant, seed) => seedMcpServers(store, openBox, tenant, seed),
+    listMcpServers: (tenant, limit) => listMcpServers(store, tenant, limit),
+    getMcpServer: (tenant, id) => getMcpServer(store, tenant, id),
+    putMcpServer: (tenant, id, definition, values, who) => putMcpServer(store, openBox, tenant, id, definition, values, who),
+    deleteMcpServer: (tenant, id, who) => deleteMcpServer(store, tenant, id, who),
+    mcpSecretValues: async (tenant, id) => mcpSecretValues(store, await openBox(), tenant, id),
 
     listKeys: (tenant, limit) => store.withTenant(tenant, (s) => s.apiKeys.list({ limit })),
     createKey: (tenant, input, who) => createApiKey(store, tenant, input, who),

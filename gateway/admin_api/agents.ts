@@ -8,8 +8,7 @@ import { invalidField, TroupeError } from '../../transports/errors.js';
 import type { Agent } from '../../store/index.js';
 import { publicDefinition, type AgentDefinition } from '../agent_definition.js';
 import { agentModelProblem } from '../config.js';
-import type { AdminStore } from './admin_store.js';
-import type { AdminRouter } from './router.js';
+import { seededOnce, type AdminRouter } from './router.js';
 import { AgentBody, AgentDeleted, AgentList, AgentOut, AgentPatch, IdParams, LimitQuery } from './schemas.js';
 
 export interface AgentRoutesDeps {
@@ -23,17 +22,8 @@ export interface AgentRoutesDeps {
 
 const out = (a: Agent) => ({ ...publicDefinition(a.config), id: a.name, createdAt: a.createdAt, updatedAt: a.updatedAt });
 
-/** Tenants this process has seeded (or found seeded); forgotten when full, which costs one more call. */
-const MAX_SEEDED_MEMO = 100_000;
-
 export function agentRoutes(router: AdminRouter, deps: AgentRoutesDeps): void {
-  const seeded = new Set<string>();
-  const ready = async (store: AdminStore, tenant: string): Promise<void> => {
-    if (seeded.has(tenant)) return;
-    await store.seedAgents(tenant, [...deps.seed]);
-    if (seeded.size >= MAX_SEEDED_MEMO) seeded.clear();
-    seeded.add(tenant);
-  };
+  const ready = seededOnce((store, tenant) => store.seedAgents(tenant, [...deps.seed]));
   const checked = async (tenant: string, id: string, definition: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const problem = agentModelProblem({ ...definition, id }, await deps.providerIds(tenant));
     if (problem !== undefined) throw invalidField(problem.field, problem.message, 'invalid_field');

@@ -6,6 +6,7 @@ import { agentRoutes, type AgentRoutesDeps } from './agents.js';
 import { apiKeyRoutes, type InvalidateKey } from './api_keys.js';
 import { auditRoutes } from './audit.js';
 import { channelRoutes } from './channels.js';
+import { mcpServerRoutes, type McpServerRoutesDeps } from './mcp_servers.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes, type ProviderRoutesDeps } from './providers.js';
 import { z } from 'zod';
@@ -27,6 +28,8 @@ export interface AdminApiDeps {
   providers: ProviderRoutesDeps;
   /** Issues sign-in tokens (POST /token); absent when the gateway has no HS256 secret (TROUPE_JWKS). */
   sign: TokenSigner | undefined;
+  /** The config file's MCP servers (what a tenant starts with), the limits a definition is held to, and how a change reaches the workers. */
+  mcpServers: McpServerRoutesDeps;
   log: (msg: string, err: unknown) => void;
 }
 
@@ -44,6 +47,7 @@ export function registerAdminApi(edge: HttpEdge, deps: AdminApiDeps): AdminRoute
   tenantRoutes(router);
   agentRoutes(router, deps.agents);
   providerRoutes(router, deps.providers);
+  mcpServerRoutes(router, deps.mcpServers);
   apiKeyRoutes(router, deps.invalidateKey);
   secretRoutes(router);
   auditRoutes(router);

@@ -106,6 +106,24 @@ export function actorOf(p: Principal, ip: string): AdminActor {
   return { actor: p.user, sourceIp: ip, detail: { via: p.via, ...(p.keyId === undefined ? {} : { keyId: p.keyId }), callerTenant: p.tenant } };
 }
 
+/** Tenants one `seededOnce` has seeded (or found seeded); forgotten when full, which costs one more call. */
+const MAX_SEEDED_MEMO = 100_000;
+
+/**
+ * `seed` (giving a tenant the config file's agents or MCP servers, which the
+ * store does once ever) called at most once per tenant by this process, before
+ * a route reads the tenant's definitions.
+ */
+export function seededOnce(seed: (store: AdminStore, tenant: string) => Promise<unknown>): (store: AdminStore, tenant: string) => Promise<void> {
+  const seeded = new Set<string>();
+  return async (store, tenant) => {
+    if (seeded.has(tenant)) return;
+    await seed(store, tenant);
+    if (seeded.size >= MAX_SEEDED_MEMO) seeded.clear();
+    seeded.add(tenant);
+  };
+}
+
 export class AdminRouter {
   /** Every route served, in order (the OpenAPI document is built from these). */
   readonly routes: (AdminRoute | (PublicRoute & { verb: 'GET'; public: true }))[] = [];

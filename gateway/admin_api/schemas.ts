@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SCOPE_NAMES } from '../../security/scopes.js';
+import { SERVER_NAME } from '../../tools/mcp/config.js';
 import { agentSchema, providerSpecSchema } from '../config_schema.js';
 
 /** As store/validate.ts checks tenant ids. */
@@ -95,6 +96,47 @@ export const ProviderBody = z.strictObject({
 export const ProviderOut = z.object({ id: z.string(), ...ProviderFields, hasApiKey: z.boolean().describe('a key is stored (it is never returned)'), createdAt: Time, updatedAt: Time });
 export const ProviderList = z.object({ data: z.array(ProviderOut) });
 export const ProviderDeleted = z.object({ id: z.string(), deleted: z.literal(true) });
+
+// MCP servers: the config file's `tools.mcpServers` entry (docs/tools.md); its headers' or env's values write-only
+export const McpServerIdParams = z.strictObject({
+  id: z.string().regex(SERVER_NAME, 'an MCP server id is 1-32 letters, digits and dashes, starting with a letter or digit'),
+});
+const sealedValues = (what: string) => z.record(z.string().min(1).max(256), z.string().max(8192)).refine((v) => Object.keys(v).length <= 64, `at most 64 ${what}`)
+  .nullable().optional()
+  .describe(`${what}: their values are sealed with AES-256-GCM into the secret mcp:<id> and never returned (their names are). Absent: the stored ones are kept; null or {}: removed`);
+const McpServerFields = {
+  command: z.string().min(1).max(4096).optional().describe('a stdio server: the program to start (held to tools.mcp.stdioLimits.allowedCommands)'),
+  args: z.array(z.string().max(1 << 20)).max(1024).optional(),
+  cwd: z.string().min(1).max(4096).optional(),
+  env: sealedValues('environment variables (stdio)'),
+  url: z.string().min(1).max(4096).optional().describe('an HTTP server (streamable HTTP): its http(s) URL, through the SSRF guard'),
+  headers: sealedValues('HTTP headers (url)'),
+};
+/** One of command (stdio: args, cwd, env) or url (HTTP: headers), as a field-naming issue otherwise. */
+const oneKind = (v: { command?: unknown; url?: unknown; args?: unknown; cwd?: unknown; env?: unknown; headers?: unknown }, ctx: z.RefinementCtx) => {
+  const given = (k: keyof typeof v) => v[k] !== undefined && v[k] !== null;
+  if (given('command') === given('url')) {
+    ctx.addIssue({ code: 'custom', path: [given('url') ? 'url' : 'command'], message: 'an MCP server has either "command" (stdio) or "url" (HTTP)' });
+    return;
+  }
+  const foreign = given('url') ? (['args', 'cwd', 'env'] as const).find(given) : given('headers') ? 'headers' : undefined;
+  if (foreign !== undefined) ctx.addIssue({ code: 'custom', path: [foreign], message: `"${foreign}" belongs to ${given('url') ? 'a stdio server ("command")' : 'an HTTP server ("url")'}` });
+};
+/** PUT: the whole definition (replaces the stored one). */
+export const McpServerBody = z.strictObject(McpServerFields).superRefine(oneKind)
+  .describe('an MCP server as in the config file\'s "tools.mcpServers" (docs/tools.md): command, args, cwd, env, or url, headers');
+/** PATCH: the fields to change; `null` removes one. */
+export const McpServerPatch = z.strictObject(Object.fromEntries(Object.entries(McpServerFields).map(([k, v]) => [k, (v as z.ZodOptional<z.ZodType>).unwrap().nullable().optional()])) as {
+  [K in keyof typeof McpServerFields]: z.ZodOptional<z.ZodNullable<(typeof McpServerFields)[K] extends z.ZodOptional<infer T> ? T : never>>
+}).describe('fields to change; null removes one; the result must be a whole server');
+export const McpServerOut = z.object({
+  id: z.string(), command: z.string().optional(), args: z.array(z.string()).optional(), cwd: z.string().optional(), url: z.string().optional(),
+  envNames: z.array(z.string()).optional().describe('the sealed environment variables (values never returned)'),
+  headerNames: z.array(z.string()).optional().describe('the sealed headers (values never returned)'),
+  createdAt: Time, updatedAt: Time,
+});
+export const McpServerList = z.object({ data: z.array(McpServerOut) });
+export const McpServerDeleted = z.object({ id: z.string(), deleted: z.literal(true) });
 
 // audit
 export const AuditQuery = z.strictObject({

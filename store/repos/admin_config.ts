@@ -30,9 +30,13 @@ export interface ProvidersRepo {
 }
 
 export interface McpServersRepo {
+  /** Creates or replaces; returns the previous row too, for the audit diff. */
   put(id: string, config: Record<string, unknown>): Promise<{ row: StoredMcpServer; before: StoredMcpServer | null }>;
+  get(id: string): Promise<StoredMcpServer | null>;
   list(opts?: { limit?: number }): Promise<StoredMcpServer[]>;
   remove(id: string): Promise<StoredMcpServer>;
+  /** Marks the tenant as given the config file's servers; false when it already was (seed nothing then). */
+  markSeeded(): Promise<boolean>;
 }
 
 /** One repo shape for both tables: an id, one jsonb column, timestamps. */
@@ -100,12 +104,16 @@ export class SqlProvidersRepo implements ProvidersRepo {
 export class SqlMcpServersRepo implements McpServersRepo {
   readonly #rows: JsonRowRepo<StoredMcpServer>;
 
-  constructor(q: Queryable) {
+  constructor(private readonly q: Queryable) {
     this.#rows = new JsonRowRepo(q, 'mcp_servers', 'tenant_id, id, config, created_at, updated_at', 'MCP server');
   }
 
   put(id: string, config: Record<string, unknown>) {
     return this.#rows.upsert(id, [JSON.stringify(jsonObject('config', config))], 'config = EXCLUDED.config', 'config');
+  }
+
+  get(id: string) {
+    return this.#rows.get(id);
   }
 
   list(opts?: { limit?: number }) {
@@ -114,5 +122,10 @@ export class SqlMcpServersRepo implements McpServersRepo {
 
   remove(id: string) {
     return this.#rows.remove(id);
+  }
+
+  async markSeeded(): Promise<boolean> {
+    const marked = await this.q.query("INSERT INTO config_seeds (kind) VALUES ('mcp_servers') ON CONFLICT DO NOTHING RETURNING kind");
+    return marked.rowCount !== 0;
   }
 }
