@@ -308,10 +308,10 @@ export class ActorBackend {
     await this.agentsOf(tenant);
   }
 
-  /** The tenant's agents and own providers as its runs see them: team members and reviewers run on these too. */
+  /** The tenant's agents, own providers and MCP servers as its runs see them: team members and reviewers run on these too. */
   async definitions(tenant: string): Promise<TenantDefinitions> {
     const a = await this.agentsOf(tenant);
-    return { agents: a.byId, providers: { list: a.providers, ...(this.providerKeys === undefined ? {} : { keys: this.providerKeys }) } };
+    return { agents: a.byId, ...this.ownedBy(a) };
   }
 
   /** Reloads every tenant in memory (after missed change notices, e.g. Redis came back). */

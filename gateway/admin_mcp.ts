@@ -12,8 +12,8 @@ import type { TenantMcpServer } from '../actors/tenant_mcp.js';
 import { secretContext } from '../security/secrets.js';
 import type { Store, StoredMcpServer, TenantScope } from '../store/index.js';
 import { MAX_SERVERS, type McpServerConfig } from '../tools/mcp/config.js';
-import { setSecret, type OpenBox } from './admin_secrets.js';
-import { auditAdmin, diffFields, ensureTenant, type AdminActor } from './admin_support.js';
+import { openSecret, setSecret, type OpenBox } from './admin_secrets.js';
+import { auditAdmin, deleteSealedRow, diffFields, ensureTenant, type AdminActor } from './admin_support.js';
 
 /** Most MCP servers of one tenant: the config file's limit. */
 const MAX_TENANT_MCP_SERVERS = MAX_SERVERS;
@@ -101,16 +101,10 @@ export async function putMcpServer(
 
 /** The deleted server (its sealed values removed too), or null when the tenant has none by that id (audited either way). */
 export function deleteMcpServer(store: Store, tenant: string, id: string, who: AdminActor): Promise<StoredMcpServer | null> {
-  return store.withTenant(tenant, async (s) => {
-    if ((await s.mcpServers.get(id)) === null) {
-      await auditAdmin(s, 'admin.mcp_server.delete', 'failure', id, { error: 'NOT_FOUND' }, who);
-      return null;
-    }
-    const removed = await s.mcpServers.remove(id);
-    if ((await s.secrets.get(mcpSecretName(id))) !== null) await s.secrets.remove(mcpSecretName(id));
-    await auditAdmin(s, 'admin.mcp_server.delete', 'success', id, { changes: diffFields(removed.config, undefined) }, who);
-    return removed;
-  });
+  return deleteSealedRow(store, tenant, id, {
+    action: 'admin.mcp_server.delete', get: (s) => s.mcpServers.get(id), remove: (s) => s.mcpServers.remove(id),
+    secretOf: () => mcpSecretName(id), fields: (row) => row.config,
+  }, who);
 }
 
 /**
@@ -134,7 +128,6 @@ export async function seedMcpServers(store: Store, box: () => Promise<OpenBox>, 
 
 /** The opened headers or env of a tenant's server, for the worker that connects it; null when none are stored. */
 export async function mcpSecretValues(store: Store, box: OpenBox, tenant: string, id: string): Promise<Record<string, string> | null> {
-  const name = mcpSecretName(id);
-  const sealed = await store.withTenant(tenant, (s) => s.secrets.get(name));
-  return sealed === null ? null : JSON.parse(box.box.decrypt(sealed.ciphertext, secretContext(tenant, name))) as Record<string, string>;
+  const opened = await openSecret(store, box, tenant, mcpSecretName(id));
+  return opened === null ? null : JSON.parse(opened) as Record<string, string>;
 }

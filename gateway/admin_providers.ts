@@ -8,10 +8,9 @@
  * admin API, logged or audited.
  */
 import type { TenantProvider } from '../actors/provider/tenant_layers.js';
-import { secretContext } from '../security/secrets.js';
 import type { Store, StoredProvider } from '../store/index.js';
-import { setSecret, type OpenBox } from './admin_secrets.js';
-import { auditAdmin, diffFields, type AdminActor } from './admin_support.js';
+import { openSecret, setSecret, type OpenBox } from './admin_secrets.js';
+import { auditAdmin, deleteSealedRow, diffFields, type AdminActor } from './admin_support.js';
 
 import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
 
@@ -73,21 +72,13 @@ export async function putProvider(
 
 /** The deleted provider (its key removed too), or null when the tenant has none by that id (audited either way). */
 export function deleteProvider(store: Store, tenant: string, id: string, who: AdminActor): Promise<StoredProvider | null> {
-  return store.withTenant(tenant, async (s) => {
-    if ((await s.providers.get(id)) === null) {
-      await auditAdmin(s, 'admin.provider.delete', 'failure', id, { error: 'NOT_FOUND' }, who);
-      return null;
-    }
-    const removed = await s.providers.remove(id);
-    if (removed.secretName !== null && (await s.secrets.get(removed.secretName)) !== null) await s.secrets.remove(removed.secretName);
-    await auditAdmin(s, 'admin.provider.delete', 'success', id, { changes: diffFields(removed.spec, undefined) }, who);
-    return removed;
-  });
+  return deleteSealedRow(store, tenant, id, {
+    action: 'admin.provider.delete', get: (s) => s.providers.get(id), remove: (s) => s.providers.remove(id),
+    secretOf: (row) => row.secretName, fields: (row) => row.spec,
+  }, who);
 }
 
 /** The plaintext key of a tenant's provider, for the worker whose call needs it; null when none is stored. */
-export async function providerKey(store: Store, box: OpenBox, tenant: string, id: string): Promise<string | null> {
-  const name = providerSecretName(id);
-  const sealed = await store.withTenant(tenant, (s) => s.secrets.get(name));
-  return sealed === null ? null : box.box.decrypt(sealed.ciphertext, secretContext(tenant, name));
+export function providerKey(store: Store, box: OpenBox, tenant: string, id: string): Promise<string | null> {
+  return openSecret(store, box, tenant, providerSecretName(id));
 }

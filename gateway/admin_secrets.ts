@@ -32,6 +32,12 @@ export async function setSecret(store: Store, sealer: OpenBox, tenant: string, n
   });
 }
 
+/** A tenant's secret opened, for the worker that needs it (a provider's key, an MCP server's values); null when none is stored. */
+export async function openSecret(store: Store, sealer: OpenBox, tenant: string, name: string): Promise<string | null> {
+  const sealed = await store.withTenant(tenant, (s) => s.secrets.get(name));
+  return sealed === null ? null : sealer.box.decrypt(sealed.ciphertext, secretContext(tenant, name));
+}
+
 async function openSecretBox(ctx: AdminContext): Promise<{ box: SecretBox; version: number }> {
   const loaded = await loadKeyring({ env: ctx.env ?? process.env, dataDir: ctx.config.dataDir });
   for (const w of loaded.warnings) (ctx.err ?? stderr)(`troupe: warning: ${w}`);

@@ -103,6 +103,33 @@ export function diffFields(before: Record<string, unknown> | undefined, after: R
   return out;
 }
 
+/** A tenant's row that may own a sealed secret (a provider's key, an MCP server's values), for `deleteSealedRow`. */
+export interface SealedRow<R> {
+  /** The audit action (`admin.provider.delete`). */
+  action: string;
+  get(s: TenantScope): Promise<R | null>;
+  remove(s: TenantScope): Promise<R>;
+  /** The secret the row owns, if any. */
+  secretOf(row: R): string | null;
+  /** Its non-secret fields, for the audit diff. */
+  fields(row: R): Record<string, unknown>;
+}
+
+/** Deletes the row and its secret; null when the tenant has none by that id (audited either way). */
+export function deleteSealedRow<R>(store: Store, tenant: string, id: string, row: SealedRow<R>, who: AdminActor): Promise<R | null> {
+  return store.withTenant(tenant, async (s) => {
+    if ((await row.get(s)) === null) {
+      await auditAdmin(s, row.action, 'failure', id, { error: 'NOT_FOUND' }, who);
+      return null;
+    }
+    const removed = await row.remove(s);
+    const secret = row.secretOf(removed);
+    if (secret !== null && (await s.secrets.get(secret)) !== null) await s.secrets.remove(secret);
+    await auditAdmin(s, row.action, 'success', id, { changes: diffFields(row.fields(removed), undefined) }, who);
+    return removed;
+  });
+}
+
 /** Runs a command body: maps usage problems to 2 and other failures to 1, printing either. */
 export async function command(ctx: Pick<AdminContext, 'err'>, body: () => Promise<number>): Promise<number> {
   const err = ctx.err ?? stderr;

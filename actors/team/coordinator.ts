@@ -19,7 +19,7 @@ import { validate, type JsonSchema } from '../../tools/schema.js';
 import type { Lease, TaskFilter, TeamRun, TeamTask, TeamTaskStatus, TenantScope } from '../../store/index.js';
 import type { RunEnd } from '../chat_contract.js';
 import type { PersistRequest } from '../persistence.js';
-import type { AgentConfig, TenantProviders } from '../protocol.js';
+import type { AgentConfig } from '../protocol.js';
 import {
   TEAM_DEFAULTS, type AttemptOutcome, type TeamCaller, type TeamConfig, type TeamJob, type TeamLimits, type TeamReply, type TeamRequest,
   type TeamRunContext, type TenantDefinitions,
@@ -444,10 +444,14 @@ export class TeamCoordinator {
     return a;
   }
 
-  private spawnAttempt(job: TeamJob, config: AgentConfig, providers: TenantProviders | undefined): void {
+  private spawnAttempt(job: TeamJob, config: AgentConfig, owned: Pick<TenantDefinitions, 'providers' | 'mcpServers'>): void {
+    const { providers, mcpServers } = owned;
     const ref = this.opts.system.spawn<'abort'>({
       module: WORKER_MODULE, export: 'teamWorker',
-      args: { job, config, coordinator: this.ref, ...(providers === undefined ? {} : { providers }), ...(this.opts.audit ? { audit: this.opts.audit } : {}) },
+      args: {
+        job, config, coordinator: this.ref, ...(providers === undefined ? {} : { providers }), ...(mcpServers === undefined ? {} : { mcpServers }),
+        ...(this.opts.audit ? { audit: this.opts.audit } : {}),
+      },
     }, { placement: { key: `${job.taskId}:${job.lease.token}` }, restart: 'temporary' });
     this.attempts.set(job.lease.token, { job, ref, lastBeat: Date.now(), extra: [], startedAt: performance.now() });
     const k = this.slotKey(job.tenant, job.teamId, job.agent);
@@ -603,7 +607,7 @@ export class TeamCoordinator {
           this.spawnAttempt({
             role, tenant, teamId, runId: task.runId, taskId: task.id, lease, agent, prompt: role === 'member' ? memberPrompt(task) : reviewPrompt(task),
             chain: task.chain, leaseMs: limits.leaseMs, timeoutMs: limits.attemptTimeoutMs,
-          }, config, defs.providers);
+          }, config, defs);
           if (role === 'member') {
             this.emitTask(tenant, task);
             const started = await this.opts.store.withTenant(tenant, (s) => s.teamTasks.start(lease, limits.leaseMs));

@@ -5,7 +5,7 @@
  */
 import type { Lease } from '../../store/index.js';
 import type { ServedBy, Usage } from '../chat_contract.js';
-import type { AgentConfig, TenantProviders } from '../protocol.js';
+import type { AgentConfig, TenantMcpServers, TenantProviders } from '../protocol.js';
 
 /**
  * A tenant's agent definitions and own providers, as its chat runs see them:
@@ -15,6 +15,7 @@ import type { AgentConfig, TenantProviders } from '../protocol.js';
 export interface TenantDefinitions {
   agents: ReadonlyMap<string, AgentConfig>;
   providers?: TenantProviders;
+  mcpServers?: TenantMcpServers;
 }
 
 /** Limits of one team run (see docs/teams.md). */

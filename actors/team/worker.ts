@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActorRef, Behavior } from '../../runtime/index.js';
 import { agent, type AgentRun, type RunResult } from '../agent.js';
 import type { PersistRequest } from '../persistence.js';
-import type { AgentConfig, TenantProviders } from '../protocol.js';
+import type { AgentConfig, TenantMcpServers, TenantProviders } from '../protocol.js';
 import type { AttemptOutcome, TeamJob, TeamRequest } from './protocol.js';
 
 const UNFINISHED = new Set(['aborted', 'loop_detected', 'max_iterations', 'handoff', 'tool_calls']);
@@ -22,6 +22,8 @@ export interface TeamWorkerArgs {
   providers?: TenantProviders;
   coordinator: ActorRef<TeamRequest>;
   audit?: ActorRef<PersistRequest>;
+  /** The tenant's own MCP servers, whose tools the agent is offered; absent: the worker's tools only. */
+  mcpServers?: TenantMcpServers;
 }
 
 export function teamWorker(args: TeamWorkerArgs): Behavior<'abort'> {
@@ -30,7 +32,8 @@ export function teamWorker(args: TeamWorkerArgs): Behavior<'abort'> {
   let beat: NodeJS.Timeout | undefined;
   return {
     preStart(ctx) {
-      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, audit: args.audit, team: coordinator, ...(args.providers === undefined ? {} : { providers: args.providers }) } }, { restart: 'temporary' });
+      const owned = { ...(args.providers === undefined ? {} : { providers: args.providers }), ...(args.mcpServers === undefined ? {} : { mcpServers: args.mcpServers }) };
+      const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, audit: args.audit, team: coordinator, ...owned } }, { restart: 'temporary' });
       const tell = (): void => coordinator.tell({ t: 'heartbeat', tenant: job.tenant, attempt: job.lease.token });
       beat = setInterval(tell, Math.max(10, Math.floor(job.leaseMs / 3)));
       void (async () => {

@@ -12,7 +12,8 @@ import { ToolError } from '../../tools/errors.js';
 import { checkHttpHost, checkServer, type McpServerConfig, type StdioLimits } from '../../tools/mcp/config.js';
 import { invalidField, TroupeError } from '../../transports/errors.js';
 import type { StoredMcpServer } from '../../store/index.js';
-import { seededOnce, type AdminRouter } from './router.js';
+import type { z } from 'zod';
+import { seededOnce, type AdminCall, type AdminRouter } from './router.js';
 import { LimitQuery, McpServerBody, McpServerDeleted, McpServerIdParams, McpServerList, McpServerOut, McpServerPatch } from './schemas.js';
 
 export interface McpServerRoutesDeps {
@@ -53,6 +54,17 @@ export function mcpServerRoutes(router: AdminRouter, deps: McpServerRoutesDeps):
       throw err;
     }
   };
+  /** Admits the definition, then stores it (a new one within the tenant's limit) and tells the workers. */
+  const save = async (call: AdminCall<typeof McpServerIdParams, z.ZodObject, z.ZodType>, definition: Record<string, unknown>, values: Values) => {
+    const { store, tenant, params, who } = call;
+    admit(params.id, definition, values);
+    if ((await store.getMcpServer(tenant, params.id)) === null && (await store.listMcpServers(tenant, deps.maxPerTenant)).length >= deps.maxPerTenant) {
+      throw new TroupeError('INVALID_REQUEST', `a tenant has at most ${deps.maxPerTenant} MCP servers`, { reason: 'too_many', field: 'id' });
+    }
+    const saved = await store.putMcpServer(tenant, params.id, definition, values, who);
+    await deps.changed(tenant);
+    return out(saved);
+  };
 
   router.add({
     verb: 'GET', path: '/mcp-servers', action: 'admin.mcp_server.list', summary: "The tenant's MCP servers (never their headers' or env's values)", tenanted: true,
@@ -75,22 +87,17 @@ export function mcpServerRoutes(router: AdminRouter, deps: McpServerRoutesDeps):
   router.add({
     verb: 'PUT', path: '/mcp-servers/:id', action: 'admin.mcp_server.put', summary: "Create an MCP server or replace its definition; headers' and env's values are sealed, never answered", tenanted: true,
     params: McpServerIdParams, body: McpServerBody, response: McpServerOut,
-    handle: async ({ store, tenant, params, body, who }) => {
-      await ready(store, tenant);
-      const { definition, values } = parts(body);
-      admit(params.id, definition, values);
-      if ((await store.getMcpServer(tenant, params.id)) === null && (await store.listMcpServers(tenant, deps.maxPerTenant)).length >= deps.maxPerTenant) {
-        throw new TroupeError('INVALID_REQUEST', `a tenant has at most ${deps.maxPerTenant} MCP servers`, { reason: 'too_many', field: 'id' });
-      }
-      const saved = await store.putMcpServer(tenant, params.id, definition, values, who);
-      await deps.changed(tenant);
-      return out(saved);
+    handle: async (call) => {
+      await ready(call.store, call.tenant);
+      const { definition, values } = parts(call.body);
+      return save(call, definition, values);
     },
   });
   router.add({
     verb: 'PATCH', path: '/mcp-servers/:id', action: 'admin.mcp_server.patch', summary: "Change some of an MCP server's fields (null removes one)", tenanted: true,
     params: McpServerIdParams, body: McpServerPatch, response: McpServerOut,
-    handle: async ({ store, tenant, params, body, who }) => {
+    handle: async (call) => {
+      const { store, tenant, params, body } = call;
       await ready(store, tenant);
       const before = await store.getMcpServer(tenant, params.id);
       if (before === null) throw notFound(params.id);
@@ -108,11 +115,7 @@ export function mcpServerRoutes(router: AdminRouter, deps: McpServerRoutesDeps):
       const { definition } = parts(whole.data);
       // Values: given (or null) in the body replace the stored ones; absent, the stored ones are kept (same kind only).
       const field = typeof definition.url === 'string' ? 'headers' : 'env';
-      const values = body[field] === null ? null : body[field];
-      admit(params.id, definition, values);
-      const saved = await store.putMcpServer(tenant, params.id, definition, values, who);
-      await deps.changed(tenant);
-      return out(saved);
+      return save(call, definition, body[field]);
     },
   });
   router.add({

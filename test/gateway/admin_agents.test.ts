@@ -16,6 +16,7 @@ import { signToken } from '../../security/jwt.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+import { adminCall as call, type Json } from './admin_http.js';
 import { wsTurn } from './ws_turn.js';
 import { REDIS_URL, redisSkipReason } from '../store-redis/redis_available.js';
 
@@ -26,20 +27,7 @@ const A = `a${suffix}`;
 const B = `b${suffix}`;
 const OPS = `ops${suffix}`;
 
-type Json = Record<string, unknown>;
-interface Answer { status: number; body: Json; text: string }
-
 const token = (tenant: string, scopes: string[], user = 'u1') => signToken({ secret: SECRET, tenant, user, scopes, ttlSec: 600 });
-
-async function call(gw: RunningGateway, method: string, path: string, bearer: string, body?: unknown): Promise<Answer> {
-  const res = await fetch(`${gw.url}/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json), text };
-}
 
 async function auditOf(gw: RunningGateway, tenant: string): Promise<Json[]> {
   await gw.store!.flush(30_000);

@@ -21,6 +21,7 @@ import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
 import { everything, startEverythingHttp } from '../tools/mcp_servers.js';
+import { adminCall as call, type Json } from './admin_http.js';
 import { wsTurn } from './ws_turn.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -33,19 +34,9 @@ const PATCHED = `patched-${randomBytes(6).toString('hex')}`;
 const BEARER = `Bearer mcp-${randomBytes(6).toString('hex')}`;
 process.env.TROUPE_ENCRYPTION_KEY = randomBytes(32).toString('hex');
 
-type Json = Record<string, unknown>;
-interface Answer { status: number; body: Json; text: string }
 interface UpstreamBody { messages: { role: string; content?: unknown }[]; tools?: { function: { name: string } }[] }
 
 const token = (tenant: string, scopes: string[], user = 'u1') => signToken({ secret: SECRET, tenant, user, scopes, ttlSec: 600 });
-
-async function call(gw: RunningGateway, method: string, path: string, bearer: string, body?: unknown): Promise<Answer> {
-  const res = await fetch(`${gw.url}/admin/v1${path}`, {
-    method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json), text };
-}
 
 async function gateway(t: Test, env: Record<string, string>): Promise<{ gw: RunningGateway; up: OpenAIUpstream; mcpUrl: string }> {
   const up = new OpenAIUpstream();

@@ -16,6 +16,7 @@ import { signToken } from '../../security/jwt.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
+import { adminCall as call, type Json } from './admin_http.js';
 import { wsTurn } from './ws_turn.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -31,18 +32,7 @@ const KEYRING = { TROUPE_ENCRYPTION_KEY: K2, TROUPE_ENCRYPTION_KEY_VERSION: '2',
 Object.assign(process.env, KEYRING);
 delete process.env.OPENAI_API_KEY;
 
-type Json = Record<string, unknown>;
-interface Answer { status: number; body: Json; text: string }
-
 const token = (tenant: string, scopes: string[], user = 'u1') => signToken({ secret: SECRET, tenant, user, scopes, ttlSec: 600 });
-
-async function call(gw: RunningGateway, method: string, path: string, bearer: string, body?: unknown): Promise<Answer> {
-  const res = await fetch(`${gw.url}/admin/v1${path}`, {
-    method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json), text };
-}
 
 async function gateway(t: Test, env: Record<string, string>): Promise<{ gw: RunningGateway; up: OpenAIUpstream }> {
   const up = new OpenAIUpstream({ defaultReply: { text: 'from the store provider' } });
