@@ -25,7 +25,12 @@ export interface PoolOptions {
   workers?: number;
   /** How often workers beat (default 250 ms). */
   heartbeatMs?: number;
-  /** Missed beats before a worker counts as blocked and is replaced (default 8, i.e. 2 s). */
+  /**
+   * Missed beats before a worker counts as blocked and is replaced (default 20, i.e. 5 s).
+   * It was 8 (2 s): on a machine loaded ten times over its cores, a worker compiling a
+   * lazily loaded module or PGlite's first queries went that long without a beat and was
+   * killed while healthy ("host N went away" in gateway suites under CI load).
+   */
   heartbeatMisses?: number;
   /** V8 limits for each worker; exceeding them kills (and replaces) that worker only. */
   resourceLimits?: ResourceLimits;
@@ -118,7 +123,7 @@ export class WorkerPool {
     const reserved = options.reserved ?? 0;
     if (!Number.isInteger(reserved) || reserved < 0 || reserved > 16) throw new RangeError('reserved must be 0..16');
     this.heartbeatMs = options.heartbeatMs ?? 250;
-    this.heartbeatMisses = options.heartbeatMisses ?? 8;
+    this.heartbeatMisses = options.heartbeatMisses ?? 20;
     this.reservedMisses = options.reservedHeartbeatMisses ?? 240;
     this.statsMs = options.statsMs ?? 500;
     this.backoff = options.restartBackoff ?? { minMs: 10, maxMs: 5_000 };
