@@ -7,6 +7,9 @@ export class ProviderConfigError extends Error {
   readonly code = 'INVALID_REQUEST';
 }
 
+/** Where Ollama listens unless `baseURL` or OLLAMA_URL says otherwise (chat and embeddings). */
+export const DEFAULT_OLLAMA_URL = 'http://127.0.0.1:11434';
+
 export type Env = { readonly [name: string]: string | undefined };
 
 export function required(value: string | undefined, kind: string, envName: string): string {

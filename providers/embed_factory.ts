@@ -2,11 +2,10 @@
 // from index.ts because the OpenAI and Gemini adapters import their SDKs; only
 // the store worker, with real embeddings configured, loads this module.
 
-import { DEFAULT_OLLAMA_URL } from './ollama.js';
 import { GeminiEmbeddings } from './embed_gemini.js';
 import { OllamaEmbeddings } from './embed_ollama.js';
 import { OpenAIEmbeddings } from './embed_openai.js';
-import { optional, ProviderConfigError, required, type Env } from './config_error.js';
+import { DEFAULT_OLLAMA_URL, optional, ProviderConfigError, required, type Env } from './config_error.js';
 import type { EmbeddingModel } from './embedding.js';
 import { EMBEDDING_KINDS, type EmbeddingConfig } from './index.js';
 

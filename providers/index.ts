@@ -1,18 +1,17 @@
 // The providers library's public surface: the contract, the errors, the
-// simulated and Ollama adapters, and createProvider, which builds one from
+// simulated adapter, and createProvider, which builds one from
 // plain configuration. Keys and URLs missing from the configuration are read
 // from the environment.
 //
-// This module imports no SDK and no HTTP client: the OpenAI, Anthropic and
-// Gemini adapters load with their first request (lazy.ts), so a worker whose
+// This module imports no SDK and no HTTP client: the OpenAI, Anthropic, Gemini
+// and Ollama adapters load with their first request (lazy.ts), so a worker whose
 // agents use only `simulated` never loads `openai`, `@anthropic-ai/sdk`,
 // `@google/genai` or undici. Import an adapter class from its own module
 // (`providers/anthropic.js`, ...), and embeddings from `embed_factory.js`.
 
-import { DEFAULT_OLLAMA_URL, OllamaProvider } from './ollama.js';
 import { SimulatedProvider, type SimulatedOptions } from './simulated.js';
 import { LazyProvider } from './lazy.js';
-import { optional, ProviderConfigError, required, type Env } from './config_error.js';
+import { DEFAULT_OLLAMA_URL, optional, ProviderConfigError, required, type Env } from './config_error.js';
 import type { EmbeddingOptions } from './embedding.js';
 import type { HttpProviderOptions, Provider } from './types.js';
 
@@ -29,7 +28,8 @@ export { collectStream, ReplyCollector, type CollectedReply } from './collect.js
 export type { AnthropicOptions } from './anthropic.js';
 export type { GeminiOptions } from './gemini.js';
 export { cleanGeminiSchema } from './gemini_schema.js';
-export { OllamaProvider, DEFAULT_OLLAMA_URL, type OllamaOptions } from './ollama.js';
+export type { OllamaOptions } from './ollama.js';
+export { DEFAULT_OLLAMA_URL } from './config_error.js';
 export type { OpenAIOptions } from './openai.js';
 export { LazyProvider } from './lazy.js';
 export { ProviderConfigError } from './config_error.js';
@@ -83,8 +83,10 @@ export function createProvider(config: ProviderConfig, env: Env = process.env): 
       };
       return new LazyProvider('gemini', async () => new (await import('./gemini.js')).GeminiProvider(options));
     }
-    case 'ollama':
-      return new OllamaProvider({ ...config, baseURL: config.baseURL ?? env.OLLAMA_URL ?? DEFAULT_OLLAMA_URL });
+    case 'ollama': {
+      const options = { ...config, baseURL: config.baseURL ?? env.OLLAMA_URL ?? DEFAULT_OLLAMA_URL };
+      return new LazyProvider('ollama', async () => new (await import('./ollama.js')).OllamaProvider(options));
+    }
     case 'simulated':
       return new SimulatedProvider(config);
     default: {

@@ -1,7 +1,8 @@
-// The Ollama adapter (plain fetch, NDJSON) against the fake /api/chat upstream.
+// The Ollama adapter (the lean undici transport, NDJSON) against the fake /api/chat upstream.
 
 import t from 'tap';
-import { collectStream, OllamaProvider } from '../../providers/index.js';
+import { collectStream } from '../../providers/index.js';
+import { OllamaProvider } from '../../providers/ollama.js';
 import { OllamaUpstream } from '../fakes/ollama_upstream.js';
 import { drain, hello, runConformance, started } from './conformance.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
