@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
@@ -19,6 +18,7 @@ import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { adminCall as call, type Json } from './admin_http.js';
 import { wsTurn } from './ws_turn.js';
 import { REDIS_URL, redisSkipReason } from '../store-redis/redis_available.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -209,12 +209,7 @@ function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream): void {
 
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const schema = `troupe_admin_agents_${suffix}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   const { gw, up } = await gateway(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
   suite(t, gw, up);
 });
@@ -226,12 +221,7 @@ t.test('on embedded PGlite', async (t) => {
 
 t.test('two gateways on PostgreSQL and Redis: a change made through one reaches the other\'s next run', { skip: requireService('PostgreSQL', pgUrl) || (await redisSkipReason()) }, async (t) => {
   const schema = `troupe_admin_agents2_${suffix}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   const env = { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema, REDIS_URL };
   const { gw: one } = await gateway(t, env);
   const { gw: two } = await gateway(t, env);

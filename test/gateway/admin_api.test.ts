@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
@@ -16,6 +15,7 @@ import { ACCESS } from '../../transports/access.js';
 import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -350,12 +350,7 @@ function suite(t: Test, gw: RunningGateway): void {
 
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const schema = `troupe_admin_api_${suffix}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   const gw = await gateway(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
   suite(t, gw);
 });

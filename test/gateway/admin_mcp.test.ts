@@ -12,7 +12,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import pg from 'pg';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
@@ -23,6 +22,7 @@ import { STORE_CALLS } from '../helpers/store_calls.js';
 import { everything, startEverythingHttp } from '../tools/mcp_servers.js';
 import { adminCall as call, type Json } from './admin_http.js';
 import { wsTurn } from './ws_turn.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -199,12 +199,7 @@ function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream, mcpUrl: string):
 
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const schema = `troupe_admin_mcp_${suffix}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   const { gw, up, mcpUrl } = await gateway(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
   suite(t, gw, up, mcpUrl);
 });

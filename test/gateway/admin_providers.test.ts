@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
@@ -18,6 +17,7 @@ import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
 import { adminCall as call, type Json } from './admin_http.js';
 import { wsTurn } from './ws_turn.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -153,12 +153,7 @@ function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream): void {
 
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const schema = `troupe_admin_providers_${suffix}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   const { gw, up } = await gateway(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
   suite(t, gw, up);
 });

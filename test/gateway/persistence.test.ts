@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { wsSteps, type Frame } from '../helpers/gateway_io.js';
@@ -13,6 +12,7 @@ import { signToken } from '../../security/jwt.js';
 import { hashApiKey } from '../../store/index.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
@@ -149,11 +149,6 @@ const pgUrl = await postgresUrl();
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const url = pgUrl as string;
   const schema = `troupe_gw_${randomBytes(4).toString('hex')}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, url, schema);
   await suite(t, { TROUPE_STORE: 'postgres', DATABASE_URL: url, TROUPE_DB_SCHEMA: schema });
 });

@@ -18,6 +18,7 @@ import type { StoreSettings } from '../../store/settings.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
 import { startGatewayProcess, wsSteps } from '../helpers/gateway_io.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 // Two backends, several gateway starts and a child process: PGlite is slow to start on a busy machine.
@@ -145,12 +146,7 @@ const pgUrl = await postgresUrl();
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const url = pgUrl as string;
   const schema = `troupe_sw_${randomBytes(4).toString('hex')}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, url, schema);
   await suite(t, { TROUPE_STORE: 'postgres', DATABASE_URL: url, TROUPE_DB_SCHEMA: schema }, () => ({ kind: 'postgres', databaseUrl: url, schema }));
 
   t.test('a slow database applies backpressure: queues stay bounded and every append is written or counted', async (t) => {

@@ -5,11 +5,11 @@
 // for a member the tenant has not defined is refused with an error naming it.
 // Through the gateway, on embedded PGlite and on PostgreSQL.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import t, { type Test } from 'tap';
 import { signToken } from '../../security/jwt.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { Client, eventually, SECRET, sent, startTeamGateway, userMessages, type TeamGateway } from './teams_harness.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const pgUrl = await postgresUrl();
 const PATCHED = 'You are the patched writer: answer in one line.';
@@ -102,11 +102,6 @@ t.test('on embedded PGlite', (t) => suite(t, {}));
 
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {
   const schema = `troupe_teams_store_${randomBytes(4).toString('hex')}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   await suite(t, { TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema });
 });

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import t from 'tap';
 import WebSocket from 'ws';
 import { loadConfig, type GatewayConfig } from '../../gateway/config.js';
@@ -17,6 +16,7 @@ import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
 import { REDIS_URL, redisSkipReason } from '../store-redis/redis_available.js';
+import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const pgUrl = await postgresUrl();
@@ -91,12 +91,7 @@ async function wsChat(gw: RunningGateway, bearer: string, agent: string): Promis
 
 t.test('on PostgreSQL, with budgets shared through Redis by two gateways', { skip: requireService('PostgreSQL', pgUrl) || redisSkip }, async (t) => {
   const schema = `troupe_usage_${suffix}`;
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: pgUrl as string });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  });
+  dropSchemaOnTeardown(t, pgUrl as string, schema);
   // One token a day: the first run passes, its usage uses the budget up.
   const budgets = [{ scope: 'tenant', id: CAPPED, limit: 1, unit: 'tokens', period: 'day' }];
   const a = await startGateway(config({ TROUPE_STORE: 'postgres', DATABASE_URL: pgUrl as string, TROUPE_DB_SCHEMA: schema, REDIS_URL }, { budgets }));

@@ -6,6 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import t from 'tap';
 import { migrate, migrations, openStore, PgliteDb, Store, type StoreOptions } from '../../store/index.js';
 import { migrationChecksum } from '../../store/migrate.js';
@@ -22,6 +23,22 @@ export interface Backend {
 
 export function testSchema(): string {
   return `troupe_test_${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Drops a test's private PostgreSQL schema when the test ends, over a connection of its own
+ * (the gateway under test has closed its pool by then).
+ */
+export function dropSchemaOnTeardown(t: TapTest, url: string, schema: string): void {
+  t.teardown(async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await c.end();
+    }
+  });
 }
 
 export async function eachBackend(
