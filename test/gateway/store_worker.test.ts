@@ -83,8 +83,15 @@ async function suite(t: Test, env: Record<string, string>, settings: (dataDir: s
     t.equal(await store.call(STORE_CALLS, 'countMessages', { tenant }), 2, 'nothing written before the crash is lost');
     const after = await call(gw.port, [['connect', {}], ['chat.send', { message: 'after the crash', sessionKey: 'c1' }]], token);
     t.equal(after[1].ok, true, 'chat works on the replacement');
-    await store.flush(30_000);
-    t.equal(await store.call(STORE_CALLS, 'countMessages', { tenant }), 4, 'and its turn is written too');
+    // The session's writes travel worker -> store worker on their own link, which the
+    // replacement's worker reconnects; the reply reaches us on another. So wait for them
+    // (bounded), flushing each time, rather than racing one flush against the link.
+    let count = 0;
+    for (const until = Date.now() + 15_000; count !== 4 && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      await store.flush(30_000);
+      count = await store.call(STORE_CALLS, 'countMessages', { tenant });
+    }
+    t.equal(count, 4, 'and its turn is written too');
   });
 
   t.test('API-key lookups while the store worker restarts: UNAVAILABLE (retryable) or success, never UNAUTHORIZED', async (t) => {
