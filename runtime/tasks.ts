@@ -9,15 +9,29 @@
  * is already running, terminates its worker (worker.terminate() interrupts
  * even `while (true) {}`); a task still waiting is just taken off the queue.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { deserialize } from 'node:v8';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { UnavailableError } from './errors.js';
 import {
   InvalidTaskError, TaskAbortedError, TaskFailedError, TaskOutOfMemoryError, TaskQueueFullError, TaskTimeoutError, errorFromOutcome,
   errorFromPool,
 } from './task_errors.js';
 import type { TaskOutcome, WorkerTask } from './task_worker.js';
+
+/**
+ * piscina is loaded by the first TaskPool, not by importing this module:
+ * runtime/index.ts re-exports TaskPool, and a process that never isolates a
+ * tool (the gateway's main thread, most actor workers) would otherwise carry
+ * piscina and its dependencies (~7 MB of RSS) for nothing. It is CommonJS, so
+ * a synchronous require keeps the constructor synchronous.
+ */
+let piscinaClass: typeof Piscina | undefined;
+function loadPiscina(): typeof Piscina {
+  piscinaClass ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  return piscinaClass;
+}
 
 export interface TaskResourceLimits {
   maxOldGenerationSizeMb?: number;
@@ -134,7 +148,7 @@ export class TaskPool {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     const badTimeout = timeoutProblem('defaultTimeoutMs', this.defaultTimeoutMs);
     if (badTimeout !== null) throw new RangeError(badTimeout);
-    this.pool = new Piscina<WorkerTask, TaskOutcome>({
+    this.pool = new (loadPiscina())<WorkerTask, TaskOutcome>({
       filename: WORKER_FILE,
       minThreads,
       maxThreads: this.maxThreads,
