@@ -3,12 +3,13 @@
  * Starts the fake OpenAI upstream (its own process) and Troupe (a child
  * `troupe start`, on the default embedded store unless `--store` says otherwise) with one agent whose chain goes through the
  * worker's provider actors and the `openai` SDK to that upstream. Then drives
- * both with the same autocannon client and settings, back to back in the same
- * run: JSON and streaming, closed loop, then open loop at `--rate`. Each pair
- * gives a ratio: throughput and the latency Troupe adds (p50, p99).
+ * both with the same `bench http` client and settings, back to back in the
+ * same run: JSON and streaming, closed loop (autocannon), then open loop at
+ * `--rate` (the paced client, bench/http/paced.ts). Each pair gives a ratio:
+ * throughput and the latency Troupe adds (p50, p99).
  *
- *   autocannon ──► Troupe ──► session ──► agent ──► provider actor ──► upstream
- *   autocannon ────────────────────────────────────────────────────────► upstream
+ *   client ──► Troupe ──► session ──► agent ──► provider actor ──► upstream
+ *   client ────────────────────────────────────────────────────────► upstream
  */
 import { runHttpBench } from '../http/run.js';
 import { RESULT_SCHEMA, type BenchResult, type CompareRatio, type CompareResult } from '../report/result.js';
