@@ -55,6 +55,7 @@ export class OpenAILeanProvider implements Provider {
             if (!done) done = yield* this.onEvent(sse, fold);
           }
         }
+        deadline.finished();
         for (const sse of parser.end()) {
           if (!done) done = yield* this.onEvent(sse, fold);
         }
@@ -62,7 +63,7 @@ export class OpenAILeanProvider implements Provider {
         throw deadline.toError(this.label, err);
       }
     } finally {
-      // Ends a body nobody read to its end (the caller broke out), closing that connection.
+      // Ends a body nobody read to its end (the caller broke out, or an event failed), closing that connection.
       deadline.dispose();
     }
     yield* fold.finish(this.label, signal);

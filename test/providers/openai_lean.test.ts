@@ -105,6 +105,17 @@ t.test('openai lean = sdk: an abort mid-stream is aborted on both, and the conne
   t.same(kinds, ['aborted', 'aborted']);
 });
 
+t.test('openai lean: a caller that walks away mid-stream (no abort) closes the connection', async (t) => {
+  const fake = await started(t, () => new OpenAIUpstream());
+  fake.script({ text: 'a b c d e f g h i j k l', delayMsPerChunk: 50 });
+  const before = fake.clientAborts;
+  for await (const event of new OpenAILeanProvider(options(fake)).stream(hello)) {
+    if (event.type === 'text') break;
+  }
+  await fake.waitForClientAbort();
+  t.ok(fake.clientAborts > before, 'the upstream saw the connection close');
+});
+
 t.test('openai lean: sequential requests reuse one kept-alive connection', async (t) => {
   const fake = await started(t, () => new OpenAIUpstream());
   const provider = new OpenAILeanProvider(options(fake));
