@@ -141,6 +141,8 @@ const ms3 = (us: number): number => Math.round(us) / 1000;
  */
 async function measurePaced(o: HttpBenchOptions, origin: string, t: Tally, startWindow: () => void): Promise<Measured> {
   const pool = new PacedConnections(origin, o.conns);
+  // from the send, not the schedule: what the server took, without the client's timer slack or backlog wait
+  const service = newHistogram();
   const base = {
     rate: o.rate, timeoutMs: o.timeoutSec * 1000,
     request: { method: 'POST' as const, path: o.path, headers: requestHeaders(o), body: chatBody(o) },
@@ -157,6 +159,7 @@ async function measurePaced(o: HttpBenchOptions, origin: string, t: Tally, start
     const t0 = Date.now();
     const onOutcome = (out: PacedOutcome) => {
       if (out.error !== undefined) return tallyLost(t, out.error);
+      recordUs(service, (out.endAt - out.sentAt) * 1000);
       tallyAnswer(t, out.status, verdictOf(out.status, out.body, o.stream), out.endAt - out.scheduledAt);
       if (out.firstAt > 0) recordUs(t.ttft, (out.firstAt - out.scheduledAt) * 1000);
     };
@@ -168,10 +171,12 @@ async function measurePaced(o: HttpBenchOptions, origin: string, t: Tally, start
     const settings = {
       client: 'paced', intervalMs: Math.round(1_000_000 / o.rate) / 1000, late: s.late, maxBacklog: s.maxBacklog, expired: s.expired,
       sendLagP50Ms: ms3(lag.getValueAtPercentile(50)), sendLagP99Ms: ms3(lag.getValueAtPercentile(99)), sendLagMaxMs: ms3(lag.getValueAtPercentile(100)),
+      serviceP50Ms: ms3(service.getValueAtPercentile(50)), serviceP99Ms: ms3(service.getValueAtPercentile(99)),
     };
     lag.destroy();
     return { measuredMs, settings };
   } finally {
+    service.destroy();
     await pool.close();
   }
 }

@@ -91,5 +91,7 @@ t.test('bench http --rate runs the paced client: exactly rate × duration arriva
   t.ok(Number(r.settings.late) >= 10, `late ${r.settings.late}`);
   // the held answer (the measured window's first) delays ten more arrivals by 25 ms or more from when they were due
   t.ok(r.latency.p99 >= 25, `p99 ${r.latency.p99}`);
+  t.ok(Number(r.settings.serviceP50Ms) <= r.latency.p50 && Number(r.settings.serviceP99Ms) <= r.latency.p99,
+    'from the send, each answer took no longer than from its scheduled time');
   t.equal(r.latency.count, 200);
 });
