@@ -12,7 +12,7 @@ import { cpuPercent, loopbackUrl } from '../common/target.js';
 import { intervalMsFor, mergeTimelines, TimelineRecorder } from '../common/timeline.js';
 import { MetricsSampler, metricsUrlOf } from '../metrics/sampler.js';
 import { soakVerdict } from '../metrics/soak.js';
-import { RESULT_SCHEMA, type BenchResult } from '../report/result.js';
+import { RESULT_SCHEMA, type BenchResult, type RequestCounts } from '../report/result.js';
 import { runAutocannon, type AutocannonClient, type AutocannonOptions } from './autocannon.js';
 import { chatBody, verifyBody, type HttpBenchOptions } from './options.js';
 import { PacedConnections, runPaced, type PacedOutcome } from './paced.js';
@@ -20,14 +20,7 @@ import { PacedConnections, runPaced, type PacedOutcome } from './paced.js';
 const CONTENT = /"content":"[^"]/;
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
-interface Counts {
-  sent: number;
-  completed: number;
-  failed: number;
-  retryable: number;
-  lost: number;
-  warmup: number;
-}
+type Counts = Omit<RequestCounts, 'perSec'>;
 
 /** What the run shares with its driver: where answers are tallied. */
 interface Tally {
