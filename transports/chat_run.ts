@@ -44,9 +44,10 @@ export async function startRun(
   await takeOrThrow(ctx, 'chat', limitKeys(caller, caller.sourceIp));
   const traced = frontDoorSpan(transport, caller, params);
   const span = traced?.span;
-  // What a sink does for an event (a channel's platform call, above all) belongs to the turn's trace.
   const turn = traced?.turn;
-  const emit: EventSink = turn === undefined ? sink : (event, payload) => inContext(turn, sink, event, payload);
+  // A channel's sink makes platform calls, which belong to the turn's trace. A WebSocket or HTTP sink
+  // only writes to its client: entering the turn's context for each of its 16+ events would be work for nothing.
+  const emit: EventSink = turn === undefined || transport !== 'channel' ? sink : (event, payload) => inContext(turn, sink, event, payload);
   // Events may race ahead of the acceptance; hold them so the client sees runId first.
   let held: [ChatEventName, unknown][] | undefined = [];
   let dropped = 0;
