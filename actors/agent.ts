@@ -220,9 +220,11 @@ export function agentTurns(args: AgentArgs): AgentTurn {
     }
   };
   return (run, ctx) => {
-    // The agent's run, parent of its model and tool calls (GenAI conventions: invoke_agent).
+    // The agent's run, parent of its model and tool calls (GenAI conventions: invoke_agent): the turn's
+    // span on the worker, a child of the front door's (the session's part is synchronous and has no span of its own).
     const span = startSpan(`invoke_agent ${config.id}`, SpanKind.INTERNAL, {
       'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.id, 'troupe.run_id': run.runId, 'troupe.agent.depth': depth,
+      'troupe.tenant': run.tenant, 'troupe.session_key': run.sessionKey,
     });
     if (span === undefined) return handle(run, ctx);
     return inSpan(span, () => handle(run, ctx)).then((result) => {

@@ -20,7 +20,6 @@
  */
 import type { ChatMessage, ToolSpec } from '../providers/index.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
-import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import type { agentTurns as AgentTurns } from './agent.js';
 import type { RunProgress } from './chat_contract.js';
 import type { AgentConfig, DirectoryRequest, RunEvent, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
@@ -53,33 +52,24 @@ export function statelessRunner(args: RunnerArgs): Behavior<RunnerRequest> {
   let loading: Promise<typeof AgentTurns> | undefined;
 
   const start = (msg: Extract<RunnerRequest, { t: 'run' }>, ctx: ActorContext<RunnerRequest>, turns: typeof AgentTurns): RunnerReply => {
-    // The worker's part of the turn, as a session's would be: the agent's run is its child.
-    const span = startSpan('session.send', SpanKind.INTERNAL, {
-      'troupe.tenant': msg.tenant, 'troupe.session_key': msg.sessionKey, 'troupe.run_id': msg.runId, 'troupe.stateless': true,
+    // In the front door's context, carried by this ask: the agent's run (its invoke_agent span) is the front door span's child.
+    // Its model caller is made per run from the definition; provider clients are shared per worker (agent.ts).
+    const turn = turns({
+      config: msg.agent, router: args.router, directory: args.directory, team: args.team,
+      ...(msg.providers === undefined ? {} : { providers: msg.providers }), ...(msg.mcpServers === undefined ? {} : { mcpServers: msg.mcpServers }),
     });
-    try {
-      return inSpan(span, () => {
-        // Its model caller is made per run from the definition; provider clients are shared per worker (agent.ts).
-        const turn = turns({
-          config: msg.agent, router: args.router, directory: args.directory, team: args.team,
-          ...(msg.providers === undefined ? {} : { providers: msg.providers }), ...(msg.mcpServers === undefined ? {} : { mcpServers: msg.mcpServers }),
-        });
-        const controller = new AbortController();
-        runs.set(msg.runId, controller);
-        const history: StoredMessage[] = [{ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId }];
-        // Not awaited: the runner takes its next request while this turn runs. A turn
-        // reports its own failures as chat.error; nothing is left to catch but a bug.
-        turn({
-          t: 'run', runId: msg.runId, history, signal: controller.signal, tenant: msg.tenant, sessionKey: msg.sessionKey,
-          ...(msg.conversation === undefined ? {} : { conversation: msg.conversation }),
-          ...(msg.clientTools === undefined ? {} : { clientTools: msg.clientTools }),
-          ...(msg.progress === undefined ? {} : { progress: msg.progress }),
-        }, ctx).catch(() => undefined).finally(() => runs.delete(msg.runId));
-        return { accepted: true };
-      });
-    } finally {
-      endSpan(span);
-    }
+    const controller = new AbortController();
+    runs.set(msg.runId, controller);
+    const history: StoredMessage[] = [{ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId }];
+    // Not awaited: the runner takes its next request while this turn runs. A turn
+    // reports its own failures as chat.error; nothing is left to catch but a bug.
+    turn({
+      t: 'run', runId: msg.runId, history, signal: controller.signal, tenant: msg.tenant, sessionKey: msg.sessionKey,
+      ...(msg.conversation === undefined ? {} : { conversation: msg.conversation }),
+      ...(msg.clientTools === undefined ? {} : { clientTools: msg.clientTools }),
+      ...(msg.progress === undefined ? {} : { progress: msg.progress }),
+    }, ctx).catch(() => undefined).finally(() => runs.delete(msg.runId));
+    return { accepted: true };
   };
 
   return {

@@ -5,7 +5,6 @@
  * `idleMs` without traffic; the backend spawns it again on demand.
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
-import { SpanKind, endSpan, inSpan, startSpan } from '../observability/tracing.js';
 import { rootLog } from '../observability/log.js';
 import { agent, tenantTools, type AgentMessage } from './agent.js';
 import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
@@ -136,15 +135,10 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       switch (msg.t) {
         case 'ping':
           return { pong: true, at: Date.now() };
-        case 'send': {
-          // The session's part of the turn, on its worker: the store write and the agent's run are its children.
-          const span = startSpan('session.send', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant, 'troupe.session_key': args.sessionKey, 'troupe.run_id': msg.runId });
-          try {
-            return inSpan(span, () => send(msg, ctx));
-          } finally {
-            endSpan(span);
-          }
-        }
+        case 'send':
+          // In the front door's context, carried by this ask: the user message's store write and the
+          // agent's run (its invoke_agent span, the turn's span on this worker) are the front door span's children.
+          return send(msg, ctx);
         case 'abort': {
           let aborted = 0;
           for (const [runId, controller] of runs) {
