@@ -171,10 +171,9 @@ export function agentTurns(args: AgentArgs): AgentTurn {
         // Events the client did not ask for are not sent at all (each one is a thread hop).
         if ((event === 'chat.tool' && progress !== 'all') || (event === 'chat.delta' && progress === 'none')) return;
         const ev: RunEvent = [run.runId, event, { runId: run.runId, ...payload }];
-        // The router hands a run's progress to the front door, which enters the turn's own context (chat_run.ts):
-        // deltas need no trace of their own across the hop. The end carries it: the turn's audit and usage writes join it.
-        if (event === 'chat.final' || event === 'chat.error') router.tell(ev);
-        else untraced(tellRouter, ev);
+        // The router hands a run's events to the front door, which has the turn's own context (chat_run.ts):
+        // none needs a trace of its own across the hop (the usage row the end leads to is written untraced).
+        untraced(tellRouter, ev);
       };
     // What the client has been sent so far: an aborted run's chat.final carries it.
     let streamed = '';

@@ -8,7 +8,7 @@
  *
  * Loads run concurrently (deferred replies): they are independent reads.
  */
-import { SpanKind, endSpan, startSpan, type Span } from '../observability/tracing.js';
+import { SpanKind, endSpan, startChildSpan, type Span } from '../observability/tracing.js';
 import type { ActorContext, Behavior } from '../runtime/index.js';
 import { MessageWriter, WriteBehindQueue, type AuditEvent, type Store, type TenantScope, type UsageEvent } from '../store/index.js';
 import { scrub, scrubObject } from '../security/scrub.js';
@@ -223,8 +223,9 @@ export class Persistence {
   }
 }
 
+/** A store write's span, in the trace of the message that asked for it (none for a message that carried no trace). */
 function storeSpan(name: string, tenant: string): Span | undefined {
-  return startSpan(name, SpanKind.INTERNAL, { 'troupe.tenant': tenant });
+  return startChildSpan(name, SpanKind.INTERNAL, { 'troupe.tenant': tenant });
 }
 
 /** The actor in front of Persistence; sessions on any thread talk to it. */
@@ -254,12 +255,10 @@ export function persistenceActor(args: { persistence: Persistence }): Behavior<P
           endSpan(span);
           return undefined;
         }
-        case 'usage': {
-          const span = storeSpan('store.usage', msg.tenant);
+        case 'usage':
+          // No span: the row is sent untraced (gateway/store_client.ts); the queue takes it, and its batch is written later.
           p.recordUsage(msg.tenant, msg.event);
-          endSpan(span);
           return undefined;
-        }
         case 'ensure-tenant':
           return p.ensureTenant(msg.tenant).then(() => true);
         case 'memory-save':

@@ -6,6 +6,7 @@
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { rootLog } from '../observability/log.js';
+import { untraced } from '../observability/tracing.js';
 import { agent, tenantTools, type AgentMessage } from './agent.js';
 import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
 import { stableJson } from './stable_json.js';
@@ -32,8 +33,17 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
   };
   let idle: NodeJS.Timeout | undefined;
 
-  const remember = (m: StoredMessage): void => {
+  const append = (m: StoredMessage): void => {
     args.persistence?.tell({ t: 'append', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, message: m });
+  };
+  /**
+   * Keeps a message in the history and has the store write it. Only the user's message of a turn
+   * carries the trace (its write is the turn's store span, docs/operations.md); the answer and
+   * handoff notes go untraced: their writes would be more zero-work spans on the store worker.
+   */
+  const remember = (m: StoredMessage, traced = false): void => {
+    if (traced) append(m);
+    else untraced(append, m);
     history.push(m);
     if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
   };
@@ -102,7 +112,7 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
     }
     const ref = agentRef(ctx, current(msg.agent));
-    remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId });
+    remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId }, true);
     const controller = new AbortController();
     runs.set(msg.runId, controller);
     ref.tell({

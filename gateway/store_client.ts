@@ -16,6 +16,7 @@ import type { TenantProvider } from '../actors/provider/tenant_layers.js';
 import type { TenantMcpServer } from '../actors/tenant_mcp.js';
 import type { McpServerConfig } from '../tools/mcp/config.js';
 import { GATEWAY_STORE_CALLS } from './store_calls.js';
+import { untraced } from '../observability/tracing.js';
 
 /** Longest wait for the database to open (a first PGlite start on a busy machine is slow). */
 const OPEN_TIMEOUT_MS = 120_000;
@@ -77,10 +78,15 @@ export class StoreClient {
     return this.call(GATEWAY_STORE_CALLS, 'sealedSecret', { tenant, name });
   }
 
-  /** Records a finished run's usage row (write-behind, batched per tenant). */
+  /**
+   * Records a finished run's usage row (write-behind, batched per tenant). Sent untraced: the
+   * queue takes the row at once and writes its batch later, so a span for it would measure nothing.
+   */
   usage(tenant: string, event: UsageEvent): void {
-    this.ref.tell({ t: 'usage', tenant, event });
+    untraced(this.tellUsage, { t: 'usage', tenant, event });
   }
+
+  private readonly tellUsage = (msg: StoreRequest): void => this.ref.tell(msg);
 
   /** A tenant's agents (seeded once from `seed`, the config file's), own providers (without keys) and MCP servers (seeded once from `mcpSeed`; without values). */
   tenantAgents(

@@ -127,6 +127,17 @@ export function startSpan(name: string, kind: SpanKind, attributes?: Attributes,
   return started.tracer.startSpan(name, options, parent ?? context.active());
 }
 
+/**
+ * A span under the current context's span, or undefined outside a trace (and
+ * with tracing off): for work that is part of a turn when a traced message
+ * asked for it, and not worth a trace of its own otherwise (a store write).
+ */
+export function startChildSpan(name: string, kind: SpanKind, attributes?: Attributes): Span | undefined {
+  if (started === null) return undefined;
+  const parent = context.active();
+  return trace.getSpan(parent) === undefined ? undefined : startSpan(name, kind, attributes, parent);
+}
+
 /** Calls `fn` with `span` current (so spans and messages it starts are its children); just calls it without a span. */
 export function inSpan<R>(span: Span | undefined, fn: () => R): R {
   if (span === undefined) return fn();

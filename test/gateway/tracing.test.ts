@@ -80,7 +80,7 @@ for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completio
   const { fake, collector, gw } = await setup(t, toolThenAnswer(), 'pglite', protocol);
   const res = await complete(gw, { traceparent: TRACEPARENT, 'x-troupe-session-key': 'traced' });
   t.equal(res.status, 200, await res.clone().text());
-  const spans = await collector.until((s) => named(s, 'chat fake-model').length === 2 && named(s, 'store.append_message').length === 2
+  const spans = await collector.until((s) => named(s, 'chat fake-model').length === 2 && named(s, 'store.append_message').length === 1
     && named(s, 'POST /v1/chat/completions').length === 1 && named(s, 'invoke_agent a').length === 1);
   t.same([...new Set(spans.map((s) => s.traceId))], [TRACE_ID], 'every span is in the client\'s trace');
 
@@ -114,12 +114,16 @@ for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completio
   t.equal(tool.parentSpanId, agent.spanId);
   t.match(tool.attributes, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'datetime', 'gen_ai.tool.call.id': 'd' });
 
-  const writes = named(spans, 'store.append_message');
-  const storeThread = writes[0]?.resource['troupe.thread'];
+  // The turn's store span: the user message's history write. The answer's write and the usage row go untraced.
+  const write = one(t, spans, 'store.append_message');
+  const storeThread = write.resource['troupe.thread'];
   t.match(storeThread, /^worker-\d+$/);
-  t.ok(writes.every((w) => w.resource['troupe.thread'] === storeThread), 'the store writes run on the store worker');
-  t.not(storeThread, agent.resource['troupe.thread'], 'a thread of its own, not the session\'s worker');
-  t.ok(writes.some((w) => w.parentSpanId === root.spanId), 'main → worker → store worker: the user message\'s write, told by the session, is the front door span\'s child');
+  t.not(storeThread, agent.resource['troupe.thread'], 'the store write runs on the store worker, a thread of its own, not the session\'s worker');
+  t.equal(write.parentSpanId, root.spanId, 'main → worker → store worker: the user message\'s write, told by the session, is the front door span\'s child');
+  const audit = one(t, spans, 'store.audit');
+  t.equal(audit.parentSpanId, tool.spanId, 'the tool call\'s audit row is the tool span\'s child');
+  t.equal(audit.resource['troupe.thread'], storeThread);
+  t.same(named(spans, 'store.usage'), [], 'the usage row has no span');
 });
 
 t.test('a WebSocket chat.send with a traceparent joins the client\'s trace', async (t) => {
