@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
-import { tracedStream } from './model_span.js';
+import { endSpan as endModelSpan, modelEvent, startModelSpan, tracedRequest } from './model_span.js';
 import { SpanKind, endSpan, inSpan, startSpan, untraced } from '../observability/tracing.js';
 import { callWithFailover } from './provider/chain.js';
 import { providerRegistryReady } from './provider/host.js';
@@ -378,7 +378,18 @@ function modelCaller(config: AgentConfig, tenant: string, providers: TenantProvi
   }
   const provider = sharedProvider(providerConfig);
   return async (request, onEvent) => {
-    for await (const ev of tracedStream(provider, { model, ...request })) onEvent(ev);
+    const call: ChatRequest = { model, ...request };
+    const span = startModelSpan(provider, call);
+    try {
+      for await (const ev of provider.stream(tracedRequest(call, span))) {
+        modelEvent(span, ev);
+        onEvent(ev);
+      }
+    } catch (err) {
+      endModelSpan(span, err);
+      throw err;
+    }
+    endModelSpan(span);
     return { provider: providerConfig.kind, model };
   };
 }

@@ -6,7 +6,7 @@
  * before the first token are retried (same entry, with backoff) or failed over
  * (next entry) by error kind; after the first token they are reported as is.
  */
-import { tracedStream } from '../model_span.js';
+import { endSpan, modelEvent, startModelSpan, tracedRequest } from '../model_span.js';
 import { ProviderError, type ChatRequest, type StopReason, type StreamEvent, type UsageEvent } from '../../providers/index.js';
 import type { ActorRef } from '../../runtime/index.js';
 import type { Outcome, Permit, ProviderMessage } from './actor.js';
@@ -78,17 +78,22 @@ export async function callWithFailover(
       attempts++;
       metrics.request(providerId, model);
       const attempt = new Attempt(registry.actor(providerId), permit, sink);
+      const call: ChatRequest = { ...request, model };
+      const span = startModelSpan(permit.provider, call);
       try {
         const started = Date.now();
-        for await (const event of tracedStream(permit.provider, { ...request, model })) {
+        for await (const event of permit.provider.stream(tracedRequest(call, span))) {
+          modelEvent(span, event);
           if (attempt.push(event)) metrics.firstToken(providerId, model, Date.now() - started);
         }
         attempt.finish();
+        endSpan(span);
         const usage = attempt.usage;
         if (usage !== undefined) metrics.tokens(providerId, model, usage.inputTokens, usage.outputTokens);
         attempt.release('success');
         return { providerId, model, usage, stop: attempt.stop, attempts, failovers };
       } catch (err) {
+        endSpan(span, err);
         streamed = attempt.streamed;
         if (attempt.sinkError !== undefined) {
           attempt.release('aborted');
