@@ -133,6 +133,8 @@ export function tenantTools(tenant: string, servers: TenantMcpServers | undefine
   return toolbox.forTenant(tenant, servers.list, (t, id) => (source === undefined ? Promise.resolve(null) : askKeySource(source, { tenant: t, id })));
 }
 
+const tellSession = (m: { session: ActorRef<SessionRequest>; done: SessionRequest }): void => m.session.tell(m.done);
+
 /** What a turn needs of the actor it runs in: somewhere to spawn (and stop) its sub-agents. */
 export type TurnContext = Pick<ActorContext<unknown>, 'spawn' | 'stop'>;
 
@@ -215,7 +217,8 @@ export function agentTurns(args: AgentArgs): AgentTurn {
       return undefined;
     } finally {
       lease?.release();
-      run.session?.tell({ t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) });
+      // Untraced: the session only keeps the answer, whose store write goes untraced (session.ts).
+      if (run.session !== undefined) untraced(tellSession, { session: run.session, done: { t: 'run-done', runId: run.runId, ...(result && result.text.length > 0 ? { text: result.text } : {}) } });
     }
   };
   return (run, ctx) => {
