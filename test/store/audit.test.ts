@@ -1,5 +1,12 @@
 import { SYSTEM_TENANT, GENESIS_HASH, verifyAuditChain } from '../../store/index.js';
+import { AUDIT_HEAD } from '../../store/repos/audit.js';
 import { eachBackend, seedTenants } from './backends.js';
+
+/** Every node type of an `EXPLAIN (FORMAT JSON)` plan. */
+function planNodes(plan: unknown): string[] {
+  const node = plan as { 'Node Type'?: string; Plans?: unknown[] };
+  return [...(node['Node Type'] === undefined ? [] : [node['Node Type']]), ...(node.Plans ?? []).flatMap(planNodes)];
+}
 
 await eachBackend(async (t, { store }) => {
   await seedTenants(store, 'acme', 'globex', 'tamper', 'gap', 'race', 'batch');
@@ -15,6 +22,20 @@ await eachBackend(async (t, { store }) => {
     const after = await store.withTenant('batch', (s) => s.audit.append({ actor: 'a', action: 'y', outcome: 'success' }));
     t.equal(after.prevHash, many[1_199].hash);
     t.same(await store.verifyAuditChain('batch'), { ok: true, checked: 1_202, headHash: after.hash });
+  });
+
+  t.test('the chain head is read from the end of the primary key, not by sorting the tenant\'s rows', async (t) => {
+    // With sorting priced out, a plan still holds a Sort only when no index gives the order:
+    // ordering by the float8 output column did, and every batch read the whole chain.
+    const plan = await store.db.transaction(async (q) => {
+      await q.query('SET LOCAL enable_sort = off');
+      const res = await q.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${AUDIT_HEAD}`, ['batch']);
+      const cell = Object.values(res.rows[0] ?? {})[0];
+      return (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan: unknown }[];
+    });
+    const nodes = planNodes(plan[0]?.Plan);
+    t.ok(nodes.length > 0, 'the plan was read');
+    t.notOk(nodes.includes('Sort'), `no Sort node in ${nodes.join(' > ')}`);
   });
 
   t.test('appended rows form a hash chain starting at the genesis hash', async (t) => {
