@@ -23,8 +23,17 @@ import { traceHeaders } from '../../observability/tracing.js';
 import { CONNECTIONS_PER_ORIGIN, readBounded } from './wire.js';
 /** The largest answer read (a getUpdates page of 100 long messages fits). */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/** Distinct URL strings remembered parsed (an SDK calls one per API method). */
+const MAX_REMEMBERED_URLS = 256;
 /** Headers undici sets itself and refuses from callers (grammY sends `connection: keep-alive`). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+/** A parsed request URL: what undici's request takes, and the href the answer reports. */
+interface Target {
+  origin: string;
+  path: string;
+  href: string;
+}
 
 /** The part of a fetch request's options the SDKs pass. */
 export interface SdkFetchInit {
@@ -49,6 +58,7 @@ export interface SdkResponse {
 
 export class SdkFetch {
   readonly #agent: Agent;
+  readonly #targets = new Map<string, Target>();
 
   constructor(private readonly timeoutMs = 60_000) {
     this.#agent = new Agent({ connections: CONNECTIONS_PER_ORIGIN, keepAliveTimeout: 30_000 });
@@ -63,15 +73,15 @@ export class SdkFetch {
       for (const [k, v] of Object.entries(traceHeaders())) if (!headers.has(k)) headers.set(k, v);
       return globalThis.fetch(input, { ...(init as RequestInit), headers });
     }
-    const url = typeof input === 'string' ? new URL(input) : input;
-    const headers: Record<string, string> = { ...traceHeaders() };
+    const url = typeof input === 'string' ? this.#target(input) : { origin: input.origin, path: input.pathname + input.search, href: input.href };
+    const headers: Record<string, string> = traceHeaders();
     for (const [k, v] of headerPairs(init.headers)) {
       const name = k.toLowerCase();
       if (!HOP_BY_HOP.has(name)) headers[name] = v;
     }
     const res = await this.#agent.request({
       origin: url.origin,
-      path: url.pathname + url.search,
+      path: url.path,
       method: (init.method ?? 'GET').toUpperCase() as 'GET',
       headers,
       body: body ?? undefined,
@@ -82,29 +92,72 @@ export class SdkFetch {
     // Read at once, so the connection is free for the next call even when the SDK never reads the body.
     const bytes = readBounded(res.body, MAX_ANSWER_BYTES);
     bytes.catch(() => undefined);
-    const responseHeaders = new Headers();
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (Array.isArray(v)) for (const item of v) responseHeaders.append(k, item);
-      else if (v !== undefined) responseHeaders.set(k, v);
-    }
-    const text = async () => (await bytes).toString('utf8');
-    return {
-      ok: res.statusCode >= 200 && res.statusCode < 300,
-      status: res.statusCode,
-      statusText: STATUS_CODES[res.statusCode] ?? '',
-      url: url.href,
-      headers: responseHeaders,
-      text,
-      json: async () => JSON.parse(await text()) as unknown,
-      arrayBuffer: async () => {
-        const b = await bytes;
-        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-      },
-    };
+    return new UndiciResponse(res.statusCode, res.headers, url.href, bytes);
   };
+
+  /** Where a URL string points; the SDKs call a handful of URLs over and over, so each is parsed once. */
+  #target(href: string): Target {
+    let t = this.#targets.get(href);
+    if (t === undefined) {
+      const u = new URL(href);
+      t = { origin: u.origin, path: u.pathname + u.search, href: u.href };
+      if (this.#targets.size >= MAX_REMEMBERED_URLS) this.#targets.delete(this.#targets.keys().next().value as string);
+      this.#targets.set(href, t);
+    }
+    return t;
+  }
 
   close(): Promise<void> {
     return this.#agent.close();
+  }
+}
+
+/**
+ * An undici answer as the SDKs read it. The body is being read already; the
+ * `Headers` object is built only when asked for (grammY never asks; Slack's
+ * client reads a few on each answer).
+ */
+class UndiciResponse implements SdkResponse {
+  #headers: Headers | undefined;
+
+  constructor(
+    readonly status: number,
+    private readonly rawHeaders: Record<string, string | string[] | undefined>,
+    readonly url: string,
+    private readonly bytes: Promise<Buffer>,
+  ) {}
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get statusText(): string {
+    return STATUS_CODES[this.status] ?? '';
+  }
+
+  get headers(): Headers {
+    if (this.#headers === undefined) {
+      const h = new Headers();
+      for (const [k, v] of Object.entries(this.rawHeaders)) {
+        if (Array.isArray(v)) for (const item of v) h.append(k, item);
+        else if (v !== undefined) h.set(k, v);
+      }
+      this.#headers = h;
+    }
+    return this.#headers;
+  }
+
+  async text(): Promise<string> {
+    return (await this.bytes).toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse((await this.bytes).toString('utf8')) as unknown;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await this.bytes;
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import { traceHeaders } from '../../observability/tracing.js';
 import { ChannelSendError, WebhookRejected } from './adapter.js';
@@ -111,16 +112,27 @@ export class JsonClient {
   }
 }
 
-/** A response body whole, or a rejection once it passes `maxBytes`. */
-export async function readBounded(body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) throw new Error(`answer larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * A response body whole, or a rejection once it passes `maxBytes` (the body is
+ * then destroyed). Read with 'data' events rather than `for await`: the async
+ * iterator cost more than the rest of reading a small answer.
+ */
+export function readBounded(body: Readable, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        reject(new Error(`answer larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    body.once('error', reject);
+  });
 }
 
 function parseLenient(text: string): unknown {
