@@ -7,15 +7,13 @@
 // its WHATWG streams and layers.
 
 import { DEFAULT_TIMEOUT_MS, RequestDeadline } from './deadline.js';
-import { abortedError, errorFromStatus, kindForErrorType, ProviderError } from './errors.js';
-import { endpointOf, postJson, type Endpoint, type LeanResponse } from './lean_http.js';
+import { abortedError, errorFromStatus, type HeaderSource, type ProviderError } from './errors.js';
+import { endpointOf, postSse, type Endpoint, type StatusError } from './lean_http.js';
 import type { OpenAIOptions } from './openai.js';
 import { ChunkFold, chatBody, type ChatCompletionChunk, type MaxTokensField } from './openai_wire.js';
-import { SseParser, type SseEvent } from './sse.js';
+import type { SseEvent } from './sse.js';
+import { stainlessMessage, stainlessStreamError } from './stainless_errors.js';
 import type { ChatRequest, Provider, StreamEvent } from './types.js';
-
-/** An error body longer than this is cut before it becomes a message. */
-const MAX_ERROR_BODY_CHARS = 64 * 1024;
 
 export class OpenAILeanProvider implements Provider {
   readonly kind = 'openai';
@@ -24,6 +22,7 @@ export class OpenAILeanProvider implements Provider {
   private readonly endpoint: Endpoint;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
+  private readonly statusError: StatusError = (status, text, headers) => this.errorOf(status, text, headers);
 
   constructor(options: OpenAIOptions) {
     this.label = options.label ?? 'openai';
@@ -39,31 +38,18 @@ export class OpenAILeanProvider implements Provider {
     const deadline = new RequestDeadline(signal, this.timeoutMs);
     const fold = new ChunkFold();
     try {
-      let res: LeanResponse;
-      try {
-        const headers = req.headers === undefined ? this.headers : { ...this.headers, ...req.headers };
-        res = await postJson(this.endpoint, '/chat/completions', headers, chatBody(req, this.maxTokensField), deadline);
-      } catch (err) {
-        throw deadline.toError(this.label, err);
-      }
-      if (res.status >= 300) throw await this.statusError(res, deadline);
-      const parser = new SseParser();
+      const headers = req.headers === undefined ? this.headers : { ...this.headers, ...req.headers };
+      const body = chatBody(req, this.maxTokensField);
       let done = false;
-      try {
-        for await (const bytes of res.body as AsyncIterable<Buffer>) {
-          for (const sse of parser.push(bytes)) {
-            if (!done) done = yield* this.onEvent(sse, fold);
-          }
-        }
-        deadline.finished();
-        for (const sse of parser.end()) {
+      for await (const batch of postSse(this.endpoint, '/chat/completions', headers, body, deadline, this.statusError)) {
+        for (const sse of batch) {
           if (!done) done = yield* this.onEvent(sse, fold);
         }
-      } catch (err) {
-        throw deadline.toError(this.label, err);
       }
+    } catch (err) {
+      throw deadline.toError(this.label, err);
     } finally {
-      // Ends a body nobody read to its end (the caller broke out, or an event failed), closing that connection.
+      // Ends a body nobody read to its end (the caller broke out), closing that connection.
       deadline.dispose();
     }
     yield* fold.finish(this.label, signal);
@@ -76,21 +62,16 @@ export class OpenAILeanProvider implements Provider {
     if (sse.event !== null && sse.event.startsWith('thread.')) return false;
     const data = JSON.parse(sse.data) as ChatCompletionChunk & { error?: unknown };
     if (data.error) {
-      const error = data.error as { type?: unknown };
-      throw new ProviderError(kindForErrorType(typeof error.type === 'string' ? error.type : undefined), this.label, stainlessMessage(undefined, error, undefined));
+      // The SDK raises the inner `error` object; its type decides the kind.
+      const type = (data.error as { type?: unknown }).type;
+      throw stainlessStreamError(this.label, data.error, typeof type === 'string' ? type : undefined);
     }
     yield* fold.events(data);
     return false;
   }
 
-  /** A non-2xx answer, read and classified as the SDK would. */
-  private async statusError(res: LeanResponse, deadline: RequestDeadline): Promise<ProviderError> {
-    let text: string;
-    try {
-      text = (await res.body.text()).slice(0, MAX_ERROR_BODY_CHARS);
-    } catch (err) {
-      return deadline.toError(this.label, err);
-    }
+  /** A non-2xx answer, classified as the SDK would (it raises the body's `error` object). */
+  private errorOf(status: number, text: string, headers: HeaderSource): ProviderError {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -98,17 +79,6 @@ export class OpenAILeanProvider implements Provider {
       json = undefined;
     }
     const error = typeof json === 'object' && json !== null ? (json as { error?: unknown }).error : undefined;
-    const message = stainlessMessage(res.status, error, json === undefined ? text : undefined);
-    return errorFromStatus(this.label, res.status, message, res.headers);
+    return errorFromStatus(this.label, status, stainlessMessage(status, error, json === undefined ? text : undefined), headers);
   }
-}
-
-/** The message the Stainless SDKs give an API error (`APIError.makeMessage`), so both transports say the same. */
-function stainlessMessage(status: number | undefined, error: unknown, fallback: string | undefined): string {
-  const inner = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  const msg = inner ? (typeof inner === 'string' ? inner : JSON.stringify(inner)) : error ? JSON.stringify(error) : fallback;
-  if (status && msg) return `${status} ${msg}`;
-  if (status) return `${status} status code (no body)`;
-  if (msg) return msg;
-  return '(no status code or body)';
 }

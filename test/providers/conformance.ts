@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import t from 'tap';
 import { collectStream, ProviderError, type ChatRequest, type Provider, type StreamEvent } from '../../providers/index.js';
+import type { ScriptedReply } from '../fakes/script.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
 
 export interface Harness {
@@ -63,6 +64,110 @@ export async function drain(stream: AsyncIterable<StreamEvent>): Promise<{ event
     if (!(err instanceof ProviderError)) throw err;
     return { events, error: err };
   }
+}
+
+/** What a run through one transport produced, in comparable form (lean vs SDK). */
+export interface Outcome {
+  events: StreamEvent[];
+  error?: { kind: string; status?: number; retryAfterMs?: number; message: string; code: string; retryable: boolean; provider: string };
+  request: { method: string; url: string; body: unknown; headers: Record<string, unknown> };
+}
+
+/** Runs `req` against the next scripted `reply` and records the outcome, with the named request headers. */
+export async function outcome(provider: Provider, fake: FakeUpstream, reply: ScriptedReply, req: ChatRequest, headerNames: readonly string[]): Promise<Outcome> {
+  fake.script(reply);
+  const { events, error } = await drain(provider.stream(req));
+  const last = fake.lastRequest;
+  const headers: Record<string, unknown> = {};
+  for (const name of headerNames) headers[name] = last.headers[name];
+  return {
+    events,
+    ...(error === undefined ? {} : {
+      error: {
+        kind: error.kind, message: error.message, code: error.code, retryable: error.retryable, provider: error.provider,
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      },
+    }),
+    request: { method: last.method, url: last.url, body: last.body, headers },
+  };
+}
+
+/** The scripted replies every lean-vs-SDK comparison runs, by name. */
+export const COMPARED_REPLIES: ReadonlyArray<readonly [string, ScriptedReply]> = [
+  ['streamed text with usage', { chunks: ['Hel', 'lo, ', 'wörld', ' 🌧'], usage: { input: 12, output: 5 } }],
+  ['cached prompt tokens', { text: 'hi there', usage: { input: 100, output: 2, cacheRead: 64 } }],
+  ['tool calls in pieces', { text: 'Checking.', toolCalls: [{ name: 'get_weather', arguments: { city: 'Hà Nội', days: [1, 2] }, argumentChunks: 4 }, { name: 'lookup', arguments: { q: 'tides' } }] }],
+  ['cut by the token limit', { text: 'cut short', finish: 'length' }],
+  ['429 with Retry-After', { status: 429, retryAfter: '3', errorMessage: 'slow down' }],
+  ['400 context overflow', { status: 400, errorMessage: 'maximum context length is 128000 tokens' }],
+  ['400 bad request', { status: 400, errorMessage: 'unknown field "foo"' }],
+  ['401', { status: 401, errorMessage: 'invalid api key' }],
+  ['500', { status: 500 }],
+  ['503 with Retry-After', { status: 503, retryAfter: '1' }],
+  ['an in-stream error', { text: 'one two three four', streamErrorAfterChunks: 3, streamErrorType: 'rate_limit_exceeded', errorMessage: 'Too many' }],
+  ['a stream cut before its end', { text: 'one two three four five', cutAfterChunks: 3 }],
+  ['a connection reset mid-stream', { text: 'one two three four five', cutAfterChunks: 3, cutMode: 'destroy' }],
+];
+
+/**
+ * Runs every compared reply through the SDK adapter and then the lean one,
+ * against the same fake, and checks events, error and upstream request field
+ * by field. `extra` replies are the protocol's own cases.
+ */
+export function compareTransports(o: {
+  readonly name: string;
+  readonly fake: () => FakeUpstream;
+  readonly sdk: (fake: FakeUpstream) => Provider;
+  readonly lean: (fake: FakeUpstream) => Provider;
+  readonly request: ChatRequest;
+  readonly headers: readonly string[];
+  readonly extra?: ReadonlyArray<readonly [string, ScriptedReply]>;
+}): void {
+  for (const [name, reply] of [...COMPARED_REPLIES, ...(o.extra ?? [])]) {
+    t.test(`${o.name} lean = sdk: ${name}`, async (t) => {
+      const fake = await started(t, o.fake);
+      const sdk = await outcome(o.sdk(fake), fake, reply, o.request, o.headers);
+      const lean = await outcome(o.lean(fake), fake, reply, o.request, o.headers);
+      // A reset socket's message is the HTTP client's own ("terminated" from fetch, "other side closed" from undici).
+      if (reply.cutMode === 'destroy' && sdk.error && lean.error) lean.error.message = sdk.error.message;
+      t.same(lean.events, sdk.events, 'the same events');
+      t.same(lean.error, sdk.error, 'the same error, field by field');
+      t.same(lean.request, sdk.request, 'the same request reached the upstream');
+    });
+  }
+
+  t.test(`${o.name} lean = sdk: an abort mid-stream is aborted on both, and the connection closes`, async (t) => {
+    const fake = await started(t, o.fake);
+    const kinds: string[] = [];
+    for (const provider of [o.sdk(fake), o.lean(fake)]) {
+      fake.script({ text: 'a b c d e f g h i j k l', delayMsPerChunk: 50 });
+      const before = fake.clientAborts;
+      const controller = new AbortController();
+      const { error } = await drain((async function* () {
+        for await (const event of provider.stream({ ...hello, signal: controller.signal })) {
+          yield event;
+          if (event.type === 'text') controller.abort();
+        }
+      })());
+      kinds.push(error?.kind ?? 'none');
+      for (let i = 0; i < 500 && fake.clientAborts === before; i++) await new Promise((r) => setTimeout(r, 10));
+      t.ok(fake.clientAborts > before, `${provider.constructor.name} closed the connection`);
+    }
+    t.same(kinds, ['aborted', 'aborted']);
+  });
+
+  t.test(`${o.name} lean: sequential requests and error answers reuse kept-alive connections`, async (t) => {
+    const fake = await started(t, o.fake);
+    const provider = o.lean(fake);
+    fake.script({ text: 'hi' }, { text: 'hi' }, { status: 429, retryAfter: '1' }, { status: 500 }, { status: 400 }, { text: 'hi' });
+    const kinds: string[] = [];
+    for (let i = 0; i < 6; i++) kinds.push((await drain(provider.stream(hello))).error?.kind ?? 'ok');
+    t.same(kinds, ['ok', 'ok', 'rate_limited', 'overloaded', 'bad_request', 'ok']);
+    t.equal(fake.requests.length, 6);
+    // undici may open a second one when the next request comes in the same tick as the previous end.
+    t.ok(fake.connectionsOpened <= 2, `six answers over ${fake.connectionsOpened} connection(s)`);
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
