@@ -28,13 +28,16 @@ const http = {
   defaultHeaders: z.record(z.string(), z.string()).optional(),
 };
 
+/** The HTTP adapters' transport: 'lean' (default, undici) or 'sdk' (the vendor's SDK). */
+const transport = z.enum(['lean', 'sdk']).optional();
+
 export const errorKindSchema = z.enum(['rate_limited', 'overloaded', 'auth', 'bad_request', 'context_overflow', 'timeout', 'network', 'aborted']);
 
 /** What `provider` of an agent, or `config` of a provider, may hold: one shape per kind. */
 export const providerConfigSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('openai'), label: z.string().max(128).optional(), maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).optional(), transport: z.enum(['lean', 'sdk']).optional(), ...http }),
-  z.strictObject({ kind: z.literal('anthropic'), defaultMaxTokens: int(1, 1e7).optional(), ...http }),
-  z.strictObject({ kind: z.literal('gemini'), apiVersion: z.string().min(1).max(32).optional(), ...http }),
+  z.strictObject({ kind: z.literal('openai'), label: z.string().max(128).optional(), maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).optional(), transport, ...http }),
+  z.strictObject({ kind: z.literal('anthropic'), defaultMaxTokens: int(1, 1e7).optional(), transport, ...http }),
+  z.strictObject({ kind: z.literal('gemini'), apiVersion: z.string().min(1).max(32).optional(), transport, ...http }),
   z.strictObject({ kind: z.literal('ollama'), ...http }),
   z.strictObject({
     kind: z.literal('simulated'),

@@ -6,7 +6,8 @@
 // This module imports no SDK and no HTTP client: the OpenAI, Anthropic, Gemini
 // and Ollama adapters load with their first request (lazy.ts), so a worker whose
 // agents use only `simulated` never loads `openai`, `@anthropic-ai/sdk`,
-// `@google/genai` or undici. Import an adapter class from its own module
+// `@google/genai` or undici (and one on the default lean transport loads only
+// undici). Import an adapter class from its own module
 // (`providers/anthropic.js`, ...), and embeddings from `embed_factory.js`.
 
 import { SimulatedProvider, type SimulatedOptions } from './simulated.js';
@@ -40,18 +41,23 @@ export { MAX_DIMENSIONS, MIN_DIMENSIONS, type EmbeddingModel, type EmbeddingOpti
 export type ProviderConfig =
   | ({
     readonly kind: 'openai'; readonly label?: string; readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
-    /** 'lean' (default): undici keep-alive pool and an incremental SSE parser; 'sdk': the official `openai` SDK. */
-    readonly transport?: OpenAITransport;
+    readonly transport?: HttpTransport;
   } & HttpProviderOptions)
-  | ({ readonly kind: 'anthropic'; readonly defaultMaxTokens?: number } & HttpProviderOptions)
-  | ({ readonly kind: 'gemini'; readonly apiVersion?: string } & HttpProviderOptions)
+  | ({ readonly kind: 'anthropic'; readonly defaultMaxTokens?: number; readonly transport?: HttpTransport } & HttpProviderOptions)
+  | ({ readonly kind: 'gemini'; readonly apiVersion?: string; readonly transport?: HttpTransport } & HttpProviderOptions)
   | ({ readonly kind: 'ollama' } & HttpProviderOptions)
   | ({ readonly kind: 'simulated' } & SimulatedOptions);
 
 export type ProviderKind = ProviderConfig['kind'];
 
-export type OpenAITransport = 'lean' | 'sdk';
-export const OPENAI_TRANSPORTS: readonly OpenAITransport[] = ['lean', 'sdk'];
+/**
+ * How the OpenAI, Anthropic and Gemini adapters reach their upstream. 'lean'
+ * (the default): the thread's undici keep-alive pool and an incremental SSE
+ * parser (lean_http.ts); 'sdk': the vendor's official SDK, the reference the
+ * lean path is tested against.
+ */
+export type HttpTransport = 'lean' | 'sdk';
+export const HTTP_TRANSPORTS: readonly HttpTransport[] = ['lean', 'sdk'];
 
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['openai', 'anthropic', 'gemini', 'ollama', 'simulated'];
 
@@ -73,7 +79,9 @@ export function createProvider(config: ProviderConfig, env: Env = process.env): 
         apiKey: required(config.apiKey ?? env.ANTHROPIC_API_KEY, 'anthropic', 'ANTHROPIC_API_KEY'),
         ...optional('baseURL', config.baseURL ?? env.ANTHROPIC_BASE_URL),
       };
-      return new LazyProvider('anthropic', async () => new (await import('./anthropic.js')).AnthropicProvider(options));
+      return config.transport === 'sdk'
+        ? new LazyProvider('anthropic', async () => new (await import('./anthropic.js')).AnthropicProvider(options))
+        : new LazyProvider('anthropic', async () => new (await import('./anthropic_lean.js')).AnthropicLeanProvider(options));
     }
     case 'gemini': {
       const options = {
@@ -81,7 +89,9 @@ export function createProvider(config: ProviderConfig, env: Env = process.env): 
         apiKey: required(config.apiKey ?? env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, 'gemini', 'GEMINI_API_KEY'),
         ...optional('baseURL', config.baseURL ?? env.GEMINI_BASE_URL),
       };
-      return new LazyProvider('gemini', async () => new (await import('./gemini.js')).GeminiProvider(options));
+      return config.transport === 'sdk'
+        ? new LazyProvider('gemini', async () => new (await import('./gemini.js')).GeminiProvider(options))
+        : new LazyProvider('gemini', async () => new (await import('./gemini_lean.js')).GeminiLeanProvider(options));
     }
     case 'ollama': {
       const options = { ...config, baseURL: config.baseURL ?? env.OLLAMA_URL ?? DEFAULT_OLLAMA_URL };

@@ -3,10 +3,11 @@
 // candidates[0].content.parts (text or whole functionCall objects: Gemini does
 // not stream partial arguments) and usageMetadata; the last carries finishReason.
 // Errors use Google's `{"error":{code,message,status,details}}` body, with a
-// google.rpc.RetryInfo detail on 429 as the real API sends.
+// google.rpc.RetryInfo detail on 429 as the real API sends; an error inside an
+// open stream is a `data:` frame of that body (its code from the scripted type).
 // `:embedContent` and `:batchEmbedContents` answer with embeddings (embeddings.ts).
 
-import { textChunks, usageOf, type ScriptedReply } from './script.js';
+import { textChunks, usageOf, withStreamError, type ScriptedReply } from './script.js';
 import { geminiEmbeddings } from './embeddings.js';
 import { FakeUpstream, type Rendered } from './upstream.js';
 
@@ -18,6 +19,15 @@ const STATUS_NAMES: Record<number, string> = {
   429: 'RESOURCE_EXHAUSTED',
   500: 'INTERNAL',
   503: 'UNAVAILABLE',
+};
+
+/** The HTTP code an in-stream error carries, by the scripted vendor-neutral type. */
+const STREAM_ERROR_CODES: Record<string, number> = {
+  rate_limit_error: 429,
+  rate_limit_exceeded: 429,
+  invalid_request_error: 400,
+  authentication_error: 401,
+  overloaded_error: 503,
 };
 
 const ROUTE = /^\/v1beta\/models\/([^/:]+):streamGenerateContent$/;
@@ -77,5 +87,8 @@ function responseFrames(model: string, reply: ScriptedReply): string[] {
     frames.push(frame(reply.toolCalls.map((call) => ({ functionCall: { name: call.name, args: call.arguments } })), false));
   }
   frames.push(frame([{ text: '' }], true));
-  return frames;
+  return withStreamError(frames, reply, (type, message) => {
+    const code = STREAM_ERROR_CODES[type] ?? 500;
+    return `data: ${JSON.stringify({ error: { code, message, status: STATUS_NAMES[code] ?? 'UNKNOWN' } })}\r\n\r\n`;
+  });
 }

@@ -63,20 +63,22 @@ const packages = () => [...new Set(seen.map((u) => /node_modules\\/((?:@[^/]+\\/
 const { createProvider } = await import(${JSON.stringify(new URL('../../providers/index.js', import.meta.url).href)});
 const env = { OPENAI_API_KEY: 'a', ANTHROPIC_API_KEY: 'b', GEMINI_API_KEY: 'c' };
 for (const kind of ['openai', 'anthropic', 'gemini', 'ollama', 'simulated']) createProvider({ kind }, env);
-createProvider({ kind: 'openai', transport: 'sdk' }, env);
+for (const kind of ['openai', 'anthropic', 'gemini']) createProvider({ kind, transport: 'sdk' }, env);
 await settle(1);
 const built = packages();
-const openai = createProvider({ kind: 'openai', baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 5000 }, env);
-try { for await (const _ of openai.stream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })); } catch {}
+for (const kind of ['openai', 'anthropic', 'gemini']) {
+  const provider = createProvider({ kind, baseURL: 'http://127.0.0.1:9/v1', timeoutMs: 5000 }, env);
+  try { for await (const _ of provider.stream({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })); } catch {}
+}
 await settle(2);
 port1.close();
 process.stdout.write(JSON.stringify({ built, used: packages() }));
 `;
 
-t.test('factory: building providers loads no SDK and no HTTP client; the first request loads its adapter', async (t) => {
+t.test('factory: building providers loads no SDK and no HTTP client; the first requests load the lean adapters, not the SDKs', async (t) => {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', loadProbe], { encoding: 'utf8', timeout: 60_000 });
   const { built, used } = JSON.parse(out) as { built: string[]; used: string[] };
   for (const pkg of ['openai', '@anthropic-ai/sdk', '@google/genai', 'undici']) t.notOk(built.includes(pkg), `${pkg} not loaded by createProvider`);
-  t.ok(used.includes('undici'), 'the lean openai adapter loaded undici with its first request');
-  t.notOk(used.includes('openai'), 'and not the openai SDK');
+  t.ok(used.includes('undici'), 'the lean adapters loaded undici with their first requests');
+  for (const pkg of ['openai', '@anthropic-ai/sdk', '@google/genai']) t.notOk(used.includes(pkg), `and not ${pkg}`);
 });

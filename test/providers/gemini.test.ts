@@ -15,6 +15,7 @@ runConformance({
   name: 'gemini',
   fake: () => new GeminiUpstream(),
   at: (root, timeoutMs) => new GeminiProvider({ apiKey: 'gm-test', baseURL: root, timeoutMs }),
+  inStreamErrors: true,
   thinking: true,
 });
 
