@@ -11,7 +11,7 @@ import { DEFAULT_TIMEOUT_MS, RequestDeadline } from './deadline.js';
 import { abortedError, errorFromStatus, type HeaderSource, type ProviderError } from './errors.js';
 import { endpointOf, postSse, type Endpoint, type StatusError } from './lean_http.js';
 import type { SseEvent } from './sse.js';
-import { stainlessMessage, stainlessStreamError } from './stainless_errors.js';
+import { safeJson, stainlessMessage, stainlessStreamError } from './stainless_errors.js';
 import type { ChatRequest, Provider, StreamEvent } from './types.js';
 
 /** Body fields the SDK sends as headers instead (`messages.create`). */
@@ -70,12 +70,7 @@ export class AnthropicLeanProvider implements Provider {
 function onEvent(sse: SseEvent, state: StreamState): StreamEvent | undefined {
   if (sse.event === null || sse.event === 'ping') return undefined;
   if (sse.event === 'error') {
-    let body: unknown;
-    try {
-      body = JSON.parse(sse.data);
-    } catch {
-      body = sse.data;
-    }
+    const body = safeJson(sse.data) ?? sse.data;
     const type = typeof body === 'object' && body !== null ? (body as { error?: { type?: unknown } }).error?.type : undefined;
     throw stainlessStreamError(ANTHROPIC, body, typeof type === 'string' ? type : undefined);
   }
@@ -85,12 +80,7 @@ function onEvent(sse: SseEvent, state: StreamState): StreamEvent | undefined {
 
 /** A non-2xx answer, classified as the SDK would: its message carries the whole JSON body. */
 function errorOf(status: number, text: string, headers: HeaderSource): ProviderError {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = safeJson(text);
   return errorFromStatus(ANTHROPIC, status, stainlessMessage(status, json, json ? undefined : text), headers);
 }
 

@@ -12,7 +12,7 @@ import { endpointOf, postSse, type Endpoint, type StatusError } from './lean_htt
 import type { OpenAIOptions } from './openai.js';
 import { ChunkFold, chatBody, type ChatCompletionChunk, type MaxTokensField } from './openai_wire.js';
 import type { SseEvent } from './sse.js';
-import { stainlessMessage, stainlessStreamError } from './stainless_errors.js';
+import { safeJson, stainlessMessage, stainlessStreamError } from './stainless_errors.js';
 import type { ChatRequest, Provider, StreamEvent } from './types.js';
 
 export class OpenAILeanProvider implements Provider {
@@ -72,12 +72,7 @@ export class OpenAILeanProvider implements Provider {
 
   /** A non-2xx answer, classified as the SDK would (it raises the body's `error` object). */
   private errorOf(status: number, text: string, headers: HeaderSource): ProviderError {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = safeJson(text);
     const error = typeof json === 'object' && json !== null ? (json as { error?: unknown }).error : undefined;
     return errorFromStatus(this.label, status, stainlessMessage(status, error, json === undefined ? text : undefined), headers);
   }

@@ -65,6 +65,15 @@ function errorType(body: unknown): string | undefined {
   return undefined;
 }
 
+/** JSON text as a value, or undefined when it is not JSON (the SDKs' `safeJSON`). */
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The message the Stainless SDKs give an API error (`APIError.makeMessage`), so both transports say the same. */
 export function stainlessMessage(status: number | undefined, error: unknown, fallback: string | undefined): string {
   const inner = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
