@@ -42,6 +42,31 @@ export const toolHistoryRequest: ChatRequest = {
   ],
 };
 
+/**
+ * Tools whose schemas use what Gemini rejects (`$schema`, `additionalProperties`,
+ * `default`, `$ref`, a nullable type list, a `required` name with no property)
+ * and one without parameters: Gemini's adapters must clean them.
+ */
+export const uncleanTools: ChatRequest['tools'] = [
+  {
+    name: 'search',
+    description: 'Search the notes',
+    parameters: {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        query: { type: 'string', default: 'all', minLength: 1, examples: ['x'] },
+        limit: { type: ['integer', 'null'], default: 10 },
+        tags: { type: 'array', items: { $ref: '#/$defs/tag' } },
+      },
+      required: ['query', 'ghost'],
+      $defs: { tag: { type: 'string', enum: ['a', 'b'], title: 'Tag' } },
+    },
+  },
+  { name: 'now', description: 'The time', parameters: { type: 'object', properties: {} } },
+];
+
 /** Anything with tap's teardown: the test that owns the fake. */
 export interface Owner {
   teardown(fn: () => unknown): void;

@@ -5,7 +5,7 @@ import t from 'tap';
 import { collectStream } from '../../providers/index.js';
 import { GeminiProvider } from '../../providers/gemini.js';
 import { GeminiUpstream } from '../fakes/gemini_upstream.js';
-import { drain, hello, runConformance, started } from './conformance.js';
+import { drain, hello, runConformance, started, uncleanTools } from './conformance.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
 
 const provider = (fake: FakeUpstream): GeminiProvider =>
@@ -24,25 +24,7 @@ t.test('gemini: tool schemas arrive cleaned of keywords Gemini rejects', async (
   await collectStream(
     provider(fake).stream({
       ...hello,
-      tools: [
-        {
-          name: 'search',
-          description: 'Search the notes',
-          parameters: {
-            $schema: 'http://json-schema.org/draft-07/schema#',
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              query: { type: 'string', default: 'all', minLength: 1, examples: ['x'] },
-              limit: { type: ['integer', 'null'], default: 10 },
-              tags: { type: 'array', items: { $ref: '#/$defs/tag' } },
-            },
-            required: ['query', 'ghost'],
-            $defs: { tag: { type: 'string', enum: ['a', 'b'], title: 'Tag' } },
-          },
-        },
-        { name: 'now', description: 'The time', parameters: { type: 'object', properties: {} } },
-      ],
+      tools: uncleanTools,
     }),
   );
   const body = fake.lastRequest.body as { tools: Array<{ functionDeclarations: Array<{ parameters?: unknown }> }> };

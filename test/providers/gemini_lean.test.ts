@@ -9,7 +9,7 @@ import { GeminiLeanProvider } from '../../providers/gemini_lean.js';
 import { createProvider, LazyProvider, type ChatRequest, type Provider } from '../../providers/index.js';
 import { GeminiUpstream } from '../fakes/gemini_upstream.js';
 import type { FakeUpstream } from '../fakes/upstream.js';
-import { compareTransports, runConformance, started, toolHistoryRequest } from './conformance.js';
+import { compareTransports, runConformance, started, toolHistoryRequest, uncleanTools } from './conformance.js';
 
 runConformance({
   name: 'gemini lean',
@@ -29,24 +29,12 @@ const full: ChatRequest = {
   model: 'gemini-test',
   tools: [
     ...toolHistoryRequest.tools!,
+    ...uncleanTools!,
     {
-      name: 'search',
-      description: 'Search the notes',
-      parameters: {
-        $schema: 'http://json-schema.org/draft-07/schema#',
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          query: { type: 'string', default: 'all', minLength: 1 },
-          limit: { type: ['integer', 'null'], minimum: 1 },
-          tags: { type: 'array', items: { $ref: '#/$defs/tag' }, maxItems: 5 },
-          when: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }], description: 'since' },
-        },
-        required: ['query'],
-        $defs: { tag: { type: 'string', enum: ['a', 'b'] } },
-      },
+      name: 'since',
+      description: 'A nullable anyOf, a format and bounds',
+      parameters: { type: 'object', properties: { when: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }], description: 'since' }, n: { type: 'integer', minimum: 1 } } },
     },
-    { name: 'now', description: 'The time', parameters: { type: 'object', properties: {} } },
   ],
   headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
   extra: { generationConfig: { topK: 3 }, safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }] },
