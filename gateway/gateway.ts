@@ -104,7 +104,9 @@ export async function startGateway(
     const registry = createRegistry(system);
     registerProviderMetrics(registry, providerHosts);
     if (config.tracing !== undefined) {
-      registerTracingMetrics(registry, (system.workers?.hosts ?? []).map((worker) =>
+      // Every thread exports its own spans: the workers and the store worker (a reserved host) report their counts.
+      const exporting = [...(system.workers?.hosts ?? []), ...(system.workers?.reservedHosts ?? [])];
+      registerTracingMetrics(registry, exporting.map((worker) =>
         system.spawn<'counts'>({ module: TRACE_ENVELOPE, export: 'traceCounts' }, { placement: { worker }, restart: 'permanent' })));
     }
     const screener = new Screener({

@@ -124,6 +124,18 @@ for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completio
   t.equal(audit.parentSpanId, tool.spanId, 'the tool call\'s audit row is the tool span\'s child');
   t.equal(audit.resource['troupe.thread'], storeThread);
   t.same(named(spans, 'store.usage'), [], 'the usage row has no span');
+
+  // Every thread's exports are counted, the store worker's too: the counter reaches what the collector took.
+  // (A span is counted once its export is answered, so the count may trail what the collector holds for a moment.)
+  let received = 0;
+  let exported = -1;
+  for (let i = 0; i < 200; i++) {
+    received = collector.spans.length;
+    exported = await spanCounter(gw, 'troupe_trace_spans_exported_total');
+    if (exported === received) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t.equal(exported, received, 'troupe_trace_spans_exported_total counts every thread\'s spans, the store worker\'s included');
 });
 
 t.test('a WebSocket chat.send with a traceparent joins the client\'s trace', async (t) => {
@@ -179,11 +191,14 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function droppedSpans(gw: RunningGateway, reason: string): Promise<number> {
+/** A counter's value on /metrics (series is the name with its labels), or -1 when it is not there. */
+async function spanCounter(gw: RunningGateway, series: string): Promise<number> {
   const scrape = await (await fetch(`${gw.url}/metrics`)).text();
-  const m = new RegExp(`^troupe_trace_spans_dropped_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(scrape);
-  return m === null ? -1 : Number(m[1]);
+  const line = scrape.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? -1 : Number(line.slice(series.length + 1));
 }
+
+const droppedSpans = (gw: RunningGateway, reason: string): Promise<number> => spanCounter(gw, `troupe_trace_spans_dropped_total{reason="${reason}"}`);
 
 t.test('an unreachable collector never fails a request: spans are dropped and counted', async (t) => {
   const fake = new OpenAIUpstream();
