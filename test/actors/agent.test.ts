@@ -62,6 +62,7 @@ async function harness(t: Test, ...replies: ScriptedReply[]): Promise<Harness> {
 /** A test tool: records when it ran; optional delay and fixed output. */
 function tool(name: string, opts: {
   readOnly?: boolean; delayMs?: number; output?: (args: Record<string, unknown>) => string; log?: string[]; group?: string;
+  onStart?: () => void;
 } = {}): AgentTool {
   return {
     spec: { name, description: name, parameters: { type: 'object', properties: {} } },
@@ -69,6 +70,7 @@ function tool(name: string, opts: {
     group: opts.group ?? 'test',
     async run(args, ctx) {
       opts.log?.push(`start ${name}`);
+      opts.onStart?.();
       if (opts.delayMs) await new Promise((r, j) => {
         const timer = setTimeout(r, opts.delayMs);
         ctx.signal.addEventListener('abort', () => { clearTimeout(timer); j(new Error('aborted')); }, { once: true });
@@ -207,9 +209,9 @@ t.test('fan-out beyond the limit is refused with a tool error', async (t) => {
 
 t.test('aborting a run cancels a running tool and the provider stream', async (t) => {
   const h = await harness(t, { toolCalls: [{ id: 'x', name: 'hang', arguments: {} }] }, { text: 'never' });
-  installToolbox({ tools: () => [tool('hang', { delayMs: 60_000 })] });
   const ac = new AbortController();
-  setTimeout(() => ac.abort(), 100);
+  // Aborted once the tool is running, not after a fixed delay that a loaded machine can beat to the first request.
+  installToolbox({ tools: () => [tool('hang', { delayMs: 60_000, onStart: () => setImmediate(() => ac.abort()) })] });
   const started = Date.now();
   const result = await h.run({}, { signal: ac.signal });
   t.ok(Date.now() - started < 5_000, 'the hung tool did not hold the run');
