@@ -56,6 +56,10 @@ export class Persistence {
     messagesQueued: 0, messagesRefused: 0, auditQueued: 0, auditRefused: 0, usageQueued: 0, usageRefused: 0, loadFailures: 0,
   };
   private readonly sessionIds = new Map<string, Promise<string>>();
+  /** The same ids once opened, so a turn's appends queue at once, with no promise each. */
+  private readonly openSessions = new Map<string, string>();
+  /** Per session, appends still waiting for its id: later ones wait behind them, so order holds. */
+  private readonly waiting = new Map<string, number>();
   private readonly tenants = new Map<string, Promise<void>>();
   /** Appends still waiting for their session id; close() waits for them. */
   private readonly opening = new Set<Promise<void>>();
@@ -141,9 +145,16 @@ export class Persistence {
     const k = `${tenant}\u0000${sessionKey}`;
     let p = this.sessionIds.get(k);
     if (p === undefined) {
-      p = this.ensureTenant(tenant).then(() => this.store.withTenant(tenant, async (s) => (await s.sessions.open({ key: sessionKey, agentId: agent })).id));
-      p.catch(() => this.sessionIds.delete(k));
-      if (this.sessionIds.size >= MAX_CACHED_SESSIONS) this.sessionIds.delete(this.sessionIds.keys().next().value as string);
+      const opened = this.ensureTenant(tenant).then(() => this.store.withTenant(tenant, async (s) => (await s.sessions.open({ key: sessionKey, agentId: agent })).id));
+      p = opened;
+      opened.then((id) => {
+        if (this.sessionIds.get(k) === opened) this.openSessions.set(k, id);
+      }, () => this.sessionIds.delete(k));
+      if (this.sessionIds.size >= MAX_CACHED_SESSIONS) {
+        const oldest = this.sessionIds.keys().next().value as string;
+        this.sessionIds.delete(oldest);
+        this.openSessions.delete(oldest);
+      }
       this.sessionIds.set(k, p);
     }
     return p;
@@ -170,19 +181,43 @@ export class Persistence {
   }
 
   append(tenant: string, sessionKey: string, agent: string, message: StoredMessage): void {
+    const k = `${tenant}\u0000${sessionKey}`;
+    const known = this.openSessions.get(k);
+    // Straight to the queue once the session is open and none of its earlier messages still waits for it.
+    if (known !== undefined && !this.waiting.has(k)) {
+      this.queueMessage(tenant, known, message);
+      return;
+    }
+    this.waiting.set(k, (this.waiting.get(k) ?? 0) + 1);
+    const settle = () => {
+      const n = (this.waiting.get(k) ?? 1) - 1;
+      if (n > 0) this.waiting.set(k, n);
+      else this.waiting.delete(k);
+    };
     const done = this.sessionId(tenant, sessionKey, agent).then((sessionId) => {
-      const ok = this.writer.append({
-        tenantId: tenant, sessionId, role: message.role, content: message.content,
-        ...(message.runId ? { meta: { runId: message.runId } } : {}),
-      });
-      if (ok) this.stats.messagesQueued++;
-      else this.stats.messagesRefused++;
+      settle();
+      this.queueMessage(tenant, sessionId, message);
     }, (err: unknown) => {
+      settle();
       this.stats.messagesRefused++;
       this.log('could not open the session to persist a message', err);
     });
     this.opening.add(done);
     void done.finally(() => this.opening.delete(done));
+  }
+
+  private queueMessage(tenant: string, sessionId: string, message: StoredMessage): void {
+    let ok = false;
+    try {
+      ok = this.writer.append({
+        tenantId: tenant, sessionId, role: message.role, content: message.content,
+        ...(message.runId ? { meta: { runId: message.runId } } : {}),
+      });
+    } catch (err) {
+      this.log('a history message was refused', err);
+    }
+    if (ok) this.stats.messagesQueued++;
+    else this.stats.messagesRefused++;
   }
 
   /** Saves a note in one namespace (scope) of the tenant's vector memory (the memory_save tool). */

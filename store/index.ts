@@ -8,7 +8,7 @@ export { migrations, type Migration } from './migrations/index.js';
 export { APP_ROLE, withTenant, enterTenant, asAppRole } from './tenant.js';
 export { openStore, openDb, Store, TenantScope, type StoreOptions } from './store.js';
 export { WriteBehindQueue, type WriteBehindOptions, type WriteBehindStats, type OverflowPolicy } from './write_behind.js';
-export { MessageWriter, type TenantMessage } from './message_writer.js';
+export { MessageWriter, type QueuedMessage, type TenantMessage } from './message_writer.js';
 export type { Embedder, VectorSearch } from './memory/embedder.js';
 export { normalize } from './memory/normalize.js';
 export { HashEmbedder } from './memory/hash_embedder.js';

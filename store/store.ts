@@ -1,7 +1,7 @@
 import type { Db, Queryable } from './db.js';
 import { StoreError } from './errors.js';
 import { HashEmbedder } from './memory/hash_embedder.js';
-import { MessageWriter, type TenantMessage } from './message_writer.js';
+import { MessageWriter, type QueuedMessage } from './message_writer.js';
 import type { WriteBehindOptions } from './write_behind.js';
 import type { Embedder, VectorSearch } from './memory/embedder.js';
 import { migrate, MIGRATION_LOCK_KEY, type MigrateResult } from './migrate.js';
@@ -220,7 +220,7 @@ export class Store {
   }
 
   /** Session history through write-behind, on the same connections tenant work uses. */
-  messageWriter(options?: Omit<WriteBehindOptions<TenantMessage>, 'write'>): MessageWriter {
+  messageWriter(options?: Omit<WriteBehindOptions<QueuedMessage>, 'write'>): MessageWriter {
     return new MessageWriter(this.appDb, options);
   }
 

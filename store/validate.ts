@@ -60,14 +60,22 @@ export function pageLimit(value: unknown, fallback = 50, max = 500): number {
 
 /** JSON objects stored in jsonb columns: bounded so one row cannot grow without limit. */
 export function jsonObject(field: string, value: unknown, maxBytes = 256 * 1024): Record<string, unknown> {
+  jsonObjectText(field, value, maxBytes);
+  return value as Record<string, unknown>;
+}
+
+/** The same check, returning the JSON text it measured (for a jsonb parameter, so it is not serialised twice). */
+export function jsonObjectText(field: string, value: unknown, maxBytes = 256 * 1024): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new StoreError('INVALID_REQUEST', `${field} must be a JSON object`);
   }
-  const size = Buffer.byteLength(JSON.stringify(value));
+  const json = JSON.stringify(value);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only when the text could be over the limit.
+  const size = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json);
   if (size > maxBytes) {
     throw new StoreError('INVALID_REQUEST', `${field} is ${size} bytes; the limit is ${maxBytes}`);
   }
-  return value as Record<string, unknown>;
+  return json;
 }
 
 export function notFound(what: string, id: string): StoreError {

@@ -86,15 +86,17 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     for (let i = 0; i < turns; i++) steps.push(['chat.send', { message: `turn ${i}`, sessionKey: 'rows' }]);
     const frames = await call(gw, rowsToken, steps);
     t.equal(frames.filter((f) => f.ok === true).length, turns + 1);
+    // A user message and the reply written with it are one row (migration 011): count messages, not rows.
+    const MESSAGES = 'SELECT (count(*) + count(reply))::int AS n FROM messages';
     const count = async (sql: string): Promise<number> =>
       Number((await store.call<unknown, { n: number }[]>(STORE_CALLS, 'tenantQuery', { tenant: rowsTenant, sql }))[0].n);
     // The assistant's message travels from the session's worker, which may be behind the client's chat.final: wait for it.
     for (let i = 0; i < 200; i++) {
       await store.flush(10_000);
-      if (await count('SELECT count(*)::int AS n FROM messages') >= 2 * turns) break;
+      if (await count(MESSAGES) >= 2 * turns) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    t.equal(await count('SELECT count(*)::int AS n FROM messages'), 2 * turns, 'two messages a turn');
+    t.equal(await count(MESSAGES), 2 * turns, 'two messages a turn');
     t.equal(await count('SELECT count(*)::int AS n FROM usage_events'), turns, 'one usage row a turn');
     t.equal(await count('SELECT count(*)::int AS n FROM audit_log'), 0, 'no audit row for a chat turn');
     const rows = await store.call<unknown, Record<string, unknown>[]>(STORE_CALLS, 'tenantQuery', {

@@ -137,7 +137,8 @@ async function suite(t: Test, env: Record<string, string>, settings: (dataDir: s
     t.equal(await exited, 0, output());
     const store = await openStore(storeOptions(settings(join(dataDir, 'pglite'))));
     t.teardown(() => store.close());
-    const n = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1', [tenant]);
+    // Messages, not rows: a user message and the reply written with it are one row (migration 011).
+    const n = await store.db.query<{ n: number }>('SELECT (count(*) + count(reply))::int AS n FROM messages WHERE tenant_id = $1', [tenant]);
     t.equal(Number(n.rows[0].n), turns * 2, 'every user message and every reply');
   });
 }

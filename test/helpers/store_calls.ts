@@ -50,8 +50,9 @@ export async function wait(_store: Store, a: { ms: number }): Promise<boolean> {
   return true;
 }
 
+/** Messages, not rows: a user message and the reply written with it are one row (migration 011). */
 export async function countMessages(store: Store, a: { tenant: string }): Promise<number> {
-  const r = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1', [a.tenant]);
+  const r = await store.db.query<{ n: number }>('SELECT (count(*) + count(reply))::int AS n FROM messages WHERE tenant_id = $1', [a.tenant]);
   return Number(r.rows[0].n);
 }
 

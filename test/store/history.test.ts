@@ -41,6 +41,47 @@ await eachBackend(async (t, { store }) => {
     t.same(seen, sent.map((m) => m.content));
   });
 
+  t.test('a turn is one row: a user message and the reply after it with the same meta, read back as two messages', async (t) => {
+    const s3 = await store.withTenant('acme', (s) => s.sessions.open({ key: 'ws:turns', agentId: 'helper' }));
+    const other = await store.withTenant('acme', (s) => s.sessions.open({ key: 'ws:turns-other', agentId: 'helper' }));
+    const run = (id: string) => ({ runId: id });
+    const sent = [
+      { sessionId: s3.id, role: 'user' as const, content: 'q1', meta: run('r1') },
+      { sessionId: other.id, role: 'user' as const, content: 'elsewhere', meta: run('r9') },
+      { sessionId: s3.id, role: 'assistant' as const, content: 'a1', meta: run('r1') },
+      // Two runs in flight: q3's reply comes before q2's, so neither pairs (order is kept as sent).
+      { sessionId: s3.id, role: 'user' as const, content: 'q2', meta: run('r2') },
+      { sessionId: s3.id, role: 'user' as const, content: 'q3', meta: run('r3') },
+      { sessionId: s3.id, role: 'assistant' as const, content: 'a3', meta: run('r3') },
+      { sessionId: s3.id, role: 'assistant' as const, content: 'a2', meta: run('r2') },
+      // A reply with other meta (a handoff note has none) stays a row of its own.
+      { sessionId: s3.id, role: 'user' as const, content: 'q4', meta: run('r4') },
+      { sessionId: s3.id, role: 'assistant' as const, content: '[handoff a → b] why' },
+    ];
+    t.equal(await store.withTenant('acme', (s) => s.messages.append(sent)), sent.length);
+    const rows = await store.withTenant('acme', async (s) =>
+      (await s.q.query<{ content: string; reply: string | null }>('SELECT content, reply FROM messages WHERE session_id = $1 ORDER BY id', [s3.id])).rows);
+    t.same(rows.map((r) => [r.content, r.reply]), [['q1', 'a1'], ['q2', null], ['q3', 'a3'], ['a2', null], ['q4', null], ['[handoff a → b] why', null]]);
+    const page = await store.withTenant('acme', (s) => s.messages.list(s3.id));
+    const mine = sent.filter((m) => m.sessionId === s3.id);
+    t.same(page.items.map((m) => ({ sessionId: m.sessionId, role: m.role, content: m.content, ...(m.meta ? { meta: m.meta } : {}) })), mine);
+    t.equal(page.items[0].id, page.items[1].id, 'a turn\'s two messages share their row\'s id');
+
+    // Paging never splits a turn's row; a page holds at most `limit` messages otherwise.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const p = await store.withTenant('acme', (s) => s.messages.list(s3.id, { limit: 2, after: cursor }));
+      t.ok(p.items.length >= 1 && p.items.length <= 2, `page of ${p.items.length}`);
+      seen.push(...p.items.map((m) => m.content));
+      if (p.nextCursor === null) break;
+      cursor = p.nextCursor;
+    }
+    t.same(seen, mine.map((m) => m.content));
+    const one = await store.withTenant('acme', (s) => s.messages.list(s3.id, { limit: 1 }));
+    t.same(one.items.map((m) => m.content), ['q1', 'a1'], 'a limit of 1 still returns a whole turn');
+  });
+
   t.test('a bad cursor or role is refused with INVALID_REQUEST', async (t) => {
     await t.rejects(store.withTenant('acme', (s) => s.messages.list(session.id, { after: 'abc' })), { code: 'INVALID_REQUEST' });
     await t.rejects(

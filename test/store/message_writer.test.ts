@@ -38,6 +38,27 @@ await eachBackend(async (t, { store }) => {
     t.notOk(after.some((m) => m.content.startsWith('lost')));
   });
 
+  t.test('a turn whose reply is in the same batch is one row; one split across batches is two, read back alike', async (t) => {
+    const s = await store.withTenant('acme', (sc) => sc.sessions.open({ key: 'wb-turns', agentId: 'a' }));
+    const w = store.messageWriter({ batchSize: 1000, flushIntervalMs: 60_000 });
+    const msg = (role: 'user' | 'assistant', content: string, runId: string) =>
+      ({ tenantId: 'acme', sessionId: s.id, role, content, meta: { runId } });
+    w.append(msg('user', 'q1', 'r1'));
+    w.append(msg('assistant', 'a1', 'r1'));
+    w.append(msg('user', 'q2', 'r2'));
+    await w.flush();
+    w.append(msg('assistant', 'a2', 'r2'));
+    await w.close();
+    const rows = await store.withTenant('acme', async (sc) =>
+      (await sc.q.query<{ content: string; reply: string | null }>('SELECT content, reply FROM messages WHERE session_id = $1 ORDER BY id', [s.id])).rows);
+    t.same(rows.map((r) => [r.content, r.reply]), [['q1', 'a1'], ['q2', null], ['a2', null]]);
+    const read = (await store.withTenant('acme', (sc) => sc.messages.list(s.id))).items;
+    t.same(read.map((m) => [m.role, m.content, m.meta]), [
+      ['user', 'q1', { runId: 'r1' }], ['assistant', 'a1', { runId: 'r1' }], ['user', 'q2', { runId: 'r2' }], ['assistant', 'a2', { runId: 'r2' }],
+    ]);
+    t.match(w.queue.stats(), { written: 4, failed: 0 });
+  });
+
   t.test('a malformed message fails its caller at once, not a later batch', async (t) => {
     const w = store.messageWriter();
     t.throws(() => w.append({ tenantId: 'acme', sessionId: sessions.acme.id, role: 'wizard' as 'user', content: 'x' }), {
