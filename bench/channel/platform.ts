@@ -3,7 +3,7 @@
  * gateway replies to, run in the bench process, which timestamps every reply),
  * the channel entry for the gateway's config, and signed webhooks.
  */
-import type { ChatPlatformFake } from '../../test/fakes/chat_platform.js';
+import type { ChatPlatformFake, FakeOptions } from '../../test/fakes/chat_platform.js';
 import { FakeSlack } from '../../test/fakes/slack_platform.js';
 import { FakeTelegram } from '../../test/fakes/telegram_platform.js';
 import { WhatsAppFake } from '../../test/fakes/whatsapp_platform.js';
@@ -29,6 +29,8 @@ export interface BenchPlatform {
 /** Start, stop and reply timing are the same for every fake. */
 abstract class FakeBench implements BenchPlatform {
   protected abstract readonly fake: ChatPlatformFake;
+  /** Benchmarks keep no history; `front` picks the HTTP server the fake answers from. */
+  constructor(protected readonly options: FakeOptions) {}
   async start(onReply: ReplyListener): Promise<void> {
     this.fake.onPost = (m, kind) => onReply(m.chatId, m.text, kind);
     await this.fake.start();
@@ -46,7 +48,7 @@ abstract class FakeBench implements BenchPlatform {
 const WA = { accessToken: 'bench-wa-token', appSecret: 'bench-wa-secret', verifyToken: 'bench-verify', phoneNumberId: '1065550000' };
 
 class WhatsAppBench extends FakeBench {
-  protected readonly fake = new WhatsAppFake(WA, { record: false });
+  protected readonly fake = new WhatsAppFake(WA, this.options);
   channel(): Record<string, string> {
     return { platform: 'whatsapp', apiBase: this.fake.apiBase, ...WA };
   }
@@ -60,7 +62,7 @@ const TG = { token: '123456789:AABenchTelegramTokenNotReal_abcdefghij', webhookS
 
 /** Direct messages (chat id = user id), so every one is answered. */
 class TelegramBench extends FakeBench {
-  protected readonly fake = new FakeTelegram(TG.token, { record: false });
+  protected readonly fake = new FakeTelegram(TG.token, this.options);
   channel(): Record<string, string> {
     return { platform: 'telegram', apiBase: this.fake.url, ...TG };
   }
@@ -75,7 +77,7 @@ const SL = { botToken: 'xoxb-bench-0000-NotARealSlackToken', signingSecret: 'ben
 
 /** Direct messages (`channel_type: im`), signed with the v0 HMAC as Slack does. */
 class SlackBench extends FakeBench {
-  protected readonly fake = new FakeSlack(SL.botToken, { record: false });
+  protected readonly fake = new FakeSlack(SL.botToken, this.options);
   channel(): Record<string, string> {
     return { platform: 'slack', apiBase: this.fake.apiBase, ...SL };
   }
@@ -88,13 +90,14 @@ class SlackBench extends FakeBench {
   }
 }
 
-export function benchPlatform(name: BenchPlatformName): BenchPlatform {
+export function benchPlatform(name: BenchPlatformName, front: 'uws' | 'node' = 'uws'): BenchPlatform {
+  const options: FakeOptions = { record: false, front };
   switch (name) {
     case 'whatsapp':
-      return new WhatsAppBench();
+      return new WhatsAppBench(options);
     case 'telegram':
-      return new TelegramBench();
+      return new TelegramBench(options);
     case 'slack':
-      return new SlackBench();
+      return new SlackBench(options);
   }
 }

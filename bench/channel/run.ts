@@ -40,6 +40,12 @@ import { benchPlatform, type BenchPlatformName } from './platform.js';
 
 export interface ChannelBenchOptions {
   platform: BenchPlatformName;
+  /**
+   * What serves the platform's fake API in this process: uWebSockets.js (default) or node:http. The fake and the
+   * webhook client share this process's one thread; on node:http they cost ~0.4 ms of CPU per message against the
+   * WebSocket client's ~0.09 per turn, enough to bound the channel leg on 2 cores.
+   */
+  fake?: 'uws' | 'node';
   /** Chats (closed loop: one message in flight each). */
   conns: number;
   /** Webhooks per second in total; 0 = closed loop. */
@@ -120,7 +126,7 @@ interface ChatState {
 
 export async function runChannelBench(o: ChannelBenchOptions, log: (line: string) => void = () => undefined): Promise<ChannelBenchResult> {
   const expected = await expectedReply();
-  const platform = benchPlatform(o.platform);
+  const platform = benchPlatform(o.platform, o.fake ?? 'uws');
   const chats = new Map<string, ChatState>();
   const hist = newHistogram();
   let measuring = o.warmupMs === 0;
@@ -274,7 +280,7 @@ export async function runChannelBench(o: ChannelBenchOptions, log: (line: string
 export function channelSummary(r: ChannelBenchResult): string {
   const c = r.channel;
   const lines = [
-    `channel benchmark: ${r.settings.platform}, ${r.settings.conns} chats, ${r.settings.rate > 0 ? `${r.settings.rate} webhooks/s` : 'closed loop'}, ${r.settings.durationMs / 1000}s`,
+    `channel benchmark: ${r.settings.platform} (fake on ${r.settings.fake ?? 'uws'}), ${r.settings.conns} chats, ${r.settings.rate > 0 ? `${r.settings.rate} webhooks/s` : 'closed loop'}, ${r.settings.durationMs / 1000}s`,
     `  messages/s         ${c.messagesPerSec}`,
     `  webhook→reply ms   p50 ${c.latency.p50}  p99 ${c.latency.p99}  max ${c.latency.max}`,
     `  sent ${c.sent}  completed ${c.completed}  lost ${c.lost}  duplicated ${c.duplicated}  rejected ${c.rejected}`,

@@ -3,10 +3,20 @@
 // answers with the platform's JSON, and can be told to fail the next sends (429
 // with the platform's retry hint, a 5xx) or every call while `down`.
 // Subclasses route one platform's API. With `record: false` (benchmarks) it
-// keeps no history, only the `onPost` hook.
+// keeps no history, only the `onPost` hook. With `front: 'uws'` (benchmarks)
+// the same routes are served by uWebSockets.js instead of node:http, whose
+// per-request cost made the load harness, not the gateway, the bound of
+// `troupe bench channel` (bench/channel/run.ts).
 
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { us_listen_socket } from 'uWebSockets.js';
+
+/** How a fake is built: `record: false` keeps no history; `front: 'uws'` serves it from uWebSockets.js (not Discord's gateway). */
+export interface FakeOptions {
+  record?: boolean;
+  front?: 'node' | 'uws';
+}
 
 export interface FakeRequest {
   readonly method: string;
@@ -61,11 +71,14 @@ export abstract class ChatPlatformFake {
   protected readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly record: boolean;
+  private readonly front: 'node' | 'uws';
+  private uws: { socket: us_listen_socket; port: number; close: (s: us_listen_socket) => void } | undefined;
   /** While true, every API call answers 502 (the platform is down). */
   down = false;
 
-  constructor(options: { record?: boolean } = {}) {
+  constructor(options: FakeOptions = {}) {
     this.record = options.record ?? true;
+    this.front = options.front ?? 'node';
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -79,29 +92,77 @@ export abstract class ChatPlatformFake {
           method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers,
           body: parseBody(Buffer.concat(chunks).toString('utf8'), header(req.headers, 'content-type')),
         };
-        if (this.record && this.requests.length < MAX_RECORDED) this.requests.push(fr);
-        Promise.resolve()
-          .then(() => {
-            if (this.down) return DOWN;
-            return this.faultable(fr) && this.faults.length > 0 ? (this.faults.shift() as Fault) : this.route(fr);
-          })
-          .then((out) => {
-            // A string body is a plain page (a proxy's 502), not the platform's JSON.
-            const text = typeof out.body === 'string';
-            res.writeHead(out.status, { 'content-type': text ? 'text/plain' : 'application/json', ...(out.headers ?? {}) });
-            res.end(out.body === undefined ? '' : text ? out.body : JSON.stringify(out.body));
-          })
-          .catch((err: unknown) => {
-            res.writeHead(500, { 'content-type': 'text/plain' });
-            res.end(String(err));
-          })
-          .finally(() => this.wake());
+        void this.answer(fr).then((out) => {
+          res.writeHead(out.status, out.headers);
+          res.end(out.body);
+        });
       });
     });
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
+  }
+
+  /** Records a call and answers it (down, a scripted fault, or the platform's route), whichever front received it. */
+  private answer(fr: FakeRequest): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    if (this.record && this.requests.length < MAX_RECORDED) this.requests.push(fr);
+    return Promise.resolve()
+      .then(() => {
+        if (this.down) return DOWN;
+        return this.faultable(fr) && this.faults.length > 0 ? (this.faults.shift() as Fault) : this.route(fr);
+      })
+      .then((out) => {
+        // A string body is a plain page (a proxy's 502), not the platform's JSON.
+        const text = typeof out.body === 'string';
+        return {
+          status: out.status,
+          headers: { 'content-type': text ? 'text/plain' : 'application/json', ...(out.headers ?? {}) },
+          body: out.body === undefined ? '' : text ? (out.body as string) : JSON.stringify(out.body),
+        };
+      })
+      .catch((err: unknown) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: String(err) }))
+      .finally(() => this.wake());
+  }
+
+  /** Serves the fake from uWebSockets.js: the same calls, answers and records as the node:http front. */
+  private async listenUws(): Promise<number> {
+    const uws = (await import('uWebSockets.js')).default;
+    const app = uws.App().any('/*', (res, req) => {
+      const headers: IncomingHttpHeaders = {};
+      req.forEach((k, v) => {
+        headers[k] = v;
+      });
+      const method = req.getMethod().toUpperCase();
+      const path = req.getUrl();
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.onData((chunk, last) => {
+        size += chunk.byteLength;
+        // uWS reuses the chunk's memory after this call: copy it.
+        if (size <= MAX_BODY_BYTES) chunks.push(Buffer.from(chunk.slice(0)));
+        if (!last) return;
+        const body = parseBody(Buffer.concat(chunks).toString('utf8'), header(headers, 'content-type'));
+        void this.answer({ method, path, query, headers, body }).then((out) => {
+          if (aborted) return;
+          res.cork(() => {
+            res.writeStatus(`${out.status} ${STATUS_CODES[out.status] ?? ''}`);
+            for (const [k, v] of Object.entries(out.headers)) res.writeHeader(k, v);
+            res.end(out.body);
+          });
+        });
+      });
+    });
+    const socket = await new Promise<us_listen_socket>((resolve, reject) => {
+      app.listen('127.0.0.1', 0, (s) => (s === false ? reject(new Error('fake: uWS could not listen')) : resolve(s)));
+    });
+    this.uws = { socket, port: uws.us_socket_local_port(socket), close: uws.us_listen_socket_close };
+    return this.uws.port;
   }
 
   /** Answers one API call (after auth and faults). */
@@ -121,6 +182,7 @@ export abstract class ChatPlatformFake {
   }
 
   async start(): Promise<number> {
+    if (this.front === 'uws') return this.listenUws();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(0, '127.0.0.1', () => {
@@ -139,11 +201,18 @@ export abstract class ChatPlatformFake {
   }
 
   get port(): number {
+    if (this.uws !== undefined) return this.uws.port;
     const addr = this.server.address();
     return addr !== null && typeof addr !== 'string' ? addr.port : 0;
   }
 
   async stop(): Promise<void> {
+    if (this.uws !== undefined) {
+      // Closes the listener; connections still open end with their peer (the gateway, stopped first).
+      this.uws.close(this.uws.socket);
+      this.uws = undefined;
+      return;
+    }
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -9,7 +9,7 @@
 //   dispatch(MESSAGE_CREATE, …)       ─► every identified connection
 
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ChatPlatformFake, header, type FakeRequest, type FakeResponse } from './chat_platform.js';
+import { ChatPlatformFake, header, type FakeRequest, type FakeResponse, type FakeOptions } from './chat_platform.js';
 
 export interface DiscordFakeConfig {
   token: string;
@@ -39,7 +39,7 @@ export class DiscordFake extends ChatPlatformFake {
   private readonly channelMap = new Map<string, { id: string; type: number; parent_id?: string; name?: string; guild_id?: string }>();
   private readonly readyWaiters: Array<() => void> = [];
 
-  constructor(readonly config: DiscordFakeConfig, options: { record?: boolean } = {}) {
+  constructor(readonly config: DiscordFakeConfig, options: FakeOptions = {}) {
     super(options);
     this.botId = config.botId ?? '900000000000000001';
     this.guildId = config.guildId ?? '800000000000000001';

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { encryptFeishu, signFeishu } from '../../transports/channels/feishu/crypto.js';
-import { ChatPlatformFake, header, postWebhook, type FakeRequest, type FakeResponse } from './chat_platform.js';
+import { ChatPlatformFake, header, postWebhook, type FakeRequest, type FakeResponse, type FakeOptions } from './chat_platform.js';
 
 export interface FeishuFakeConfig {
   appId: string;
@@ -33,7 +33,7 @@ export class FeishuFake extends ChatPlatformFake {
   private readonly tokens = new Set<string>();
   tokenRequests = 0;
 
-  constructor(readonly config: FeishuFakeConfig, options: { record?: boolean } = {}) {
+  constructor(readonly config: FeishuFakeConfig, options: FakeOptions = {}) {
     super(options);
     this.botOpenId = config.botOpenId ?? 'ou_bot';
   }

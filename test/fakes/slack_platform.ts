@@ -3,7 +3,7 @@
 // … }` / `{ ok: false, error }` answers (HTTP 200), 429 with Retry-After, and
 // the signed Events API requests Slack sends to an app.
 import { slackSignature } from '../../transports/channels/slack/events.js';
-import { ChatPlatformFake, header, type FakeRequest, type FakeResponse } from './chat_platform.js';
+import { ChatPlatformFake, header, type FakeRequest, type FakeResponse, type FakeOptions } from './chat_platform.js';
 
 export const SLACK_TOKEN = 'xoxb-1111-2222-FakeSlackTokenForTests';
 export const SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
@@ -13,7 +13,7 @@ export class FakeSlack extends ChatPlatformFake {
   #ts = 1_700_000_000_000_100;
   #eventId = 1;
 
-  constructor(readonly token = SLACK_TOKEN, options: { record?: boolean } = {}) {
+  constructor(readonly token = SLACK_TOKEN, options: FakeOptions = {}) {
     super(options);
   }
 

@@ -3,7 +3,7 @@
 // description, parameters }` answers, editMessageText's "message is not
 // modified", getUpdates long polling, and the updates Telegram POSTs to a
 // webhook (signed with `X-Telegram-Bot-Api-Secret-Token`).
-import { ChatPlatformFake, type FakeRequest, type FakeResponse } from './chat_platform.js';
+import { ChatPlatformFake, type FakeRequest, type FakeResponse, type FakeOptions } from './chat_platform.js';
 
 export const TG_TOKEN = '123456789:AAFakeTelegramTokenForTestsOnly_abcdefgh';
 export const TG_SECRET = 'tg-webhook-secret-for-tests';
@@ -16,7 +16,7 @@ export class FakeTelegram extends ChatPlatformFake {
   #updateId = 5000;
   #updates: Record<string, unknown>[] = [];
 
-  constructor(readonly token = TG_TOKEN, options: { record?: boolean } = {}) {
+  constructor(readonly token = TG_TOKEN, options: FakeOptions = {}) {
     super(options);
   }
 

@@ -3,7 +3,7 @@
 // webhooks Meta sends (X-Hub-Signature-256 over the raw body).
 
 import { signWhatsApp } from '../../transports/channels/whatsapp/adapter.js';
-import { ChatPlatformFake, header, postWebhook, type FakeRequest, type FakeResponse } from './chat_platform.js';
+import { ChatPlatformFake, header, postWebhook, type FakeRequest, type FakeResponse, type FakeOptions } from './chat_platform.js';
 
 export interface WhatsAppFakeConfig {
   accessToken: string;
@@ -25,7 +25,7 @@ let wamid = 0;
 
 export class WhatsAppFake extends ChatPlatformFake {
   readonly version: string;
-  constructor(readonly config: WhatsAppFakeConfig, options: { record?: boolean } = {}) {
+  constructor(readonly config: WhatsAppFakeConfig, options: FakeOptions = {}) {
     super(options);
     this.version = config.version ?? 'v21.0';
   }

@@ -3,7 +3,7 @@
 // OA webhooks Zalo sends (X-ZEvent-Signature: mac=sha256(appId+body+timestamp+oaSecretKey)).
 
 import { signZalo } from '../../transports/channels/zalo/adapter.js';
-import { ChatPlatformFake, header, postWebhook, type FakeRequest, type FakeResponse } from './chat_platform.js';
+import { ChatPlatformFake, header, postWebhook, type FakeRequest, type FakeResponse, type FakeOptions } from './chat_platform.js';
 
 export interface ZaloFakeConfig {
   accessToken: string;
@@ -15,7 +15,7 @@ export interface ZaloFakeConfig {
 let seq = 0;
 
 export class ZaloFake extends ChatPlatformFake {
-  constructor(readonly config: ZaloFakeConfig, options: { record?: boolean } = {}) {
+  constructor(readonly config: ZaloFakeConfig, options: FakeOptions = {}) {
     super(options);
   }
 
