@@ -43,18 +43,29 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-/** Starts `troupe start` with `env`; resolves with the port from its banner. `output()` is stdout and stderr so far. */
-export async function startGatewayProcess(env: Record<string, string>, bannerMs = 30_000): Promise<{ child: ChildProcessWithoutNullStreams; port: number; output: () => string }> {
+/**
+ * Starts `troupe start` with `env`; resolves with the port from its banner. `output()` is stdout and stderr so far.
+ * A child that exits first, or prints no banner within `bannerMs`, fails the start and is not left running.
+ */
+export async function startGatewayProcess(env: Record<string, string>, bannerMs = 60_000): Promise<{ child: ChildProcessWithoutNullStreams; port: number; output: () => string }> {
   const child = spawn(process.execPath, [CLI, 'start'], { env: { ...process.env, TROUPE_PORT: '0', ...env }, stdio: 'pipe' });
   let output = '';
   child.stderr.on('data', (d: Buffer) => { output += String(d); });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${output}`)), bannerMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${why}: ${output}`));
+    };
+    const timer = setTimeout(() => fail(`no banner in ${bannerMs} ms`), bannerMs);
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => fail(`gateway exited (${signal ?? code}) before its banner`);
+    child.once('exit', exited);
     child.stdout.on('data', (d: Buffer) => {
       output += String(d);
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
       if (m) {
         clearTimeout(timer);
+        child.off('exit', exited);
         resolve(Number(m[1]));
       }
     });
