@@ -4,9 +4,9 @@
 // with the platform's retry hint, a 5xx) or every call while `down`.
 // Subclasses route one platform's API. With `record: false` (benchmarks) it
 // keeps no history, only the `onPost` hook. With `front: 'uws'` (benchmarks)
-// the same routes are served by uWebSockets.js instead of node:http, whose
-// per-request cost made the load harness, not the gateway, the bound of
-// `troupe bench channel` (bench/channel/run.ts).
+// the same routes are served by uWebSockets.js instead of node:http, which
+// costs `troupe bench channel`'s harness less of the cores it shares with the
+// gateway it measures (bench/channel/run.ts).
 
 import { createServer, STATUS_CODES, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
