@@ -13,7 +13,7 @@ import { checkHttpHost, checkServer, type McpServerConfig, type StdioLimits } fr
 import { invalidField, TroupeError } from '../../transports/errors.js';
 import type { StoredMcpServer } from '../../store/index.js';
 import type { z } from 'zod';
-import { seededOnce, type AdminCall, type AdminRouter } from './router.js';
+import { checkTenantLimit, seededOnce, type AdminCall, type AdminRouter } from './router.js';
 import { LimitQuery, McpServerBody, McpServerDeleted, McpServerIdParams, McpServerList, McpServerOut, McpServerPatch } from './schemas.js';
 
 export interface McpServerRoutesDeps {
@@ -58,9 +58,7 @@ export function mcpServerRoutes(router: AdminRouter, deps: McpServerRoutesDeps):
   const save = async (call: AdminCall<typeof McpServerIdParams, z.ZodObject, z.ZodType>, definition: Record<string, unknown>, values: Values) => {
     const { store, tenant, params, who } = call;
     admit(params.id, definition, values);
-    if ((await store.getMcpServer(tenant, params.id)) === null && (await store.listMcpServers(tenant, deps.maxPerTenant)).length >= deps.maxPerTenant) {
-      throw new TroupeError('INVALID_REQUEST', `a tenant has at most ${deps.maxPerTenant} MCP servers`, { reason: 'too_many', field: 'id' });
-    }
+    await checkTenantLimit(() => store.getMcpServer(tenant, params.id), (n) => store.listMcpServers(tenant, n), deps.maxPerTenant, 'MCP servers');
     const saved = await store.putMcpServer(tenant, params.id, definition, values, who);
     await deps.changed(tenant);
     return out(saved);

@@ -7,7 +7,7 @@
  */
 import { TroupeError } from '../../transports/errors.js';
 import type { ProviderView } from '../admin_providers.js';
-import type { AdminRouter } from './router.js';
+import { checkTenantLimit, type AdminRouter } from './router.js';
 import { LimitQuery, ProviderBody, ProviderDeleted, ProviderIdParams, ProviderList, ProviderOut } from './schemas.js';
 
 export interface ProviderRoutesDeps {
@@ -44,9 +44,7 @@ export function providerRoutes(router: AdminRouter, deps: ProviderRoutesDeps): v
       if (deps.configIds.has(params.id)) {
         throw new TroupeError('INVALID_REQUEST', `provider ${params.id} is one of the config file's; choose another id`, { reason: 'exists', field: 'id' });
       }
-      if ((await store.getProvider(tenant, params.id)) === null && (await store.listProviders(tenant, deps.maxPerTenant)).length >= deps.maxPerTenant) {
-        throw new TroupeError('INVALID_REQUEST', `a tenant has at most ${deps.maxPerTenant} providers of its own`, { reason: 'too_many', field: 'id' });
-      }
+      await checkTenantLimit(() => store.getProvider(tenant, params.id), (n) => store.listProviders(tenant, n), deps.maxPerTenant, 'providers of its own');
       const { apiKey, ...spec } = body;
       const saved = await store.putProvider(tenant, params.id, spec, apiKey, who);
       await deps.changed(tenant);

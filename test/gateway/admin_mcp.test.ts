@@ -16,6 +16,7 @@ import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
+import { MAX_SERVERS } from '../../tools/mcp/config.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
@@ -194,6 +195,19 @@ function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream, mcpUrl: string):
     t.same((await call(gw, 'GET', '/mcp-servers', adminB)).body, { data: [] });
     // Without the admin scope: FORBIDDEN.
     t.match(await call(gw, 'GET', '/mcp-servers', chatA), { status: 403, body: { error: { code: 'FORBIDDEN', reason: 'missing_scope' } } });
+  });
+
+  t.test(`a tenant holds at most ${MAX_SERVERS} servers; one that exists may still be replaced`, async (t) => {
+    const ids = Array.from({ length: MAX_SERVERS }, (_, i) => `cap${i}`);
+    for (const id of ids) t.equal((await call(gw, 'PUT', `/mcp-servers/${id}`, adminB, { url: mcpUrl })).status, 200, `PUT ${id}`);
+    t.match(await call(gw, 'PUT', '/mcp-servers/one-more', adminB, { url: mcpUrl }), {
+      status: 400, body: { error: { code: 'INVALID_REQUEST', reason: 'too_many', param: 'id', message: `a tenant has at most ${MAX_SERVERS} MCP servers` } },
+    });
+    t.equal((await call(gw, 'GET', '/mcp-servers/one-more', adminB)).status, 404, 'nothing was created');
+    t.match(await call(gw, 'PUT', '/mcp-servers/cap0', adminB, { url: mcpUrl, headers: { authorization: BEARER } }), { status: 200, body: { id: 'cap0', headerNames: ['authorization'] } });
+    t.match(await call(gw, 'PUT', '/mcp-servers/one-more', adminA, { url: mcpUrl }), { status: 200 }, "another tenant's limit is its own");
+    for (const id of ids) t.equal((await call(gw, 'DELETE', `/mcp-servers/${id}`, adminB)).status, 200, `DELETE ${id}`);
+    t.equal((await call(gw, 'DELETE', '/mcp-servers/one-more', adminA)).status, 200);
   });
 }
 
