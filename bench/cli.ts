@@ -44,7 +44,8 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
   runtime  [--quick]
   limits   [--duration 5s] [--concurrency 64] [--keys 10000] [--redis redis://127.0.0.1:6379]
   memory   [--memories 100000] [--queries 200] [--dimensions 256] [--max-insert 15m]
-  channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws] [--fake uws|node] [--cpu-prof DIR]
+  channel  --platform telegram|slack|whatsapp [--conns 50] [--duration 10s] [--warmup 2s] [--rate R] [--drain 10s] [--no-ws]
+           [--harness node|go] [--fake uws|node] [--cpu-prof DIR]
   teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
            [--timeout 120s] [--tokens 16] [--latency 5]
   tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none]
@@ -64,7 +65,7 @@ const OPTIONS: Record<string, ArgvSpec> = {
     ...LOAD, ...strings('url', 'conns', 'scenario', 'ramp', 'agent', 'procs', 'drain', 'connect-timeout', 'fault', 'fault-at'), ...booleans('echo'),
   },
   http: { ...LOAD, ...strings('url', 'path', 'conns', 'model', 'timeout'), ...booleans('stream') },
-  channel: { ...strings('platform', 'conns', 'duration', 'warmup', 'rate', 'drain', 'fake', 'cpu-prof'), ...booleans('no-ws') },
+  channel: { ...strings('platform', 'conns', 'duration', 'warmup', 'rate', 'drain', 'harness', 'fake', 'cpu-prof'), ...booleans('no-ws') },
   compare: strings('conns', 'duration', 'warmup', 'only'),
   proxy: strings('conns', 'duration', 'warmup', 'rate', 'workers', 'transport', 'store', 'cpu-prof'),
 };
@@ -238,8 +239,11 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       }
       const fake = a.str('--fake') ?? 'uws';
       if (fake !== 'uws' && fake !== 'node') throw new BenchError('INVALID_REQUEST', '--fake must be uws or node');
+      const harness = a.str('--harness') ?? 'node';
+      if (harness !== 'node' && harness !== 'go') throw new BenchError('INVALID_REQUEST', '--harness must be node or go');
       const o = {
         platform: platform as BenchPlatformName,
+        harness: harness as 'node' | 'go',
         fake: fake as 'uws' | 'node',
         conns: a.int('--conns', 50, 1, 10_000),
         durationMs: a.durationMs('--duration', 10_000),
@@ -249,6 +253,7 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
         ws: !a.has('--no-ws'),
         ...(a.str('--cpu-prof') === undefined ? {} : { cpuProfDir: resolve(a.str('--cpu-prof') ?? '') }),
       };
+      if (o.harness === 'go' && o.rate > 0) throw new BenchError('INVALID_REQUEST', '--harness go runs closed loop only: drop --rate, or use --harness node');
       const r = await runChannelBench(o, (line) => process.stderr.write(line + '\n'));
       const json = a.str('--json');
       if (json === '-') write(JSON.stringify(r, null, 2));

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { scriptArgv } from '../common/args.js';
 import { BENCH_AGENT, startGatewayProcess, startReference, type Child } from '../compare/processes.js';
 import { runWsBench } from '../ws/run.js';
-import { wsloadBinary } from './wsload.js';
+import { goBinary } from './go_build.js';
 
 interface Figure {
   perSec: number;
@@ -60,7 +60,7 @@ async function nodeRun(url: string, scenario: 'ping' | 'chat', echo: boolean, to
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const children: Child[] = [];
 try {
-  const bin = wsloadBinary(values.wsload);
+  const bin = goBinary('wsload', values.wsload);
   const gw = await startGatewayProcess();
   children.push(gw);
   const echo = await startReference('uws-echo');

@@ -15,7 +15,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { scriptArgv } from '../common/args.js';
 import { threadCpuSeconds } from '../common/proc_cpu.js';
 import { startGatewayProcess } from '../compare/processes.js';
-import { wsloadBinary } from './wsload.js';
+import { goBinary } from './go_build.js';
 
 const USAGE = 'usage: node dist/bench/independent/frame_cost.js [--conns 50] [--duration 10] [--store none|pglite] [--wsload PATH]';
 const argv = scriptArgv('frame_cost', USAGE, { conns: { type: 'string' }, duration: { type: 'string' }, store: { type: 'string' }, wsload: { type: 'string' } });
@@ -28,7 +28,7 @@ if (!Number.isInteger(conns) || conns < 1 || !(durationS > 0)) {
 }
 
 
-const bin = wsloadBinary(values.wsload);
+const bin = goBinary('wsload', values.wsload);
 const gw = await startGatewayProcess({ env: values.store === 'none' ? { TROUPE_STORE: 'none' } : {} });
 try {
   const base = [`-url=ws://127.0.0.1:${gw.port}/ws`, `-token=${gw.token}`, `-conns=${conns}`, '-warmup=0s', '-scenario=ping'];

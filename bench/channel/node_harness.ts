@@ -1,0 +1,144 @@
+/**
+ * The in-process harness (`--harness node`, the default): the platform's fake
+ * (test/fakes, on uWebSockets.js or node:http) and an undici webhook client,
+ * both on this process's one thread. The fake timestamps each reply, and each
+ * chat has its replies in order, so the k-th completed reply in a chat answers
+ * the k-th webhook sent to it:
+ *
+ *   chat c:  sent[c] = [t0, t1, …]   replies complete ──► latency = now - sent[c][done[c]++]
+ *   lost       = webhooks accepted but never answered by the end of the drain
+ *   duplicated = new messages (posts) beyond one per webhook
+ *
+ * Closed loop (rate 0): `conns` chats, each with one message in flight.
+ * Open loop: `rate` webhooks per second over `conns` chats.
+ */
+import { Pool } from 'undici';
+import { newHistogram, recordUs, summarize } from '../common/histogram.js';
+import { cpuMeter, type ChannelLeg, type Harness, type LegOptions } from './leg.js';
+import { benchPlatform } from './platform.js';
+
+interface ChatState {
+  sent: number[];
+  measured: boolean[];
+  done: number;
+  posts: number;
+}
+
+export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Promise<Harness> {
+  const platform = benchPlatform(o.platform, fake);
+  const chats = new Map<string, ChatState>();
+  const hist = newHistogram();
+  let measuring = o.warmupMs === 0;
+  let completed = 0;
+  let inWindow = 0;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  let duplicated = 0;
+  let waiting: (() => void) | undefined;
+  const wakers = new Map<string, () => void>();
+
+  await platform.start((chat, text, kind) => {
+    const c = chats.get(chat);
+    if (c === undefined) return;
+    if (kind === 'post' && ++c.posts > c.sent.length) duplicated++;
+    // A streamed reply completes when its text is whole; until then it is a partial edit.
+    if (text.trim() !== o.expected || c.done >= c.sent.length) return;
+    const i = c.done++;
+    if (c.measured[i] === true) {
+      const now = performance.now();
+      recordUs(hist, (now - (c.sent[i] ?? 0)) * 1000);
+      completed++;
+      if (now <= windowEnd) inWindow++;
+    }
+    wakers.get(chat)?.();
+    if (waiting !== undefined && [...chats.values()].every((s) => s.done >= s.sent.length)) waiting();
+  });
+
+  const run = async (gateway: { pid: number; webhookUrl: string }): Promise<ChannelLeg> => {
+    const target = new URL(gateway.webhookUrl);
+    // undici's pool rather than fetch: the load client must cost the shared CPU as little as it can.
+    const pool = new Pool(target.origin, { connections: Math.min(o.conns, 256) });
+    let n = 0;
+    let rejected = 0;
+    let sentMeasured = 0;
+
+    const send = async (chat: string): Promise<boolean> => {
+      const c = chats.get(chat) ?? { sent: [], measured: [], done: 0, posts: 0 };
+      chats.set(chat, c);
+      const { body, headers } = platform.webhook(chat, ++n, o.text);
+      c.sent.push(performance.now());
+      c.measured.push(measuring);
+      if (measuring) sentMeasured++;
+      const res = await pool.request({ path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+        .catch(() => undefined);
+      await res?.body.dump();
+      if (res?.statusCode === 200) return true;
+      // Not accepted: forget it, so it is neither waited for nor counted lost.
+      c.sent.pop();
+      if (c.measured.pop() === true) sentMeasured--;
+      rejected++;
+      return false;
+    };
+
+    const chatIds = Array.from({ length: o.conns }, (_, i) => platform.chatId(i));
+    let channelCpu = cpuMeter(gateway.pid);
+    const stopAt = performance.now() + o.warmupMs + o.durationMs;
+    windowEnd = stopAt;
+    const measureTimer = setTimeout(() => {
+      measuring = true;
+      channelCpu = cpuMeter(gateway.pid);
+    }, o.warmupMs);
+    let measureStart = performance.now() + o.warmupMs;
+    try {
+      if (o.rate > 0) {
+        const gap = 1000 / o.rate;
+        let next = performance.now();
+        let i = 0;
+        const inflight = new Set<Promise<boolean>>();
+        while (performance.now() < stopAt) {
+          const p = send(chatIds[i++ % chatIds.length] ?? '0');
+          inflight.add(p);
+          void p.finally(() => inflight.delete(p));
+          next += gap;
+          const wait = next - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        await Promise.all(inflight);
+      } else {
+        await Promise.all(chatIds.map(async (chat) => {
+          while (performance.now() < stopAt) {
+            const replied = new Promise<void>((resolve) => wakers.set(chat, resolve));
+            if (!(await send(chat))) continue;
+            const timeout = new Promise<void>((resolve) => setTimeout(resolve, o.drainMs));
+            await Promise.race([replied, timeout]);
+          }
+        }));
+      }
+      measureStart = Math.min(measureStart, stopAt);
+      const measuredMs = stopAt - measureStart;
+      // Drain: wait for the replies still on their way, bounded.
+      if (![...chats.values()].every((s) => s.done >= s.sent.length)) {
+        await new Promise<void>((resolve) => {
+          waiting = resolve;
+          setTimeout(resolve, o.drainMs);
+        });
+      }
+      // The replies to the messages sent in the window are in (or lost): what they cost ends here.
+      const cpu = channelCpu()(completed);
+      await new Promise((r) => setTimeout(r, 200)); // late duplicates
+      const lost = [...chats.values()].reduce((sum, c) => sum + (c.sent.length - c.done), 0);
+      return {
+        channel: {
+          sent: sentMeasured, rejected, completed, lost, duplicated,
+          messagesPerSec: Math.round((inWindow / Math.max(1, measuredMs)) * 1000 * 10) / 10,
+          latency: summarize(hist),
+        },
+        cpu,
+      };
+    } finally {
+      clearTimeout(measureTimer);
+      await pool.close();
+    }
+  };
+
+  return { apiRoot: platform.apiRoot, run, stop: () => platform.stop() };
+}
