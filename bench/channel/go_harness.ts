@@ -5,10 +5,11 @@
  * object a line on stdout:
  *
  *   chanload ──{"event":"listening","port"}──► gateway started against it
- *            ◄── webhook URL on stdin ──────── (after the WebSocket warm-up)
+ *            ◄── webhook URL on stdin ──────── a leg (after the WebSocket warm-up)
  *            ──{"event":"measuring"}─────────► the gateway's CPU count starts
  *            ──{"event":"drained"}───────────► … and ends
  *            ──{"event":"result",…}──────────► the leg's figures, its own CPU (getrusage)
+ *            ◄── another URL: another leg; stdin closed: it exits
  *
  * The harness CPU it reports is chanload's own plus this process's (idle,
  * waiting on it) over the same window.
@@ -59,14 +60,17 @@ export async function startGoHarness(o: LegOptions, binary?: string): Promise<Ha
       if (ended !== undefined && events.length === 0) throw new Error(`${ended} before "${kind}"`);
     }
   };
+  // Its stdin ending ends it (after a leg in progress); a harness that will not end is killed.
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.warmupMs + o.durationMs + 2 * o.drainMs + 5_000);
     await exited;
+    clearTimeout(timer);
   };
   try {
     const { port } = await next('listening');
     const run = async (gateway: { pid: number; webhookUrl: string }): Promise<ChannelLeg> => {
-      child.stdin.end(`${gateway.webhookUrl}\n`);
+      child.stdin.write(`${gateway.webhookUrl}\n`);
       await next('measuring');
       const gatewayCpu = cpuMeter(gateway.pid);
       await next('drained');

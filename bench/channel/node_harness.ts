@@ -24,40 +24,51 @@ interface ChatState {
   posts: number;
 }
 
+/** One run's chats and counts; a harness runs legs one after another. */
+function newLeg() {
+  return {
+    chats: new Map<string, ChatState>(),
+    hist: newHistogram(),
+    measuring: false,
+    completed: 0,
+    inWindow: 0,
+    windowEnd: Number.POSITIVE_INFINITY,
+    duplicated: 0,
+    waiting: undefined as (() => void) | undefined,
+    wakers: new Map<string, () => void>(),
+  };
+}
+
 export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Promise<Harness> {
   const platform = benchPlatform(o.platform, fake);
-  const chats = new Map<string, ChatState>();
-  const hist = newHistogram();
-  let measuring = o.warmupMs === 0;
-  let completed = 0;
-  let inWindow = 0;
-  let windowEnd = Number.POSITIVE_INFINITY;
-  let duplicated = 0;
-  let waiting: (() => void) | undefined;
-  const wakers = new Map<string, () => void>();
+  let leg = newLeg();
+  // Event ids stay unique across legs: the gateway deduplicates by them.
+  let n = 0;
 
   await platform.start((chat, text, kind) => {
-    const c = chats.get(chat);
+    const c = leg.chats.get(chat);
     if (c === undefined) return;
-    if (kind === 'post' && ++c.posts > c.sent.length) duplicated++;
+    if (kind === 'post' && ++c.posts > c.sent.length) leg.duplicated++;
     // A streamed reply completes when its text is whole; until then it is a partial edit.
     if (text.trim() !== o.expected || c.done >= c.sent.length) return;
     const i = c.done++;
     if (c.measured[i] === true) {
       const now = performance.now();
-      recordUs(hist, (now - (c.sent[i] ?? 0)) * 1000);
-      completed++;
-      if (now <= windowEnd) inWindow++;
+      recordUs(leg.hist, (now - (c.sent[i] ?? 0)) * 1000);
+      leg.completed++;
+      if (now <= leg.windowEnd) leg.inWindow++;
     }
-    wakers.get(chat)?.();
-    if (waiting !== undefined && [...chats.values()].every((s) => s.done >= s.sent.length)) waiting();
+    leg.wakers.get(chat)?.();
+    if (leg.waiting !== undefined && [...leg.chats.values()].every((s) => s.done >= s.sent.length)) leg.waiting();
   });
 
   const run = async (gateway: { pid: number; webhookUrl: string }): Promise<ChannelLeg> => {
     const target = new URL(gateway.webhookUrl);
     // undici's pool rather than fetch: the load client must cost the shared CPU as little as it can.
     const pool = new Pool(target.origin, { connections: Math.min(o.conns, 256) });
-    let n = 0;
+    leg = newLeg();
+    leg.measuring = o.warmupMs === 0;
+    const { chats } = leg;
     let rejected = 0;
     let sentMeasured = 0;
 
@@ -66,8 +77,8 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       chats.set(chat, c);
       const { body, headers } = platform.webhook(chat, ++n, o.text);
       c.sent.push(performance.now());
-      c.measured.push(measuring);
-      if (measuring) sentMeasured++;
+      c.measured.push(leg.measuring);
+      if (leg.measuring) sentMeasured++;
       const res = await pool.request({ path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
         .catch(() => undefined);
       await res?.body.dump();
@@ -82,9 +93,9 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
     const chatIds = Array.from({ length: o.conns }, (_, i) => platform.chatId(i));
     let channelCpu = cpuMeter(gateway.pid);
     const stopAt = performance.now() + o.warmupMs + o.durationMs;
-    windowEnd = stopAt;
+    leg.windowEnd = stopAt;
     const measureTimer = setTimeout(() => {
-      measuring = true;
+      leg.measuring = true;
       channelCpu = cpuMeter(gateway.pid);
     }, o.warmupMs);
     let measureStart = performance.now() + o.warmupMs;
@@ -106,7 +117,7 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       } else {
         await Promise.all(chatIds.map(async (chat) => {
           while (performance.now() < stopAt) {
-            const replied = new Promise<void>((resolve) => wakers.set(chat, resolve));
+            const replied = new Promise<void>((resolve) => leg.wakers.set(chat, resolve));
             if (!(await send(chat))) continue;
             const timeout = new Promise<void>((resolve) => setTimeout(resolve, o.drainMs));
             await Promise.race([replied, timeout]);
@@ -118,19 +129,19 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       // Drain: wait for the replies still on their way, bounded.
       if (![...chats.values()].every((s) => s.done >= s.sent.length)) {
         await new Promise<void>((resolve) => {
-          waiting = resolve;
+          leg.waiting = resolve;
           setTimeout(resolve, o.drainMs);
         });
       }
       // The replies to the messages sent in the window are in (or lost): what they cost ends here.
-      const cpu = channelCpu()(completed);
+      const cpu = channelCpu()(leg.completed);
       await new Promise((r) => setTimeout(r, 200)); // late duplicates
       const lost = [...chats.values()].reduce((sum, c) => sum + (c.sent.length - c.done), 0);
       return {
         channel: {
-          sent: sentMeasured, rejected, completed, lost, duplicated,
-          messagesPerSec: Math.round((inWindow / Math.max(1, measuredMs)) * 1000 * 10) / 10,
-          latency: summarize(hist),
+          sent: sentMeasured, rejected, completed: leg.completed, lost, duplicated: leg.duplicated,
+          messagesPerSec: Math.round((leg.inWindow / Math.max(1, measuredMs)) * 1000 * 10) / 10,
+          latency: summarize(leg.hist),
         },
         cpu,
       };

@@ -77,11 +77,23 @@ export interface ChannelBenchResult {
   target: { ratio: number; lost: 0; duplicated: 0 };
 }
 
-const TEXT = 'how is the weather';
+export const TEXT = 'how is the weather';
 const TARGET_RATIO = 0.8;
 
+/**
+ * The gateway's channel `id` as every harness drives it: the bench agent, access `open` (no pairing), outbound
+ * limits raised to 10,000/s per chat and per bot (the platform's own limits are not what is measured), and the
+ * platform's API at `root`.
+ */
+export function benchChannelEntry(id: string, platform: BenchPlatformName, root: string): Record<string, unknown> {
+  return {
+    id, tenant: 'bench', agent: BENCH_AGENT, access: { mode: 'open' },
+    rate: { perChatPerSecond: 10_000, perBotPerSecond: 10_000 }, ...benchChannel(platform, root),
+  };
+}
+
 /** The simulated agent's reply to TEXT: what a completed reply must read. */
-async function expectedReply(): Promise<string> {
+export async function expectedReply(): Promise<string> {
   const agent = BENCH_CONFIG.agents[0];
   const provider = new SimulatedProvider({ tokens: agent?.provider.tokens ?? 16 });
   let text = '';
@@ -102,10 +114,7 @@ export async function runChannelBench(o: ChannelBenchOptions, log: (line: string
     gw = await startGatewayProcess({
       config: {
         ...BENCH_CONFIG,
-        channels: [{
-          id: 'bench', tenant: 'bench', agent: BENCH_AGENT, access: { mode: 'open' },
-          rate: { perChatPerSecond: 10_000, perBotPerSecond: 10_000 }, ...benchChannel(o.platform, harness.apiRoot),
-        }],
+        channels: [benchChannelEntry('bench', o.platform, harness.apiRoot)],
       },
       ...(o.cpuProfDir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] }),
     });

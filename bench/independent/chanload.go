@@ -23,12 +23,14 @@
 //	duplicated = new messages (posts) beyond one per webhook
 //
 // Protocol on stdout, one JSON object a line: {"event":"listening","port":P}
-// once the API is served; {"event":"measuring"} when the window opens;
-// {"event":"drained"} when the window's replies are in (or the drain ran
-// out); then {"event":"result",…}. The webhook URL is -webhook, or else the
-// first line read from stdin (so the gateway can be started against the
-// port first). CPU is this process's own (getrusage), from "measuring" to
-// "drained", per reply completed.
+// once the API is served; then per leg {"event":"measuring"} when the window
+// opens, {"event":"drained"} when the window's replies are in (or the drain
+// ran out), and {"event":"result",…}. With -webhook it runs one leg against
+// that URL and exits; otherwise it runs one leg per webhook URL read from
+// stdin (so the gateway can be started against the port first, and legs of
+// other harnesses interleaved on the same gateway) until stdin ends. CPU is
+// this process's own (getrusage), from "measuring" to "drained", per reply
+// completed.
 //
 // Build with Debian's Go, no module download:
 //
@@ -77,8 +79,8 @@ type chat struct {
 	wake     chan struct{}
 }
 
-type harness struct {
-	o           options
+// leg is one run of the load (warm-up, window, drain) with its own chats and counts.
+type leg struct {
 	chats       map[string]*chat
 	order       []*chat
 	measuring   atomic.Bool
@@ -88,12 +90,28 @@ type harness struct {
 	duplicated  atomic.Int64
 	rejected    atomic.Int64
 	sentInWin   atomic.Int64
-	nextID      atomic.Int64
 	outstanding atomic.Int64 // webhooks accepted and not yet answered
 	allDone     chan struct{}
-	messages    *messageStore
-	out         *json.Encoder
-	outMu       sync.Mutex
+}
+
+// harness serves the platform's API for as long as it runs, and runs legs one after another.
+type harness struct {
+	o        options
+	cur      atomic.Pointer[leg]
+	nextID   atomic.Int64 // event ids stay unique across legs: the gateway deduplicates by them
+	messages *messageStore
+	out      *json.Encoder
+	outMu    sync.Mutex
+}
+
+func newLeg(o options) *leg {
+	l := &leg{chats: map[string]*chat{}, allDone: make(chan struct{}, 1)}
+	for i := 0; i < o.conns; i++ {
+		c := &chat{id: chatID(o.platform, i), wake: make(chan struct{}, 1)}
+		l.chats[c.id] = c
+		l.order = append(l.order, c)
+	}
+	return l
 }
 
 func main() {
@@ -122,12 +140,7 @@ func main() {
 	if o.conns < 1 {
 		fail("-conns must be positive")
 	}
-	h := &harness{o: o, chats: map[string]*chat{}, allDone: make(chan struct{}, 1), messages: newMessageStore(1 << 16), out: json.NewEncoder(os.Stdout)}
-	for i := 0; i < o.conns; i++ {
-		c := &chat{id: chatID(o.platform, i), wake: make(chan struct{}, 1)}
-		h.chats[c.id] = c
-		h.order = append(h.order, c)
-	}
+	h := &harness{o: o, messages: newMessageStore(1 << 16), out: json.NewEncoder(os.Stdout)}
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -139,18 +152,25 @@ func main() {
 	go func() { _ = http.Serve(ln, http.HandlerFunc(h.serveAPI)) }()
 	h.emit(map[string]any{"event": "listening", "port": ln.Addr().(*net.TCPAddr).Port})
 
-	if webhook == "" {
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		if err != nil && line == "" {
-			fail("no webhook URL on stdin")
-		}
-		webhook = strings.TrimSpace(line)
+	if webhook != "" {
+		h.emit(h.run(checkWebhook(webhook)))
+		return
 	}
+	// One leg per line; the API stays up between legs, so the gateway keeps its connections.
+	lines := bufio.NewScanner(os.Stdin)
+	for lines.Scan() {
+		if line := strings.TrimSpace(lines.Text()); line != "" {
+			h.emit(h.run(checkWebhook(line)))
+		}
+	}
+}
+
+func checkWebhook(webhook string) string {
 	u, err := url.Parse(webhook)
 	if err != nil || u.Hostname() != "127.0.0.1" {
 		fail("the webhook URL must be http://127.0.0.1:…")
 	}
-	h.emit(h.run(webhook))
+	return webhook
 }
 
 func fail(msg string) {
@@ -174,25 +194,34 @@ func chatID(platform string, i int) string {
 // ---- the load: closed loop over the chats ----
 
 func (h *harness) run(webhook string) map[string]any {
+	l := newLeg(h.o)
+	h.cur.Store(l)
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConns: h.o.conns, MaxIdleConnsPerHost: h.o.conns, DisableCompression: true, IdleConnTimeout: time.Minute,
 	}, Timeout: h.o.drain}
 	start := time.Now()
 	stopAt := start.Add(h.o.warmup + h.o.duration)
-	h.windowEnd.Store(stopAt.UnixNano())
+	l.windowEnd.Store(stopAt.UnixNano())
 	var measureStart time.Time
 	var cpuStart time.Duration
 	opened := make(chan struct{})
-	go func() {
-		time.Sleep(h.o.warmup)
+	open := func() {
 		measureStart = time.Now()
 		cpuStart = ownCPU()
-		h.measuring.Store(true)
+		l.measuring.Store(true)
 		h.emit(map[string]any{"event": "measuring"})
 		close(opened)
-	}()
+	}
+	if h.o.warmup > 0 {
+		go func() {
+			time.Sleep(h.o.warmup)
+			open()
+		}()
+	} else {
+		open() // before the first webhook, so every one is measured
+	}
 	var wg sync.WaitGroup
-	for _, c := range h.order {
+	for _, c := range l.order {
 		wg.Add(1)
 		go func(c *chat) {
 			defer wg.Done()
@@ -202,7 +231,7 @@ func (h *harness) run(webhook string) map[string]any {
 				case <-c.wake:
 				default:
 				}
-				if !h.send(client, webhook, c) {
+				if !h.send(l, client, webhook, c) {
 					continue
 				}
 				select {
@@ -218,12 +247,12 @@ func (h *harness) run(webhook string) map[string]any {
 	// Drain: wait for the replies still on their way, bounded. A signal left from a moment
 	// mid-run when no reply was outstanding must not end it.
 	select {
-	case <-h.allDone:
+	case <-l.allDone:
 	default:
 	}
-	if h.outstanding.Load() > 0 {
+	if l.outstanding.Load() > 0 {
 		select {
-		case <-h.allDone:
+		case <-l.allDone:
 		case <-time.After(h.o.drain):
 		}
 	}
@@ -233,13 +262,13 @@ func (h *harness) run(webhook string) map[string]any {
 
 	var all []time.Duration
 	lost := 0
-	for _, c := range h.order {
+	for _, c := range l.order {
 		c.mu.Lock()
 		lost += len(c.sent) - c.done
 		all = append(all, c.samples...)
 		c.mu.Unlock()
 	}
-	completed := h.completed.Load()
+	completed := l.completed.Load()
 	perMsg := func(d time.Duration) float64 {
 		n := completed
 		if n < 1 {
@@ -249,25 +278,25 @@ func (h *harness) run(webhook string) map[string]any {
 	}
 	return map[string]any{
 		"event": "result", "client": "go-chanload", "platform": h.o.platform, "conns": h.o.conns,
-		"measuredS": measured.Seconds(), "sent": h.sentInWin.Load(), "rejected": h.rejected.Load(),
-		"completed": completed, "lost": lost, "duplicated": h.duplicated.Load(),
-		"messagesPerSec": round1(float64(h.inWindow.Load()) / measured.Seconds()),
+		"measuredS": measured.Seconds(), "sent": l.sentInWin.Load(), "rejected": l.rejected.Load(),
+		"completed": completed, "lost": lost, "duplicated": l.duplicated.Load(),
+		"messagesPerSec": round1(float64(l.inWindow.Load()) / measured.Seconds()),
 		"latencyMs":      summarize(all), "cpuMs": round3(float64(cpu.Microseconds()) / 1000), "cpuMsPerMessage": perMsg(cpu),
 	}
 }
 
 // send posts one signed webhook for a new user message in c; false if the gateway did not accept it.
-func (h *harness) send(client *http.Client, webhook string, c *chat) bool {
+func (h *harness) send(l *leg, client *http.Client, webhook string, c *chat) bool {
 	n := h.nextID.Add(1)
 	body, headers := h.webhook(c.id, n)
-	measuring := h.measuring.Load()
+	measuring := l.measuring.Load()
 	c.mu.Lock()
 	c.sent = append(c.sent, time.Now())
 	c.measured = append(c.measured, measuring)
 	c.mu.Unlock()
-	h.outstanding.Add(1)
+	l.outstanding.Add(1)
 	if measuring {
-		h.sentInWin.Add(1)
+		l.sentInWin.Add(1)
 	}
 	req, _ := http.NewRequest(http.MethodPost, webhook, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -289,11 +318,11 @@ func (h *harness) send(client *http.Client, webhook string, c *chat) bool {
 	c.sent = c.sent[:len(c.sent)-1]
 	c.measured = c.measured[:len(c.measured)-1]
 	c.mu.Unlock()
-	h.outstanding.Add(-1)
+	l.outstanding.Add(-1)
 	if measuring {
-		h.sentInWin.Add(-1)
+		l.sentInWin.Add(-1)
 	}
-	h.rejected.Add(1)
+	l.rejected.Add(1)
 	return false
 }
 
@@ -325,7 +354,11 @@ func (h *harness) webhook(id string, n int64) ([]byte, map[string]string) {
 
 // reply is called for every message the bot posts and every edit: it times the reply that completes a webhook.
 func (h *harness) reply(chatID, text string, post bool) {
-	c := h.chats[chatID]
+	l := h.cur.Load()
+	if l == nil {
+		return
+	}
+	c := l.chats[chatID]
 	if c == nil {
 		return
 	}
@@ -333,7 +366,7 @@ func (h *harness) reply(chatID, text string, post bool) {
 	if post {
 		c.posts++
 		if c.posts > len(c.sent) {
-			h.duplicated.Add(1)
+			l.duplicated.Add(1)
 		}
 	}
 	if strings.TrimSpace(text) != h.o.expect || c.done >= len(c.sent) {
@@ -345,9 +378,9 @@ func (h *harness) reply(chatID, text string, post bool) {
 	if c.measured[i] {
 		now := time.Now()
 		c.samples = append(c.samples, now.Sub(c.sent[i]))
-		h.completed.Add(1)
-		if now.UnixNano() <= h.windowEnd.Load() {
-			h.inWindow.Add(1)
+		l.completed.Add(1)
+		if now.UnixNano() <= l.windowEnd.Load() {
+			l.inWindow.Add(1)
 		}
 	}
 	c.mu.Unlock()
@@ -355,9 +388,9 @@ func (h *harness) reply(chatID, text string, post bool) {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	if h.outstanding.Add(-1) == 0 {
+	if l.outstanding.Add(-1) == 0 {
 		select {
-		case h.allDone <- struct{}{}:
+		case l.allDone <- struct{}{}:
 		default:
 		}
 	}
