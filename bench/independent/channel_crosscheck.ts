@@ -5,9 +5,9 @@
  * channels of the same platform and configuration: `bench-node`, replying to
  * the in-process harness (node_harness.ts: the fake and an undici webhook
  * client), and `bench-go`, replying to chanload.go (go_harness.ts). After the
- * WebSocket warm-up the two drive their channel in turn, node go node go…,
- * each leg with its own warm-up, so drift in the machine's speed hits both
- * alike. It prints every leg (messages/s, webhook→reply p50/p99, lost,
+ * WebSocket warm-up the two drive their channel in turn, node go go node
+ * node go…, each leg with its own warm-up, so drift in the machine's speed and
+ * the gateway's first-leg compilation hit both alike. It prints every leg (messages/s, webhook→reply p50/p99, lost,
  * duplicated, CPU per message of the harness and of the gateway, the load
  * average as the leg began) and each harness's median.
  *
@@ -82,7 +82,8 @@ try {
   }
   const rows: LegRow[] = [];
   for (let round = 1; round <= rounds; round++) {
-    for (const [name, h] of harnesses) {
+    // node go, go node, …: what runs first on the fresh gateway (its channel path still compiling) changes each round.
+    for (const [name, h] of round % 2 === 1 ? harnesses : [...harnesses].reverse()) {
       const load1 = Math.round((loadavg()[0] ?? 0) * 100) / 100;
       const { channel: c, cpu } = await h.run({ pid: gw.pid, webhookUrl: `http://127.0.0.1:${gw.port}/channels/bench-${name}` });
       rows.push({
