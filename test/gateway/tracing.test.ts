@@ -4,13 +4,17 @@
 // channels' own SDKs (grammY, Slack's WebClient, Feishu's node-sdk) against the
 // fake platforms.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
+import { checkToolsConfig } from '../../gateway/tools_config.js';
 import { signToken } from '../../security/jwt.js';
 import { header, postWebhook } from '../fakes/chat_platform.js';
 import { FeishuFake } from '../fakes/feishu_platform.js';
@@ -35,19 +39,22 @@ const toolThenAnswer = (): ScriptedReply[] => [
   { text: 'it is late', usage: { input: 20, output: 4 } },
 ];
 
-async function gateway(t: Test, env: Record<string, string>, fake: OpenAIUpstream, store = 'none'): Promise<RunningGateway> {
+async function gateway(t: Test, env: Record<string, string>, fake: OpenAIUpstream, store = 'none', tools?: unknown): Promise<RunningGateway> {
   const gw = await startGateway({
     ...loadConfig({
       TROUPE_DATA_DIR: mkdtempSync(join(tmpdir(), 'troupe-trace-')), TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET,
       ...(store === 'none' ? { TROUPE_STORE: 'none' } : {}), OTEL_BSP_SCHEDULE_DELAY: '20', ...env,
     }),
     agents: [{ id: 'a', model: 'fake-model', provider: { kind: 'openai', apiKey: 'sk-test', baseURL: `${fake.url}/v1` } }],
+    ...(tools === undefined ? {} : { tools: checkToolsConfig(tools, process.cwd()) }),
   });
   t.teardown(() => gw.shutdown());
   return gw;
 }
 
-async function setup(t: Test, replies: ScriptedReply[], store = 'none', protocol = 'http/json'): Promise<{ fake: OpenAIUpstream; collector: OtlpCollector; gw: RunningGateway }> {
+async function setup(
+  t: Test, replies: ScriptedReply[], store = 'none', protocol = 'http/json', tools?: unknown,
+): Promise<{ fake: OpenAIUpstream; collector: OtlpCollector; gw: RunningGateway }> {
   const fake = new OpenAIUpstream();
   fake.script(...replies);
   await fake.start();
@@ -55,7 +62,7 @@ async function setup(t: Test, replies: ScriptedReply[], store = 'none', protocol
   const collector = new OtlpCollector();
   const endpoint = await collector.start();
   t.teardown(() => collector.close());
-  const gw = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: 'troupe-test' }, fake, store);
+  const gw = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: 'troupe-test' }, fake, store, tools);
   return { fake, collector, gw };
 }
 
@@ -136,6 +143,62 @@ for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completio
     await new Promise((r) => setTimeout(r, 25));
   }
   t.equal(exported, received, 'troupe_trace_spans_exported_total counts every thread\'s spans, the store worker\'s included');
+});
+
+/** An HTTP server on 127.0.0.1 that records each request's traceparent and hands it to `handle`. */
+async function recordingServer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; traceparents: (string | undefined)[] }> {
+  const traceparents: (string | undefined)[] = [];
+  const server = createHttpServer((req, res) => {
+    traceparents.push(header(req.headers, 'traceparent') || undefined);
+    handle(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, traceparents };
+}
+
+/** An MCP server over streamable HTTP (the SDK's own, stateless) with one tool, `stamp`. */
+function mcpHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.method !== 'POST') {
+      res.writeHead(405).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const server = new McpServer({ name: 'rec', version: '1.0.0' });
+      server.registerTool('stamp', { description: 'Stamps.' }, () => ({ content: [{ type: 'text', text: 'stamped' }] }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      void server.connect(transport).then(() => transport.handleRequest(req, res, JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown));
+    });
+  };
+}
+
+t.test('a tool call\'s outbound requests carry its execute_tool span as traceparent: web_fetch, and an MCP server over HTTP', async (t) => {
+  const page = await recordingServer(t, (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('Open 9 to 5.'));
+  const mcp = await recordingServer(t, mcpHandler());
+  const { collector, gw } = await setup(t, [
+    { toolCalls: [{ id: 'w', name: 'web_fetch', arguments: { url: `${page.url}/hours` } }] },
+    { toolCalls: [{ id: 'm', name: 'mcp_rec_stamp', arguments: {} }] },
+    { text: 'done' },
+  ], 'none', 'http/json', {
+    builtins: { webFetch: { allowHosts: ['127.0.0.1'] } },
+    mcpServers: { rec: { url: `${mcp.url}/mcp` } },
+    mcp: { healthIntervalMs: 0, http: { allowHosts: ['127.0.0.1'] } },
+  });
+  const res = await complete(gw, { traceparent: TRACEPARENT });
+  t.equal(res.status, 200, await res.clone().text());
+  const spans = await collector.until((s) => named(s, 'execute_tool web_fetch').length === 1 && named(s, 'execute_tool mcp_rec_stamp').length === 1);
+  const fetchSpan = one(t, spans, 'execute_tool web_fetch');
+  const mcpSpan = one(t, spans, 'execute_tool mcp_rec_stamp');
+  t.same(page.traceparents, [`00-${TRACE_ID}-${fetchSpan.spanId}-01`], 'web_fetch\'s request carried its tool span');
+  t.ok(mcp.traceparents.length >= 2, 'the MCP client connected, then called the tool');
+  t.equal(mcp.traceparents.at(-1), `00-${TRACE_ID}-${mcpSpan.spanId}-01`, 'the MCP tool call\'s request carried its tool span');
 });
 
 t.test('a WebSocket chat.send with a traceparent joins the client\'s trace', async (t) => {
