@@ -14,7 +14,9 @@ import {
   ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
 import { endSpan as endModelSpan, modelEvent, startModelSpan, tracedRequest } from './model_span.js';
-import { SpanKind, endSpan, inSpan, startSpan, untraced } from '../observability/tracing.js';
+import {
+  SpanKind, currentContext, endSpan, inSpan, spanContext, startSpan, untraced, withContext, type Context,
+} from '../observability/tracing.js';
 import { callWithFailover } from './provider/chain.js';
 import { providerRegistryReady } from './provider/host.js';
 import { tenantRegistry, type FetchKey } from './provider/tenant_layers.js';
@@ -165,7 +167,9 @@ export function agentTurns(args: AgentArgs): AgentTurn {
   const depth = args.depth ?? 0;
   const tellRouter = (ev: RunEvent): void => router?.tell(ev);
   let callModel: CallModel | undefined;
-  const handle = async (run: AgentRun, ctx: TurnContext): Promise<RunResult | undefined> => {
+  // `trace`: the run's span's context, carried by hand across the run's awaits (the context follows only
+  // synchronous calls: observability/context_managers.ts); undefined with tracing off.
+  const handle = async (run: AgentRun, ctx: TurnContext, trace: Context | undefined): Promise<RunResult | undefined> => {
     const progress = run.progress ?? 'all';
     const toClient: Emit = router === undefined || depth > 0
       ? () => undefined
@@ -199,8 +203,10 @@ export function agentTurns(args: AgentArgs): AgentTurn {
     let lease: TenantToolLease | undefined;
     try {
       callModel ??= modelCaller(config, run.tenant, providers);
+      const untracedCall = callModel;
+      const call: CallModel = trace === undefined ? untracedCall : (request, onEvent) => withContext(trace, () => untracedCall(request, onEvent));
       lease = await tenantTools(run.tenant, mcpServers);
-      result = await runLoop(config, callModel, run, depth, ctx, emit, directory, audit, team, spend, owned, lease.tools);
+      result = await runLoop(config, call, run, depth, ctx, emit, directory, audit, team, spend, owned, lease.tools, trace);
       if (spend.provider !== undefined) result = { ...result, provider: spend.provider, model: spend.model };
       emit('chat.final', {
         ...spend, text: result.text, usage: result.usage, stopReason: result.stopReason, ...(result.toolCalls === undefined ? {} : { toolCalls: result.toolCalls }),
@@ -228,8 +234,9 @@ export function agentTurns(args: AgentArgs): AgentTurn {
       'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': config.id, 'troupe.run_id': run.runId, 'troupe.agent.depth': depth,
       'troupe.tenant': run.tenant, 'troupe.session_key': run.sessionKey,
     });
-    if (span === undefined) return handle(run, ctx);
-    return inSpan(span, () => handle(run, ctx)).then((result) => {
+    if (span === undefined) return handle(run, ctx, undefined);
+    const trace = spanContext(span);
+    return withContext(trace, () => handle(run, ctx, trace)).then((result) => {
       if (result !== undefined) {
         span.setAttribute('gen_ai.usage.input_tokens', result.usage.inputTokens);
         span.setAttribute('gen_ai.usage.output_tokens', result.usage.outputTokens);
@@ -252,6 +259,7 @@ async function runLoop(
   spend: Spend,
   owned: Owned,
   tenantMcpTools: readonly AgentTool[],
+  trace: Context | undefined,
 ): Promise<RunResult> {
   const maxIterations = config.maxIterations ?? AGENT_DEFAULTS.maxIterations;
   const contextTokens = config.contextTokens ?? AGENT_DEFAULTS.contextTokens;
@@ -293,7 +301,7 @@ async function runLoop(
     const forClient = reply.toolCalls.filter((c) => clientTools.has(c.name));
     if (forClient.length > 0) return { text, usage, stopReason: 'tool_calls', toolCalls: forClient };
     messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.toolCalls });
-    const outcomes = await runTools(reply.toolCalls, tools, run, emit, toolCaller);
+    const outcomes = await runTools(reply.toolCalls, tools, run, emit, toolCaller, trace);
     if (control.handoff !== undefined) {
       const { to, reason } = control.handoff;
       const note = `[handed over to ${to}${reason ? `: ${reason}` : ''}]`;
@@ -370,8 +378,10 @@ function modelCaller(config: AgentConfig, tenant: string, providers: TenantProvi
       return askKeySource<string | null>(keys, { tenant: t, id });
     };
     return async (request, onEvent) => {
+      // The run's span, current at the call: each attempt's model span is its child (after the awaits in between).
+      const trace = currentContext();
       const registry = await tenantRegistry(await providerRegistryReady(), tenant, own, fetchKey);
-      const served = await callWithFailover(registry, chain, request, onEvent);
+      const served = await callWithFailover(registry, chain, request, onEvent, trace === undefined ? {} : { trace });
       return { provider: served.providerId, model: served.model };
     };
   }
@@ -447,13 +457,15 @@ export function memoryTeam(config: Pick<AgentConfig, 'leads'>, run: Pick<AgentRu
 }
 
 /** Runs one turn's calls: consecutive read-only calls together, others alone; results in call order. */
-async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit, caller: ToolCaller): Promise<ToolOutcome[]> {
+async function runTools(
+  calls: ToolCall[], tools: Map<string, AgentTool>, run: AgentRun, emit: Emit, caller: ToolCaller, trace: Context | undefined,
+): Promise<ToolOutcome[]> {
   const outcomes: ToolOutcome[] = new Array(calls.length);
   const one = async (i: number): Promise<void> => {
     const call = calls[i];
     const span = startSpan(`execute_tool ${call.name}`, SpanKind.INTERNAL, {
       'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': call.name, 'gen_ai.tool.call.id': call.id,
-    });
+    }, trace);
     try {
       outcomes[i] = await inSpan(span, () => runOne(call));
       endSpan(span, outcomes[i].isError ? { message: 'the tool reported an error', code: 'tool_error' } : undefined);
@@ -463,6 +475,8 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
     }
   };
   const runOne = async (call: ToolCall): Promise<ToolOutcome> => {
+    // The tool's span: current while the tool starts, and entered again for the end's audit row.
+    const toolTrace = currentContext();
     const tool = tools.get(call.name);
     emit('chat.tool', { name: call.name, phase: 'start', callId: call.id, arguments: forEvent(call.arguments) });
     let outcome: ToolOutcome;
@@ -478,7 +492,8 @@ async function runTools(calls: ToolCall[], tools: Map<string, AgentTool>, run: A
         outcome = { content: `error${e.code ? ` ${e.code}` : ''}: ${e.message ?? String(err)}`, isError: true };
       }
     }
-    emit('chat.tool', { name: call.name, phase: 'end', callId: call.id, ok: outcome.isError !== true, result: forEvent(outcome.content) });
+    const end = outcome;
+    withContext(toolTrace, () => emit('chat.tool', { name: call.name, phase: 'end', callId: call.id, ok: end.isError !== true, result: forEvent(end.content) }));
     return outcome;
   };
   let i = 0;
@@ -545,16 +560,18 @@ function ownTools(
       const task = typeof a.task === 'string' ? a.task : '';
       if (task.length === 0) return { content: 'error: task must be a non-empty string', isError: true };
       spawned++;
+      // The tool call's span is the sub-agent run's parent, also after a wait for a free slot.
+      const trace = currentContext();
       while (running >= limits.maxConcurrentSubagents) await new Promise<void>((r) => waiting.push(r));
       running++;
       const child = ctx.spawn<AgentRun>({ factory: agent, args: { config, depth: depth + 1, audit: auditRef, ...owned } }, { restart: 'temporary' });
       try {
-        const result = (await child.ask({
+        const result = (await withContext(trace, () => child.ask({
           t: 'run', runId: randomUUID(), history: [{ role: 'user', content: task, at: Date.now() }],
           signal: run.signal, tenant: run.tenant, sessionKey: run.sessionKey,
           // Same team as the parent (its memory scope); team tools are offered at depth 0 only.
           ...(run.team === undefined ? {} : { team: run.team }),
-        }, { timeoutMs: 10 * 60_000 })) as RunResult;
+        }, { timeoutMs: 10 * 60_000 }))) as RunResult;
         // What the sub-agent used counts as this run's (usage, cost and budgets).
         addUsage(spend.usage, result.usage);
         return { content: result.text };

@@ -15,6 +15,7 @@ import {
 import {
   checkRunParams, checkSessionKey, isStateless, type Caller, type ChatSendParams, type EventSink, type RunAccepted, type RunTarget,
 } from './chat_contract.js';
+import { currentContext, withContext } from '../observability/tracing.js';
 import type { TaskFilter, TeamTaskStatus } from '../store/index.js';
 import type { TeamRequest, TenantDefinitions } from './team/protocol.js';
 import type { PersistRequest } from './persistence.js';
@@ -186,6 +187,9 @@ export class ActorBackend {
 
   /** Starts a run (front doors reach it through transports' startRun, which applies the same rules first). */
   async chatSend(p: Caller, params: ChatSendParams, sink: EventSink): Promise<RunAccepted> {
+    // The turn's trace (the front door's span, current on entry) goes with the session's message by hand:
+    // the context follows only synchronous calls (observability/context_managers.ts).
+    const trace = currentContext();
     const agents = await this.agentsOf(p.tenant);
     const agent = params.agent ?? agents.defaultAgent;
     if (agent === undefined) throw new BackendError('NOT_FOUND', 'this tenant has no agents', false, 'unknown_agent');
@@ -216,22 +220,22 @@ export class ActorBackend {
     this.runs.set(runId, entry);
     try {
       if (stateless) {
-        await this.runStateless(entry, {
+        await withContext(trace, () => this.runStateless(entry, {
           t: 'run', runId, agent: agents.byId.get(agent) as AgentConfig, message: params.message, tenant: p.tenant, sessionKey,
           ...this.ownedBy(agents),
           ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
           ...(params.tools === undefined ? {} : { clientTools: params.tools }),
           ...(params.progress === undefined || params.progress === 'all' ? {} : { progress: params.progress }),
-        });
+        }));
         if (idemKey !== undefined) await this.idempotency?.complete(p.tenant, idemKey, runId);
         return { runId, sessionKey };
       }
-      const { reply, host } = await this.callSessionWithHost(p, sessionKey, agents, {
+      const { reply, host } = await withContext(trace, () => this.callSessionWithHost(p, sessionKey, agents, {
         t: 'send', runId, agent, message: params.message, idempotencyKey: params.idempotencyKey,
         ...(params.conversation === undefined ? {} : { conversation: params.conversation }),
         ...(params.tools === undefined ? {} : { clientTools: params.tools }),
         ...(params.progress === undefined || params.progress === 'all' ? {} : { progress: params.progress }),
-      });
+      }));
       const sent = reply as SendReply;
       if (sent.duplicate) {
         this.runs.delete(runId);

@@ -17,16 +17,16 @@
  *     endSpan(span);
  */
 import type { ChatRequest, Provider, StreamEvent } from '../providers/index.js';
-import { SpanKind, startSpan, traceparentOf, type Attributes, type Span } from '../observability/tracing.js';
+import { SpanKind, startSpan, traceparentOf, type Attributes, type Context, type Span } from '../observability/tracing.js';
 
 export { endSpan } from '../observability/tracing.js';
 
 /** gen_ai.provider.name for each provider kind (the convention's names where it has one). */
 const GENAI_PROVIDER: Record<string, string> = { openai: 'openai', anthropic: 'anthropic', gemini: 'gcp.gemini', ollama: 'ollama' };
 
-/** The model call's span, under the current context; undefined with tracing off. */
-export function startModelSpan(provider: Provider, request: ChatRequest): Span | undefined {
-  return startSpan(`chat ${request.model}`, SpanKind.CLIENT, genAiRequest(provider, request));
+/** The model call's span, under `parent` (default: the current context); undefined with tracing off. */
+export function startModelSpan(provider: Provider, request: ChatRequest, parent?: Context): Span | undefined {
+  return startSpan(`chat ${request.model}`, SpanKind.CLIENT, genAiRequest(provider, request), parent);
 }
 
 /** The request to send: with the span's `traceparent` (sampled out too: the upstream still gets the trace). */

@@ -18,6 +18,7 @@
  * record. `abort` aborts one run; stopping the runner (its
  * worker going down) aborts them all.
  */
+import { currentContext, withContext } from '../observability/tracing.js';
 import type { ChatMessage, ToolSpec } from '../providers/index.js';
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import type { agentTurns as AgentTurns } from './agent.js';
@@ -81,7 +82,9 @@ export function statelessRunner(args: RunnerArgs): Behavior<RunnerRequest> {
       }
       if (agentTurns !== undefined) return start(msg, ctx, agentTurns);
       loading ??= import('./agent.js').then((m) => (agentTurns = m.agentTurns));
-      return loading.then((turns) => start(msg, ctx, turns));
+      // The message's trace context holds for this call only: enter it again once the module is in.
+      const trace = currentContext();
+      return loading.then((turns) => withContext(trace, () => start(msg, ctx, turns)));
     },
     postStop() {
       for (const controller of runs.values()) controller.abort();

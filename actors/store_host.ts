@@ -21,9 +21,7 @@
  * waits in the bounded mailbox, and past that the sender's tell is refused by
  * the mailbox's overflow policy: memory stays bounded while the database is slow.
  */
-import { isMainThread } from 'node:worker_threads';
 import { rootLog } from '../observability/log.js';
-import { synchronousContextOnThisThread } from '../observability/tracing.js';
 import type { ActorContext, Behavior } from '../runtime/index.js';
 import type { ApiKeyMatch, Store, TenantScope } from '../store/index.js';
 import type { Embedder, VectorSearch } from '../store/memory/embedder.js';
@@ -77,10 +75,6 @@ export type StoreCall<A = unknown, R = unknown> = (store: Store, args: A) => Pro
 export function storeHost(args: StoreHostArgs): Behavior<StoreRequest> {
   const maxQueued = args.maxQueued ?? 100_000;
   const highWater = Math.max(1, Math.floor(maxQueued * 0.8));
-  // The store worker's spans (persistence.ts) all start in the handler of the message that
-  // carried their parent: it needs no context carried across awaits, nor the per-promise
-  // async hook that would cost (on the main thread, without workers, other actors need it).
-  if (!isMainThread) synchronousContextOnThisThread();
   const logger = rootLog().child({ component: 'store' });
   const log = (msg: string, err: unknown) => logger.error(msg, { error: String(err) });
   let store: Store | undefined;

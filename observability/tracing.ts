@@ -8,9 +8,10 @@
  * `span?.end()`, so a turn without tracing allocates nothing for it.
  */
 import {
-  ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type Tracer,
+  ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type ContextManager, type Span, type Tracer,
 } from '@opentelemetry/api';
 import { setAmbientLogFields } from './log.js';
+import { SyncContextManager } from './context_managers.js';
 import type { SpanCounts } from './span_batch.js';
 
 export type SamplerName =
@@ -39,6 +40,8 @@ export type { Attributes, Context, Span };
 /** This thread's tracing, once started (tracing_sdk.ts builds it). */
 export interface StartedTracing {
   tracer: Tracer;
+  /** An enabled AsyncLocalStorage context manager, `current` entered for the rest of this synchronous extent. */
+  asyncContextManager(current: Context): ContextManager;
   counts(): SpanCounts;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -46,6 +49,9 @@ export interface StartedTracing {
 
 let started: StartedTracing | null = null;
 let starting: Promise<void> | null = null;
+/** Whether this thread switched to AsyncLocalStorage (asyncContextOnThisThread), and whether it asked to before tracing started. */
+let asyncContext = false;
+let asyncContextWanted = false;
 
 /**
  * Starts tracing on this thread (once; later calls keep the first config).
@@ -56,6 +62,7 @@ export function startTracing(config: TracingConfig): Promise<void> {
   starting ??= import('./tracing_sdk.js').then(async ({ startSdk }) => {
     started = await startSdk(config);
     setAmbientLogFields(traceLogFields);
+    if (asyncContextWanted) asyncContextOnThisThread();
   });
   return starting;
 }
@@ -73,49 +80,37 @@ function traceLogFields(): { traceId: string; spanId: string } | undefined {
 
 /**
  * Makes this thread's current context follow synchronous calls only (`inSpan`,
- * `inContext`, a message's handler), not `await`s: for a thread whose spans
- * all start in the handler of the message that carried their parent (the
- * store worker). Async propagation is Node 20's AsyncLocalStorage, which
- * runs an async hook on every promise the thread makes; PGlite makes many.
+ * `inContext`, `withContext`, a message's handler), not `await`s: the default
+ * once tracing starts (context_managers.ts); this undoes `asyncContextOnThisThread`.
  */
 export function synchronousContextOnThisThread(): void {
-  if (started === null) return;
+  asyncContextWanted = false;
+  if (started === null || !asyncContext) return;
   context.disable(); // also disables the AsyncLocalStorage, and with it the hook
   context.setGlobalContextManager(new SyncContextManager());
+  asyncContext = false;
 }
 
-/** A ContextManager whose current context is set by `with` for the call's synchronous extent. */
-class SyncContextManager {
-  private current: Context = ROOT_CONTEXT;
+/**
+ * Makes this thread's current context follow `await`s (Node's
+ * AsyncLocalStorage, and with it a hook on every promise of the thread), for
+ * good: for a thread that hosts a library client which reads the context
+ * after awaits inside the library to put `traceparent` on its requests (the
+ * channels' SDKs, MCP's HTTP transport). The context current now stays so.
+ * Asked before this thread's tracing has started, it switches when it starts.
+ */
+export function asyncContextOnThisThread(): void {
+  asyncContextWanted = true;
+  if (started === null || asyncContext) return;
+  const current = context.active();
+  context.disable();
+  context.setGlobalContextManager(started.asyncContextManager(current));
+  asyncContext = true;
+}
 
-  active(): Context {
-    return this.current;
-  }
-
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    const previous = this.current;
-    this.current = ctx;
-    try {
-      return fn.apply(thisArg, args);
-    } finally {
-      this.current = previous;
-    }
-  }
-
-  bind<T>(ctx: Context, target: T): T {
-    if (typeof target !== 'function') return target;
-    const fn = target as (...args: unknown[]) => unknown;
-    return ((...args: unknown[]) => this.with(ctx, fn, undefined, ...args)) as T;
-  }
-
-  enable(): this {
-    return this;
-  }
-
-  disable(): this {
-    this.current = ROOT_CONTEXT;
-    return this;
-  }
+/** Whether this thread's context follows awaits (tests). */
+export function asyncContextOnThisThreadIsOn(): boolean {
+  return asyncContext;
 }
 
 /** A span under `parent` (default: the current context), or undefined when tracing is off. */
@@ -156,6 +151,20 @@ export function spanContext(span: Span, parent?: Context): Context {
 /** Calls `fn(a, b)` with `ctx` current; just calls it when `ctx` already is. */
 export function inContext<A, B, R>(ctx: Context, fn: (a: A, b: B) => R, a: A, b: B): R {
   return context.active() === ctx ? fn(a, b) : context.with(ctx, fn, undefined, a, b);
+}
+
+/**
+ * The current context, for code that carries a turn across its own awaits
+ * (the context is current only for a call's synchronous extent on threads
+ * without AsyncLocalStorage): undefined with tracing off.
+ */
+export function currentContext(): Context | undefined {
+  return started === null ? undefined : context.active();
+}
+
+/** Calls `fn` with `ctx` current (what `currentContext` returned before an await); just calls it without one. */
+export function withContext<R>(ctx: Context | undefined, fn: () => R): R {
+  return ctx === undefined || context.active() === ctx ? fn() : context.with(ctx, fn);
 }
 
 /** Ends a span, marking it failed when `error` is given. */
@@ -250,6 +259,8 @@ export async function stopTracing(): Promise<void> {
   const s = started;
   started = null;
   starting = null;
+  asyncContext = false;
+  asyncContextWanted = false;
   lastContext = undefined;
   lastTraceparent = undefined;
   setAmbientLogFields(() => undefined);

@@ -1,12 +1,12 @@
 /**
  * The OpenTelemetry SDK side of tracing.ts, imported only when tracing
- * starts: the tracer provider, the sampler, the context manager and
- * propagator, and the bounded batch processor, which encodes spans in the
+ * starts: the tracer provider, the sampler, the context managers (this
+ * thread's synchronous one, and AsyncLocalStorage for a thread that asks for
+ * it) and propagator, and the bounded batch processor, which encodes spans in the
  * configured protocol and posts them over OTLP/HTTP.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -15,6 +15,7 @@ import {
 import { otlpPost } from './otlp_http.js';
 import { ProtobufSpanBatch } from './otlp_protobuf.js';
 import { BoundedBatchProcessor, type SpanBatch } from './span_batch.js';
+import { AsyncContextManager, SyncContextManager } from './context_managers.js';
 import type { StartedTracing, TracingConfig } from './tracing.js';
 
 function sampler(config: TracingConfig): Sampler {
@@ -49,11 +50,16 @@ export async function startSdk(config: TracingConfig): Promise<StartedTracing> {
     sampler: sampler(config),
     spanProcessors: [processor],
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  context.setGlobalContextManager(new SyncContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   return {
     tracer: provider.getTracer('troupe'),
+    asyncContextManager(current) {
+      const manager = new AsyncContextManager();
+      manager.enter(current);
+      return manager;
+    },
     counts: () => ({ ...processor.counts }),
     flush: () => processor.forceFlush(),
     async shutdown() {

@@ -10,6 +10,7 @@
  * untrusted code) run in a TaskPool (see isolated.ts), where the deadline also
  * kills the worker.
  */
+import { currentContext, withContext } from '../observability/tracing.js';
 import type { Screener } from '../security/injection.js';
 import { ToolError, toToolError } from './errors.js';
 import { DEFAULT_MAX_OUTPUT_CHARS, clampResult, markUntrusted } from './output.js';
@@ -184,7 +185,10 @@ export class ToolRegistry {
       ...(ctx.teamId === undefined ? {} : { teamId: ctx.teamId }),
     };
     try {
-      const running = controller.signal.aborted ? stopped : Promise.resolve().then(() => tool.run(args, toolCtx));
+      // The call's trace context (a tool call's span) holds for the tool's synchronous start, where a tool of
+      // ours reads it (web_fetch's traceparent), though the run begins a microtask later.
+      const trace = currentContext();
+      const running = controller.signal.aborted ? stopped : Promise.resolve().then(() => withContext(trace, () => tool.run(args, toolCtx)));
       // A tool that ignores its signal keeps running, but its late result or error is dropped here.
       running.catch(() => undefined);
       const result = await Promise.race([running, stopped]);

@@ -7,6 +7,7 @@
  * (next entry) by error kind; after the first token they are reported as is.
  */
 import { endSpan, modelEvent, startModelSpan, tracedRequest } from '../model_span.js';
+import type { Context } from '../../observability/tracing.js';
 import { ProviderError, type ChatRequest, type StopReason, type StreamEvent, type UsageEvent } from '../../providers/index.js';
 import type { ActorRef } from '../../runtime/index.js';
 import type { Outcome, Permit, ProviderMessage } from './actor.js';
@@ -32,6 +33,8 @@ export interface CallOptions {
   readonly random?: () => number;
   /** Extra wait allowed on the permit ask beyond the actor's own queue timeout. Default 1 000 ms. */
   readonly askMarginMs?: number;
+  /** The context each attempt's model span starts under (default: the current one, which an await loses). */
+  readonly trace?: Context;
 }
 
 export interface CallResult {
@@ -79,7 +82,7 @@ export async function callWithFailover(
       metrics.request(providerId, model);
       const attempt = new Attempt(registry.actor(providerId), permit, sink);
       const call: ChatRequest = { ...request, model };
-      const span = startModelSpan(permit.provider, call);
+      const span = startModelSpan(permit.provider, call, options.trace);
       try {
         const started = Date.now();
         for await (const event of permit.provider.stream(tracedRequest(call, span))) {

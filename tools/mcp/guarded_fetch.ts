@@ -9,7 +9,7 @@
  * are answered 405 here, which the SDK takes as "the server offers no such
  * stream". Tool calls do not need it.
  */
-import { traceHeaders } from '../../observability/tracing.js';
+import { asyncContextOnThisThread, traceHeaders } from '../../observability/tracing.js';
 import { safeFetch } from '../../security/safe_fetch.js';
 import type { Resolver } from '../../security/safe_fetch.js';
 
@@ -36,6 +36,9 @@ function headerRecord(init?: ConstructorParameters<typeof Headers>[0]): Record<s
 }
 
 export function guardedFetch(options: GuardedFetchOptions = {}): FetchLike {
+  // The SDK calls this fetch after awaits of its own: the tool call's trace reaches it only if this thread's
+  // context follows awaits (observability/context_managers.ts).
+  asyncContextOnThisThread();
   return async (url, init = {}) => {
     const method = (init.method ?? 'GET').toUpperCase();
     if (method === 'GET') return new Response(null, { status: 405, statusText: 'stream not supported through the SSRF guard' });

@@ -6,7 +6,7 @@
  *
  *   message ─► dedup ─► group filter ─► command? ─► access ─► runner.start ─► ReplyStream ─► queue ─► adapter
  */
-import { SpanKind, endSpan, inSpan, startSpan } from '../../observability/tracing.js';
+import { SpanKind, asyncContextOnThisThread, endSpan, inSpan, startSpan } from '../../observability/tracing.js';
 import type { Principal } from '../../security/types.js';
 import type { EventSink } from '../backend.js';
 import {
@@ -90,6 +90,9 @@ export class Channel {
   }
 
   async start(): Promise<void> {
+    // The platforms' SDKs put the turn's traceparent on their calls after awaits of their own (and replies
+    // are sent after the run's awaits): this thread's context must follow awaits (observability/context_managers.ts).
+    asyncContextOnThisThread();
     this.status = 'starting';
     const ctx: AdapterContext = {
       deliver: (messages) => this.deliver(messages),
