@@ -581,7 +581,8 @@ export class TeamCoordinator {
       live.ended = true;
       return;
     }
-    if (fresh.tokensUsed > fresh.tokenBudget) await this.endRun(live, 'failed', `token budget exhausted (${fresh.tokensUsed} of ${fresh.tokenBudget} tokens)`);
+    const overBudget = budgetExhausted(fresh);
+    if (overBudget !== undefined) await this.endRun(live, 'failed', overBudget);
     else if (Date.now() > fresh.deadlineAt.getTime()) await this.endRun(live, 'failed', `deadline passed (max duration ${live.limits.maxDurationMs} ms)`);
   }
 
@@ -687,7 +688,12 @@ export class TeamCoordinator {
     const open = counts.pending + counts.claimed + counts.running + counts.in_review;
     const total = open + counts.done + counts.failed + counts.cancelled;
     if (open > 0 || total === 0) return;
-    if (counts.failed > 0) await this.endRun(live, 'failed', `${counts.failed} of ${total} tasks failed`);
+    // Read after the counts: a task's tokens are added before it is handed in, so this run has
+    // counted every task just counted finished (this sweep's checkRun may have read it before).
+    const run = await this.opts.store.withTenant(live.tenant, (s) => s.teamRuns.get(live.run.id));
+    const overBudget = run === null ? undefined : budgetExhausted(run);
+    if (overBudget !== undefined) await this.endRun(live, 'failed', overBudget);
+    else if (counts.failed > 0) await this.endRun(live, 'failed', `${counts.failed} of ${total} tasks failed`);
     else if (counts.done === 0) await this.endRun(live, 'cancelled', 'every task was cancelled');
     else await this.endRun(live, 'done');
   }
@@ -719,6 +725,11 @@ export class TeamCoordinator {
       }
     }
   }
+}
+
+/** Why a run past its token budget fails, or undefined within it. */
+function budgetExhausted(run: TeamRun): string | undefined {
+  return run.tokensUsed > run.tokenBudget ? `token budget exhausted (${run.tokensUsed} of ${run.tokenBudget} tokens)` : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -108,7 +108,8 @@ export interface TeamTasksRepo {
   list(teamId: string, filter?: TaskFilter): Promise<TeamTask[]>;
   /**
    * Atomically takes the oldest claimable task for `member`: pending, for it or
-   * for any member, every dependency done, its run still running. Null: none.
+   * for any member, every dependency done, its run still running, within its
+   * token budget and before its deadline. Null: none.
    */
   claim(input: { teamId: string; member: string; taskId?: string; leaseMs: number }): Promise<TeamTask | null>;
   /** claimed → running (the member's run began). Null: the token is stale. */
@@ -121,7 +122,7 @@ export interface TeamTasksRepo {
   fail(lease: Lease, reason: string, by: string): Promise<TeamTask | null>;
   /** The attempt broke (provider error, crash): pending again, or failed past max attempts. */
   release(lease: Lease, reason: string, by: string): Promise<TeamTask | null>;
-  /** Takes the oldest task waiting for a reviewer. */
+  /** Takes the oldest task waiting for a reviewer (its run within its budget and deadline, as for claim). */
   claimReview(input: { teamId: string; reviewer: string; leaseMs: number }): Promise<TeamTask | null>;
   /**
    * A verdict on a task in review. `lease` null: a check that needs no claim (schema).
@@ -178,6 +179,13 @@ function body(field: string, value: unknown, max = 65536): string {
 
 const LEASE_SET = `claim_token = gen_random_uuid()::text, lease_expires_at = now() + make_interval(secs => $LEASE::float8 / 1000)`;
 const CLEAR_CLAIM = 'claimed_by = NULL, claim_token = NULL, lease_expires_at = NULL';
+/**
+ * A run (`r`) that may still hand out work: running, within its token budget and before its deadline.
+ * Checked in the claim's own statement: an attempt's tokens are added before its task is handed in,
+ * so a claim that sees the task done also sees what it cost, and a run past its budget starts
+ * nothing more however the coordinator's sweep interleaves with the count.
+ */
+const RUN_OPEN = `r.status = 'running' AND r.tokens_used <= r.token_budget AND r.deadline_at > now()`;
 
 export class SqlTeamTasksRepo implements TeamTasksRepo {
   constructor(
@@ -273,7 +281,7 @@ export class SqlTeamTasksRepo implements TeamTasksRepo {
          attempts = t.attempts + 1, updated_at = now()
        WHERE (t.tenant_id, t.id) = (
          SELECT c.tenant_id, c.id FROM team_tasks c JOIN team_runs r ON r.tenant_id = c.tenant_id AND r.id = c.run_id
-         WHERE c.team_id = $1 AND c.status = 'pending' AND r.status = 'running'
+         WHERE c.team_id = $1 AND c.status = 'pending' AND ${RUN_OPEN}
            AND (c.assignee IS NULL OR c.assignee = $2) AND ($3::text IS NULL OR c.id = $3)
            AND NOT EXISTS (
              SELECT 1 FROM team_tasks d
@@ -355,9 +363,9 @@ export class SqlTeamTasksRepo implements TeamTasksRepo {
     const res = await this.q.query(
       `UPDATE team_tasks t SET claimed_by = $2, ${LEASE_SET.replace('$LEASE', '$3')}, updated_at = now()
        WHERE (t.tenant_id, t.id) = (
-         SELECT c.tenant_id, c.id FROM team_tasks c
-         WHERE c.team_id = $1 AND c.status = 'in_review' AND c.review = 'agent' AND c.claim_token IS NULL
-         ORDER BY c.updated_at, c.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+         SELECT c.tenant_id, c.id FROM team_tasks c JOIN team_runs r ON r.tenant_id = c.tenant_id AND r.id = c.run_id
+         WHERE c.team_id = $1 AND c.status = 'in_review' AND c.review = 'agent' AND c.claim_token IS NULL AND ${RUN_OPEN}
+         ORDER BY c.updated_at, c.seq LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
          AND t.claim_token IS NULL
        RETURNING ${COLUMNS}`,
       [text('teamId', input.teamId, 128), reviewer, leaseMs(input.leaseMs)],

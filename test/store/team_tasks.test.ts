@@ -126,6 +126,27 @@ await eachBackend(async (t, { kind, store, openAnother }) => {
     t.equal(failed?.reviews.length, 1, 'the reviews stay attached to the failed task');
   });
 
+  t.test('a run past its token budget or its deadline hands out no more work, in the claim itself', async (t) => {
+    // The coordinator counts an attempt's tokens, then hands its task in; a claim that sees the task done sees its cost.
+    const run = await newRun(store, 'acme', 'budget', { tokenBudget: 5 });
+    const a = await acme((s) => s.teamTasks.create({ runId: run.id, teamId: 'budget', title: 'a', input: '' }, 'x'));
+    await acme((s) => s.teamTasks.create({ runId: run.id, teamId: 'budget', title: 'b', input: '', blockedBy: [a.id] }, 'x'));
+    const r = await acme((s) => s.teamTasks.create({ runId: run.id, teamId: 'budget', title: 'r', input: '', review: 'agent' }, 'x'));
+    const first = await acme((s) => s.teamTasks.claim({ teamId: 'budget', member: 'm', leaseMs: 60_000 }));
+    const reviewed = await acme((s) => s.teamTasks.claim({ teamId: 'budget', member: 'm', leaseMs: 60_000 }));
+    t.same([first?.id, reviewed?.id], [a.id, r.id], 'within the budget, claims go on');
+    await acme((s) => s.teamTasks.submit({ id: r.id, token: reviewed?.claimToken ?? '' }, 'R', 0, 'agent:m'));
+    await acme((s) => s.teamRuns.addTokens(run.id, 60));
+    await acme((s) => s.teamTasks.submit({ id: a.id, token: first?.claimToken ?? '' }, 'A', 60, 'agent:m'));
+    t.equal(await acme((s) => s.teamTasks.claim({ teamId: 'budget', member: 'm', leaseMs: 60_000 })), null, 'b, free to run, is not handed out');
+    t.equal(await acme((s) => s.teamTasks.claimReview({ teamId: 'budget', reviewer: 'critic', leaseMs: 60_000 })), null, 'nor is r\'s review');
+
+    const late = await newRun(store, 'acme', 'late', { maxDurationMs: 1 });
+    await acme((s) => s.teamTasks.create({ runId: late.id, teamId: 'late', title: 'too late', input: '' }, 'x'));
+    await sleep(5);
+    t.equal(await acme((s) => s.teamTasks.claim({ teamId: 'late', member: 'm', leaseMs: 60_000 })), null, 'past the deadline nothing is handed out');
+  });
+
   t.test('ending a run as failed cancels its unfinished tasks; outcomes wait for delivery', async (t) => {
     const run = await newRun(store, 'acme', 'end');
     const a = await acme((s) => s.teamTasks.create({ runId: run.id, teamId: 'end', title: 'a', input: '' }, 'x'));
