@@ -19,6 +19,8 @@ export interface AutocannonOptions {
   url: string;
   connections: number;
   duration: number;
+  /** Requests in all, then stop (each answered or timed out); replaces `duration` when set. */
+  amount?: number;
   overallRate?: number;
   timeout: number;
   requests: AutocannonRequest[];

@@ -6,17 +6,26 @@ import { validateResult } from '../../bench/report/result.js';
 
 t.test('bench proxy drives Troupe and the upstream alike and reports a ratio per load', async (t) => {
   const dir = t.testdir();
-  // The first leg meets a fresh gateway that loads its provider, undici and the store's first writes on the first
-  // requests, under --cpu-prof: with a 200 ms warm-up on a loaded machine none had finished by the end of a 500 ms
-  // window (seen twice). A 1 s warm-up lets them land before the window opens.
-  const doc = await runProxyBench({ conns: 2, durationMs: 500, warmupMs: 1000, rate: 20, workers: 1, cpuProfDir: dir }, () => undefined);
+  // The first leg meets a fresh gateway under --cpu-prof that loads, on its first requests, what they need (the
+  // store worker's agent loading, the worker's provider transport, the store's first queries): on a loaded machine
+  // that took seconds, past any fixed warm-up. A closed-loop window opens only after a verified answer per connection.
+  const doc = await runProxyBench({ conns: 2, durationMs: 500, warmupMs: 200, rate: 20, workers: 1, cpuProfDir: dir }, () => undefined);
   t.same(validateResult(doc), []);
   t.same(doc.ratios.map((r) => r.test), ['proxy json closed', 'proxy stream closed', 'proxy json open 20/s', 'proxy stream open 20/s']);
   t.ok(doc.ratios.every((r) => r.subject === 'troupe' && r.reference === 'openai-upstream'));
   t.same(doc.results.map((r) => r.name), doc.ratios.flatMap((r) => [`troupe ${r.test}`, `upstream ${r.test}`]));
   for (const r of doc.results) {
-    t.ok(r.requests.completed > 0, `${r.name}: completed ${JSON.stringify(r.requests)} ${JSON.stringify(r.errors)}`);
-    t.equal(r.requests.completed, r.requests.sent, `${r.name}: every answer verified`);
+    const counts = `${JSON.stringify(r.requests)} ${JSON.stringify(r.errors)}`;
+    if (r.settings.client === 'autocannon') {
+      // What the closed loop guarantees: its window opened on a target that had answered each connection. How many
+      // answers fit in the window after that depends on the machine's load, which a test does not assert.
+      t.ok(Number(r.settings.warmupAnswered) >= 2, `${r.name}: ${String(r.settings.warmupAnswered)} verified answers before the window`);
+      t.ok(r.requests.sent + Number(r.settings.cutOffAtEnd) > 0, `${r.name}: requests went out in the window: ${counts}`);
+    } else {
+      // The paced client drains: every scheduled arrival has its outcome.
+      t.ok(r.requests.completed > 0, `${r.name}: completed ${counts}`);
+    }
+    t.equal(r.requests.completed, r.requests.sent, `${r.name}: every answer verified: ${counts}`);
     t.equal(r.settings.conns, 2);
   }
   t.ok(doc.results.filter((r) => r.settings.stream === true).every((r) => (r.ttft?.count ?? 0) > 0), 'streams measure time to first token');
