@@ -64,12 +64,15 @@ export function jsonObject(field: string, value: unknown, maxBytes = 256 * 1024)
   return value as Record<string, unknown>;
 }
 
-/** The same check, returning the JSON text it measured (for a jsonb parameter, so it is not serialised twice). */
-export function jsonObjectText(field: string, value: unknown, maxBytes = 256 * 1024): string {
+/**
+ * The same check, returning the JSON text it measured (for a jsonb parameter, so it is not serialised twice);
+ * `serialize` writes that text (the audit log's canonical JSON, which it also hashes).
+ */
+export function jsonObjectText(field: string, value: unknown, maxBytes = 256 * 1024, serialize: (v: object) => string = JSON.stringify): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new StoreError('INVALID_REQUEST', `${field} must be a JSON object`);
   }
-  const json = JSON.stringify(value);
+  const json = serialize(value);
   // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only when the text could be over the limit.
   const size = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json);
   if (size > maxBytes) {

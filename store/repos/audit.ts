@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Queryable } from '../db.js';
 import { StoreError, translateDbError } from '../errors.js';
 import { camelRow } from '../rows.js';
-import { jsonObject, oneOf, optionalText, pageLimit, tenantId as checkTenant, text } from '../validate.js';
+import { jsonObjectText, oneOf, optionalText, pageLimit, tenantId as checkTenant, text } from '../validate.js';
 
 /**
  * Append-only audit trail, one hash chain per tenant:
@@ -72,22 +72,40 @@ export interface ChainVerdict {
   headHash?: string;
 }
 
-/** JSON with object keys sorted, so jsonb's own key order cannot change a hash. */
+/**
+ * JSON with object keys sorted, so jsonb's own key order cannot change a hash.
+ * Values with a `toJSON` (a Date) are written as JSON.stringify writes them,
+ * so the text hashed is the text stored.
+ */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
+    if (typeof obj.toJSON === 'function') return canonical((obj.toJSON as () => unknown)());
     const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
 
+/** Node ≥ 20.12 hashes a string in one call, without a Hash object per row. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+function sha256Hex(data: string): string {
+  return oneShotHash === undefined ? crypto.createHash('sha256').update(data).digest('hex') : oneShotHash('sha256', data, 'hex');
+}
+
 export function auditHash(prevHash: string, r: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
-  const fields = canonical([
-    r.tenantId, r.seq, r.at.toISOString(), r.actor, r.action, r.target, r.sourceIp, r.outcome, r.detail,
-  ]);
-  return createHash('sha256').update(prevHash).update('\n').update(fields).digest('hex');
+  return linkHash(prevHash, r, canonical(r.detail));
+}
+
+/**
+ * H(prev ‖ "\n" ‖ canonical([tenant, seq, at, actor, action, target, sourceIp, outcome, detail])), with the
+ * detail's canonical text given: appendMany stores that same text, so a row's detail is serialised once.
+ */
+function linkHash(prevHash: string, r: Omit<AuditRecord, 'hash' | 'prevHash' | 'detail'>, detailText: string): string {
+  const head = canonical([r.tenantId, r.seq, r.at.toISOString(), r.actor, r.action, r.target, r.sourceIp, r.outcome]);
+  return sha256Hex(`${prevHash}\n${head.slice(0, -1)},${detailText}]`);
 }
 
 /**
@@ -139,6 +157,8 @@ export class SqlAuditRepo implements AuditRepo {
       if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
         throw new StoreError('INVALID_REQUEST', 'at must be a valid Date');
       }
+      // The detail's canonical JSON is measured, hashed and stored: one serialisation per row.
+      const detailText = event.detail === undefined ? null : jsonObjectText('detail', event.detail, 16 * 1024, canonical);
       return {
         tenantId: this.tenantId,
         at,
@@ -147,7 +167,8 @@ export class SqlAuditRepo implements AuditRepo {
         target: optionalText('target', event.target, 500),
         sourceIp: optionalText('sourceIp', event.sourceIp, 64),
         outcome: oneOf('outcome', event.outcome, AUDIT_OUTCOMES),
-        detail: event.detail === undefined ? null : jsonObject('detail', event.detail, 16 * 1024),
+        detail: event.detail ?? null,
+        detailText,
       };
     });
     // Serialise appends per tenant for the rest of this transaction: read head, link, insert.
@@ -155,20 +176,22 @@ export class SqlAuditRepo implements AuditRepo {
     const head = await this.q.query<{ seq: number; hash: string }>(AUDIT_HEAD, [this.tenantId]);
     let prevHash = head.rows.length === 0 ? GENESIS_HASH : head.rows[0].hash;
     let seq = head.rows.length === 0 ? 0 : Number(head.rows[0].seq);
-    const records: AuditRecord[] = bases.map((base) => {
+    const records: AuditRecord[] = [];
+    const detailTexts: (string | null)[] = [];
+    for (const { detailText, ...base } of bases) {
       const record = { ...base, seq: ++seq };
-      const hash = auditHash(prevHash, record);
-      const full = { ...record, prevHash, hash };
+      const hash = linkHash(prevHash, record, detailText ?? 'null');
+      records.push({ ...record, prevHash, hash });
+      detailTexts.push(detailText);
       prevHash = hash;
-      return full;
-    });
+    }
     for (let i = 0; i < records.length; i += AUDIT_INSERT_ROWS) {
       const chunk = records.slice(i, i + AUDIT_INSERT_ROWS);
       await this.q
         .query(AUDIT_INSERT, [
           chunk.map((r) => r.tenantId), chunk.map((r) => r.seq), chunk.map((r) => r.at.toISOString()),
           chunk.map((r) => r.actor), chunk.map((r) => r.action), chunk.map((r) => r.target), chunk.map((r) => r.sourceIp),
-          chunk.map((r) => r.outcome), chunk.map((r) => (r.detail === null ? null : JSON.stringify(r.detail))),
+          chunk.map((r) => r.outcome), detailTexts.slice(i, i + AUDIT_INSERT_ROWS),
           chunk.map((r) => r.prevHash), chunk.map((r) => r.hash),
         ])
         .catch(translateDbError);

@@ -1,5 +1,5 @@
 import { SYSTEM_TENANT, GENESIS_HASH, verifyAuditChain } from '../../store/index.js';
-import { AUDIT_HEAD } from '../../store/repos/audit.js';
+import { AUDIT_HEAD, auditHash } from '../../store/repos/audit.js';
 import { eachBackend, seedTenants } from './backends.js';
 
 /** Every node type of an `EXPLAIN (FORMAT JSON)` plan. */
@@ -9,7 +9,7 @@ function planNodes(plan: unknown): string[] {
 }
 
 await eachBackend(async (t, { store }) => {
-  await seedTenants(store, 'acme', 'globex', 'tamper', 'gap', 'race', 'batch');
+  await seedTenants(store, 'acme', 'globex', 'tamper', 'gap', 'race', 'batch', 'dates');
 
   t.test('a batch append continues the chain, and single appends continue the batch', async (t) => {
     const one = await store.withTenant('batch', (s) => s.audit.append({ actor: 'a', action: 'x', outcome: 'success' }));
@@ -36,6 +36,24 @@ await eachBackend(async (t, { store }) => {
     const nodes = planNodes(plan[0]?.Plan);
     t.ok(nodes.length > 0, 'the plan was read');
     t.notOk(nodes.includes('Sort'), `no Sort node in ${nodes.join(' > ')}`);
+  });
+
+  t.test('a row hashes as it always has, so chains written before still verify', async (t) => {
+    // Computed by the implementation that serialised the detail three times and hashed with a Hash object per row.
+    const r = {
+      tenantId: 'acme', seq: 7, at: new Date('2026-12-07T05:00:00.123Z'), actor: 'bench:42', action: 'channel.message', target: 'bench:42',
+      sourceIp: null, outcome: 'success' as const, detail: { platform: 'telegram', chars: 18, nested: { b: [1, 'x', null], a: true } },
+    };
+    t.equal(auditHash('ab'.repeat(32), r), '452fed7cbdd7a78fdd0f4634c67c75cfbcc5a3299b137cb30a1727aff2403931');
+    t.equal(auditHash('ab'.repeat(32), { ...r, detail: null, target: null }), '7e49ea70ba35bf09b55a6b381485336ab1dae1aa6824cf6eeb71c0c63ae9e21d');
+  });
+
+  t.test('a detail holding a Date is stored and hashed as the same JSON, so the chain verifies', async (t) => {
+    const at = new Date('2026-12-07T05:00:00.000Z');
+    const row = await store.withTenant('dates', (s) => s.audit.append({ actor: 'a', action: 'x', outcome: 'success', detail: { at, n: 1 } }));
+    const [read] = await store.withTenant('dates', (s) => s.audit.list());
+    t.same(read?.detail, { at: at.toISOString(), n: 1 });
+    t.same(await store.verifyAuditChain('dates'), { ok: true, checked: 1, headHash: row.hash });
   });
 
   t.test('appended rows form a hash chain starting at the genesis hash', async (t) => {
