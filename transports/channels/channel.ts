@@ -8,7 +8,7 @@
  */
 import { SpanKind, asyncContextOnThisThread, endSpan, inSpan, startSpan } from '../../observability/tracing.js';
 import type { Principal } from '../../security/types.js';
-import type { EventSink } from '../backend.js';
+import type { EventSink, RunProgress } from '../backend.js';
 import {
   ChannelAuthError, type AdapterContext, type ChannelAdapter, type InboundMessage, type WebhookRequest, type WebhookResult,
 } from './adapter.js';
@@ -22,7 +22,7 @@ import { ReplyStream } from './reply_stream.js';
 
 /** How a channel starts and stops runs: the chat-run contract, with the gateway's limits in front. */
 export interface ChannelRunner {
-  start(p: Principal, params: { sessionKey: string; agent?: string; message: string; idempotencyKey?: string }, sink: EventSink): Promise<{ runId: string }>;
+  start(p: Principal, params: { sessionKey: string; agent?: string; message: string; idempotencyKey?: string; progress?: RunProgress }, sink: EventSink): Promise<{ runId: string }>;
   abort(p: Principal, sessionKey: string): Promise<boolean>;
 }
 
@@ -64,11 +64,17 @@ export class Channel {
   readonly #generation = new Map<string, string>();
   /** Per session: the run in flight and how many messages wait behind it. */
   readonly #sessions = new Map<string, { tail: Promise<void>; waiting: number; runId?: string }>();
+  /**
+   * The run events a reply reads: a streamed reply needs the text as it comes, one sent whole at the end
+   * only the final answer. Tool events are never shown. Events not asked for are never produced (each is a thread hop).
+   */
+  readonly #progress: RunProgress;
 
   constructor(readonly spec: ChannelSpec, readonly adapter: ChannelAdapter, private readonly deps: ChannelDeps) {
     const { metrics } = deps;
     const labels = { channel: spec.id };
     this.#access = new AccessControl(spec, deps.pairings);
+    this.#progress = adapter.limits.canEdit && adapter.edit !== undefined ? 'text' : 'none';
     this.queue = new OutboundQueue({
       perChatPerSecond: spec.rate?.perChatPerSecond ?? adapter.limits.perChatPerSecond,
       perBotPerSecond: spec.rate?.perBotPerSecond ?? adapter.limits.perBotPerSecond,
@@ -223,7 +229,8 @@ export class Channel {
       }
       try {
         const { runId } = await this.deps.runner.start(p, {
-          sessionKey, message: m.text, idempotencyKey: m.eventId, ...(this.spec.agent === undefined ? {} : { agent: this.spec.agent }),
+          sessionKey, message: m.text, idempotencyKey: m.eventId, progress: this.#progress,
+          ...(this.spec.agent === undefined ? {} : { agent: this.spec.agent }),
         }, reply.sink);
         session.runId = runId;
       } catch (err) {
