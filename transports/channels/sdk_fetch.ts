@@ -5,7 +5,7 @@
  * node-fetch over `node:http` (grammY). The SDK still builds each request and
  * reads each answer; only the transport underneath is lighter.
  *
- *   SDK ── fetch(url, { method, headers, body: string }) ──► SdkFetch ──► undici Agent.request
+ *   SDK ── fetch(url, { method, headers, body: string }) ──► SdkFetch ──► requestWhole (undici Agent.dispatch)
  *                       body a stream or FormData (uploads) ──► globalThis.fetch
  *
  * Why: per channel message the SDK's HTTP call was the main thread's largest
@@ -15,12 +15,13 @@
  * Every request carries the current span's `traceparent` when tracing is on
  * (a `traceparent` the SDK set wins). A response offers what the SDKs read:
  * `ok`, `status`, `statusText`, `url`, `headers` and the body as text, JSON or
- * bytes, read once and bounded.
+ * bytes, read whole and bounded (whole_answer.ts) before the SDK sees the answer.
  */
 import { STATUS_CODES } from 'node:http';
 import { Agent } from 'undici';
 import { traceHeaders } from '../../observability/tracing.js';
-import { CONNECTIONS_PER_ORIGIN, readBounded } from './wire.js';
+import { CONNECTIONS_PER_ORIGIN } from './wire.js';
+import { parseRawHeaders, requestWhole } from './whole_answer.js';
 /** The largest answer read (a getUpdates page of 100 long messages fits). */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** Distinct URL strings remembered parsed (an SDK calls one per API method). */
@@ -79,20 +80,16 @@ export class SdkFetch {
       const name = k.toLowerCase();
       if (!HOP_BY_HOP.has(name)) headers[name] = v;
     }
-    const res = await this.#agent.request({
+    const answer = await requestWhole(this.#agent, {
       origin: url.origin,
       path: url.path,
       method: (init.method ?? 'GET').toUpperCase() as 'GET',
       headers,
-      body: body ?? undefined,
-      signal: init.signal ?? undefined,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
-    // Read at once, so the connection is free for the next call even when the SDK never reads the body.
-    const bytes = readBounded(res.body, MAX_ANSWER_BYTES);
-    bytes.catch(() => undefined);
-    return new UndiciResponse(res.statusCode, res.headers, url.href, bytes);
+      ...(body === undefined || body === null ? {} : { body }),
+      ...(init.signal === undefined || init.signal === null ? {} : { signal: init.signal }),
+      timeoutMs: this.timeoutMs,
+    }, MAX_ANSWER_BYTES);
+    return new UndiciResponse(answer.status, answer.rawHeaders, url.href, answer.body);
   };
 
   /** Where a URL string points; the SDKs call a handful of URLs over and over, so each is parsed once. */
@@ -113,18 +110,18 @@ export class SdkFetch {
 }
 
 /**
- * An undici answer as the SDKs read it. The body is being read already; the
- * `Headers` object is built only when asked for (grammY never asks; Slack's
- * client reads a few on each answer).
+ * An undici answer as the SDKs read it: read whole already; the `Headers`
+ * object is built only when asked for (grammY never asks; Slack's client
+ * reads a few on each answer).
  */
 class UndiciResponse implements SdkResponse {
   #headers: Headers | undefined;
 
   constructor(
     readonly status: number,
-    private readonly rawHeaders: Record<string, string | string[] | undefined>,
+    private readonly rawHeaders: Buffer[],
     readonly url: string,
-    private readonly bytes: Promise<Buffer>,
+    private readonly bytes: Buffer,
   ) {}
 
   get ok(): boolean {
@@ -138,26 +135,30 @@ class UndiciResponse implements SdkResponse {
   get headers(): Headers {
     if (this.#headers === undefined) {
       const h = new Headers();
-      for (const [k, v] of Object.entries(this.rawHeaders)) {
+      for (const [k, v] of Object.entries(parseRawHeaders(this.rawHeaders))) {
         if (Array.isArray(v)) for (const item of v) h.append(k, item);
-        else if (v !== undefined) h.set(k, v);
+        else h.set(k, v);
       }
       this.#headers = h;
     }
     return this.#headers;
   }
 
-  async text(): Promise<string> {
-    return (await this.bytes).toString('utf8');
+  text(): Promise<string> {
+    return Promise.resolve(this.bytes.toString('utf8'));
   }
 
-  async json(): Promise<unknown> {
-    return JSON.parse((await this.bytes).toString('utf8')) as unknown;
+  json(): Promise<unknown> {
+    try {
+      return Promise.resolve(JSON.parse(this.bytes.toString('utf8')) as unknown);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = await this.bytes;
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  arrayBuffer(): Promise<ArrayBuffer> {
+    const b = this.bytes;
+    return Promise.resolve(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
   }
 }
 

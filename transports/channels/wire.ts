@@ -6,10 +6,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import { traceHeaders } from '../../observability/tracing.js';
 import { ChannelSendError, WebhookRejected } from './adapter.js';
+import { parseRawHeaders, requestWhole } from './whole_answer.js';
 
 /** Parses a webhook body as a JSON object; anything else is `400 malformed`. */
 export function parseJsonObject(raw: Buffer): Record<string, unknown> {
@@ -91,17 +91,15 @@ export class JsonClient {
   async call(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: unknown }): Promise<JsonResponse> {
     try {
       const target = new URL(url);
-      const res = await this.#agent.request({
+      const answer = await requestWhole(this.#agent, {
         origin: target.origin,
         path: target.pathname + target.search,
         method: init.method,
         headers: { ...traceHeaders(), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      const text = (await readBounded(res.body, MAX_ANSWER_BYTES)).toString('utf8');
-      return { status: res.statusCode, headers: res.headers, body: parseLenient(text) };
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        timeoutMs: this.timeoutMs,
+      }, MAX_ANSWER_BYTES);
+      return { status: answer.status, headers: parseRawHeaders(answer.rawHeaders), body: parseLenient(answer.body.toString('utf8')) };
     } catch (err) {
       throw new ChannelSendError(`no answer: ${(err as Error).message}`, 0);
     }
@@ -110,29 +108,6 @@ export class JsonClient {
   close(): Promise<void> {
     return this.#agent.close();
   }
-}
-
-/**
- * A response body whole, or a rejection once it passes `maxBytes` (the body is
- * then destroyed). Read with 'data' events rather than `for await`: the async
- * iterator cost more than the rest of reading a small answer.
- */
-export function readBounded(body: Readable, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        body.destroy();
-        reject(new Error(`answer larger than ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    body.once('error', reject);
-  });
 }
 
 function parseLenient(text: string): unknown {
