@@ -13,6 +13,7 @@
  * Open loop: `rate` webhooks per second over `conns` chats.
  */
 import { Pool } from 'undici';
+import { requestWhole } from '../../transports/channels/whole_answer.js';
 import { newHistogram, recordUs, summarize } from '../common/histogram.js';
 import { cpuMeter, type ChannelLeg, type Harness, type LegOptions } from './leg.js';
 import { benchPlatform } from './platform.js';
@@ -64,7 +65,7 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
 
   const run = async (gateway: { pid: number; webhookUrl: string }): Promise<ChannelLeg> => {
     const target = new URL(gateway.webhookUrl);
-    // undici's pool rather than fetch: the load client must cost the shared CPU as little as it can.
+    // undici's pool, each answer read whole by its dispatch handler (no body stream): the load client must cost the shared CPU as little as it can.
     const pool = new Pool(target.origin, { connections: Math.min(o.conns, 256) });
     leg = newLeg();
     leg.measuring = o.warmupMs === 0;
@@ -79,10 +80,10 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       c.sent.push(performance.now());
       c.measured.push(leg.measuring);
       if (leg.measuring) sentMeasured++;
-      const res = await pool.request({ path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
-        .catch(() => undefined);
-      await res?.body.dump();
-      if (res?.statusCode === 200) return true;
+      const res = await requestWhole(pool, {
+        origin: target.origin, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, timeoutMs: 60_000,
+      }, 64 * 1024).catch(() => undefined);
+      if (res?.status === 200) return true;
       // Not accepted: forget it, so it is neither waited for nor counted lost.
       c.sent.pop();
       if (c.measured.pop() === true) sentMeasured--;
