@@ -223,7 +223,7 @@ export class Channel {
         const typing = this.adapter.typing.bind(this.adapter);
         const timer = setTimeout(() => {
           if (reply.visible) return;
-          this.queue.run(m.chatId, 'typing', () => typing(m.chatId, m.threadId === undefined ? {} : { threadId: m.threadId }), false).catch(() => undefined);
+          void this.queue.hint(m.chatId, () => typing(m.chatId, m.threadId === undefined ? {} : { threadId: m.threadId }));
         }, reply.firstPostMs);
         void reply.done.then(() => clearTimeout(timer));
       }

@@ -5,6 +5,7 @@
  *   run(chat A, send) ─► lane A ─┐   per-chat spacing (1 / perChatPerSecond),
  *   run(chat A, edit) ─► lane A  ├─► bot-wide spacing (1 / perBotPerSecond) ─► call
  *   run(chat B, send) ─► lane B ─┘   order kept within a lane
+ *   hint(chat A, typing) ─► now, only if lane A is idle and the bot has room
  *
  * A call failing with a retryable ChannelSendError is retried: a 429 after
  * its retry_after, a 5xx or no answer after a bounded exponential backoff.
@@ -62,9 +63,23 @@ export class OutboundQueue {
     return this.#queued;
   }
 
-  /** Runs `call` in `chat`'s lane under the limits; `retry: false` for best-effort calls (typing). */
-  run<T>(chat: string, op: string, call: () => Promise<T>, retry = true): Promise<T> {
-    // retry false: best effort (typing…), neither retried nor reported when it fails.
+  /**
+   * A best-effort call that posts no message (typing…): made at once, outside
+   * the lanes, only when `chat` has nothing queued or in flight and the bot is
+   * within its limit; skipped otherwise (a reply already on its way, or a bot
+   * at its limit, would only be slowed by it). It takes no slot, so the chat's
+   * next message is not held back by it. Neither retried nor reported; resolves
+   * whether it was made.
+   */
+  hint(chat: string, call: () => Promise<unknown>): Promise<boolean> {
+    // The bot is at its limit when calls already wait for its slots (more than the one gap after the last start).
+    const botBacklogged = this.#botNextAt - Date.now() > 1000 / this.opts.perBotPerSecond;
+    if (this.#lanes.has(chat) || botBacklogged || this.opts.signal?.aborted === true) return Promise.resolve(false);
+    return call().then(() => true, () => false);
+  }
+
+  /** Runs `call` in `chat`'s lane under the limits, retried as the class comment says. */
+  run<T>(chat: string, op: string, call: () => Promise<T>): Promise<T> {
     const o = this.opts;
     let lane = this.#lanes.get(chat);
     if (this.#queued >= (o.maxQueued ?? 10_000) || (lane?.pending ?? 0) >= (o.maxPerChat ?? 200)) {
@@ -77,8 +92,8 @@ export class OutboundQueue {
     const l = lane;
     l.pending++;
     this.#queued++;
-    const result = l.tail.then(() => this.#attempt(chat, op, call, retry)).catch((err: unknown) => {
-      if (retry && err instanceof ChannelDeliveryError && err.reason === 'stopped') this.#giveUp(op, chat, err);
+    const result = l.tail.then(() => this.#attempt(chat, op, call)).catch((err: unknown) => {
+      if (err instanceof ChannelDeliveryError && err.reason === 'stopped') this.#giveUp(op, chat, err);
       throw err;
     });
     l.tail = result.catch(() => undefined).finally(() => {
@@ -88,16 +103,15 @@ export class OutboundQueue {
     return result;
   }
 
-  async #attempt<T>(chat: string, op: string, call: () => Promise<T>, retry: boolean): Promise<T> {
+  async #attempt<T>(chat: string, op: string, call: () => Promise<T>): Promise<T> {
     const o = this.opts;
-    const max = retry ? (o.maxAttempts ?? 6) : 1;
+    const max = o.maxAttempts ?? 6;
     for (let attempt = 1; ; attempt++) {
       await this.#wait(this.#slot(chat));
       try {
         return await call();
       } catch (err) {
         const e = err instanceof ChannelSendError ? err : new ChannelSendError(String((err as Error)?.message ?? err), 0);
-        if (!retry) throw new ChannelDeliveryError('send_failed', `${op} failed: ${e.message}`, e.status);
         if (!e.retryable || attempt >= max) {
           const reason = e.retryable ? 'send_failed' : 'rejected';
           throw this.#giveUp(op, chat, new ChannelDeliveryError(reason, `${op} failed after ${attempt} attempt(s): ${e.message}`, e.status));
