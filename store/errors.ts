@@ -13,11 +13,14 @@ export type StoreErrorCode =
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
+  /** A stable machine-readable refinement of `code` (the wire error's `reason`), where one applies. */
+  readonly reason?: string;
 
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown; reason?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'StoreError';
     this.code = code;
+    if (options?.reason !== undefined) this.reason = options.reason;
   }
 }
 
@@ -30,17 +33,27 @@ export function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
+/** What a caller is told for each SQLSTATE the store translates: a fixed sentence and a reason, never the SQL text. */
+const TRANSLATED: Readonly<Record<string, { code: StoreErrorCode; reason: string; message: string }>> = {
+  '42501': { code: 'FORBIDDEN', reason: 'row_security', message: 'The store refused a row outside the caller\'s tenant' },
+  '23505': { code: 'INVALID_REQUEST', reason: 'already_exists', message: 'A record with that key already exists' },
+  '23503': { code: 'INVALID_REQUEST', reason: 'unknown_reference', message: 'The request refers to a record that does not exist' },
+  '23514': { code: 'INVALID_REQUEST', reason: 'invalid_value', message: 'A value is out of range or malformed' },
+  '22P02': { code: 'INVALID_REQUEST', reason: 'invalid_value', message: 'A value is out of range or malformed' },
+};
+
 /**
  * Row-level security rejections (42501 insufficient_privilege, raised for a failed
- * WITH CHECK) become FORBIDDEN; unique violations become INVALID_REQUEST. Anything
- * else is rethrown untouched so real faults keep their stack.
+ * WITH CHECK) become FORBIDDEN; unique and foreign-key violations, failed CHECKs and
+ * malformed values become INVALID_REQUEST. The message is a fixed sentence with a
+ * `reason`, because transports pass a catalogue error's message to the caller: the
+ * driver's text (table, constraint and column names, the offending values) stays on
+ * `cause` for logs. Anything else is rethrown untouched so real faults keep their stack
+ * (and reach callers as a bare INTERNAL).
  */
 export function translateDbError(err: unknown): never {
   const state = sqlState(err);
-  const message = err instanceof Error ? err.message : String(err);
-  if (state === '42501') throw new StoreError('FORBIDDEN', message, { cause: err });
-  if (state === '23505') throw new StoreError('INVALID_REQUEST', `already exists: ${message}`, { cause: err });
-  if (state === '23503') throw new StoreError('INVALID_REQUEST', `unknown reference: ${message}`, { cause: err });
-  if (state === '23514' || state === '22P02') throw new StoreError('INVALID_REQUEST', message, { cause: err });
+  const known = state !== undefined && Object.hasOwn(TRANSLATED, state) ? TRANSLATED[state] : undefined;
+  if (known !== undefined) throw new StoreError(known.code, known.message, { cause: err, reason: known.reason });
   throw err;
 }
