@@ -12,7 +12,8 @@ import type { TenantMcpServer } from '../actors/tenant_mcp.js';
 import { secretContext } from '../security/secrets.js';
 import type { Store, StoredMcpServer, TenantScope } from '../store/index.js';
 import { MAX_SERVERS, type McpServerConfig } from '../tools/mcp/config.js';
-import { openSecret, setSecret, type OpenBox } from './admin_secrets.js';
+import { admitCreation } from './admin_limits.js';
+import { openSecret, sealSecret, type OpenBox } from './admin_secrets.js';
 import { auditAdmin, deleteSealedRow, diffFields, ensureTenant, type AdminActor } from './admin_support.js';
 
 /** Most MCP servers of one tenant: the config file's limit. */
@@ -68,29 +69,34 @@ async function sealInto(s: TenantScope, box: OpenBox, tenant: string, id: string
 }
 
 /**
- * Creates or replaces a server's definition. `values` (the headers of an HTTP
- * server, the env of a stdio one): an object seals them (an empty one removes
- * them), null removes them, undefined keeps the stored ones when the server
- * stays the same kind. Audited with a diff of the definition, names included,
- * values never (their change is the `admin.secret.set` row).
+ * Creates or replaces a server's definition, in one transaction with its
+ * values: a new server is refused (too_many) once the tenant holds `max`,
+ * before anything is sealed. `values` (the headers of an HTTP server, the env
+ * of a stdio one): an object seals them (an empty one removes them), null
+ * removes them, undefined keeps the stored ones when the server stays the
+ * same kind. Audited with a diff of the definition, names included, values
+ * never (their change is the `admin.secret.set` row).
  */
 export async function putMcpServer(
   store: Store, box: () => Promise<OpenBox>, tenant: string, id: string, definition: Record<string, unknown>,
-  values: Record<string, string> | null | undefined, who: AdminActor,
+  values: Record<string, string> | null | undefined, who: AdminActor, max: number,
 ): Promise<StoredMcpServer> {
   const name = mcpSecretName(id);
   const names = SEALED[typeof definition.url === 'string' ? 0 : 1][1];
   const stored: Record<string, unknown> = { ...definition };
   for (const [, n] of SEALED) delete stored[n];
-  if (values != null && Object.keys(values).length > 0) {
-    await setSecret(store, await box(), tenant, name, JSON.stringify(values), who);
-    stored[names] = Object.keys(values).sort();
-  }
+  const given = values != null && Object.keys(values).length > 0 ? values : undefined;
+  // The keyring is opened (a file read, the first time) before the transaction, not while it holds the creation lock.
+  const sealer = given === undefined ? undefined : await box();
   return store.withTenant(tenant, async (s) => {
+    await admitCreation(s, 'mcpServers', id, max);
     const current = await s.mcpServers.get(id);
     const keep = values === undefined && kindOf(current?.config) === kindOf(stored) ? sealedNames(current?.config) : undefined;
-    if (keep !== undefined) stored[names] = keep;
-    else if ((values == null || Object.keys(values).length === 0) && (await s.secrets.get(name)) !== null) await s.secrets.remove(name);
+    if (given !== undefined && sealer !== undefined) {
+      await sealSecret(s, sealer, name, JSON.stringify(given), who);
+      stored[names] = Object.keys(given).sort();
+    } else if (keep !== undefined) stored[names] = keep;
+    else if ((await s.secrets.get(name)) !== null) await s.secrets.remove(name);
     const { row, before } = await s.mcpServers.put(id, stored);
     await auditAdmin(s, 'admin.mcp_server.put', 'success', id, {
       created: before === null, changes: diffFields(before?.config, stored),

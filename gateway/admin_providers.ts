@@ -9,7 +9,8 @@
  */
 import type { TenantProvider } from '../actors/provider/tenant_layers.js';
 import type { Store, StoredProvider } from '../store/index.js';
-import { openSecret, setSecret, type OpenBox } from './admin_secrets.js';
+import { admitCreation } from './admin_limits.js';
+import { openSecret, sealSecret, type OpenBox } from './admin_secrets.js';
 import { auditAdmin, deleteSealedRow, diffFields, type AdminActor } from './admin_support.js';
 
 import { MAX_TENANT_PROVIDERS } from './provider_limits.js';
@@ -50,17 +51,20 @@ export function tenantProviders(store: Store, tenant: string): Promise<TenantPro
 }
 
 /**
- * Creates or replaces the provider's spec. `apiKey`: a string seals a new key,
- * null removes the stored one, undefined keeps it. Audited with a diff of the
- * spec (the key's change is the `admin.secret.set` row, without its value).
+ * Creates or replaces the provider's spec, in one transaction with its key: a
+ * new provider is refused (too_many) once the tenant holds `max`, before
+ * anything is sealed. `apiKey`: a string seals a new key, null removes the
+ * stored one, undefined keeps it. Audited with a diff of the spec (the key's
+ * change is the `admin.secret.set` row, without its value).
  */
-export async function putProvider(
-  store: Store, box: OpenBox, tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor,
+export function putProvider(
+  store: Store, box: OpenBox, tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor, max: number,
 ): Promise<ProviderView> {
   const name = providerSecretName(id);
-  if (typeof apiKey === 'string') await setSecret(store, box, tenant, name, apiKey, who);
   return store.withTenant(tenant, async (s) => {
-    if (apiKey === null && (await s.secrets.get(name)) !== null) await s.secrets.remove(name);
+    await admitCreation(s, 'providers', id, max);
+    if (typeof apiKey === 'string') await sealSecret(s, box, name, apiKey, who);
+    else if (apiKey === null && (await s.secrets.get(name)) !== null) await s.secrets.remove(name);
     const { row, before } = await s.providers.put(id, spec, name);
     const hasApiKey = (await s.secrets.get(name)) !== null;
     await auditAdmin(s, 'admin.provider.put', 'success', id, {

@@ -21,15 +21,18 @@ export interface OpenBox { box: SecretBox; version: number }
  * secrets set` and PUT /admin/v1/secrets/:name store a secret.
  */
 export async function setSecret(store: Store, sealer: OpenBox, tenant: string, name: string, value: string, who: AdminActor): Promise<{ created: boolean }> {
-  return store.withTenant(tenant, async (s) => {
-    const before = await s.secrets.get(name);
-    await s.secrets.put(name, { ciphertext: sealer.box.encrypt(value, secretContext(tenant, name)), keyVersion: sealer.version });
-    await auditAdmin(s, 'admin.secret.set', 'success', name, {
-      keyVersion: sealer.version, created: before === null,
-      changes: { keyVersion: [before?.keyVersion ?? null, sealer.version] },
-    }, who);
-    return { created: before === null };
-  });
+  return store.withTenant(tenant, (s) => sealSecret(s, sealer, name, value, who));
+}
+
+/** `setSecret` inside a transaction the caller holds (a provider's key, stored with its provider or not at all). */
+export async function sealSecret(s: TenantScope, sealer: OpenBox, name: string, value: string, who: AdminActor): Promise<{ created: boolean }> {
+  const before = await s.secrets.get(name);
+  await s.secrets.put(name, { ciphertext: sealer.box.encrypt(value, secretContext(s.tenantId, name)), keyVersion: sealer.version });
+  await auditAdmin(s, 'admin.secret.set', 'success', name, {
+    keyVersion: sealer.version, created: before === null,
+    changes: { keyVersion: [before?.keyVersion ?? null, sealer.version] },
+  }, who);
+  return { created: before === null };
 }
 
 /** A tenant's secret opened, for the worker that needs it (a provider's key, an MCP server's values); null when none is stored. */

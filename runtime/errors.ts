@@ -11,13 +11,16 @@ export class RuntimeError extends Error {
   readonly retryable: boolean;
   /** A finer, machine-readable reason within the code (e.g. `mailbox_full`). */
   readonly reason: string;
+  /** The request field at fault, when a remote error named one (kept across the thread hop for the caller). */
+  readonly field?: string;
 
-  constructor(code: RuntimeErrorCode, reason: string, message: string, retryable: boolean, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: RuntimeErrorCode, reason: string, message: string, retryable: boolean, options?: { cause?: unknown; field?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.reason = reason;
     this.retryable = retryable;
+    if (options?.field !== undefined) this.field = options.field;
   }
 }
 
@@ -73,24 +76,26 @@ export class ActorFailedError extends RuntimeError {
   }
 }
 
-/** Wraps an error value that crossed a thread boundary, keeping its code and flags. */
-export function errorFromWire(value: { code?: string; reason?: string; message?: string; retryable?: boolean }): RuntimeError {
+/** An error as it crosses a thread boundary: `field` only when the thrown value named one. */
+export interface WireErrorValue { code: string; reason: string; message: string; retryable: boolean; field?: string }
+
+/** Wraps an error value that crossed a thread boundary, keeping its code, flags and field. */
+export function errorFromWire(value: Partial<WireErrorValue>): RuntimeError {
   const code = (value.code ?? 'INTERNAL') as RuntimeErrorCode;
-  return new RuntimeError(code, value.reason ?? 'remote_error', value.message ?? 'remote error', value.retryable ?? false);
+  return new RuntimeError(code, value.reason ?? 'remote_error', value.message ?? 'remote error', value.retryable ?? false,
+    value.field === undefined ? undefined : { field: value.field });
 }
 
 /** The serialisable form of any thrown value, for replies that cross threads. */
-export function errorToWire(err: unknown): { code: string; reason: string; message: string; retryable: boolean } {
-  if (err instanceof RuntimeError) {
-    return { code: err.code, reason: err.reason, message: err.message, retryable: err.retryable };
-  }
+export function errorToWire(err: unknown): WireErrorValue {
   if (err !== null && typeof err === 'object') {
-    const e = err as { code?: unknown; reason?: unknown; message?: unknown; retryable?: unknown };
+    const e = err as { code?: unknown; reason?: unknown; message?: unknown; retryable?: unknown; field?: unknown };
     return {
       code: typeof e.code === 'string' ? e.code : 'INTERNAL',
       reason: typeof e.reason === 'string' ? e.reason : 'error',
       message: typeof e.message === 'string' ? e.message : String(err),
       retryable: e.retryable === true,
+      ...(typeof e.field === 'string' ? { field: e.field } : {}),
     };
   }
   return { code: 'INTERNAL', reason: 'error', message: String(err), retryable: false };

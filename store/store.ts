@@ -87,8 +87,8 @@ export class TenantScope {
     this.teamRuns = new SqlTeamRunsRepo(q, this.audit);
     this.teamTasks = new SqlTeamTasksRepo(q, this.audit);
     this.usage = new SqlUsageRepo(q);
-    this.providers = new SqlProvidersRepo(q);
-    this.mcpServers = new SqlMcpServersRepo(q);
+    this.providers = new SqlProvidersRepo(q, tenantId);
+    this.mcpServers = new SqlMcpServersRepo(q, tenantId);
   }
 }
 

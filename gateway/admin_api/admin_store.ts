@@ -36,8 +36,11 @@ export interface AdminStore {
 
   listProviders(tenant: string, limit: number): Promise<ProviderView[]>;
   getProvider(tenant: string, id: string): Promise<ProviderView | null>;
-  /** Creates or replaces; `apiKey` string: sealed; null: removed; undefined: kept. Audited without the key. */
-  putProvider(tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor): Promise<ProviderView>;
+  /**
+   * Creates (INVALID_REQUEST too_many when the tenant holds `max` already, checked in the put's transaction) or
+   * replaces; `apiKey` string: sealed; null: removed; undefined: kept. Audited without the key.
+   */
+  putProvider(tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor, max: number): Promise<ProviderView>;
   /** Null when the tenant has no such provider (audited as a failure). */
   deleteProvider(tenant: string, id: string, who: AdminActor): Promise<StoredProvider | null>;
   /** The opened key, for a worker's call only (never answered by the API). */
@@ -47,8 +50,13 @@ export interface AdminStore {
   seedMcpServers(tenant: string, seed: Record<string, McpServerConfig>): Promise<boolean>;
   listMcpServers(tenant: string, limit: number): Promise<StoredMcpServer[]>;
   getMcpServer(tenant: string, id: string): Promise<StoredMcpServer | null>;
-  /** Creates or replaces; `values` (headers or env) object: sealed; null: removed; undefined: kept. Audited without values. */
-  putMcpServer(tenant: string, id: string, definition: Record<string, unknown>, values: Record<string, string> | null | undefined, who: AdminActor): Promise<StoredMcpServer>;
+  /**
+   * Creates (INVALID_REQUEST too_many when the tenant holds `max` already, checked in the put's transaction) or
+   * replaces; `values` (headers or env) object: sealed; null: removed; undefined: kept. Audited without values.
+   */
+  putMcpServer(
+    tenant: string, id: string, definition: Record<string, unknown>, values: Record<string, string> | null | undefined, who: AdminActor, max: number,
+  ): Promise<StoredMcpServer>;
   /** Null when the tenant has no such server (audited as a failure). */
   deleteMcpServer(tenant: string, id: string, who: AdminActor): Promise<StoredMcpServer | null>;
   /** The opened headers or env, for the worker that connects the server (never answered by the API). */
@@ -112,14 +120,14 @@ export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
 
     listProviders: (tenant, limit) => listProviders(store, tenant, limit),
     getProvider: (tenant, id) => getProvider(store, tenant, id),
-    putProvider: async (tenant, id, spec, apiKey, who) => putProvider(store, await openBox(), tenant, id, spec, apiKey, who),
+    putProvider: async (tenant, id, spec, apiKey, who, max) => putProvider(store, await openBox(), tenant, id, spec, apiKey, who, max),
     deleteProvider: (tenant, id, who) => deleteProvider(store, tenant, id, who),
     providerKey: async (tenant, id) => providerKey(store, await openBox(), tenant, id),
 
     seedMcpServers: (tenant, seed) => seedMcpServers(store, openBox, tenant, seed),
     listMcpServers: (tenant, limit) => listMcpServers(store, tenant, limit),
     getMcpServer: (tenant, id) => getMcpServer(store, tenant, id),
-    putMcpServer: (tenant, id, definition, values, who) => putMcpServer(store, openBox, tenant, id, definition, values, who),
+    putMcpServer: (tenant, id, definition, values, who, max) => putMcpServer(store, openBox, tenant, id, definition, values, who, max),
     deleteMcpServer: (tenant, id, who) => deleteMcpServer(store, tenant, id, who),
     mcpSecretValues: async (tenant, id) => mcpSecretValues(store, await openBox(), tenant, id),
 

@@ -13,7 +13,8 @@ import { checkHttpHost, checkServer, type McpServerConfig, type StdioLimits } fr
 import { invalidField, TroupeError } from '../../transports/errors.js';
 import type { StoredMcpServer } from '../../store/index.js';
 import type { z } from 'zod';
-import { checkTenantLimit, seededOnce, type AdminCall, type AdminRouter } from './router.js';
+import { checkTenantLimit } from '../admin_limits.js';
+import { seededOnce, type AdminCall, type AdminRouter } from './router.js';
 import { LimitQuery, McpServerBody, McpServerDeleted, McpServerIdParams, McpServerList, McpServerOut, McpServerPatch } from './schemas.js';
 
 export interface McpServerRoutesDeps {
@@ -58,8 +59,8 @@ export function mcpServerRoutes(router: AdminRouter, deps: McpServerRoutesDeps):
   const save = async (call: AdminCall<typeof McpServerIdParams, z.ZodObject, z.ZodType>, definition: Record<string, unknown>, values: Values) => {
     const { store, tenant, params, who } = call;
     admit(params.id, definition, values);
-    await checkTenantLimit(() => store.getMcpServer(tenant, params.id), (n) => store.listMcpServers(tenant, n), deps.maxPerTenant, 'MCP servers');
-    const saved = await store.putMcpServer(tenant, params.id, definition, values, who);
+    await checkTenantLimit('mcpServers', () => store.getMcpServer(tenant, params.id), (n) => store.listMcpServers(tenant, n), deps.maxPerTenant);
+    const saved = await store.putMcpServer(tenant, params.id, definition, values, who, deps.maxPerTenant);
     await deps.changed(tenant);
     return out(saved);
   };

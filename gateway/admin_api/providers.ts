@@ -7,7 +7,8 @@
  */
 import { TroupeError } from '../../transports/errors.js';
 import type { ProviderView } from '../admin_providers.js';
-import { checkTenantLimit, type AdminRouter } from './router.js';
+import { checkTenantLimit } from '../admin_limits.js';
+import type { AdminRouter } from './router.js';
 import { LimitQuery, ProviderBody, ProviderDeleted, ProviderIdParams, ProviderList, ProviderOut } from './schemas.js';
 
 export interface ProviderRoutesDeps {
@@ -44,9 +45,9 @@ export function providerRoutes(router: AdminRouter, deps: ProviderRoutesDeps): v
       if (deps.configIds.has(params.id)) {
         throw new TroupeError('INVALID_REQUEST', `provider ${params.id} is one of the config file's; choose another id`, { reason: 'exists', field: 'id' });
       }
-      await checkTenantLimit(() => store.getProvider(tenant, params.id), (n) => store.listProviders(tenant, n), deps.maxPerTenant, 'providers of its own');
+      await checkTenantLimit('providers', () => store.getProvider(tenant, params.id), (n) => store.listProviders(tenant, n), deps.maxPerTenant);
       const { apiKey, ...spec } = body;
-      const saved = await store.putProvider(tenant, params.id, spec, apiKey, who);
+      const saved = await store.putProvider(tenant, params.id, spec, apiKey, who, deps.maxPerTenant);
       await deps.changed(tenant);
       return out(saved);
     },

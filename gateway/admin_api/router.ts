@@ -124,19 +124,6 @@ export function seededOnce(seed: (store: AdminStore, tenant: string) => Promise<
   };
 }
 
-/**
- * Refuses a new definition once the tenant holds `max` of its own (INVALID_REQUEST too_many on `id`); replacing one
- * that exists is always allowed, and then the list is not read.
- */
-export async function checkTenantLimit(
-  existing: () => Promise<unknown>, list: (limit: number) => Promise<readonly unknown[]>, max: number, what: string,
-): Promise<void> {
-  if ((await existing()) !== null) return;
-  if ((await list(max)).length >= max) {
-    throw new TroupeError('INVALID_REQUEST', `a tenant has at most ${max} ${what}`, { reason: 'too_many', field: 'id' });
-  }
-}
-
 export class AdminRouter {
   /** Every route served, in order (the OpenAPI document is built from these). */
   readonly routes: (AdminRoute | (PublicRoute & { verb: 'GET'; public: true }))[] = [];

@@ -27,6 +27,12 @@ export interface ProvidersRepo {
   get(id: string): Promise<StoredProvider | null>;
   list(opts?: { limit?: number }): Promise<StoredProvider[]>;
   remove(id: string): Promise<StoredProvider>;
+  /**
+   * Takes the tenant's lock on creating rows here (held until the transaction ends), then counts its rows: a limit
+   * checked on this count holds, because every other creation, on any connection of any gateway sharing the
+   * database, waits for the lock and counts only after this transaction has committed its row.
+   */
+  countForCreate(): Promise<number>;
 }
 
 export interface McpServersRepo {
@@ -35,6 +41,8 @@ export interface McpServersRepo {
   get(id: string): Promise<StoredMcpServer | null>;
   list(opts?: { limit?: number }): Promise<StoredMcpServer[]>;
   remove(id: string): Promise<StoredMcpServer>;
+  /** Locks the tenant's creation of servers, then counts them (as ProvidersRepo.countForCreate). */
+  countForCreate(): Promise<number>;
   /** Marks the tenant as given the config file's servers; false when it already was (seed nothing then). */
   markSeeded(): Promise<boolean>;
 }
@@ -43,6 +51,7 @@ export interface McpServersRepo {
 class JsonRowRepo<T> {
   constructor(
     private readonly q: Queryable,
+    private readonly tenantId: string,
     private readonly table: 'providers' | 'mcp_servers',
     private readonly columns: string,
     private readonly what: string,
@@ -75,13 +84,21 @@ class JsonRowRepo<T> {
     if (res.rowCount === 0) throw notFound(this.what, id);
     return camelRow<T>(res.rows[0]);
   }
+
+  async countForCreate(): Promise<number> {
+    // Two keys, as the audit chain's lock (repos/audit.ts): what is locked, then the tenant.
+    await this.q.query(`SELECT pg_advisory_xact_lock(hashtext('troupe.${this.table}'), hashtext($1))`, [this.tenantId]);
+    // A statement of its own, so under READ COMMITTED its snapshot sees what the lock's last holder committed.
+    const res = await this.q.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.table}`);
+    return Number(res.rows[0].n);
+  }
 }
 
 export class SqlProvidersRepo implements ProvidersRepo {
   readonly #rows: JsonRowRepo<StoredProvider>;
 
-  constructor(q: Queryable) {
-    this.#rows = new JsonRowRepo(q, 'providers', 'tenant_id, id, spec, secret_name, created_at, updated_at', 'provider');
+  constructor(q: Queryable, tenantId: string) {
+    this.#rows = new JsonRowRepo(q, tenantId, 'providers', 'tenant_id, id, spec, secret_name, created_at, updated_at', 'provider');
   }
 
   put(id: string, spec: Record<string, unknown>, secretName: string | null) {
@@ -99,13 +116,17 @@ export class SqlProvidersRepo implements ProvidersRepo {
   remove(id: string) {
     return this.#rows.remove(id);
   }
+
+  countForCreate() {
+    return this.#rows.countForCreate();
+  }
 }
 
 export class SqlMcpServersRepo implements McpServersRepo {
   readonly #rows: JsonRowRepo<StoredMcpServer>;
 
-  constructor(private readonly q: Queryable) {
-    this.#rows = new JsonRowRepo(q, 'mcp_servers', 'tenant_id, id, config, created_at, updated_at', 'MCP server');
+  constructor(private readonly q: Queryable, tenantId: string) {
+    this.#rows = new JsonRowRepo(q, tenantId, 'mcp_servers', 'tenant_id, id, config, created_at, updated_at', 'MCP server');
   }
 
   put(id: string, config: Record<string, unknown>) {
@@ -122,6 +143,10 @@ export class SqlMcpServersRepo implements McpServersRepo {
 
   remove(id: string) {
     return this.#rows.remove(id);
+  }
+
+  countForCreate() {
+    return this.#rows.countForCreate();
   }
 
   async markSeeded(): Promise<boolean> {

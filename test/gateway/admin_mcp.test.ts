@@ -209,6 +209,22 @@ function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream, mcpUrl: string):
     for (const id of ids) t.equal((await call(gw, 'DELETE', `/mcp-servers/${id}`, adminB)).status, 200, `DELETE ${id}`);
     t.equal((await call(gw, 'DELETE', '/mcp-servers/one-more', adminA)).status, 200);
   });
+
+  t.test(`concurrent creations at ${MAX_SERVERS - 1} servers: exactly one is stored, the rest are too_many, and no values are left sealed`, async (t) => {
+    const held = Array.from({ length: MAX_SERVERS - 1 }, (_, i) => `held${i}`);
+    for (const id of held) t.equal((await call(gw, 'PUT', `/mcp-servers/${id}`, adminB, { url: mcpUrl })).status, 200, `PUT ${id}`);
+    const racers = Array.from({ length: 8 }, (_, i) => `racer${i}`);
+    const answers = await Promise.all(racers.map((id) => call(gw, 'PUT', `/mcp-servers/${id}`, adminB, { url: mcpUrl, headers: { authorization: BEARER } })));
+    t.equal(answers.filter((a) => a.status === 200).length, 1, 'one creation wins');
+    for (const a of answers.filter((x) => x.status !== 200)) {
+      t.match(a, { status: 400, body: { error: { code: 'INVALID_REQUEST', reason: 'too_many', param: 'id', message: `a tenant has at most ${MAX_SERVERS} MCP servers` } } });
+    }
+    const list = (await call(gw, 'GET', '/mcp-servers', adminB)).body.data as Json[];
+    t.equal(list.length, MAX_SERVERS, 'the tenant holds exactly its limit');
+    const winner = racers[answers.findIndex((a) => a.status === 200)];
+    for (const id of racers) t.equal((await sealed(B, `mcp:${id}`)).length, id === winner ? 1 : 0, `values of ${id}`);
+    for (const id of [...held, winner]) t.equal((await call(gw, 'DELETE', `/mcp-servers/${id}`, adminB)).status, 200, `DELETE ${id}`);
+  });
 }
 
 t.test('on PostgreSQL', { skip: requireService('PostgreSQL', pgUrl) }, async (t) => {

@@ -3,7 +3,8 @@
 // key lives only in the encrypted store answers a chat run (the official
 // OpenAI SDK against the local fake upstream, which records the key it was
 // sent), the key is never answered nor audited, `troupe secrets rotate` keeps
-// it readable, and a tenant admin never reaches another tenant's providers.
+// it readable, a tenant admin never reaches another tenant's providers, and
+// concurrent creations never take a tenant past its limit.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
+import { MAX_TENANT_PROVIDERS } from '../../gateway/provider_limits.js';
 import { signToken } from '../../security/jwt.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
@@ -148,6 +150,25 @@ function suite(t: Test, gw: RunningGateway, up: OpenAIUpstream): void {
     t.same(await stored(A, 'provider:up2'), [], 'the sealed key went with its provider');
     const actions = ((await call(gw, 'GET', '/audit?limit=1000', adminA)).body.data as Json[]).map((r) => `${String(r.action)}:${String(r.outcome)}`);
     t.ok(actions.includes('admin.provider.delete:success') && actions.includes('admin.provider.delete:failure'));
+  });
+
+  t.test(`concurrent creations at ${MAX_TENANT_PROVIDERS - 1} providers: exactly one is stored, the rest are too_many, and no key is left sealed`, async (t) => {
+    const spec = { config: { kind: 'openai', baseURL: `${up.url}/v1` } };
+    const tooMany = { status: 400, body: { error: { code: 'INVALID_REQUEST', reason: 'too_many', param: 'id', message: `a tenant has at most ${MAX_TENANT_PROVIDERS} providers of its own` } } };
+    const held = Array.from({ length: MAX_TENANT_PROVIDERS - 1 }, (_, i) => `held${i}`);
+    for (const id of held) t.equal((await call(gw, 'PUT', `/providers/${id}`, adminB, spec)).status, 200, `PUT ${id}`);
+    const racers = Array.from({ length: 8 }, (_, i) => `racer${i}`);
+    const answers = await Promise.all(racers.map((id) => call(gw, 'PUT', `/providers/${id}`, adminB, { ...spec, apiKey: `sk-${id}` })));
+    t.equal(answers.filter((a) => a.status === 200).length, 1, 'one creation wins');
+    for (const a of answers.filter((x) => x.status !== 200)) t.match(a, tooMany);
+    t.equal(((await call(gw, 'GET', '/providers?limit=1000', adminB)).body.data as Json[]).length, MAX_TENANT_PROVIDERS, 'the tenant holds exactly its limit');
+    const winner = racers[answers.findIndex((a) => a.status === 200)];
+    for (const id of racers) t.equal((await stored(B, `provider:${id}`)).length, id === winner ? 1 : 0, `key of ${id}`);
+    // At the limit, a new provider with a key is refused and seals nothing; one that exists may still be replaced.
+    t.match(await call(gw, 'PUT', '/providers/one-more', adminB, { ...spec, apiKey: 'sk-one-more' }), tooMany);
+    t.same(await stored(B, 'provider:one-more'), [], 'no key sealed for a refused provider');
+    t.match(await call(gw, 'PUT', `/providers/${winner}`, adminB, { ...spec, apiKey: 'sk-replaced' }), { status: 200, body: { hasApiKey: true } });
+    for (const id of [...held, winner]) t.equal((await call(gw, 'DELETE', `/providers/${id}`, adminB)).status, 200, `DELETE ${id}`);
   });
 }
 
