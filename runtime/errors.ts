@@ -13,14 +13,20 @@ export class RuntimeError extends Error {
   readonly reason: string;
   /** The request field at fault, when a remote error named one (kept across the thread hop for the caller). */
   readonly field?: string;
+  /** How long to wait before retrying, when a remote error said (kept across the thread hop, as `field`). */
+  readonly retryAfterMs?: number;
 
-  constructor(code: RuntimeErrorCode, reason: string, message: string, retryable: boolean, options?: { cause?: unknown; field?: string }) {
+  constructor(
+    code: RuntimeErrorCode, reason: string, message: string, retryable: boolean,
+    options?: { cause?: unknown; field?: string; retryAfterMs?: number },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.reason = reason;
     this.retryable = retryable;
     if (options?.field !== undefined) this.field = options.field;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -44,11 +50,10 @@ export class MailboxFullError extends RuntimeError {
  */
 export class LinkFullError extends RuntimeError {
   /** A hint for clients (the front door passes it on as `retryAfterMs`). */
-  readonly retryAfterMs: number;
+  declare readonly retryAfterMs: number;
 
   constructor(host: number, maxQueued: number, retryAfterMs = LINK_RETRY_AFTER_MS) {
-    super('OVERLOADED', 'link_full', `host ${host} has ${maxQueued} messages waiting to be read; retry`, true);
-    this.retryAfterMs = retryAfterMs;
+    super('OVERLOADED', 'link_full', `host ${host} has ${maxQueued} messages waiting to be read; retry`, true, { retryAfterMs });
   }
 }
 
@@ -76,26 +81,30 @@ export class ActorFailedError extends RuntimeError {
   }
 }
 
-/** An error as it crosses a thread boundary: `field` only when the thrown value named one. */
-export interface WireErrorValue { code: string; reason: string; message: string; retryable: boolean; field?: string }
+/** An error as it crosses a thread boundary: `field` and `retryAfterMs` only when the thrown value had them. */
+export interface WireErrorValue { code: string; reason: string; message: string; retryable: boolean; field?: string; retryAfterMs?: number }
 
-/** Wraps an error value that crossed a thread boundary, keeping its code, flags and field. */
+/** Wraps an error value that crossed a thread boundary, keeping its code, flags, field and retry hint. */
 export function errorFromWire(value: Partial<WireErrorValue>): RuntimeError {
   const code = (value.code ?? 'INTERNAL') as RuntimeErrorCode;
-  return new RuntimeError(code, value.reason ?? 'remote_error', value.message ?? 'remote error', value.retryable ?? false,
-    value.field === undefined ? undefined : { field: value.field });
+  const options: { field?: string; retryAfterMs?: number } = {};
+  if (value.field !== undefined) options.field = value.field;
+  if (value.retryAfterMs !== undefined) options.retryAfterMs = value.retryAfterMs;
+  return new RuntimeError(code, value.reason ?? 'remote_error', value.message ?? 'remote error', value.retryable ?? false, options);
 }
 
 /** The serialisable form of any thrown value, for replies that cross threads. */
 export function errorToWire(err: unknown): WireErrorValue {
   if (err !== null && typeof err === 'object') {
-    const e = err as { code?: unknown; reason?: unknown; message?: unknown; retryable?: unknown; field?: unknown };
+    const e = err as { code?: unknown; reason?: unknown; message?: unknown; retryable?: unknown; field?: unknown; retryAfterMs?: unknown };
+    const after = e.retryAfterMs;
     return {
       code: typeof e.code === 'string' ? e.code : 'INTERNAL',
       reason: typeof e.reason === 'string' ? e.reason : 'error',
       message: typeof e.message === 'string' ? e.message : String(err),
       retryable: e.retryable === true,
       ...(typeof e.field === 'string' ? { field: e.field } : {}),
+      ...(typeof after === 'number' && Number.isFinite(after) && after >= 0 ? { retryAfterMs: after } : {}),
     };
   }
   return { code: 'INTERNAL', reason: 'error', message: String(err), retryable: false };

@@ -63,6 +63,14 @@ t.test('a handler failure on a worker is supervised there and the actor keeps se
   t.equal(await v.ask('get'), 0, 'restarted with fresh state');
 });
 
+t.test('a coded error rejected on a worker reaches the asker with its code, reason, field and retry hint', async (t) => {
+  const sys = await pooled(t);
+  const v = sys.spawn(props('victim'), { placement: { worker: 1 } });
+  const err = await v.ask('refuse').catch((e: RuntimeError) => e);
+  t.match(err, { code: 'OVERLOADED', reason: 'busy', retryable: true, field: 'sessionKey', retryAfterMs: 1234, message: 'busy, retry later' });
+  t.equal(await v.ask('inc'), 1, 'a refusal is not a failure: the actor keeps its state');
+});
+
 const faults: [string, string, Record<string, unknown>][] = [
   ['uncaught exception', 'uncaught', {}],
   ['process.exit() in the worker', 'exit', {}],
