@@ -50,6 +50,8 @@ export type StoreRequest =
   | { t: 'ready' }
   /** Authentication: the live API key with this SHA-256 hash, or null. */
   | { t: 'api-key'; hash: string }
+  /** Authentication: whether the tenant's API key with this id is live (a sign-in token carries the id of its key). */
+  | { t: 'api-key-live'; tenant: string; id: string }
   /** Writes everything queued so far (SIGTERM). */
   | { t: 'flush' }
   /**
@@ -104,6 +106,8 @@ export function storeHost(args: StoreHostArgs): Behavior<StoreRequest> {
           return { ready: true, kind: args.store.kind, memory: { embedder: embedderInfo(s.store.embedder), vectorSearch: s.store.vectorSearch } } satisfies StoreReady;
         case 'api-key':
           return s.store.findApiKeyByHash(msg.hash) satisfies Promise<ApiKeyMatch | null>;
+        case 'api-key-live':
+          return s.store.withTenant(msg.tenant, (scope) => scope.apiKeys.isLive(msg.id)) satisfies Promise<boolean>;
         case 'flush':
           return s.persistence.flush().then(() => ({ flushed: true }));
         case 'repo': {

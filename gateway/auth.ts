@@ -1,6 +1,9 @@
 /**
  * The gateway's authenticator: a JWT (jose) or an API key (`trp_…`, looked up
- * by its SHA-256 in the store). Failures and API-key use leave audit rows.
+ * by its SHA-256 in the store). A JWT that names the API key it was issued for
+ * (`key_id`: POST /admin/v1/token signed in with a key) holds only while that
+ * key is live, so revoking a key also ends the tokens issued for it. Failures
+ * and API-key use leave audit rows.
  */
 import { AuthError } from '../security/errors.js';
 import { hashApiKey, looksLikeApiKey, parseApiKey } from '../security/api_keys.js';
@@ -12,6 +15,8 @@ import type { ApiKeyLookup } from './api_key_cache.js';
 /** What API keys and the audit trail need from the store; absent with TROUPE_STORE=none. */
 export interface AuthStore {
   find: ApiKeyLookup;
+  /** Whether the tenant's key with this id is unrevoked and unexpired. */
+  keyLive(tenant: string, id: string): Promise<boolean>;
   audit(tenant: string, event: AuditEvent): void;
 }
 
@@ -34,10 +39,18 @@ export function createGatewayAuthenticator(jwt: Authenticator, store: AuthStore 
     });
     return principal;
   };
+  const token = async (credential: string): Promise<Principal> => {
+    const principal = await jwt.authenticate(credential);
+    // While the store worker is being replaced this rejects with a retryable UNAVAILABLE (not UNAUTHORIZED).
+    if (principal.keyId !== undefined && store !== undefined && !(await store.keyLive(principal.tenant, principal.keyId))) {
+      throw new AuthError('revoked', 'the API key this token was issued for is revoked or expired');
+    }
+    return principal;
+  };
   return {
     async authenticate(credential: string, context?: AuthContext): Promise<Principal> {
       try {
-        return looksLikeApiKey(credential) ? await apiKey(credential, context?.ip) : await jwt.authenticate(credential);
+        return looksLikeApiKey(credential) ? await apiKey(credential, context?.ip) : await token(credential);
       } catch (err) {
         // Only refusals are audited; a store that is briefly unavailable is not an auth failure.
         if ((err as { code?: unknown }).code === 'UNAVAILABLE') throw err;

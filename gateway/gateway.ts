@@ -214,6 +214,7 @@ export async function startGateway(
     const keys = store === undefined ? undefined : apiKeyCache((hash) => store.findApiKeyByHash(hash), redis);
     const authenticator = createGatewayAuthenticator(jwt, store === undefined || keys === undefined ? undefined : {
       find: keys.lookup,
+      keyLive: (tenant, id) => store.apiKeyLive(tenant, id),
       audit: (tenant, event) => store.audit(tenant, event),
     });
     const limiters = {

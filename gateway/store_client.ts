@@ -68,6 +68,11 @@ export class StoreClient {
     return this.ref.ask({ t: 'api-key', hash }, { timeoutMs: OPEN_TIMEOUT_MS }) as Promise<ApiKeyMatch | null>;
   }
 
+  /** Whether the tenant's API key with this id is live. Rejects with a retryable UNAVAILABLE while the store worker is replaced. */
+  apiKeyLive(tenant: string, id: string): Promise<boolean> {
+    return this.ref.ask({ t: 'api-key-live', tenant, id }, { timeoutMs: OPEN_TIMEOUT_MS }) as Promise<boolean>;
+  }
+
   /** Records an audit event (write-behind, scrubbed in the store worker). */
   audit(tenant: string, event: AuditEvent): void {
     this.ref.tell({ t: 'audit', tenant, event: { ...event, at: event.at ?? new Date() } });

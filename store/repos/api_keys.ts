@@ -35,6 +35,8 @@ export interface ApiKeysRepo {
   list(opts?: { limit?: number }): Promise<ApiKey[]>;
   revoke(id: string): Promise<void>;
   touchLastUsed(id: string, at?: Date): Promise<void>;
+  /** Whether the tenant's key with this id exists, is unrevoked and unexpired (a sign-in token issued for it is checked so). */
+  isLive(id: string): Promise<boolean>;
 }
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -105,6 +107,11 @@ export class SqlApiKeysRepo implements ApiKeysRepo {
       [text('id', id)],
     );
     if (res.rowCount === 0) throw notFound('api key', id);
+  }
+
+  async isLive(id: string): Promise<boolean> {
+    const res = await this.q.query('SELECT 1 FROM api_keys WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()', [text('id', id)]);
+    return res.rows.length > 0;
   }
 
   async touchLastUsed(id: string, at: Date = new Date()): Promise<void> {

@@ -196,6 +196,22 @@ function suite(t: Test, gw: RunningGateway): void {
     t.match(await call(gw, 'POST', `/token?tenant=${B}`, adminA, {}), { status: 400, body: { error: { param: 'tenant' } } }, 'only the caller\'s own tenant');
   });
 
+  t.test('sign-in: revoking the key ends the tokens issued for it, at once; other tokens and keys keep working', async (t) => {
+    const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'revoked-after-sign-in', scopes: ['chat', 'admin'] });
+    const other = await call(gw, 'POST', '/api-keys', adminA, { name: 'kept-after-sign-in', scopes: ['chat', 'admin'] });
+    const signed = await call(gw, 'POST', '/token', made.body.key as string, {});
+    const kept = await call(gw, 'POST', '/token', other.body.key as string, {});
+    t.equal((await call(gw, 'GET', '/agents', signed.body.token as string)).status, 200, 'the token works while its key is live');
+    t.equal((await call(gw, 'DELETE', `/api-keys/${made.body.id as string}`, adminA)).status, 200);
+    t.match(await call(gw, 'GET', '/agents', signed.body.token as string), { status: 401, body: { error: { code: 'UNAUTHORIZED' } } },
+      'the same token, still within its 30 minutes, is refused once its key is revoked');
+    t.match(await call(gw, 'POST', '/token', signed.body.token as string, {}), { status: 401 }, 'and cannot be renewed');
+    t.equal((await call(gw, 'GET', '/agents', kept.body.token as string)).status, 200, 'a token of another key is untouched');
+    t.equal((await call(gw, 'GET', '/agents', adminA)).status, 200, 'a JWT that names no key is not looked up');
+    const rows = (await auditOf(gw, '_system')).filter((r) => r.action === 'auth.failure' && (r.detail as Json).reason === 'revoked');
+    t.ok(rows.length >= 1, 'the refusal is audited with reason revoked');
+  });
+
   t.test('sign-in: every token issued and every escalation refused is in the tenant\'s audit chain', async (t) => {
     const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'audited-sign-in', scopes: ['chat'] });
     t.equal((await call(gw, 'POST', '/token', made.body.key as string, {})).status, 200);
