@@ -10,7 +10,6 @@
  * Both refuse with the same INVALID_REQUEST too_many on `id`. Replacing a definition that exists
  * is always allowed. Light on purpose: the router imports it on the main thread.
  */
-import type { TenantScope } from '../store/index.js';
 import { TroupeError } from '../transports/errors.js';
 
 /** The kinds of definition a tenant's limit counts, named as TenantScope's repositories. */
@@ -30,10 +29,22 @@ export async function checkTenantLimit(
   if ((await list(max)).length >= max) throw tooMany(kind, max);
 }
 
-/** The check that holds: run in the put's transaction (`s`), before anything is written or sealed. */
-export async function admitCreation(s: TenantScope, kind: LimitedKind, id: string, max: number): Promise<void> {
-  const rows = s[kind];
-  if ((await rows.get(id)) !== null) return;
+/** What admitCreation reads: the kind's repository in the put's transaction (TenantScope's providers or mcpServers). */
+export interface LimitedRows<T> {
+  get(id: string): Promise<T | null>;
+  countForCreate(): Promise<number>;
+}
+
+/**
+ * The check that holds: run in the put's transaction, before anything is written or sealed. Answers the row
+ * the put replaces (null for a creation), so the put need not read it again.
+ */
+export async function admitCreation<T>(rows: LimitedRows<T>, kind: LimitedKind, id: string, max: number): Promise<T | null> {
+  const current = await rows.get(id);
+  if (current !== null) return current;
+  if ((await rows.countForCreate()) < max) return null;
   // A concurrent PUT of the same id may have created it while this one waited for the lock: then this is a replace.
-  if ((await rows.countForCreate()) >= max && (await rows.get(id)) === null) throw tooMany(kind, max);
+  const created = await rows.get(id);
+  if (created === null) throw tooMany(kind, max);
+  return created;
 }

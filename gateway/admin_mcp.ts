@@ -89,8 +89,7 @@ export async function putMcpServer(
   // The keyring is opened (a file read, the first time) before the transaction, not while it holds the creation lock.
   const sealer = given === undefined ? undefined : await box();
   return store.withTenant(tenant, async (s) => {
-    await admitCreation(s, 'mcpServers', id, max);
-    const current = await s.mcpServers.get(id);
+    const current = await admitCreation(s.mcpServers, 'mcpServers', id, max);
     const keep = values === undefined && kindOf(current?.config) === kindOf(stored) ? sealedNames(current?.config) : undefined;
     if (given !== undefined && sealer !== undefined) {
       await sealSecret(s, sealer, name, JSON.stringify(given), who);

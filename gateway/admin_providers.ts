@@ -62,7 +62,7 @@ export function putProvider(
 ): Promise<ProviderView> {
   const name = providerSecretName(id);
   return store.withTenant(tenant, async (s) => {
-    await admitCreation(s, 'providers', id, max);
+    await admitCreation(s.providers, 'providers', id, max);
     if (typeof apiKey === 'string') await sealSecret(s, box, name, apiKey, who);
     else if (apiKey === null && (await s.secrets.get(name)) !== null) await s.secrets.remove(name);
     const { row, before } = await s.providers.put(id, spec, name);
