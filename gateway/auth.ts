@@ -2,8 +2,9 @@
  * The gateway's authenticator: a JWT (jose) or an API key (`trp_…`, looked up
  * by its SHA-256 in the store). A JWT that names the API key it was issued for
  * (`key_id`: POST /admin/v1/token signed in with a key) holds only while that
- * key is live, so revoking a key also ends the tokens issued for it. Failures
- * and API-key use leave audit rows.
+ * key is live, so revoking a key also ends the tokens issued for it; a
+ * connection that outlives one request asks `stillValid` again, so revoking
+ * ends it too. Failures and API-key use leave audit rows.
  */
 import { AuthError } from '../security/errors.js';
 import { hashApiKey, looksLikeApiKey, parseApiKey } from '../security/api_keys.js';
@@ -47,17 +48,26 @@ export function createGatewayAuthenticator(jwt: Authenticator, store: AuthStore 
     }
     return principal;
   };
+  const refused = (via: string, reason: string, context: AuthContext | undefined): void => {
+    store?.audit(SYSTEM_TENANT, {
+      actor: 'anonymous', action: 'auth.failure', outcome: 'denied', ...(context?.ip ? { sourceIp: context.ip } : {}), detail: { via, reason },
+    });
+  };
   return {
+    async stillValid(principal: Principal, context?: AuthContext): Promise<boolean> {
+      if (principal.keyId === undefined || store === undefined) return true;
+      // While the store worker is being replaced this rejects with a retryable UNAVAILABLE.
+      if (await store.keyLive(principal.tenant, principal.keyId)) return true;
+      refused(principal.via, 'revoked', context);
+      return false;
+    },
     async authenticate(credential: string, context?: AuthContext): Promise<Principal> {
       try {
         return looksLikeApiKey(credential) ? await apiKey(credential, context?.ip) : await token(credential);
       } catch (err) {
         // Only refusals are audited; a store that is briefly unavailable is not an auth failure.
         if ((err as { code?: unknown }).code === 'UNAVAILABLE') throw err;
-        store?.audit(SYSTEM_TENANT, {
-          actor: 'anonymous', action: 'auth.failure', outcome: 'denied', ...(context?.ip ? { sourceIp: context.ip } : {}),
-          detail: { via: looksLikeApiKey(credential) ? 'api_key' : 'jwt', reason: (err as { reason?: string }).reason ?? 'error' },
-        });
+        refused(looksLikeApiKey(credential) ? 'api_key' : 'jwt', (err as { reason?: string }).reason ?? 'error', context);
         throw err;
       }
     },

@@ -24,6 +24,12 @@ export interface AuthContext {
 /** Turns a bearer credential into a Principal, or rejects with an UNAUTHORIZED error. */
 export interface Authenticator {
   authenticate(credential: string, context?: AuthContext): Promise<Principal>;
+  /**
+   * Whether a principal authenticated earlier still holds: false once the API
+   * key it stands for (`keyId`) is revoked or expired. For connections that
+   * outlive one request (WebSocket); absent: every principal holds until it expires.
+   */
+  stillValid?(principal: Principal, context?: AuthContext): Promise<boolean>;
 }
 
 export interface RateDecision {

@@ -113,6 +113,18 @@ export function bearerToken(authorization: string): string | undefined {
   return m === null ? undefined : m[1];
 }
 
+/**
+ * Refuses a principal authenticated earlier whose API key has since been revoked
+ * or has expired (UNAUTHORIZED, reason `revoked`); a store that does not answer
+ * is UNAVAILABLE, as for a first authentication.
+ */
+export async function assertStillValid(ctx: FrontDoorContext, principal: Principal, ip?: string): Promise<void> {
+  const check = ctx.authenticator.stillValid;
+  if (check === undefined) return;
+  if (await bounded(check.call(ctx.authenticator, principal, ip === undefined ? undefined : { ip }), 'authenticator')) return;
+  throw new TroupeError('UNAUTHORIZED', 'The API key behind these credentials was revoked or has expired', { reason: 'revoked' });
+}
+
 /** Verifies a bearer credential; anything but a catalogue error counts as bad credentials. */
 export async function authenticate(ctx: FrontDoorContext, credential: string, ip?: string): Promise<Principal> {
   if (credential.length === 0 || credential.length > 8192) {

@@ -20,8 +20,13 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   MESSAGE_TOO_BIG: 1009,
   AUTH_TIMEOUT: 4401,
+  /** The API key the connection authenticated with (or signed in with) was revoked or has expired. */
+  REVOKED: 4403,
   SLOW_CONSUMER: 4008,
 } as const;
+
+/** How long a connection's API key counts as live after a check: a revocation reaches open connections within this. */
+export const KEY_RECHECK_MS = 1_000;
 
 export class WsConnection {
   /** Set by an upgrade token or a successful `connect`. */
@@ -35,6 +40,9 @@ export class WsConnection {
   private queue: SendQueue | undefined;
   private closed = false;
   private authTimer: NodeJS.Timeout | undefined;
+  /** When the principal's API key was last found live (performance.now()): when it authenticated, at first. */
+  private keyCheckedAt = -Infinity;
+  private pendingKeyCheck: Promise<void> | undefined = undefined;
   /** The encoded frame `pushCorked` sends. */
   private corked: string | Buffer | undefined = undefined;
   /** Undone when the socket closes (event subscriptions such as team.watch). */
@@ -47,6 +55,7 @@ export class WsConnection {
     private readonly ctx: FrontDoorContext,
   ) {
     this.principal = principal;
+    if (principal !== undefined) this.keyCheckedAt = performance.now();
   }
 
   get isOpen(): boolean {
@@ -90,7 +99,25 @@ export class WsConnection {
 
   authenticated(principal: Principal): void {
     this.principal = principal;
+    this.keyCheckedAt = performance.now();
     this.clearAuthTimer();
+  }
+
+  /**
+   * Whether the principal's API key (`keyId`) must be asked about again before
+   * this request: at most once per KEY_RECHECK_MS, and one question at a time
+   * (requests that arrive meanwhile share it).
+   */
+  keyCheck(ask: () => Promise<void>): Promise<void> | undefined {
+    if (this.pendingKeyCheck !== undefined) return this.pendingKeyCheck;
+    if (performance.now() - this.keyCheckedAt < KEY_RECHECK_MS) return undefined;
+    const pending = ask().then(() => {
+      this.keyCheckedAt = performance.now();
+    }).finally(() => {
+      this.pendingKeyCheck = undefined;
+    });
+    this.pendingKeyCheck = pending;
+    return pending;
   }
 
   reply(id: RequestId | null, payload: unknown): void {

@@ -8,10 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import WebSocket from 'ws';
 import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
 import { ACCESS } from '../../transports/access.js';
+import { CloseCode, KEY_RECHECK_MS } from '../../transports/ws_connection.js';
 import { FakeTelegram, TG_SECRET, TG_TOKEN } from '../fakes/telegram_platform.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { STORE_CALLS } from '../helpers/store_calls.js';
@@ -46,6 +48,28 @@ async function auditOf(gw: RunningGateway, tenant: string): Promise<Json[]> {
   // On the store worker, the one owner of the database; queued audit rows are written first.
   await gw.store!.flush(30_000);
   return gw.store!.call<unknown, Json[]>(STORE_CALLS, 'auditList', { tenant, limit: 1000 });
+}
+
+/** A WebSocket connection authenticated on its upgrade: RPC calls in turn, and the code it was closed with. */
+async function openWs(gw: RunningGateway, bearer: string): Promise<{ call(method: string, params: Json): Promise<Json>; closed: Promise<number>; close(): void }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws`, { headers: { authorization: `Bearer ${bearer}` } });
+  const waiting = new Map<string, (f: Json) => void>();
+  ws.on('message', (d) => {
+    const f = JSON.parse(String(d)) as Json;
+    if (f.type === 'res') waiting.get(String(f.id))?.(f);
+  });
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  let id = 0;
+  return {
+    call: (method, params) => new Promise<Json>((resolve) => {
+      const rid = String(++id);
+      waiting.set(rid, resolve);
+      ws.send(JSON.stringify({ type: 'req', id: rid, method, params }));
+    }),
+    closed,
+    close: () => ws.close(),
+  };
 }
 
 async function gateway(t: Test, env: Record<string, string>): Promise<RunningGateway> {
@@ -210,6 +234,30 @@ function suite(t: Test, gw: RunningGateway): void {
     t.equal((await call(gw, 'GET', '/agents', adminA)).status, 200, 'a JWT that names no key is not looked up');
     const rows = (await auditOf(gw, '_system')).filter((r) => r.action === 'auth.failure' && (r.detail as Json).reason === 'revoked');
     t.ok(rows.length >= 1, 'the refusal is audited with reason revoked');
+  });
+
+  t.test('WebSocket: revoking a key refuses and closes the connections it opened or signed in, within a second; others stay', async (t) => {
+    const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'ws-revoked', scopes: ['chat'] });
+    const signed = await call(gw, 'POST', '/token', made.body.key as string, {});
+    const byKey = await openWs(gw, made.body.key as string);
+    const byToken = await openWs(gw, signed.body.token as string);
+    const plain = await openWs(gw, await token(A, ['chat']));
+    for (const c of [byKey, byToken, plain]) {
+      t.match(await c.call('chat.send', { message: 'hello', sessionKey: 'ws-revoke' }), { ok: true }, 'each works while the key is live');
+    }
+    t.equal((await call(gw, 'DELETE', `/api-keys/${made.body.id as string}`, adminA)).status, 200);
+    // The next request past the recheck interval finds the key revoked.
+    await new Promise((r) => setTimeout(r, KEY_RECHECK_MS + 100));
+    for (const [name, c] of [['the key', byKey], ['a token signed in with it', byToken]] as const) {
+      t.match(await c.call('chat.send', { message: 'still there?', sessionKey: 'ws-revoke' }), { ok: false, error: { code: 'UNAUTHORIZED', reason: 'revoked' } },
+        `a connection opened with ${name} is refused`);
+      const closedWith = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5_000))]);
+      t.equal(closedWith, CloseCode.REVOKED, `and closed with ${CloseCode.REVOKED}`);
+    }
+    t.match(await plain.call('chat.send', { message: 'still here', sessionKey: 'ws-revoke' }), { ok: true }, 'a connection with a key-less JWT keeps working');
+    plain.close();
+    const rows = (await auditOf(gw, '_system')).filter((r) => r.action === 'auth.failure' && (r.detail as Json).reason === 'revoked');
+    t.ok(rows.some((r) => (r.detail as Json).via === 'api_key') && rows.some((r) => (r.detail as Json).via === 'jwt'), 'both refusals are audited with reason revoked');
   });
 
   t.test('sign-in: every token issued and every escalation refused is in the tenant\'s audit chain', async (t) => {
