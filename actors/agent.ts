@@ -218,7 +218,8 @@ export function agentTurns(args: AgentArgs): AgentTurn {
         emit('chat.final', { ...spend, text: streamed, stopReason: 'aborted' });
         return { text: streamed, usage: spend.usage, stopReason: 'aborted' } satisfies RunResult;
       }
-      emit('chat.error', { ...spend, error: wireError(err) });
+      // What was streamed goes with the error: a reply sent whole at the end (WhatsApp, Zalo) never saw the deltas.
+      emit('chat.error', { ...spend, error: wireError(err), ...(streamed.length > 0 ? { text: streamed } : {}) });
       if (depth > 0) throw err;
       return undefined;
     } finally {

@@ -124,9 +124,10 @@ export interface ChatEventMap {
   'chat.final': { runId: string; text: string; usage?: Usage; stopReason?: string; toolCalls?: ClientToolCall[] } & ServedBy;
   /**
    * The run failed; `error.code` is from the catalogue. (An aborted run ends in
-   * `chat.final`.) `usage` is what the run used before it failed, when known.
+   * `chat.final`.) `usage` is what the run used before it failed, when known;
+   * `text` what it had streamed (its deltas, joined), when it had.
    */
-  'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean }; usage?: Usage } & ServedBy;
+  'chat.error': { runId: string; error: { code: string; message: string; retryable?: boolean }; usage?: Usage; text?: string } & ServedBy;
 }
 
 export type ChatEventName = keyof ChatEventMap;

@@ -14,6 +14,8 @@ export const SIMULATED_AGENTS = [
   { id: 'slow', model: 'simulated-1', provider: { kind: 'simulated', tokens: 40, latencyMs: 15 } },
   // Long enough to be split into several messages on any platform.
   { id: 'long', model: 'simulated-1', provider: { kind: 'simulated', tokens: 1500, latencyMs: 0 } },
+  // Fails half-way through its answer, after streaming 6 of its 12 words.
+  { id: 'breaks', model: 'simulated-1', provider: { kind: 'simulated', tokens: 12, batchTokens: 3, failWith: { kind: 'bad_request', afterTokens: 6, message: 'the upstream broke' } } },
 ];
 
 export interface ChannelGateway {

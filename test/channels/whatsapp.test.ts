@@ -13,6 +13,7 @@ const base = { platform: 'whatsapp', tenant: 'acme', ...creds, apiBase: wa.apiBa
 const h = await startChannelGateway([
   { id: 'wa', ...base },
   { id: 'walong', ...base, agent: 'long' },
+  { id: 'wabreak', ...base, agent: 'breaks' },
   { id: 'wapair', ...base, access: { mode: 'pairing' } },
   { id: 'wabad', ...base, accessToken: 'revoked-token' },
 ]);
@@ -50,6 +51,17 @@ t.test('a long reply is split into messages within 4096 characters, losing no wo
   await wa.waitFor(() => wa.inChat(u).reduce((n, m) => n + words(m.text), 0) === 1500);
   t.ok(wa.inChat(u).length >= 2, `${wa.inChat(u).length} messages`);
   for (const m of wa.inChat(u)) t.ok(m.text.length <= 4096, `piece of ${m.text.length} characters`);
+});
+
+t.test('a run that fails half-way sends what it had said, then the error note', async (t) => {
+  const u = user();
+  await deliver('wabreak', wa.notification({ from: u, text: 'go on' }).body);
+  await wa.waitFor(() => wa.inChat(u).length === 1);
+  const parts = (wa.inChat(u)[0]?.text ?? '').split('\n\n');
+  t.equal(parts.length, 2, 'one message: what the run had said, then the note');
+  t.equal(words(parts[0] ?? ''), 6, 'the 6 words streamed before the failure are not lost');
+  t.notMatch(parts[0], /Sorry/);
+  t.match(parts[1], /^Sorry, I could not answer \(/, 'followed by the error note');
 });
 
 t.test('an image gets a "not supported yet" answer', async (t) => {

@@ -56,9 +56,11 @@ export class ReplyStream {
       const final = payload as ChatEventMap['chat.final'];
       this.#end(final.text.length > 0 ? final.text : this.#text);
     } else if (event === 'chat.error') {
-      const e = (payload as ChatEventMap['chat.error']).error;
+      const { error: e, text } = payload as ChatEventMap['chat.error'];
       const note = `Sorry, I could not answer (${e.code}${e.retryable === true ? '; please try again' : ''}).`;
-      this.#end(this.#text.length > 0 ? `${this.#text}\n\n${note}` : note);
+      // A reply sent whole asked for no deltas: what the run had said comes with the error.
+      const said = this.#text.length > 0 ? this.#text : (text ?? '');
+      this.#end(said.length > 0 ? `${said}\n\n${note}` : note);
     }
   };
 
