@@ -41,10 +41,19 @@ export async function openSecret(store: Store, sealer: OpenBox, tenant: string, 
   return sealed === null ? null : sealer.box.decrypt(sealed.ciphertext, secretContext(tenant, name));
 }
 
-async function openSecretBox(ctx: AdminContext): Promise<{ box: SecretBox; version: number }> {
-  const loaded = await loadKeyring({ env: ctx.env ?? process.env, dataDir: ctx.config.dataDir });
-  for (const w of loaded.warnings) (ctx.err ?? stderr)(`troupe: warning: ${w}`);
+/**
+ * The keyring from TROUPE_ENCRYPTION_KEY or the data dir's key file (generated there when there is none),
+ * ready to seal and open; `warn` is told of a generated key or a file others can read.
+ */
+export async function openKeyring(opts: { env: Record<string, string | undefined>; dataDir: string; warn: (msg: string) => void }): Promise<OpenBox> {
+  const loaded = await loadKeyring({ env: opts.env, dataDir: opts.dataDir });
+  for (const w of loaded.warnings) opts.warn(w);
   return { box: new SecretBox(loaded.keyring), version: loaded.keyring.current };
+}
+
+function openSecretBox(ctx: AdminContext): Promise<OpenBox> {
+  const err = ctx.err ?? stderr;
+  return openKeyring({ env: ctx.env ?? process.env, dataDir: ctx.config.dataDir, warn: (w) => err(`troupe: warning: ${w}`) });
 }
 
 /** `troupe secrets set`: seals the value under the current key version. */

@@ -6,11 +6,10 @@
  * there as a named call (gateway/store_calls.ts `adminStore`). Every change is audited in the
  * tenant's chain by the shared functions the CLI uses too.
  */
-import { loadKeyring, SecretBox } from '../../security/secrets.js';
 import type { Agent, ApiKey, AuditEvent, AuditRecord, ChainVerdict, ChannelPairing, Store, StoredMcpServer, StoredProvider, Tenant } from '../../store/index.js';
 import { agentsForTenant, deleteAgent, putAgent, seedAgents, type AgentDefinition } from '../admin_agents.js';
-import { deleteProvider, getProvider, listProviders, providerKey, putProvider, type ProviderView } from '../admin_providers.js';
-import { deleteMcpServer, getMcpServer, listMcpServers, mcpSecretValues, putMcpServer, seedMcpServers } from '../admin_mcp.js';
+import { deleteProvider, getProvider, listProviders, putProvider, type ProviderView } from '../admin_providers.js';
+import { deleteMcpServer, getMcpServer, listMcpServers, putMcpServer, seedMcpServers } from '../admin_mcp.js';
 import type { McpServerConfig } from '../../tools/mcp/config.js';
 import { createApiKey, revokeApiKey, type NewKey } from '../admin_keys.js';
 import { rotateSecrets, setSecret, type OpenBox, type RotateReport } from '../admin_secrets.js';
@@ -43,8 +42,6 @@ export interface AdminStore {
   putProvider(tenant: string, id: string, spec: Record<string, unknown>, apiKey: string | null | undefined, who: AdminActor, max: number): Promise<ProviderView>;
   /** Null when the tenant has no such provider (audited as a failure). */
   deleteProvider(tenant: string, id: string, who: AdminActor): Promise<StoredProvider | null>;
-  /** The opened key, for a worker's call only (never answered by the API). */
-  providerKey(tenant: string, id: string): Promise<string | null>;
 
   /** Gives the tenant the config file's MCP servers, once ever (creating the tenant if needed); their values sealed. */
   seedMcpServers(tenant: string, seed: Record<string, McpServerConfig>): Promise<boolean>;
@@ -59,8 +56,6 @@ export interface AdminStore {
   ): Promise<StoredMcpServer>;
   /** Null when the tenant has no such server (audited as a failure). */
   deleteMcpServer(tenant: string, id: string, who: AdminActor): Promise<StoredMcpServer | null>;
-  /** The opened headers or env, for the worker that connects the server (never answered by the API). */
-  mcpSecretValues(tenant: string, id: string): Promise<Record<string, string> | null>;
 
   listKeys(tenant: string, limit: number): Promise<ApiKey[]>;
   createKey(tenant: string, input: NewKey, who: AdminActor): Promise<{ key: string; record: ApiKey }>;
@@ -83,22 +78,11 @@ export interface AdminStore {
   denyPairing(tenant: string, channelId: string, userId: string, who: AdminActor): Promise<boolean>;
 }
 
-export interface StoreAdminOptions {
-  /** Where TROUPE_ENCRYPTION_KEY and the data-dir keyring are read from (security/secrets.ts). */
-  env: Record<string, string | undefined>;
-  dataDir: string;
-  /** Told of keyring warnings (a key generated into the data dir, a file readable by others). */
-  warn: (msg: string) => void;
-}
-
-export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
-  let sealer: Promise<OpenBox> | undefined;
-  const openBox = (): Promise<OpenBox> => (sealer ??= loadKeyring({ env: opts.env, dataDir: opts.dataDir })
-    .then((k) => {
-      for (const w of k.warnings) opts.warn(w);
-      return { box: new SecretBox(k.keyring), version: k.keyring.current };
-    })
-    .catch((err: unknown) => { sealer = undefined; throw err; }));
+/**
+ * `openBox`: the keyring that seals and opens tenant secrets, opened on first use; the store worker
+ * shares one between this and the chat path's calls (gateway/store_calls.ts).
+ */
+export function storeAdmin(store: Store, openBox: () => Promise<OpenBox>): AdminStore {
   return {
     tenantExists: async (id) => (await store.tenants.get(id)) !== null,
     ensureTenant: async (id) => { await ensureTenant(store, id); },
@@ -122,14 +106,12 @@ export function storeAdmin(store: Store, opts: StoreAdminOptions): AdminStore {
     getProvider: (tenant, id) => getProvider(store, tenant, id),
     putProvider: async (tenant, id, spec, apiKey, who, max) => putProvider(store, await openBox(), tenant, id, spec, apiKey, who, max),
     deleteProvider: (tenant, id, who) => deleteProvider(store, tenant, id, who),
-    providerKey: async (tenant, id) => providerKey(store, await openBox(), tenant, id),
 
     seedMcpServers: (tenant, seed) => seedMcpServers(store, openBox, tenant, seed),
     listMcpServers: (tenant, limit) => listMcpServers(store, tenant, limit),
     getMcpServer: (tenant, id) => getMcpServer(store, tenant, id),
     putMcpServer: (tenant, id, definition, values, who, max) => putMcpServer(store, openBox, tenant, id, definition, values, who, max),
     deleteMcpServer: (tenant, id, who) => deleteMcpServer(store, tenant, id, who),
-    mcpSecretValues: async (tenant, id) => mcpSecretValues(store, await openBox(), tenant, id),
 
     listKeys: (tenant, limit) => store.withTenant(tenant, (s) => s.apiKeys.list({ limit })),
     createKey: (tenant, input, who) => createApiKey(store, tenant, input, who),
