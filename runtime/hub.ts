@@ -109,11 +109,14 @@ export class Hub implements RemoteHub {
     l.flush();
   }
 
-  /** The peer died: asks to it fail with UNAVAILABLE; tells wait (bounded) for its replacement. */
+  /**
+   * The peer died: asks to it fail with UNAVAILABLE; tells not yet sent wait (bounded) for its
+   * replacement; messages sent that it had not taken off the link are gone with it, and counted dropped.
+   */
   hostDown(host: number): void {
     const l = this.link(host);
     l.port = null;
-    l.reset();
+    this.system.metrics.dropped += l.reset();
     this.system.asks.failHost(host, () => new UnavailableError('worker_died', `host ${host} went away; retry`));
   }
 

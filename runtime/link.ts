@@ -184,12 +184,14 @@ export class Link {
     port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   }
 
-  /** The peer went away: batches in flight are gone with it, and so is what we owed it. */
-  reset(): void {
+  /** The peer went away: batches in flight are gone with it, and so is what we owed it. Returns how many messages they held. */
+  reset(): number {
+    const lost = this.inFlightMessages;
     while (this.inFlight.length > 0) this.inFlight.shift();
     this.inFlightMessages = 0;
     this.inFlightBytes = 0;
     this.owed = 0;
     this.owedMessages = 0;
+    return lost;
   }
 }

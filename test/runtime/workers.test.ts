@@ -141,6 +141,22 @@ t.test('runtime metrics cover every host', async (t) => {
   t.equal(snap.workerReplacements, 0);
 });
 
+t.test('tells in flight to a worker that dies before taking them are counted as dropped, not lost silently', async (t) => {
+  const sys = await pooled(t, { pool: { workers: 2, heartbeatMs: 50, heartbeatMisses: 4 } });
+  const pool = sys.workers!;
+  const events: WorkerEvent[] = [];
+  pool.onEvent((e) => events.push(e));
+  const victim = sys.spawn(props('victim'), { placement: { worker: 1 } });
+  t.equal(await victim.ask('block'), 'ok');
+  await sleep(30); // its event loop is now blocked: it takes nothing more off the link
+  const before = sys.metrics.dropped;
+  for (let i = 0; i < 100; i++) victim.tell('inc');
+  await sleep(20); // the batch goes out on the next turn of this thread's loop
+  t.ok(await eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === 1), 10_000), 'the blocked worker was replaced');
+  const dropped = sys.metrics.dropped - before;
+  t.ok(dropped > 0 && dropped <= 100, `the tells the dead worker had not taken are counted (${dropped})`);
+});
+
 t.test('pooled shutdown drains workers and terminates them without hanging', async (t) => {
   const sys = await ActorSystem.start({ pool: { workers: 2 } });
   const refs: ActorRef[] = [];
