@@ -48,9 +48,9 @@ export function createGatewayAuthenticator(jwt: Authenticator, store: AuthStore 
     }
     return principal;
   };
-  const refused = (via: string, reason: string, context: AuthContext | undefined): void => {
+  const refused = (via: string, reason: string, context: AuthContext | undefined, known: Record<string, string> = {}): void => {
     store?.audit(SYSTEM_TENANT, {
-      actor: 'anonymous', action: 'auth.failure', outcome: 'denied', ...(context?.ip ? { sourceIp: context.ip } : {}), detail: { via, reason },
+      actor: 'anonymous', action: 'auth.failure', outcome: 'denied', ...(context?.ip ? { sourceIp: context.ip } : {}), detail: { via, reason, ...known },
     });
   };
   return {
@@ -58,7 +58,7 @@ export function createGatewayAuthenticator(jwt: Authenticator, store: AuthStore 
       if (principal.keyId === undefined || store === undefined) return true;
       // While the store worker is being replaced this rejects with a retryable UNAVAILABLE.
       if (await store.keyLive(principal.tenant, principal.keyId)) return true;
-      refused(principal.via, 'revoked', context);
+      refused(principal.via, 'revoked', context, { tenant: principal.tenant, keyId: principal.keyId });
       return false;
     },
     async authenticate(credential: string, context?: AuthContext): Promise<Principal> {

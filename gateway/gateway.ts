@@ -70,7 +70,7 @@ export const DEV_TOKEN_TTL_SEC = 3_600;
 
 export async function startGateway(
   config: GatewayConfig,
-  opts: { channelEditIntervalMs?: number; /** bootGateway(config), started earlier (the CLI does). */ boot?: Promise<BootedGateway> } = {},
+  opts: { channelEditIntervalMs?: number; /** Tests: how often an idle WS with an API key has it checked. */ keyIdleRecheckMs?: number; /** bootGateway(config), started earlier (the CLI does). */ boot?: Promise<BootedGateway> } = {},
 ): Promise<RunningGateway> {
   // The workers and the store's open first: they run on their threads while Redis is reached.
   const booting = opts.boot ?? bootGateway(config);
@@ -268,6 +268,7 @@ export async function startGateway(
         ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
         shutdownDeadlineMs: config.shutdownDeadlineMs,
         allowFallback: config.allowFallback,
+        ...(opts.keyIdleRecheckMs === undefined ? {} : { keyIdleRecheckMs: opts.keyIdleRecheckMs }),
       },
     });
     const { port } = await frontDoor.listen();

@@ -29,6 +29,8 @@ export interface FrontDoorConfig {
   maxInflightPerConnection: number;
   /** A WS that has not authenticated within this time is closed (4401). */
   connectTimeoutMs: number;
+  /** How often a WS signed in with an API key that sends nothing has the key checked (revoked: closed with 4403). */
+  keyIdleRecheckMs: number;
   /** A non-streaming HTTP completion that takes longer than this fails with TIMEOUT. */
   httpRequestTimeoutMs: number;
   /** Start even on the slow `ws`-based emulation of uWS (tests, unsupported platforms). */
@@ -53,6 +55,7 @@ export const DEFAULT_CONFIG: FrontDoorConfig = {
   maxConnections: 10_000,
   maxInflightPerConnection: 32,
   connectTimeoutMs: 10_000,
+  keyIdleRecheckMs: 30_000,
   httpRequestTimeoutMs: 300_000,
   allowFallback: false,
   serverVersion: '0.1.0',
@@ -60,7 +63,7 @@ export const DEFAULT_CONFIG: FrontDoorConfig = {
 
 const POSITIVE_INTEGERS = [
   'maxPayloadBytes', 'maxBufferedBytes', 'maxQueuedBytes', 'slowConsumerMs', 'maxJsonDepth',
-  'shutdownDeadlineMs', 'maxConnections', 'maxInflightPerConnection', 'connectTimeoutMs', 'httpRequestTimeoutMs',
+  'shutdownDeadlineMs', 'maxConnections', 'maxInflightPerConnection', 'connectTimeoutMs', 'keyIdleRecheckMs', 'httpRequestTimeoutMs',
 ] as const;
 
 export function resolveConfig(partial: Partial<FrontDoorConfig> = {}): FrontDoorConfig {

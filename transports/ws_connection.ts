@@ -7,7 +7,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Principal } from '../security/types.js';
 import { encodeFrame, type OutboundFrame, type RequestId, type WireProtocol } from './codec.js';
-import type { FrontDoorContext } from './context.js';
+import { assertStillValid, type FrontDoorContext } from './context.js';
 import { toWireError, type ErrorCode } from './errors.js';
 import { SendQueue } from './send_queue.js';
 
@@ -20,12 +20,12 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   MESSAGE_TOO_BIG: 1009,
   AUTH_TIMEOUT: 4401,
-  /** The API key the connection authenticated with (or signed in with) was revoked or has expired. */
+  /** The API key the connection authenticated with (or signed in with) was revoked. */
   REVOKED: 4403,
   SLOW_CONSUMER: 4008,
 } as const;
 
-/** How long a connection's API key counts as live after a check: a revocation reaches open connections within this. */
+/** How long a connection's API key counts as live after a check: a revocation reaches the next request within this. */
 export const KEY_RECHECK_MS = 1_000;
 
 export class WsConnection {
@@ -43,6 +43,7 @@ export class WsConnection {
   /** When the principal's API key was last found live (performance.now()): when it authenticated, at first. */
   private keyCheckedAt = -Infinity;
   private pendingKeyCheck: Promise<void> | undefined = undefined;
+  private keyTimer: NodeJS.Timeout | undefined;
   /** The encoded frame `pushCorked` sends. */
   private corked: string | Buffer | undefined = undefined;
   /** Undone when the socket closes (event subscriptions such as team.watch). */
@@ -56,6 +57,20 @@ export class WsConnection {
   ) {
     this.principal = principal;
     if (principal !== undefined) this.keyCheckedAt = performance.now();
+  }
+
+  /** The socket is open: a principal that names an API key is watched from now on. */
+  private watchKey(): void {
+    clearInterval(this.keyTimer);
+    this.keyTimer = undefined;
+    if (this.principal?.keyId === undefined || this.ws === undefined) return;
+    const every = this.ctx.config.keyIdleRecheckMs;
+    this.keyTimer = setInterval(() => {
+      if (performance.now() - this.keyCheckedAt < every) return;
+      // A store that does not answer leaves the connection as it is until the next tick.
+      this.keyCheck()?.catch(() => undefined);
+    }, every);
+    this.keyTimer.unref();
   }
 
   get isOpen(): boolean {
@@ -76,6 +91,7 @@ export class WsConnection {
       () => this.closeSlowConsumer(),
       (delta) => metrics.queuedBytes.inc(delta),
     );
+    this.watchKey();
     if (this.principal === undefined) {
       this.authTimer = setTimeout(() => {
         if (this.principal === undefined) this.end(CloseCode.AUTH_TIMEOUT, 'authentication timeout');
@@ -88,6 +104,7 @@ export class WsConnection {
     this.closed = true;
     this.queue?.close();
     this.clearAuthTimer();
+    clearInterval(this.keyTimer);
     for (const undo of this.cleanups.splice(0)) undo();
   }
 
@@ -101,18 +118,27 @@ export class WsConnection {
     this.principal = principal;
     this.keyCheckedAt = performance.now();
     this.clearAuthTimer();
+    this.watchKey();
   }
 
   /**
-   * Whether the principal's API key (`keyId`) must be asked about again before
-   * this request: at most once per KEY_RECHECK_MS, and one question at a time
-   * (requests that arrive meanwhile share it).
+   * Asks whether the principal's API key (`keyId`) is still live, if it was not
+   * found live in the last KEY_RECHECK_MS, one question at a time (requests that
+   * arrive meanwhile share it); undefined when there is nothing to ask. Revoked:
+   * rejects UNAUTHORIZED (reason `revoked`) and closes the connection with 4403,
+   * right after the request that found it out has its answer.
    */
-  keyCheck(ask: () => Promise<void>): Promise<void> | undefined {
+  keyCheck(): Promise<void> | undefined {
+    const p = this.principal;
+    if (p?.keyId === undefined) return undefined;
     if (this.pendingKeyCheck !== undefined) return this.pendingKeyCheck;
-    if (performance.now() - this.keyCheckedAt < KEY_RECHECK_MS) return undefined;
-    const pending = ask().then(() => {
-      this.keyCheckedAt = performance.now();
+    const askedAt = performance.now();
+    if (askedAt - this.keyCheckedAt < KEY_RECHECK_MS) return undefined;
+    const pending = assertStillValid(this.ctx, p, this.ip).then(() => {
+      this.keyCheckedAt = askedAt;
+    }, (err: unknown) => {
+      if ((err as { reason?: unknown }).reason === 'revoked') setImmediate(() => this.end(CloseCode.REVOKED, 'credentials revoked'));
+      throw err;
     }).finally(() => {
       this.pendingKeyCheck = undefined;
     });

@@ -7,7 +7,7 @@
 import uws, { type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocketBehavior } from 'uWebSockets.js';
 import { decodePayload, FrameError, negotiateSubprotocol, toRequestFrame, type RequestFrame } from './codec.js';
 import { authorize } from './access.js';
-import { assertStillValid, authenticate, bearerToken, takeOrThrow, type FrontDoorContext } from './context.js';
+import { authenticate, bearerToken, takeOrThrow, type FrontDoorContext } from './context.js';
 import { TroupeError } from './errors.js';
 import { HttpExchange } from './http_exchange.js';
 import { CloseCode, WsConnection, type ConnectionUserData } from './ws_connection.js';
@@ -49,7 +49,7 @@ async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: Reques
       if (p.expiresAt !== undefined && p.expiresAt <= Date.now()) {
         throw new TroupeError('UNAUTHORIZED', 'Credentials have expired; reconnect', { reason: 'token_expired' });
       }
-      if (p.keyId !== undefined) await conn.keyCheck(() => assertStillValid(ctx, p, conn.ip));
+      if (p.keyId !== undefined) await conn.keyCheck();
       authorize(ctx, p, ACCESS_KEYS[frame.method], conn.ip);
     }
     const result = await spec.run(ctx, conn, validateParams(spec, frame.params));
@@ -57,8 +57,6 @@ async function dispatch(ctx: FrontDoorContext, conn: WsConnection, frame: Reques
     result.afterReply?.();
   } catch (err) {
     const code = conn.replyError(frame.id, err);
-    // A revoked key ends the connection, not just the request (runs it started keep their own course).
-    if (spec.needsAuth && (err as { reason?: unknown }).reason === 'revoked') conn.end(CloseCode.REVOKED, 'credentials revoked');
     if (code === 'INTERNAL') ctx.logger.error('ws method failed', { method: frame.method, requestId: frame.id, tenant: conn.principal?.tenant, error: String(err) });
   } finally {
     conn.inflight--;

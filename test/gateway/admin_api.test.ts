@@ -20,6 +20,8 @@ import { STORE_CALLS } from '../helpers/store_calls.js';
 import { dropSchemaOnTeardown } from '../store/backends.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+/** How often an idle WebSocket with an API key has it checked, here (30 s by default). */
+const KEY_IDLE_RECHECK_MS = 5_000;
 const pgUrl = await postgresUrl();
 const suffix = randomBytes(4).toString('hex');
 const A = `a${suffix}`;
@@ -58,7 +60,11 @@ async function openWs(gw: RunningGateway, bearer: string): Promise<{ call(method
     const f = JSON.parse(String(d)) as Json;
     if (f.type === 'res') waiting.get(String(f.id))?.(f);
   });
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  // A call still waiting when the socket closes gets { closed: code } instead of a reply.
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => {
+    for (const answer of waiting.values()) answer({ closed: code });
+    resolve(code);
+  }));
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
   let id = 0;
   return {
@@ -86,7 +92,7 @@ async function gateway(t: Test, env: Record<string, string>): Promise<RunningGat
     agents: [{ id: 'echo', model: 'sim-1', provider: { kind: 'simulated', tokens: 2, latencyMs: 0 } }],
     channels: [channel('tga', A, TG_TOKEN, tgA.url), channel('tgb', B, TG_TOKEN_B, tgB.url)],
   }));
-  const gw = await startGateway(loadConfig({ TROUPE_DATA_DIR: dir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, ...env }, file));
+  const gw = await startGateway(loadConfig({ TROUPE_DATA_DIR: dir, TROUPE_PORT: '0', TROUPE_WORKERS: '1', TROUPE_JWT_SECRET: SECRET, ...env }, file), { keyIdleRecheckMs: KEY_IDLE_RECHECK_MS });
   t.teardown(async () => { await gw.shutdown(); await tgA.stop(); await tgB.stop(); });
   return gw;
 }
@@ -256,8 +262,17 @@ function suite(t: Test, gw: RunningGateway): void {
     }
     t.match(await plain.call('chat.send', { message: 'still here', sessionKey: 'ws-revoke' }), { ok: true }, 'a connection with a key-less JWT keeps working');
     plain.close();
-    const rows = (await auditOf(gw, '_system')).filter((r) => r.action === 'auth.failure' && (r.detail as Json).reason === 'revoked');
-    t.ok(rows.some((r) => (r.detail as Json).via === 'api_key') && rows.some((r) => (r.detail as Json).via === 'jwt'), 'both refusals are audited with reason revoked');
+    const rows = (await auditOf(gw, '_system')).filter((r) => r.action === 'auth.failure' && (r.detail as Json).keyId === made.body.id);
+    t.same(rows.map((r) => (r.detail as Json).via).sort(), ['api_key', 'jwt'], 'each refusal is audited once, naming the key');
+    t.match(rows[0]?.detail, { reason: 'revoked', tenant: A });
+  });
+
+  t.test('WebSocket: a connection with a key that only listens is closed by the periodic check once the key is revoked', async (t) => {
+    const made = await call(gw, 'POST', '/api-keys', adminA, { name: 'ws-listener', scopes: ['chat'] });
+    const listener = await openWs(gw, made.body.key as string);
+    t.equal((await call(gw, 'DELETE', `/api-keys/${made.body.id as string}`, adminA)).status, 200);
+    const closedWith = await Promise.race([listener.closed, new Promise<number>((r) => setTimeout(() => r(-1), KEY_IDLE_RECHECK_MS * 2 + 5_000))]);
+    t.equal(closedWith, CloseCode.REVOKED, `closed with ${CloseCode.REVOKED} without sending anything`);
   });
 
   t.test('sign-in: every token issued and every escalation refused is in the tenant\'s audit chain', async (t) => {
