@@ -21,6 +21,7 @@ const HOST_COUNTERS: [keyof HostMetricsSnapshot, string, string][] = [
   ['escalations', 'troupe_actor_escalations_total', 'Restart-intensity escalations'],
   ['rejected', 'troupe_actor_tells_returned_total', 'Tells another thread\'s full mailbox refused and sent back to this host'],
   ['linkRejected', 'troupe_link_rejected_total', 'Tells and asks refused because the link to their thread was full (OVERLOADED)'],
+  ['unconfirmed', 'troupe_link_unconfirmed_total', 'Messages sent to a worker that died before confirming it had taken them (it may have handled some)'],
 ];
 
 const HOST_GAUGES: [keyof HostMetricsSnapshot, string, string][] = [

@@ -111,12 +111,13 @@ export class Hub implements RemoteHub {
 
   /**
    * The peer died: asks to it fail with UNAVAILABLE; tells not yet sent wait (bounded) for its
-   * replacement; messages sent that it had not taken off the link are gone with it, and counted dropped.
+   * replacement; messages sent that it had not confirmed are counted `unconfirmed` (it acknowledges
+   * lazily, so it may have handled some of them before it died).
    */
   hostDown(host: number): void {
     const l = this.link(host);
     l.port = null;
-    this.system.metrics.dropped += l.reset();
+    this.system.metrics.unconfirmed += l.reset();
     this.system.asks.failHost(host, () => new UnavailableError('worker_died', `host ${host} went away; retry`));
   }
 

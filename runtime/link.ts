@@ -184,7 +184,7 @@ export class Link {
     port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
   }
 
-  /** The peer went away: batches in flight are gone with it, and so is what we owed it. Returns how many messages they held. */
+  /** The peer went away: batches in flight are gone with it, and so is what we owed it. Returns how many messages it had not confirmed. */
   reset(): number {
     const lost = this.inFlightMessages;
     while (this.inFlight.length > 0) this.inFlight.shift();

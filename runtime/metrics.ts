@@ -19,6 +19,8 @@ export interface HostMetricsSnapshot {
   rejected: number;
   /** Tells and asks refused on this host because the link to their target's host was full (the caller got OVERLOADED). */
   linkRejected: number;
+  /** Messages this host sent to a worker that died before confirming it had taken them (it may have handled some). */
+  unconfirmed: number;
   /** gauges */
   actors: number;
   mailboxDepth: number;
@@ -45,6 +47,7 @@ export class HostMetrics {
   stopped = 0;
   rejected = 0;
   linkRejected = 0;
+  unconfirmed = 0;
   actors = 0;
   mailboxDepth = 0;
   eventLoopLagMs = 0;
@@ -66,6 +69,7 @@ export class HostMetrics {
       stopped: this.stopped,
       rejected: this.rejected,
       linkRejected: this.linkRejected,
+      unconfirmed: this.unconfirmed,
       actors: this.actors,
       mailboxDepth: this.mailboxDepth,
       eventLoopLagMs: this.eventLoopLagMs,
@@ -78,5 +82,5 @@ export class HostMetrics {
 /** Order of the numeric fields when a snapshot travels as a Float64Array (worker → main). */
 export const HOST_METRIC_FIELDS = [
   'processed', 'deadLetters', 'dropped', 'restarts', 'failures', 'escalations', 'spawned', 'stopped',
-  'rejected', 'linkRejected', 'actors', 'mailboxDepth', 'eventLoopLagMs', 'eventLoopUtilization', 'linkQueueDepth',
+  'rejected', 'linkRejected', 'actors', 'mailboxDepth', 'eventLoopLagMs', 'eventLoopUtilization', 'linkQueueDepth', 'unconfirmed',
 ] as const;

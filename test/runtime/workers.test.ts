@@ -141,7 +141,7 @@ t.test('runtime metrics cover every host', async (t) => {
   t.equal(snap.workerReplacements, 0);
 });
 
-t.test('tells in flight to a worker that dies before taking them are counted as dropped, not lost silently', async (t) => {
+t.test('tells in flight to a worker that dies before confirming them are counted as unconfirmed, not lost silently', async (t) => {
   const sys = await pooled(t, { pool: { workers: 2, heartbeatMs: 50, heartbeatMisses: 4 } });
   const pool = sys.workers!;
   const events: WorkerEvent[] = [];
@@ -149,12 +149,12 @@ t.test('tells in flight to a worker that dies before taking them are counted as 
   const victim = sys.spawn(props('victim'), { placement: { worker: 1 } });
   t.equal(await victim.ask('block'), 'ok');
   await sleep(30); // its event loop is now blocked: it takes nothing more off the link
-  const before = sys.metrics.dropped;
+  const before = sys.metrics.unconfirmed;
   for (let i = 0; i < 100; i++) victim.tell('inc');
   await sleep(20); // the batch goes out on the next turn of this thread's loop
   t.ok(await eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === 1), 10_000), 'the blocked worker was replaced');
-  const dropped = sys.metrics.dropped - before;
-  t.ok(dropped > 0 && dropped <= 100, `the tells the dead worker had not taken are counted (${dropped})`);
+  t.equal(sys.metrics.unconfirmed - before, 100, 'the blocked worker took none of the 100 tells: all are counted');
+  t.equal(sys.metricsSnapshot().hosts[0]?.unconfirmed, sys.metrics.unconfirmed, 'and reported in the snapshot');
 });
 
 t.test('pooled shutdown drains workers and terminates them without hanging', async (t) => {
