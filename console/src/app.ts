@@ -12,12 +12,13 @@ import { chatPage } from './chat.js';
 import { errorText, fill, h, notice } from './dom.js';
 import { keysPage } from './keys.js';
 import { livePage } from './live.js';
+import { mcpPage } from './mcp.js';
 import type { Page, PageContext } from './page.js';
 import { providersPage } from './providers.js';
 import { Rpc } from './rpc.js';
 import { usagePage } from './usage.js';
 
-const PAGES: Page[] = [chatPage, agentsPage, providersPage, keysPage, channelsPage, usagePage, auditPage, livePage];
+const PAGES: Page[] = [chatPage, agentsPage, providersPage, mcpPage, keysPage, channelsPage, usagePage, auditPage, livePage];
 
 const app = document.getElementById('app') as HTMLElement;
 let rpc: Promise<Rpc> | undefined;

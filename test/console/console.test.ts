@@ -13,6 +13,7 @@ import { loadConfig } from '../../gateway/config.js';
 import { startGateway, type RunningGateway } from '../../gateway/gateway.js';
 import { signToken } from '../../security/jwt.js';
 import { OpenAIUpstream } from '../fakes/openai_upstream.js';
+import { binOf } from '../tools/mcp_servers.js';
 import { launch, needsChromium, type Browser, type Page } from './browser.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -237,6 +238,49 @@ t.test('the console in a browser', { skip: needsChromium() }, async (t) => {
     await h.page.waitForSelector('#chat-agent option[value="echo"]', { state: 'attached' });
     const turn = await chat(h.page, 'echo', 'through the new provider');
     t.match(turn.meta, / 3 out tokens .*sim-fast-1/, 'three tokens from the console-made provider');
+  });
+
+  t.test('an MCP server made in the console keeps its values sealed; edits keep them, a field taken out is removed; delete removes it', async (t) => {
+    const server = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${h.gw.url}/admin/v1/mcp-servers/everything`, { headers: { authorization: `Bearer ${h.admin}` } });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const args = [binOf('@modelcontextprotocol/server-everything'), 'stdio'];
+    await h.page.click('a[data-page="mcp"]');
+    await h.page.getByText('No MCP servers in this tenant').waitFor();
+    await h.page.click('#mcp-new');
+    await h.page.fill('#mcp-id', 'everything');
+    await h.page.locator('#mcp-json').fill(JSON.stringify({ command: process.execPath, args }));
+    await h.page.fill('#mcp-values', 'EVERYTHING_TOKEN=console-sealed-value-42\nOTHER=x');
+    await h.page.click('#mcp-save');
+    await h.page.waitForSelector('#mcp-result .notice.ok');
+    const row = h.page.locator('#mcp-list tr', { hasText: 'everything' });
+    t.match(await row.textContent(), /server-everything.*stdio.*EVERYTHING_TOKEN, OTHER/, 'listed with what it runs and its sealed names');
+    t.match(await server(), { status: 200, body: { command: process.execPath, args, envNames: ['EVERYTHING_TOKEN', 'OTHER'] } });
+    await h.page.reload();
+    await row.waitFor();
+    t.notMatch(await h.page.textContent('body'), /console-sealed-value-42/, 'a value is never shown');
+    await shot(h.page, 'mcp');
+
+    // An edit with the values left blank keeps them sealed.
+    await h.page.click('button[data-mcp="everything"]');
+    await h.page.locator('#mcp-json').fill(JSON.stringify({ command: process.execPath, args, cwd: tmpdir() }));
+    await h.page.click('#mcp-save');
+    await h.page.waitForSelector('#mcp-result .notice.ok');
+    t.match(await server(), { status: 200, body: { cwd: tmpdir(), envNames: ['EVERYTHING_TOKEN', 'OTHER'] } }, 'cwd set, the values kept');
+    // Taking a field out of the JSON removes it; new values replace the old ones.
+    await h.page.locator('#mcp-json').fill(JSON.stringify({ command: process.execPath, args }));
+    await h.page.fill('#mcp-values', 'EVERYTHING_TOKEN=rotated');
+    await h.page.click('#mcp-save');
+    await h.page.waitForSelector('#mcp-result .notice.ok');
+    const edited = await server();
+    t.notOk('cwd' in edited.body, 'cwd removed');
+    t.same(edited.body.envNames, ['EVERYTHING_TOKEN'], 'the values replaced');
+
+    await h.page.click('#mcp-delete');
+    await h.page.click('#mcp-delete');
+    await h.page.getByText('Deleted everything.').waitFor();
+    t.equal((await server()).status, 404, 'deleted');
   });
 
   t.test('a credential without a page\'s scope gets that page\'s refusal, explained, and the rest of the console still works', async (t) => {
