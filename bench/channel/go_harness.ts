@@ -80,7 +80,8 @@ export async function startGoHarness(o: LegOptions, binary?: string): Promise<Ha
       const goMs = msPerMessage(r.cpuMs / 1000, r.completed);
       return {
         channel: {
-          sent: r.sent, rejected: r.rejected, completed: r.completed, lost: r.lost, duplicated: r.duplicated,
+          // Closed loop only: one message in flight per chat never fills the channel's per-chat queue.
+          sent: r.sent, rejected: r.rejected, completed: r.completed, busy: 0, lost: r.lost, duplicated: r.duplicated,
           messagesPerSec: r.messagesPerSec, latency: r.latencyMs,
         },
         cpu: { ...cpu, benchMs: Math.round((cpu.benchMs + goMs) * 1000) / 1000, goMs },

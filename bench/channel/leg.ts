@@ -34,6 +34,11 @@ export interface ChannelFigures {
   /** Webhooks the gateway did not answer 200 (they are not counted lost). */
   rejected: number;
   completed: number;
+  /**
+   * Webhooks the channel answered "still answering your earlier messages" (more than its per-chat
+   * queue already waited in that chat: an open loop faster than the gateway); not counted as lost.
+   */
+  busy: number;
   lost: number;
   duplicated: number;
   messagesPerSec: number;

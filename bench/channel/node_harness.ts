@@ -7,6 +7,8 @@
  *
  *   chat c:  sent[c] = [t0, t1, …]   replies complete ──► latency = now - sent[c][done[c]++]
  *   lost       = webhooks accepted but never answered by the end of the drain
+ *   busy       = webhooks answered "still answering" (the chat's queue was full): taken off the
+ *                newest still waiting, since the channel refuses only while older ones wait
  *   duplicated = new messages (posts) beyond one per webhook
  *
  * Closed loop (rate 0): `conns` chats, each with one message in flight.
@@ -25,6 +27,9 @@ interface ChatState {
   posts: number;
 }
 
+/** The channel's answer to a message beyond its per-chat queue (transports/channels/channel.ts), whatever the platform's rendering. */
+const STILL_ANSWERING = /still answering your earlier messages/;
+
 /** One run's chats and counts; a harness runs legs one after another. */
 function newLeg() {
   return {
@@ -35,6 +40,7 @@ function newLeg() {
     inWindow: 0,
     windowEnd: Number.POSITIVE_INFINITY,
     duplicated: 0,
+    busy: 0,
     waiting: undefined as (() => void) | undefined,
     wakers: new Map<string, () => void>(),
   };
@@ -50,8 +56,22 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
     const c = leg.chats.get(chat);
     if (c === undefined) return;
     if (kind === 'post' && ++c.posts > c.sent.length) leg.duplicated++;
-    // A streamed reply completes when its text is whole; until then it is a partial edit.
-    if (text.trim() !== o.expected || c.done >= c.sent.length) return;
+    if (kind === 'post' && STILL_ANSWERING.test(text) && c.done < c.sent.length) {
+      // Refused, not lost: it will get no other answer. The refused one is the newest still waiting.
+      c.sent.pop();
+      if (c.measured.pop() === true) leg.busy++;
+      c.posts--;
+    } else if (text.trim() !== o.expected || c.done >= c.sent.length) {
+      // A streamed reply completes when its text is whole; until then it is a partial edit.
+      return;
+    } else {
+      recordReply(c);
+    }
+    leg.wakers.get(chat)?.();
+    if (leg.waiting !== undefined && [...leg.chats.values()].every((s) => s.done >= s.sent.length)) leg.waiting();
+  });
+
+  function recordReply(c: ChatState): void {
     const i = c.done++;
     if (c.measured[i] === true) {
       const now = performance.now();
@@ -59,9 +79,7 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       leg.completed++;
       if (now <= leg.windowEnd) leg.inWindow++;
     }
-    leg.wakers.get(chat)?.();
-    if (leg.waiting !== undefined && [...leg.chats.values()].every((s) => s.done >= s.sent.length)) leg.waiting();
-  });
+  }
 
   const run = async (gateway: { pid: number; webhookUrl: string }): Promise<ChannelLeg> => {
     const target = new URL(gateway.webhookUrl);
@@ -120,8 +138,10 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
           while (performance.now() < stopAt) {
             const replied = new Promise<void>((resolve) => leg.wakers.set(chat, resolve));
             if (!(await send(chat))) continue;
-            const timeout = new Promise<void>((resolve) => setTimeout(resolve, o.drainMs));
+            let timer: NodeJS.Timeout | undefined;
+            const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, o.drainMs); });
             await Promise.race([replied, timeout]);
+            clearTimeout(timer);
           }
         }));
       }
@@ -129,10 +149,12 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       const measuredMs = stopAt - measureStart;
       // Drain: wait for the replies still on their way, bounded.
       if (![...chats.values()].every((s) => s.done >= s.sent.length)) {
+        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           leg.waiting = resolve;
-          setTimeout(resolve, o.drainMs);
+          timer = setTimeout(resolve, o.drainMs);
         });
+        clearTimeout(timer);
       }
       // The replies to the messages sent in the window are in (or lost): what they cost ends here.
       const cpu = channelCpu()(leg.completed);
@@ -140,7 +162,7 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
       const lost = [...chats.values()].reduce((sum, c) => sum + (c.sent.length - c.done), 0);
       return {
         channel: {
-          sent: sentMeasured, rejected, completed: leg.completed, lost, duplicated: leg.duplicated,
+          sent: sentMeasured, rejected, completed: leg.completed, busy: leg.busy, lost, duplicated: leg.duplicated,
           messagesPerSec: Math.round((leg.inWindow / Math.max(1, measuredMs)) * 1000 * 10) / 10,
           latency: summarize(leg.hist),
         },

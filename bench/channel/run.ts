@@ -133,7 +133,7 @@ export async function runChannelBench(o: ChannelBenchOptions, log: (line: string
       target: { ratio: TARGET_RATIO, lost: 0, duplicated: 0 },
       cpu: { channel: cpu },
     };
-    log(`channel ${o.platform} (${o.harness ?? 'node'} harness): ${channel.messagesPerSec} msg/s, p50 ${channel.latency.p50} ms, p99 ${channel.latency.p99} ms, lost ${channel.lost}, duplicated ${channel.duplicated}`);
+    log(`channel ${o.platform} (${o.harness ?? 'node'} harness): ${channel.messagesPerSec} msg/s, p50 ${channel.latency.p50} ms, p99 ${channel.latency.p99} ms, busy ${channel.busy}, lost ${channel.lost}, duplicated ${channel.duplicated}`);
     if (o.ws) {
       const wsCpu = cpuMeter(gw.pid);
       const ws = await runWsBench(wsOptions(o.durationMs, o.warmupMs));
@@ -157,7 +157,7 @@ export function channelSummary(r: ChannelBenchResult): string {
     `channel benchmark: ${r.settings.platform} (${r.settings.harness === 'go' ? 'go harness' : `node harness, fake on ${r.settings.fake ?? 'uws'}`}), ${r.settings.conns} chats, ${r.settings.rate > 0 ? `${r.settings.rate} webhooks/s` : 'closed loop'}, ${r.settings.durationMs / 1000}s`,
     `  messages/s         ${c.messagesPerSec}`,
     `  webhook→reply ms   p50 ${c.latency.p50}  p99 ${c.latency.p99}  max ${c.latency.max}`,
-    `  sent ${c.sent}  completed ${c.completed}  lost ${c.lost}  duplicated ${c.duplicated}  rejected ${c.rejected}`,
+    `  sent ${c.sent}  completed ${c.completed}  busy ${c.busy}  lost ${c.lost}  duplicated ${c.duplicated}  rejected ${c.rejected}`,
   ];
   if (r.ws) lines.push(`  ws chat.send       ${r.ws.turnsPerSec} turns/s  p50 ${r.ws.latency.p50} ms`);
   const cpuLine = (leg: string, c: LegCpu) => {
