@@ -114,10 +114,12 @@ export class Hub implements RemoteHub {
    * replacement; messages sent that it had not confirmed are counted `unconfirmed` (it acknowledges
    * lazily, so it may have handled some of them before it died).
    */
-  hostDown(host: number): void {
+  hostDown(host: number, died = true): void {
     const l = this.link(host);
     l.port = null;
-    this.system.metrics.unconfirmed += l.reset();
+    const unconfirmed = l.reset();
+    // A worker stopped by shutdown handled its mailboxes first: what it had not confirmed is not lost.
+    if (died) this.system.metrics.unconfirmed += unconfirmed;
     this.system.asks.failHost(host, () => new UnavailableError('worker_died', `host ${host} went away; retry`));
   }
 

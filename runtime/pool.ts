@@ -356,6 +356,6 @@ export class WorkerPool {
     await Promise.race([Promise.all([...stops, local]), new Promise((r) => (timer = setTimeout(r, deadlineMs + 1_000)))]);
     clearTimeout(timer);
     await Promise.all(this.slots.map((s) => s.worker?.terminate()));
-    for (const slot of this.slots) this.hub.hostDown(slot.host);
+    for (const slot of this.slots) this.hub.hostDown(slot.host, false);
   }
 }

@@ -73,6 +73,7 @@ export function resolveConfig(partial: Partial<FrontDoorConfig> = {}): FrontDoor
     if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`front door config: ${key} must be a positive integer, got ${String(v)}`);
   }
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new RangeError(`front door config: bad port ${cfg.port}`);
+  if (cfg.keyIdleRecheckMs < 1_000) throw new RangeError(`front door config: keyIdleRecheckMs must be at least 1000, got ${cfg.keyIdleRecheckMs}`);
   // uWS rounds idle timeouts to ~4 s and rejects values between 1 and 7.
   if (!Number.isInteger(cfg.idleTimeoutSec) || (cfg.idleTimeoutSec !== 0 && cfg.idleTimeoutSec < 8)) {
     throw new RangeError('front door config: idleTimeoutSec must be 0 or an integer >= 8');

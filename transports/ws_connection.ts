@@ -63,10 +63,11 @@ export class WsConnection {
   private watchKey(): void {
     clearInterval(this.keyTimer);
     this.keyTimer = undefined;
-    if (this.principal?.keyId === undefined || this.ws === undefined) return;
+    if (this.principal?.keyId === undefined || this.ws === undefined || this.closed) return;
     const every = this.ctx.config.keyIdleRecheckMs;
     this.keyTimer = setInterval(() => {
-      if (performance.now() - this.keyCheckedAt < every) return;
+      // Skipped only when a request had it checked since the last tick (a whole interval would let jitter skip two).
+      if (performance.now() - this.keyCheckedAt < every - KEY_RECHECK_MS) return;
       // A store that does not answer leaves the connection as it is until the next tick.
       this.keyCheck()?.catch(() => undefined);
     }, every);
@@ -130,7 +131,9 @@ export class WsConnection {
    */
   keyCheck(): Promise<void> | undefined {
     const p = this.principal;
-    if (p?.keyId === undefined) return undefined;
+    if (p?.keyId === undefined || this.closed) return undefined;
+    // An expired credential is refused by its expiry (token_expired), not as a revoked key.
+    if (p.expiresAt !== undefined && p.expiresAt <= Date.now()) return undefined;
     if (this.pendingKeyCheck !== undefined) return this.pendingKeyCheck;
     const askedAt = performance.now();
     if (askedAt - this.keyCheckedAt < KEY_RECHECK_MS) return undefined;

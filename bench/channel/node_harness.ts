@@ -8,7 +8,8 @@
  *   chat c:  sent[c] = [t0, t1, …]   replies complete ──► latency = now - sent[c][done[c]++]
  *   lost       = webhooks accepted but never answered by the end of the drain
  *   busy       = webhooks answered "still answering" (the chat's queue was full): taken off the
- *                newest still waiting, since the channel refuses only while older ones wait
+ *                newest still waiting (the counts are exact; the latencies after a refusal are
+ *                approximate, as the refused one may be older than webhooks still on their way)
  *   duplicated = new messages (posts) beyond one per webhook
  *
  * Closed loop (rate 0): `conns` chats, each with one message in flight.
@@ -57,7 +58,7 @@ export async function startNodeHarness(o: LegOptions, fake: 'uws' | 'node'): Pro
     if (c === undefined) return;
     if (kind === 'post' && ++c.posts > c.sent.length) leg.duplicated++;
     if (kind === 'post' && STILL_ANSWERING.test(text) && c.done < c.sent.length) {
-      // Refused, not lost: it will get no other answer. The refused one is the newest still waiting.
+      // Refused, not lost: it will get no other answer. Taken for the newest still waiting (see above).
       c.sent.pop();
       if (c.measured.pop() === true) leg.busy++;
       c.posts--;

@@ -52,6 +52,8 @@ export function jsonEditor(into: HTMLElement, o: EditorOptions): void {
       return;
     }
     save.disabled = true;
+    // The last answer goes: what shows next is this save's.
+    fill(out);
     o.save(id.value.trim(), definition).then((saved) => o.done(saved, `Saved ${saved}: the next run uses it.`), failed);
   });
   let armed = false;

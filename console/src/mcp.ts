@@ -4,7 +4,8 @@
  * `cwd`; HTTP: `url`); the values of its `env` (stdio) or `headers` (HTTP) are
  * write-only, like a provider's key: the page shows only their names, values
  * typed here replace the stored ones, and "remove" clears them. An existing
- * server is saved with PATCH, so values left blank stay sealed as they are.
+ * server is saved with PATCH, so values left blank stay sealed as they are
+ * (unless it switches between `command` and `url`: env values are not headers).
  */
 import { api } from './api.js';
 import { errorText, fill, h, notice, table, when } from './dom.js';
@@ -37,10 +38,12 @@ const valuesField = (d: Definition): 'headers' | 'env' => (typeof d.url === 'str
 /** The values typed as `NAME=value` lines (blank lines ignored); undefined when there are none. */
 function parseValues(text: string): Record<string, string> | undefined {
   const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const at = line.indexOf('=');
-    if (at <= 0) throw new Error(`"${line.trim().slice(0, 40)}" is not NAME=value`);
+    // The line is not repeated: it may be a secret pasted without its name.
+    if (at <= 0) throw new Error(`value line ${i + 1} is not NAME=value`);
     out[line.slice(0, at).trim()] = line.slice(at + 1);
   }
   return Object.keys(out).length === 0 ? undefined : out;
@@ -78,7 +81,7 @@ export const mcpPage: Page = {
       const sealed = [...(server?.headerNames ?? []), ...(server?.envNames ?? [])];
       const values = h('textarea', { id: 'mcp-values', 'aria-label': 'Header or environment values', spellcheck: 'false', autocomplete: 'off',
         placeholder: sealed.length > 0
-          ? `${sealed.join(', ')} sealed: type NAME=value lines to replace them all, or leave blank to keep them`
+          ? `${sealed.join(', ')} sealed: type NAME=value lines to replace them all, or leave blank to keep them (a server switched between command and url loses them)`
           : 'NAME=value, one per line: headers of an HTTP server, environment of a stdio one (optional)' });
       const drop = h('input', { type: 'checkbox', id: 'mcp-values-remove', disabled: sealed.length === 0 });
       const before = server === undefined ? undefined : definitionOf(server);

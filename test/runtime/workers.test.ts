@@ -154,7 +154,6 @@ t.test('tells in flight to a worker that dies before confirming them are counted
   await sleep(20); // the batch goes out on the next turn of this thread's loop
   t.ok(await eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === 1), 10_000), 'the blocked worker was replaced');
   t.equal(sys.metrics.unconfirmed - before, 100, 'the blocked worker took none of the 100 tells: all are counted');
-  t.equal(sys.metricsSnapshot().hosts[0]?.unconfirmed, sys.metrics.unconfirmed, 'and reported in the snapshot');
 });
 
 t.test('pooled shutdown drains workers and terminates them without hanging', async (t) => {
