@@ -65,6 +65,8 @@ export const METHODS: Readonly<Record<string, MethodSpec<Schema>>> = {
         conn.connecting = false;
       }
       const p = principalOf(conn);
+      // A connection authenticated on its upgrade is answered only while its API key, if any, is live.
+      if (p.keyId !== undefined) await conn.keyCheck();
       await takeOrThrow(ctx, 'connect', limitKeys(p));
       conn.connected = true;
       const { config } = ctx;

@@ -254,9 +254,11 @@ function suite(t: Test, gw: RunningGateway): void {
     t.equal((await call(gw, 'DELETE', `/api-keys/${made.body.id as string}`, adminA)).status, 200);
     // The next request past the recheck interval finds the key revoked.
     await new Promise((r) => setTimeout(r, KEY_RECHECK_MS + 100));
-    for (const [name, c] of [['the key', byKey], ['a token signed in with it', byToken]] as const) {
-      t.match(await c.call('chat.send', { message: 'still there?', sessionKey: 'ws-revoke' }), { ok: false, error: { code: 'UNAUTHORIZED', reason: 'revoked' } },
-        `a connection opened with ${name} is refused`);
+    // `connect` (which a connection authenticated on its upgrade need not send) is refused as any request is.
+    for (const [name, c, method, params] of [
+      ['the key', byKey, 'connect', {}], ['a token signed in with it', byToken, 'chat.send', { message: 'still there?', sessionKey: 'ws-revoke' }],
+    ] as const) {
+      t.match(await c.call(method, params), { ok: false, error: { code: 'UNAUTHORIZED', reason: 'revoked' } }, `a connection opened with ${name} is refused its ${method}`);
       const closedWith = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5_000))]);
       t.equal(closedWith, CloseCode.REVOKED, `and closed with ${CloseCode.REVOKED}`);
     }
