@@ -156,6 +156,21 @@ t.test('tells in flight to a worker that dies before confirming them are counted
   t.equal(sys.metrics.unconfirmed - before, 100, 'the blocked worker took none of the 100 tells: all are counted');
 });
 
+t.test('a worker counts what it sent a dead worker unconfirmed, and the main thread reads it from shared memory', async (t) => {
+  const sys = await pooled(t, { pool: { workers: 2, heartbeatMs: 50, heartbeatMisses: 4 } });
+  const pool = sys.workers!;
+  const events: WorkerEvent[] = [];
+  pool.onEvent((e) => events.push(e));
+  const victim = sys.spawn(props('victim'), { placement: { worker: 2 } });
+  const from = sys.spawn(props('sender', { tag: 'w1' }), { placement: { worker: 1 } });
+  t.equal(await victim.ask('block'), 'ok');
+  await sleep(30);
+  t.equal(await from.ask({ go: victim, count: 100 }), 'sent', 'worker 1 sent 100 tells to the blocked worker 2');
+  t.ok(await eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === 2), 10_000), 'the blocked worker was replaced');
+  const ofWorker1 = () => sys.metricsSnapshot().hosts.find((h) => h.host === 1)?.unconfirmed;
+  t.ok(await eventually(() => ofWorker1() === 100, 5_000), `worker 1's count reaches the snapshot (${String(ofWorker1())})`);
+});
+
 t.test('pooled shutdown drains workers and terminates them without hanging', async (t) => {
   const sys = await ActorSystem.start({ pool: { workers: 2 } });
   const refs: ActorRef[] = [];
