@@ -6,8 +6,9 @@
  * change reaches the next run.
  */
 import { api } from './api.js';
-import { errorText, fill, h, notice, table, when } from './dom.js';
+import { fill, h, when } from './dom.js';
 import { jsonEditor, reopenAfter, type Definition } from './editor.js';
+import { listInto } from './listing.js';
 import type { Page } from './page.js';
 
 interface AgentRow extends Definition {
@@ -50,22 +51,13 @@ export const agentsPage: Page = {
     fill(root, h('h1', {}, 'Agents'), h('p', { class: 'muted' }, 'A change applies to the next run; runs in flight finish on the old definition.'),
       list, h('div', { class: 'row' }, add), editor);
 
-    const load = async (): Promise<AgentRow[]> => {
-      try {
-        const { data } = await api<{ data: AgentRow[] }>('GET', `${PATH}?limit=1000`);
-        fill(list, table<AgentRow>([
-          { title: 'Id', cell: (a) => h('strong', {}, a.id) },
-          { title: 'Description', cell: (a) => String(a.description ?? '') },
-          { title: 'Model', cell: (a) => h('code', {}, modelOf(a)) },
-          { title: 'Updated', cell: (a) => when(a.updatedAt) },
-          { title: '', cell: (a) => h('button', { type: 'button', class: 'secondary', 'data-agent': a.id, onclick: () => edit(a) }, 'Edit') },
-        ], data, 'No agents in this tenant.'));
-        return data;
-      } catch (err) {
-        fill(list, notice('error', errorText(err)));
-        return [];
-      }
-    };
+    const load = (): Promise<AgentRow[]> => listInto<AgentRow>(list, `${PATH}?limit=1000`, [
+      { title: 'Id', cell: (a) => h('strong', {}, a.id) },
+      { title: 'Description', cell: (a) => String(a.description ?? '') },
+      { title: 'Model', cell: (a) => h('code', {}, modelOf(a)) },
+      { title: 'Updated', cell: (a) => when(a.updatedAt) },
+      { title: '', cell: (a) => h('button', { type: 'button', class: 'secondary', 'data-agent': a.id, onclick: () => edit(a) }, 'Edit') },
+    ], 'No agents in this tenant.');
 
     const edit = (agent: AgentRow | undefined): void => {
       const before = agent === undefined ? undefined : definitionOf(agent);

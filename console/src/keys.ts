@@ -3,7 +3,8 @@
  * (metadata only: the gateway never returns a key again) and revoke.
  */
 import { api } from './api.js';
-import { errorText, fill, h, notice, table, when } from './dom.js';
+import { errorText, fill, h, notice, when } from './dom.js';
+import { listInto } from './listing.js';
 import type { Page } from './page.js';
 
 interface KeyRow {
@@ -38,21 +39,16 @@ export const keysPage: Page = {
     fill(root, h('h1', {}, 'API keys'), form, shown, h('h2', {}, 'Keys'), list);
 
     const load = async (): Promise<void> => {
-      try {
-        const { data } = await api<{ data: KeyRow[] }>('GET', '/admin/v1/api-keys?limit=1000');
-        fill(list, table<KeyRow>([
-          { title: 'Name', cell: (k) => k.name },
-          { title: 'Id', cell: (k) => h('code', {}, k.id) },
-          { title: 'Scopes', cell: (k) => (k.scopes.length === 0 ? 'chat' : k.scopes.join(' ')) },
-          { title: 'User', cell: (k) => k.userId ?? '—' },
-          { title: 'Created', cell: (k) => when(k.createdAt) },
-          { title: 'Expires', cell: (k) => (k.expiresAt === null ? 'never' : when(k.expiresAt)) },
-          { title: 'Last used', cell: (k) => when(k.lastUsedAt) },
-          { title: 'State', cell: (k) => (k.revokedAt === null ? revokeButton(k, list, load) : `revoked ${when(k.revokedAt)}`) },
-        ], data, 'No keys yet.'));
-      } catch (err) {
-        fill(list, notice('error', errorText(err)));
-      }
+      await listInto<KeyRow>(list, '/admin/v1/api-keys?limit=1000', [
+        { title: 'Name', cell: (k) => k.name },
+        { title: 'Id', cell: (k) => h('code', {}, k.id) },
+        { title: 'Scopes', cell: (k) => (k.scopes.length === 0 ? 'chat' : k.scopes.join(' ')) },
+        { title: 'User', cell: (k) => k.userId ?? '—' },
+        { title: 'Created', cell: (k) => when(k.createdAt) },
+        { title: 'Expires', cell: (k) => (k.expiresAt === null ? 'never' : when(k.expiresAt)) },
+        { title: 'Last used', cell: (k) => when(k.lastUsedAt) },
+        { title: 'State', cell: (k) => (k.revokedAt === null ? revokeButton(k, list, load) : `revoked ${when(k.revokedAt)}`) },
+      ], 'No keys yet.');
     };
 
     form.addEventListener('submit', (ev) => {

@@ -8,8 +8,9 @@
  * (unless it switches between `command` and `url`: env values are not headers).
  */
 import { api } from './api.js';
-import { errorText, fill, h, notice, table, when } from './dom.js';
+import { fill, h, when } from './dom.js';
 import { jsonEditor, reopenAfter, type Definition } from './editor.js';
+import { listInto } from './listing.js';
 import type { Page } from './page.js';
 
 interface McpRow {
@@ -60,22 +61,13 @@ export const mcpPage: Page = {
       h('p', { class: 'muted' }, 'Their tools are offered to this tenant\'s agents from the next run. Header and environment values are sealed and never shown again.'),
       list, h('div', { class: 'row' }, add), editor);
 
-    const load = async (): Promise<McpRow[]> => {
-      try {
-        const { data } = await api<{ data: McpRow[] }>('GET', `${PATH}?limit=1000`);
-        fill(list, table<McpRow>([
-          { title: 'Id', cell: (s) => h('strong', {}, s.id) },
-          { title: 'Runs', cell: (s) => (s.url !== undefined ? h('code', {}, s.url) : h('code', {}, [s.command ?? '?', ...(s.args ?? [])].join(' '))) },
-          { title: 'Sealed', cell: (s) => [...(s.headerNames ?? []), ...(s.envNames ?? [])].join(', ') || '—' },
-          { title: 'Updated', cell: (s) => when(s.updatedAt) },
-          { title: '', cell: (s) => h('button', { type: 'button', class: 'secondary', 'data-mcp': s.id, onclick: () => edit(s) }, 'Edit') },
-        ], data, 'No MCP servers in this tenant.'));
-        return data;
-      } catch (err) {
-        fill(list, notice('error', errorText(err)));
-        return [];
-      }
-    };
+    const load = (): Promise<McpRow[]> => listInto<McpRow>(list, `${PATH}?limit=1000`, [
+      { title: 'Id', cell: (s) => h('strong', {}, s.id) },
+      { title: 'Runs', cell: (s) => (s.url !== undefined ? h('code', {}, s.url) : h('code', {}, [s.command ?? '?', ...(s.args ?? [])].join(' '))) },
+      { title: 'Sealed', cell: (s) => [...(s.headerNames ?? []), ...(s.envNames ?? [])].join(', ') || '—' },
+      { title: 'Updated', cell: (s) => when(s.updatedAt) },
+      { title: '', cell: (s) => h('button', { type: 'button', class: 'secondary', 'data-mcp': s.id, onclick: () => edit(s) }, 'Edit') },
+    ], 'No MCP servers in this tenant.');
 
     const edit = (server: McpRow | undefined): void => {
       const sealed = [...(server?.headerNames ?? []), ...(server?.envNames ?? [])];

@@ -5,8 +5,9 @@
  * only whether one is stored, a new one replaces it, and "remove" clears it.
  */
 import { api } from './api.js';
-import { errorText, fill, h, notice, table, when } from './dom.js';
+import { fill, h, when } from './dom.js';
 import { jsonEditor, reopenAfter, type Definition } from './editor.js';
+import { listInto } from './listing.js';
 import type { Page } from './page.js';
 
 interface ProviderRow extends Definition {
@@ -36,23 +37,14 @@ export const providersPage: Page = {
       h('p', { class: 'muted' }, 'Agents name these in their "chain". Keys are sealed in the secret store and never shown again.'),
       list, h('div', { class: 'row' }, add), editor);
 
-    const load = async (): Promise<ProviderRow[]> => {
-      try {
-        const { data } = await api<{ data: ProviderRow[] }>('GET', `${PATH}?limit=1000`);
-        fill(list, table<ProviderRow>([
-          { title: 'Id', cell: (p) => h('strong', {}, p.id) },
-          { title: 'Kind', cell: (p) => String(p.config.kind ?? '?') },
-          { title: 'Base URL', cell: (p) => (p.config.baseURL === undefined ? '—' : h('code', {}, String(p.config.baseURL))) },
-          { title: 'Key', cell: (p) => (p.hasApiKey ? 'stored' : 'none') },
-          { title: 'Updated', cell: (p) => when(p.updatedAt) },
-          { title: '', cell: (p) => h('button', { type: 'button', class: 'secondary', 'data-provider': p.id, onclick: () => edit(p) }, 'Edit') },
-        ], data, 'No providers in this tenant: agents use the config file\'s.'));
-        return data;
-      } catch (err) {
-        fill(list, notice('error', errorText(err)));
-        return [];
-      }
-    };
+    const load = (): Promise<ProviderRow[]> => listInto<ProviderRow>(list, `${PATH}?limit=1000`, [
+      { title: 'Id', cell: (p) => h('strong', {}, p.id) },
+      { title: 'Kind', cell: (p) => String(p.config.kind ?? '?') },
+      { title: 'Base URL', cell: (p) => (p.config.baseURL === undefined ? '—' : h('code', {}, String(p.config.baseURL))) },
+      { title: 'Key', cell: (p) => (p.hasApiKey ? 'stored' : 'none') },
+      { title: 'Updated', cell: (p) => when(p.updatedAt) },
+      { title: '', cell: (p) => h('button', { type: 'button', class: 'secondary', 'data-provider': p.id, onclick: () => edit(p) }, 'Edit') },
+    ], 'No providers in this tenant: agents use the config file\'s.');
 
     const edit = (provider: ProviderRow | undefined): void => {
       const key = h('input', { id: 'provider-key', type: 'password', autocomplete: 'off', 'aria-label': 'API key',

@@ -141,32 +141,34 @@ t.test('runtime metrics cover every host', async (t) => {
   t.equal(snap.workerReplacements, 0);
 });
 
-t.test('tells in flight to a worker that dies before confirming them are counted as unconfirmed, not lost silently', async (t) => {
+/**
+ * A pool that replaces a blocked worker within ~200 ms, and an actor on `worker` whose event loop is now
+ * blocked (it takes nothing more off its links); `replaced()` waits for that worker's exit.
+ */
+async function blockedWorker(t: Test, worker: number): Promise<{ sys: ActorSystem; victim: ActorRef; replaced(): Promise<boolean> }> {
   const sys = await pooled(t, { pool: { workers: 2, heartbeatMs: 50, heartbeatMisses: 4 } });
-  const pool = sys.workers!;
   const events: WorkerEvent[] = [];
-  pool.onEvent((e) => events.push(e));
-  const victim = sys.spawn(props('victim'), { placement: { worker: 1 } });
+  sys.workers!.onEvent((e) => events.push(e));
+  const victim = sys.spawn(props('victim'), { placement: { worker } });
   t.equal(await victim.ask('block'), 'ok');
-  await sleep(30); // its event loop is now blocked: it takes nothing more off the link
+  await sleep(30);
+  return { sys, victim, replaced: () => eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === worker), 10_000) };
+}
+
+t.test('tells in flight to a worker that dies before confirming them are counted as unconfirmed, not lost silently', async (t) => {
+  const { sys, victim, replaced } = await blockedWorker(t, 1);
   const before = sys.metrics.unconfirmed;
   for (let i = 0; i < 100; i++) victim.tell('inc');
   await sleep(20); // the batch goes out on the next turn of this thread's loop
-  t.ok(await eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === 1), 10_000), 'the blocked worker was replaced');
+  t.ok(await replaced(), 'the blocked worker was replaced');
   t.equal(sys.metrics.unconfirmed - before, 100, 'the blocked worker took none of the 100 tells: all are counted');
 });
 
 t.test('a worker counts what it sent a dead worker unconfirmed, and the main thread reads it from shared memory', async (t) => {
-  const sys = await pooled(t, { pool: { workers: 2, heartbeatMs: 50, heartbeatMisses: 4 } });
-  const pool = sys.workers!;
-  const events: WorkerEvent[] = [];
-  pool.onEvent((e) => events.push(e));
-  const victim = sys.spawn(props('victim'), { placement: { worker: 2 } });
+  const { sys, victim, replaced } = await blockedWorker(t, 2);
   const from = sys.spawn(props('sender', { tag: 'w1' }), { placement: { worker: 1 } });
-  t.equal(await victim.ask('block'), 'ok');
-  await sleep(30);
   t.equal(await from.ask({ go: victim, count: 100 }), 'sent', 'worker 1 sent 100 tells to the blocked worker 2');
-  t.ok(await eventually(() => events.some((e) => e.type === 'worker-exit' && e.host === 2), 10_000), 'the blocked worker was replaced');
+  t.ok(await replaced(), 'the blocked worker was replaced');
   const ofWorker1 = () => sys.metricsSnapshot().hosts.find((h) => h.host === 1)?.unconfirmed;
   t.ok(await eventually(() => ofWorker1() === 100, 5_000), `worker 1's count reaches the snapshot (${String(ofWorker1())})`);
 });
