@@ -277,13 +277,11 @@ export function persistenceActor(args: { persistence: Persistence }): Behavior<P
           });
           return undefined;
         }
-        case 'append': {
-          // Store writes join the turn's trace: the write-behind queue takes them here (the batch reaches the database later).
-          const span = storeSpan('store.append_message', msg.tenant);
+        case 'append':
+          // No span here: the session records the turn's store.append_message as it hands the message over
+          // (actors/session.ts) and sends it untraced; the write-behind queue takes it, the batch is written later.
           p.append(msg.tenant, msg.sessionKey, msg.agent, msg.message);
-          endSpan(span);
           return undefined;
-        }
         case 'audit': {
           const span = storeSpan('store.audit', msg.tenant);
           p.recordAudit(msg.tenant, msg.event);

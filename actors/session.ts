@@ -6,7 +6,7 @@
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { rootLog } from '../observability/log.js';
-import { untraced } from '../observability/tracing.js';
+import { SpanKind, endSpan, startChildSpan, untraced } from '../observability/tracing.js';
 import { agent, tenantTools, type AgentMessage } from './agent.js';
 import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
 import { stableJson } from './stable_json.js';
@@ -37,13 +37,20 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     args.persistence?.tell({ t: 'append', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, message: m });
   };
   /**
-   * Keeps a message in the history and has the store write it. Only the user's message of a turn
-   * carries the trace (its write is the turn's store span, docs/operations.md); the answer and
-   * handoff notes go untraced: their writes would be more zero-work spans on the store worker.
+   * Keeps a message in the history and has the store write it. Every append goes to the store worker
+   * untraced: the user's message of a turn is the turn's store span, recorded here around the hand-off
+   * to the store's write path (docs/operations.md). A span on the store worker would have the busiest
+   * thread parse the carried traceparent, record and export a span of no duration for each turn;
+   * the answer and handoff notes have none.
    */
   const remember = (m: StoredMessage, traced = false): void => {
-    if (traced) append(m);
-    else untraced(append, m);
+    if (traced) {
+      const span = startChildSpan('store.append_message', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant });
+      untraced(append, m);
+      endSpan(span);
+    } else {
+      untraced(append, m);
+    }
     history.push(m);
     if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
   };

@@ -88,7 +88,7 @@ for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completio
   const res = await complete(gw, { traceparent: TRACEPARENT, 'x-troupe-session-key': 'traced' });
   t.equal(res.status, 200, await res.clone().text());
   const spans = await collector.until((s) => named(s, 'chat fake-model').length === 2 && named(s, 'store.append_message').length === 1
-    && named(s, 'POST /v1/chat/completions').length === 1 && named(s, 'invoke_agent a').length === 1);
+    && named(s, 'POST /v1/chat/completions').length === 1 && named(s, 'invoke_agent a').length === 1 && named(s, 'store.audit').length === 1);
   t.same([...new Set(spans.map((s) => s.traceId))], [TRACE_ID], 'every span is in the client\'s trace');
 
   const root = one(t, spans, 'POST /v1/chat/completions');
@@ -121,15 +121,17 @@ for (const protocol of ['http/json', 'http/protobuf']) t.test(`an HTTP completio
   t.equal(tool.parentSpanId, agent.spanId);
   t.match(tool.attributes, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'datetime', 'gen_ai.tool.call.id': 'd' });
 
-  // The turn's store span: the user message's history write. The answer's write and the usage row go untraced.
+  // The turn's store span: the user message's history write, recorded by the session as it hands the message
+  // to the store worker. The answer's write and the usage row go untraced.
   const write = one(t, spans, 'store.append_message');
-  const storeThread = write.resource['troupe.thread'];
-  t.match(storeThread, /^worker-\d+$/);
-  t.not(storeThread, agent.resource['troupe.thread'], 'the store write runs on the store worker, a thread of its own, not the session\'s worker');
-  t.equal(write.parentSpanId, root.spanId, 'main → worker → store worker: the user message\'s write, told by the session, is the front door span\'s child');
+  t.equal(write.resource['troupe.thread'], agent.resource['troupe.thread'], 'the session records the hand-off on its own worker');
+  t.equal(write.parentSpanId, root.spanId, 'main → worker: the user message\'s write, handed over by the session, is the front door span\'s child');
+  t.match(write.attributes, { 'troupe.tenant': 'acme' });
   const audit = one(t, spans, 'store.audit');
   t.equal(audit.parentSpanId, tool.spanId, 'the tool call\'s audit row is the tool span\'s child');
-  t.equal(audit.resource['troupe.thread'], storeThread);
+  const storeThread = audit.resource['troupe.thread'];
+  t.match(storeThread, /^worker-\d+$/);
+  t.not(storeThread, agent.resource['troupe.thread'], 'the audit row is taken on the store worker, a thread of its own, not the session\'s worker');
   t.same(named(spans, 'store.usage'), [], 'the usage row has no span');
 
   // Every thread's exports are counted, the store worker's too: the counter reaches what the collector took.
