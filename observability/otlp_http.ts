@@ -1,7 +1,8 @@
 /**
  * One OTLP/HTTP POST of an encoded batch, on a keep-alive connection, under
- * a deadline. Resolves true when the collector accepted it (2xx), false
- * otherwise (refused, unreachable, too slow); it never rejects. The
+ * a deadline. Resolves true when the collector accepted it (2xx) and the
+ * body has been handed to the socket whole (so its memory may be reused),
+ * false otherwise (refused, unreachable, too slow); it never rejects. The
  * response body is read and dropped (a partial-success body is not parsed).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -28,10 +29,20 @@ export function otlpPost(url: string, contentType: string, headers: Record<strin
       clearTimeout(deadline);
       resolve(ok);
     };
+    // A collector may answer before it has read the whole body: a 2xx counts once the body is written too.
+    let written = false;
+    let accepted: boolean | undefined;
     const req = request(target, { method: 'POST', agent, headers: { ...base, 'content-length': body.byteLength } }, (res: IncomingMessage) => {
       res.on('error', () => settle(false));
-      res.on('end', () => settle(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
+      res.on('end', () => {
+        accepted = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+        if (!accepted || written) settle(accepted);
+      });
       res.resume();
+    });
+    req.on('finish', () => {
+      written = true;
+      if (accepted !== undefined) settle(accepted);
     });
     const deadline = setTimeout(() => {
       settle(false);

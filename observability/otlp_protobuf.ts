@@ -29,6 +29,7 @@ const I32 = 5;
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 const TWO_32 = 0x1_0000_0000;
+const EMPTY = Buffer.alloc(0);
 
 const HEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) {
@@ -41,8 +42,8 @@ class Writer {
   buf: Buffer;
   pos: number;
 
-  constructor(size: number, start = 0) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(size: number, start = 0, buf?: Buffer) {
+    this.buf = buf !== undefined && buf.length >= size ? buf : Buffer.allocUnsafe(size);
     this.pos = start;
   }
 
@@ -339,6 +340,23 @@ function headerFor(resource: Resource, scope: InstrumentationScope): Header {
 /** Header bytes besides the resource and scope: two tags and two lengths (≤ 10 bytes each). */
 const ROOM_EXTRA = 2 + 10 + 10;
 
+/**
+ * Buffers of batches that were sent and answered, for the next batches of
+ * this thread. A batch's buffer grows by doubling to the size of a whole
+ * batch (~150 KB for 512 spans); allocating those afresh for every batch
+ * made each thread churn through memory outside the JavaScript heap, which
+ * V8 accounts and sweeps on its helper threads. At most MAX_SPARE, each at
+ * most MAX_SPARE_BYTES, are kept.
+ */
+const spare: Buffer[] = [];
+const MAX_SPARE = 2;
+const MAX_SPARE_BYTES = 1 << 20;
+
+/** How many sent buffers wait for reuse on this thread (tests). */
+export function spareBuffers(): number {
+  return spare.length;
+}
+
 /** One batch of spans as an OTLP/protobuf ExportTraceServiceRequest in the making. */
 export class ProtobufSpanBatch {
   count = 0;
@@ -352,7 +370,19 @@ export class ProtobufSpanBatch {
   ) {
     const h = headerFor(resource, scope);
     this.room = h.resource.length + h.scope.length + ROOM_EXTRA;
-    this.w = new Writer(this.room + initialBytes, this.room);
+    this.w = new Writer(this.room + initialBytes, this.room, spare.pop());
+  }
+
+  /**
+   * The body was sent and answered: its buffer may hold the next batch. Only
+   * then (a request that failed or timed out may still be referenced by its
+   * socket); the batch and its body must not be used afterwards.
+   */
+  recycle(): void {
+    const buf = this.w.buf;
+    this.w.buf = EMPTY;
+    this.w.pos = 0;
+    if (buf !== EMPTY && spare.length < MAX_SPARE && buf.length <= MAX_SPARE_BYTES) spare.push(buf);
   }
 
   /** Whether `s` can join this batch (same resource and scope). */

@@ -38,6 +38,8 @@ export interface SpanBatch {
   fits(span: ReadableSpan): boolean;
   add(span: ReadableSpan): void;
   body(): Uint8Array;
+  /** Called once the body was sent and the collector answered 2xx: the batch may reuse its memory (otlp_protobuf.ts). */
+  recycle?(): void;
 }
 
 export class BoundedBatchProcessor implements SpanProcessor {
@@ -132,7 +134,11 @@ export class BoundedBatchProcessor implements SpanProcessor {
     } catch {
       ok = false; // a body that could not be encoded counts as a failed export
     }
-    if (ok) this.counts.exported += batch.count;
-    else this.counts.exportFailed += batch.count;
+    if (ok) {
+      this.counts.exported += batch.count;
+      batch.recycle?.();
+    } else {
+      this.counts.exportFailed += batch.count;
+    }
   }
 }

@@ -3,8 +3,12 @@ import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { ProtobufSpanBatch } from '../../observability/otlp_protobuf.js';
+import { otlpPost } from '../../observability/otlp_http.js';
+import { ProtobufSpanBatch, spareBuffers } from '../../observability/otlp_protobuf.js';
+import { BoundedBatchProcessor } from '../../observability/span_batch.js';
 import { decodeTraceRequest } from '../fakes/otlp_proto.js';
 
 /** Spans ended by the real SDK, kept as the SDK hands them to a processor. */
@@ -95,4 +99,65 @@ t.test('a batch of one span, and the times of spans across the 2^32 s boundary o
     return req.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.startTimeUnixNano;
   });
   t.same(times, ['1', '4294967296', '1800000000999999999', '18446744073709551615']);
+});
+
+/** A collector on 127.0.0.1 that keeps each body it is sent and answers `status`. */
+async function collectorAnswering(t: Test, status: number): Promise<{ url: string; bodies: Buffer[] }> {
+  const bodies: Buffer[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks));
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, bodies };
+}
+
+function exporter(url: string): BoundedBatchProcessor {
+  const post = otlpPost(url, 'application/x-protobuf', {}, 5_000);
+  return new BoundedBatchProcessor((first) => new ProtobufSpanBatch(first.resource, first.instrumentationScope), post, {
+    maxQueueSize: 100_000, maxExportBatchSize: 100_000, delayMs: 60_000,
+  });
+}
+
+t.test('a batch the collector accepted lends its grown buffer to the next; the next body holds only its own spans', async (t) => {
+  t.equal(spareBuffers(), 0);
+  const { url, bodies } = await collectorAnswering(t, 200);
+  const processor = exporter(url);
+  const big = recorder();
+  for (let i = 0; i < 200; i++) turn(big.provider);
+  for (const s of big.ended) processor.onEnd(s);
+  await processor.forceFlush();
+  t.equal(processor.counts.exported, big.ended.length);
+  t.equal(spareBuffers(), 1, 'the sent batch\'s buffer waits for the next batch');
+  const small = recorder();
+  turn(small.provider);
+  for (const s of small.ended) processor.onEnd(s);
+  t.equal(spareBuffers(), 0, 'the next batch took it');
+  await processor.forceFlush();
+  t.equal(bodies.length, 2);
+  t.ok((bodies[0] as Buffer).length > 100_000, 'the first batch grew its buffer well past the initial 16 KB');
+  t.same(decodeTraceRequest(bodies[0] as Buffer), decodeTraceRequest(ProtobufTraceSerializer.serializeRequest(big.ended) as Uint8Array));
+  t.same(decodeTraceRequest(bodies[1] as Buffer), decodeTraceRequest(ProtobufTraceSerializer.serializeRequest(small.ended) as Uint8Array),
+    'the reused buffer\'s body is exactly the second batch');
+  t.equal(spareBuffers(), 1);
+  await processor.shutdown();
+});
+
+t.test('a batch the collector refused keeps its buffer out of reuse', async (t) => {
+  const { url, bodies } = await collectorAnswering(t, 500);
+  const processor = exporter(url);
+  const before = spareBuffers();
+  const { provider, ended } = recorder();
+  for (let i = 0; i < 10; i++) turn(provider);
+  for (const s of ended) processor.onEnd(s);
+  await processor.forceFlush();
+  t.equal(bodies.length, 1);
+  t.equal(processor.counts.exportFailed, ended.length);
+  t.equal(spareBuffers(), Math.max(0, before - 1), 'the refused batch\'s buffer was not handed back (the batch had taken one spare, if there was one)');
+  await processor.shutdown();
 });
