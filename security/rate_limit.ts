@@ -7,6 +7,11 @@
  *
  *   front (least recently used) ──► ... ──► back (most recent)
  *
+ * A key already at the back is left where it is: moving it would change nothing, and each
+ * delete + set of a Map entry spends a slot of its hash table, so a Map whose few keys are
+ * touched over and over (one tenant, one user, one IP) re-hashes on nearly every request,
+ * and a long-lived Map re-hashes into the old generation, garbage for the major GC.
+ *
  * When `maxKeys` is exceeded the front entry is dropped. Dropping a bucket is the same as
  * refilling it, which is harmless for a full bucket and, for an idle one, errs toward
  * letting that key through. That is the price of bounded memory; size `maxKeys` above the
@@ -47,6 +52,8 @@ export class TokenBucketLimiter implements PeekableRateLimiter {
   readonly maxKeys: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
+  /** The key at the back of #buckets (the most recently used). */
+  #newest: string | undefined;
 
   constructor(opts: TokenBucketOptions) {
     this.capacity = positive('capacity', opts.capacity);
@@ -89,14 +96,19 @@ export class TokenBucketLimiter implements PeekableRateLimiter {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       bucket = { tokens: this.capacity, updatedMs: now };
-    } else {
-      this.#buckets.delete(key);
-      const elapsedMs = Math.max(0, now - bucket.updatedMs);
-      bucket.tokens = Math.min(this.capacity, bucket.tokens + (elapsedMs * this.refillPerSec) / 1000);
-      bucket.updatedMs = now;
+      this.#buckets.set(key, bucket);
+      this.#newest = key;
+      if (this.#buckets.size > this.maxKeys) this.#evict();
+      return bucket;
     }
-    this.#buckets.set(key, bucket);
-    if (this.#buckets.size > this.maxKeys) this.#evict();
+    const elapsedMs = Math.max(0, now - bucket.updatedMs);
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + (elapsedMs * this.refillPerSec) / 1000);
+    bucket.updatedMs = now;
+    if (key !== this.#newest) {
+      this.#buckets.delete(key);
+      this.#buckets.set(key, bucket);
+      this.#newest = key;
+    }
     return bucket;
   }
 
@@ -113,6 +125,7 @@ export class TokenBucketLimiter implements PeekableRateLimiter {
 
   async close(): Promise<void> {
     this.#buckets.clear();
+    this.#newest = undefined;
   }
 }
 
@@ -133,12 +146,45 @@ export interface CompositeDecision extends RateDecision {
  */
 export class CompositeLimiter {
   readonly #limiters: ReadonlyArray<readonly [string, PeekableRateLimiter]>;
+  /** The same limiters when every one is an in-process bucket, which decides without waiting. */
+  readonly #buckets: ReadonlyArray<readonly [string, TokenBucketLimiter]> | undefined;
 
   constructor(limiters: Record<string, PeekableRateLimiter>) {
     this.#limiters = Object.entries(limiters);
+    this.#buckets = this.#limiters.every(([, l]) => l instanceof TokenBucketLimiter)
+      ? this.#limiters as ReadonlyArray<readonly [string, TokenBucketLimiter]>
+      : undefined;
+  }
+
+  /**
+   * `take`'s decision at once when every scope is an in-process bucket (no promise, no
+   * await; the peeks and takes cannot interleave with another request's), undefined otherwise.
+   */
+  takeNow(keys: Partial<Record<string, string>>, cost = 1): CompositeDecision | undefined {
+    const buckets = this.#buckets;
+    if (buckets === undefined) return undefined;
+    let denied: CompositeDecision | undefined;
+    for (const [scope, l] of buckets) {
+      const key = keys[scope];
+      if (key === undefined) continue;
+      const d = l.decide(key, cost, false);
+      if (!d.allowed && (denied === undefined || d.retryAfterMs > denied.retryAfterMs)) denied = { ...d, scope };
+    }
+    if (denied !== undefined) return denied;
+    let tightest: CompositeDecision = { allowed: true, remaining: Number.MAX_SAFE_INTEGER, retryAfterMs: 0 };
+    for (const [scope, l] of buckets) {
+      const key = keys[scope];
+      if (key === undefined) continue;
+      const d = l.decide(key, cost, true);
+      if (!d.allowed) return { ...d, scope };
+      if (d.remaining < tightest.remaining) tightest = { ...d, scope };
+    }
+    return tightest;
   }
 
   async take(keys: Partial<Record<string, string>>, cost = 1): Promise<CompositeDecision> {
+    const now = this.takeNow(keys, cost);
+    if (now !== undefined) return now;
     const applicable = this.#limiters.filter(([scope]) => keys[scope] !== undefined);
     const peeks = await Promise.all(applicable.map(([scope, l]) => l.peek(keys[scope] as string, cost)));
     const denied = peeks.map((d, i) => ({ ...d, scope: applicable[i][0] })).filter((d) => !d.allowed);

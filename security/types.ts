@@ -51,6 +51,11 @@ export interface LimitKeys {
 /** Limits one request by several scopes at once (security's CompositeLimiter is one). */
 export interface ScopedLimiter {
   take(keys: LimitKeys, cost?: number): Promise<RateDecision>;
+  /**
+   * The same decision at once, for a limiter that never waits (in process); undefined when
+   * it cannot decide without waiting, and `take` must be used.
+   */
+  takeNow?(keys: LimitKeys, cost?: number): RateDecision | undefined;
   close?(): Promise<void>;
 }
 

@@ -76,7 +76,9 @@ export async function takeOrThrow(
 ): Promise<void> {
   let decision: RateDecision;
   try {
-    decision = await bounded(ctx.limiters[limiter].take(keys), 'limiter');
+    // An in-process limiter decides at once: no promise to wait on, no deadline to arm.
+    const l = ctx.limiters[limiter];
+    decision = l.takeNow?.(keys) ?? await bounded(l.take(keys), 'limiter');
   } catch (err) {
     if (carriesCatalogueCode(err)) throw err;
     ctx.logger.error('rate limiter failed', { limiter, error: String(err) });

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { CompositeLimiter, TokenBucketLimiter } from '../../security/rate_limit.js';
+import { CompositeLimiter, TokenBucketLimiter, type PeekableRateLimiter } from '../../security/rate_limit.js';
+import type { RateDecision } from '../../security/types.js';
 
 function clock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
   let ms = start;
@@ -104,6 +105,20 @@ t.test('eviction drops the least recently used bucket', async (t) => {
   t.ok((await limiter.take('b')).allowed, 'b was evicted and starts full');
 });
 
+t.test('touching keys in turn keeps the least recently used at the front, whichever was touched last', async (t) => {
+  const limiter = new TokenBucketLimiter({ capacity: 1, refillPerSec: 0.001, maxKeys: 2, now: clock().now });
+  await limiter.take('a');
+  await limiter.take('b');
+  await limiter.peek('b'); // already the most recent: stays so
+  await limiter.peek('a'); // a becomes the most recent
+  await limiter.peek('b'); // then b again
+  await limiter.peek('b');
+  await limiter.take('c'); // evicts a
+  t.ok((await limiter.take('a')).allowed, 'a was evicted and starts full');
+  t.equal(limiter.size, 2);
+  t.notOk((await limiter.peek('c')).allowed, 'c kept its empty bucket');
+});
+
 t.test('peek reports without consuming', async (t) => {
   const limiter = new TokenBucketLimiter({ capacity: 2, refillPerSec: 1, now: clock().now });
   t.same(await limiter.peek('k', 2), { allowed: true, remaining: 0, retryAfterMs: 0 });
@@ -141,4 +156,39 @@ t.test('composite reports the tightest remaining when all allow and skips absent
   const composite = new CompositeLimiter({ tenant, user, ip });
   t.same(await composite.take({ tenant: 't', user: 'u' }), { allowed: true, remaining: 2, retryAfterMs: 0, scope: 'user' });
   t.equal(ip.size, 0, 'no ip bucket was created');
+});
+
+/** A limiter that answers like a bucket, but only after a turn of the event loop (as one over Redis does). */
+class LaterBucket implements PeekableRateLimiter {
+  constructor(readonly inner: TokenBucketLimiter) {}
+  async take(key: string, cost = 1): Promise<RateDecision> {
+    await new Promise((r) => setImmediate(r));
+    return this.inner.take(key, cost);
+  }
+  async peek(key: string, cost = 1): Promise<RateDecision> {
+    await new Promise((r) => setImmediate(r));
+    return this.inner.peek(key, cost);
+  }
+}
+
+t.test('a composite of buckets decides at once (takeNow) exactly as one that must wait for a scope does (take)', async (t) => {
+  const c = clock();
+  const spec = { tenant: { capacity: 4, refillPerSec: 1 }, user: { capacity: 2, refillPerSec: 0.5 }, ip: { capacity: 3, refillPerSec: 0.25 } };
+  const buckets = () => Object.fromEntries(Object.entries(spec).map(([k, o]) => [k, new TokenBucketLimiter({ ...o, now: c.now })]));
+  const now = new CompositeLimiter(buckets());
+  const waitingFor = buckets();
+  const later = new CompositeLimiter({ ...waitingFor, ip: new LaterBucket(waitingFor.ip as TokenBucketLimiter) });
+  t.equal(later.takeNow({ tenant: 't' }), undefined, 'a composite with a scope that waits cannot decide at once');
+  const requests = [
+    { tenant: 't', user: 'u', ip: 'i' }, { tenant: 't', user: 'u' }, { tenant: 't', user: 'v', ip: 'i' }, { tenant: 't', user: 'u', ip: 'j' },
+    { tenant: 't', ip: 'i' }, { tenant: 's', user: 'w', ip: 'i' }, { tenant: 't', user: 'v', ip: 'k' }, { tenant: 't', user: 'v' },
+  ];
+  const decisions: [unknown, unknown][] = [];
+  for (const keys of [...requests, ...requests]) {
+    decisions.push([now.takeNow(keys), await later.take(keys)]);
+    c.advance(700);
+  }
+  for (const [a, b] of decisions) t.same(a, b);
+  t.ok(decisions.some(([a]) => (a as RateDecision).allowed) && decisions.some(([a]) => !(a as RateDecision).allowed), 'both answers occur');
+  t.ok(decisions.some(([a]) => (a as { scope?: string }).scope === 'ip' && !(a as RateDecision).allowed), 'the waiting scope denied some');
 });
