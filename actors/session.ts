@@ -44,13 +44,9 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
    * the answer and handoff notes have none.
    */
   const remember = (m: StoredMessage, traced = false): void => {
-    if (traced) {
-      const span = startChildSpan('store.append_message', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant });
-      untraced(append, m);
-      endSpan(span);
-    } else {
-      untraced(append, m);
-    }
+    const span = traced ? startChildSpan('store.append_message', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant }) : undefined;
+    untraced(append, m);
+    endSpan(span);
     history.push(m);
     if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
   };
