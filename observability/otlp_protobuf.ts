@@ -109,9 +109,19 @@ class Writer {
     // Short strings (every name and most values here): the length fits one byte whatever the UTF-8.
     if (s.length < 43) {
       this.ensure(1 + s.length * 3);
-      const n = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = n;
-      this.pos += 1 + n;
+      const b = this.buf;
+      const at = this.pos + 1;
+      // ASCII (every key and name Troupe sets) byte by byte: a call into Buffer#write costs more than
+      // the copy for strings this short. The first other character hands the whole string to it.
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[at + i] = c;
+      }
+      const n = i === s.length ? i : b.write(s, at, 'utf8');
+      b[this.pos] = n;
+      this.pos = at + n;
       return;
     }
     const n = Buffer.byteLength(s, 'utf8');

@@ -16,6 +16,7 @@ import { otlpPost } from './otlp_http.js';
 import { ProtobufSpanBatch } from './otlp_protobuf.js';
 import { BoundedBatchProcessor, type SpanBatch } from './span_batch.js';
 import { AsyncContextManager, SyncContextManager } from './context_managers.js';
+import { PooledIdGenerator } from './span_ids.js';
 import type { StartedTracing, TracingConfig } from './tracing.js';
 
 function sampler(config: TracingConfig): Sampler {
@@ -48,6 +49,7 @@ export async function startSdk(config: TracingConfig): Promise<StartedTracing> {
     // Each thread exports its own spans; `troupe.thread` says which (main, or worker-<threadId>).
     resource: resourceFromAttributes({ 'service.name': config.serviceName, 'troupe.thread': isMainThread ? 'main' : `worker-${threadId}` }),
     sampler: sampler(config),
+    idGenerator: new PooledIdGenerator(),
     spanProcessors: [processor],
   });
   context.setGlobalContextManager(new SyncContextManager());

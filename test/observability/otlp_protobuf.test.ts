@@ -41,6 +41,9 @@ function turn(provider: BasicTracerProvider): void {
     'gen_ai.operation.name': 'invoke_agent', 'gen_ai.usage.input_tokens': 31, 'negative': -42, 'big': 2 ** 40 + 3, 'ratio': 0.25,
     'flag': true, 'off': false, 'reasons': ['stop', 'length'], 'numbers': [1, 2.5, -3], 'unicode': 'naïve 日本 ✓ emoji 🎉',
     'long': 'x'.repeat(300), 'long-unicode': 'é'.repeat(90), 'empty': '',
+    // Short strings are written byte by byte while ASCII, by Buffer#write from the first other character.
+    'ascii-42': 'a'.repeat(42), 'ascii-43': 'b'.repeat(43), 'ascii-edge': '\u0000 ~\u007f', 'ascii-then-latin1': 'abc\u0080',
+    'short-cjk': '日'.repeat(42), 'short-latin1': 'ÿ'.repeat(42), 'clé': 'surrogates 🎉 at the end 🎉',
   });
   const call = tracer.startSpan('chat fake-model', {
     kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': 'fake-model', 'gen_ai.request.temperature': 0.7 },
