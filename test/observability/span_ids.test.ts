@@ -5,15 +5,17 @@ t.test('trace and span ids are lower-case hex of W3C length, and differ', async 
   const ids = new PooledIdGenerator();
   const traces = new Set<string>();
   const spans = new Set<string>();
+  const malformed: string[] = [];
   // Enough to refill the pool several times (2,048 bytes: 128 trace ids or 256 span ids each).
   for (let i = 0; i < 2_000; i++) {
     const trace = ids.generateTraceId();
     const span = ids.generateSpanId();
-    t.match(trace, /^[0-9a-f]{32}$/);
-    t.match(span, /^[0-9a-f]{16}$/);
+    if (!/^[0-9a-f]{32}$/.test(trace)) malformed.push(trace);
+    if (!/^[0-9a-f]{16}$/.test(span)) malformed.push(span);
     traces.add(trace);
     spans.add(span);
   }
+  t.same(malformed, [], 'every id is lower-case hex of its length');
   t.equal(traces.size, 2_000, 'no trace id repeats');
   t.equal(spans.size, 2_000, 'no span id repeats');
 });
