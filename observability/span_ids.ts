@@ -1,10 +1,10 @@
 /**
  * Trace and span ids for this thread's tracer provider: random hex cut from a
  * pool that one `randomFillSync` refills every 256 span ids. The SDK's
- * RandomIdGenerator writes Math.random() into a buffer and hex-encodes it on
- * every id (two or four calls into C++ per id, a new string each time); a
- * slice of the pool is one cheap string. The ids come from the system's
- * CSPRNG, and neither is ever all zeros (W3C Trace Context: invalid).
+ * RandomIdGenerator writes Math.random() into a buffer four bytes at a time
+ * and hex-encodes it for every id (a call into C++ each time); a slice of the
+ * pool is one cheap string. The ids come from the system's CSPRNG, and none
+ * is ever all zeros (invalid in W3C Trace Context).
  */
 import { randomFillSync } from 'node:crypto';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
@@ -14,12 +14,11 @@ const ZEROS = '0'.repeat(32);
 
 export class PooledIdGenerator implements IdGenerator {
   private readonly bytes = Buffer.allocUnsafe(POOL_BYTES);
+  private pool = '';
+  private at = 0;
 
   /** `fill` fills the pool's bytes (tests give their own). */
   constructor(private readonly fill: (buf: Buffer) => Buffer = randomFillSync) {}
-
-  private pool = '';
-  private at = 0;
 
   generateTraceId = (): string => this.next(32);
 
