@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ProviderError, ReplyCollector, createProvider, type ChatMessage, type ChatRequest, type Provider, type ProviderConfig, type StopReason, type StreamEvent, type ToolCall, type ToolSpec,
 } from '../providers/index.js';
-import { endSpan as endModelSpan, modelEvent, startModelSpan, tracedRequest } from './model_span.js';
+import { endSpan as endModelSpan, modelCall, modelEvent } from './model_span.js';
 import {
   SpanKind, currentContext, endSpan, inSpan, spanContext, startSpan, untraced, withContext, type Context,
 } from '../observability/tracing.js';
@@ -392,10 +392,9 @@ function modelCaller(config: AgentConfig, tenant: string, providers: TenantProvi
   }
   const provider = sharedProvider(providerConfig);
   return async (request, onEvent) => {
-    const call: ChatRequest = { model, ...request };
-    const span = startModelSpan(provider, call);
+    const { call, span } = modelCall(provider, model, request);
     try {
-      for await (const ev of provider.stream(tracedRequest(call, span))) {
+      for await (const ev of provider.stream(call)) {
         modelEvent(span, ev);
         onEvent(ev);
       }

@@ -10,9 +10,9 @@
  * the stream being wrapped: a wrapping iterator costs a promise per event,
  * and with tracing on every promise also pays for the context's async hook.
  *
- *     const span = startModelSpan(provider, request);
+ *     const { call, span } = modelCall(provider, model, request);
  *     try {
- *       for await (const ev of provider.stream(tracedRequest(request, span))) { modelEvent(span, ev); … }
+ *       for await (const ev of provider.stream(call)) { modelEvent(span, ev); … }
  *     } catch (err) { endSpan(span, err); throw err; }
  *     endSpan(span);
  */
@@ -24,21 +24,28 @@ export { endSpan } from '../observability/tracing.js';
 /** gen_ai.provider.name for each provider kind (the convention's names where it has one). */
 const GENAI_PROVIDER: Record<string, string> = { openai: 'openai', anthropic: 'anthropic', gemini: 'gcp.gemini', ollama: 'ollama' };
 
-/** The model call's span, under `parent` (default: the current context); undefined with tracing off. */
-export function startModelSpan(provider: Provider, request: ChatRequest, parent?: Context): Span | undefined {
-  return startSpan(`chat ${request.model}`, SpanKind.CLIENT, genAiRequest(provider, request), parent);
+/**
+ * The request for one model call (`request` asking for `model`) and its span
+ * under `parent` (default: the current context). With tracing on, the
+ * request carries the span's `traceparent` (sampled out too: the upstream
+ * still gets the trace); off, there is no span. One copy of the request
+ * either way: the call's headers are set as it is built.
+ */
+export function modelCall(
+  provider: Provider, model: string, request: Omit<ChatRequest, 'model'>, parent?: Context,
+): { call: ChatRequest; span: Span | undefined } {
+  const span = startSpan(`chat ${model}`, SpanKind.CLIENT, genAiRequest(provider, model, request), parent);
+  const call: ChatRequest = span === undefined
+    ? { ...request, model }
+    : { ...request, model, headers: { ...request.headers, traceparent: traceparentOf(span) } };
+  return { call, span };
 }
 
-/** The request to send: with the span's `traceparent` (sampled out too: the upstream still gets the trace). */
-export function tracedRequest(request: ChatRequest, span: Span | undefined): ChatRequest {
-  return span === undefined ? request : { ...request, headers: { ...request.headers, traceparent: traceparentOf(span) } };
-}
-
-function genAiRequest(provider: Provider, request: ChatRequest): Attributes {
+function genAiRequest(provider: Provider, model: string, request: Omit<ChatRequest, 'model'>): Attributes {
   const attributes: Attributes = {
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': GENAI_PROVIDER[provider.kind] ?? provider.kind,
-    'gen_ai.request.model': request.model,
+    'gen_ai.request.model': model,
   };
   if (request.maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = request.maxTokens;
   if (request.temperature !== undefined) attributes['gen_ai.request.temperature'] = request.temperature;

@@ -15,10 +15,42 @@
  * synchronous extent, which a thread switching mid-turn needs).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+import type { Context, ContextManager } from '@opentelemetry/api';
+
+/**
+ * A context as a chain of one-value links. The API's own context copies its
+ * whole Map for each value set (a span made current, a carried traceparent
+ * entered: a few per turn on every thread); a link is one small object, and
+ * a lookup walks a chain only as long as the values set on the way (two or
+ * three here). Unsetting a key links an undefined value in front.
+ */
+class LinkedContext implements Context {
+  constructor(
+    private readonly parent: LinkedContext | null,
+    private readonly key: symbol | null,
+    private readonly value: unknown,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    if (this.key === key) return this.value;
+    for (let c = this.parent; c !== null; c = c.parent) if (c.key === key) return c.value;
+    return undefined;
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return new LinkedContext(this, key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return new LinkedContext(this, key, undefined);
+  }
+}
+
+/** The empty context every context of a traced thread descends from (what is current outside any span). */
+export const EMPTY_CONTEXT: Context = new LinkedContext(null, null, undefined);
 
 export class SyncContextManager implements ContextManager {
-  private current: Context = ROOT_CONTEXT;
+  private current: Context = EMPTY_CONTEXT;
 
   active(): Context {
     return this.current;
@@ -45,7 +77,7 @@ export class SyncContextManager implements ContextManager {
   }
 
   disable(): this {
-    this.current = ROOT_CONTEXT;
+    this.current = EMPTY_CONTEXT;
     return this;
   }
 }
@@ -54,7 +86,7 @@ export class AsyncContextManager implements ContextManager {
   private readonly storage = new AsyncLocalStorage<Context>();
 
   active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
+    return this.storage.getStore() ?? EMPTY_CONTEXT;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {

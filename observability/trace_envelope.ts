@@ -5,9 +5,9 @@
  * (main and every worker) loads this module through SystemOptions.envelope,
  * which also starts that thread's tracer provider and exporter.
  */
-import { ROOT_CONTEXT, context, type Context } from '@opentelemetry/api';
+import { context, type Context } from '@opentelemetry/api';
 import type { EnvelopeContext } from '../runtime/index.js';
-import { contextFromTraceparent, currentTraceparent, startTracing, tracingCounts, type TracingConfig } from './tracing.js';
+import { EMPTY_CONTEXT, contextFromTraceparent, currentTraceparent, startTracing, tracingCounts, type TracingConfig } from './tracing.js';
 import type { SpanCounts } from './span_batch.js';
 
 /** How many parsed traceparents a thread keeps (then it starts over): a few per turn in flight. */
@@ -20,8 +20,8 @@ export async function traceEnvelope(config: TracingConfig): Promise<EnvelopeCont
   const recent = new Map<unknown, Context>();
   return {
     capture: currentTraceparent,
-    run(carried, fn, thisArg, ...args) {
-      let ctx: Context = ROOT_CONTEXT;
+    run(carried, fn, thisArg, msg, actor) {
+      let ctx: Context = EMPTY_CONTEXT;
       if (carried !== undefined) {
         const known = recent.get(carried);
         if (known === undefined) {
@@ -33,7 +33,7 @@ export async function traceEnvelope(config: TracingConfig): Promise<EnvelopeCont
         }
       }
       // Already current (a slice of one sender's messages): enter nothing.
-      return context.active() === ctx ? fn.apply(thisArg, args) : context.with(ctx, fn, thisArg, ...args);
+      return context.active() === ctx ? fn.call(thisArg, msg, actor) : context.with(ctx, fn, thisArg, msg, actor);
     },
   };
 }

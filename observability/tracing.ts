@@ -8,10 +8,10 @@
  * `span?.end()`, so a turn without tracing allocates nothing for it.
  */
 import {
-  ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type ContextManager, type Span, type Tracer,
+  INVALID_SPANID, INVALID_TRACEID, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type ContextManager, type Span, type Tracer,
 } from '@opentelemetry/api';
 import { setAmbientLogFields } from './log.js';
-import { SyncContextManager } from './context_managers.js';
+import { EMPTY_CONTEXT, SyncContextManager } from './context_managers.js';
 import type { SpanCounts } from './span_batch.js';
 
 export type SamplerName =
@@ -184,15 +184,17 @@ export function endSpan(span: Span | undefined, error?: unknown): void {
  */
 const TRACEPARENT = /^(?!ff)[\da-f]{2}-((?![0]{32})[\da-f]{32})-((?![0]{16})[\da-f]{16})-([\da-f]{2})(?:-.*)?$/;
 
+export { EMPTY_CONTEXT };
+
 /**
- * The context a client's W3C `traceparent` names, or the root context when
+ * The context a client's W3C `traceparent` names, or the empty context when
  * it is absent or malformed (a new trace starts then; never an error).
  */
 export function contextFromTraceparent(traceparent: unknown): Context {
-  if (typeof traceparent !== 'string' || traceparent.length > 256) return ROOT_CONTEXT;
+  if (typeof traceparent !== 'string' || traceparent.length > 256) return EMPTY_CONTEXT;
   const m = TRACEPARENT.exec(traceparent);
-  if (m === null) return ROOT_CONTEXT;
-  return trace.setSpanContext(ROOT_CONTEXT, { traceId: m[1] as string, spanId: m[2] as string, traceFlags: parseInt(m[3] as string, 16), isRemote: true });
+  if (m === null) return EMPTY_CONTEXT;
+  return trace.setSpanContext(EMPTY_CONTEXT, { traceId: m[1] as string, spanId: m[2] as string, traceFlags: parseInt(m[3] as string, 16), isRemote: true });
 }
 
 let lastContext: Context | undefined;
@@ -227,8 +229,19 @@ export function currentTraceparent(): string | undefined {
   if (active === lastContext) return lastTraceparent;
   lastContext = active;
   const span = trace.getSpan(active);
-  lastTraceparent = span === undefined || !trace.isSpanContextValid(span.spanContext()) ? undefined : traceparentOf(span);
+  lastTraceparent = span === undefined || !hasIds(span) ? undefined : traceparentOf(span);
   return lastTraceparent;
+}
+
+/**
+ * Whether a span has ids to carry. Every span here has well-formed ids (the
+ * tracer's own, or a client's checked by TRACEPARENT) except the no-op span
+ * of a suppressed trace, whose ids are all zeros: the API's
+ * `isSpanContextValid` would test both against a regular expression again.
+ */
+function hasIds(span: Span): boolean {
+  const sc = span.spanContext();
+  return sc.traceId !== INVALID_TRACEID && sc.spanId !== INVALID_SPANID;
 }
 
 /** A span's W3C `traceparent`. */

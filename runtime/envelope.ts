@@ -18,10 +18,11 @@ export interface EnvelopeContext {
   /** The value to carry with a message sent now, or undefined to carry nothing. */
   capture(): unknown;
   /**
-   * Calls `fn` (with `thisArg` and `args`) with `carried` as the current
-   * context; `carried` is undefined for a message that carried nothing.
+   * Calls `fn.call(thisArg, msg, actor)` (an actor's `receive`) with `carried`
+   * as the current context; `carried` is undefined for a message that carried
+   * nothing. Two arguments, not a rest parameter: this runs for every message.
    */
-  run<A extends unknown[], R>(carried: unknown, fn: (...args: A) => R, thisArg: unknown, ...args: A): R;
+  run<M, C, R>(carried: unknown, fn: (msg: M, actor: C) => R, thisArg: unknown, msg: M, actor: C): R;
 }
 
 /** Where a thread gets its envelope context: the named export of `module`, called with `args`. */

@@ -6,7 +6,7 @@
  * before the first token are retried (same entry, with backoff) or failed over
  * (next entry) by error kind; after the first token they are reported as is.
  */
-import { endSpan, modelEvent, startModelSpan, tracedRequest } from '../model_span.js';
+import { endSpan, modelCall, modelEvent } from '../model_span.js';
 import type { Context } from '../../observability/tracing.js';
 import { ProviderError, type ChatRequest, type StopReason, type StreamEvent, type UsageEvent } from '../../providers/index.js';
 import type { ActorRef } from '../../runtime/index.js';
@@ -81,11 +81,10 @@ export async function callWithFailover(
       attempts++;
       metrics.request(providerId, model);
       const attempt = new Attempt(registry.actor(providerId), permit, sink);
-      const call: ChatRequest = { ...request, model };
-      const span = startModelSpan(permit.provider, call, options.trace);
+      const { call, span } = modelCall(permit.provider, model, request, options.trace);
       try {
         const started = Date.now();
-        for await (const event of permit.provider.stream(tracedRequest(call, span))) {
+        for await (const event of permit.provider.stream(call)) {
           modelEvent(span, event);
           if (attempt.push(event)) metrics.firstToken(providerId, model, Date.now() - started);
         }

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import t from 'tap';
 import {
-  SpanKind, contextFromTraceparent, currentTraceparent, endSpan, inSpan, startSpan, startTracing, stopTracing, synchronousContextOnThisThread,
+  EMPTY_CONTEXT, SpanKind, contextFromTraceparent, currentTraceparent, endSpan, inSpan, startSpan, startTracing, stopTracing, synchronousContextOnThisThread,
 } from '../../observability/tracing.js';
 
 const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -41,9 +41,9 @@ t.test('synchronous context (the store worker): a context holds for the call it 
     endSpan(span);
     return span?.spanContext().spanId;
   });
-  t.equal(context.active(), ROOT_CONTEXT, 'outside the handler, no context is current');
+  t.equal(context.active(), EMPTY_CONTEXT, 'outside the handler, no context is current');
   await pending;
-  t.equal(afterAwait, ROOT_CONTEXT, 'a continuation after an await does not inherit the handler\'s context');
+  t.equal(afterAwait, EMPTY_CONTEXT, 'a continuation after an await does not inherit the handler\'s context');
   t.equal(trace.getSpan(context.active()), undefined, 'no span is current outside');
   t.ok(spanId, 'the span had an id');
 
@@ -56,5 +56,20 @@ t.test('synchronous context (the store worker): a context holds for the call it 
     threw = true;
   }
   t.ok(threw, 'the handler\'s error reaches the caller');
-  t.equal(context.active(), ROOT_CONTEXT, 'and the previous context is current again');
+  t.equal(context.active(), EMPTY_CONTEXT, 'and the previous context is current again');
+});
+
+t.test('a context is a chain of links: a value set shows in that context and its descendants only', (t) => {
+  const a = Symbol('a');
+  const b = Symbol('b');
+  const one = EMPTY_CONTEXT.setValue(a, 1);
+  const two = one.setValue(b, 2);
+  const sibling = one.setValue(a, 3);
+  t.equal(EMPTY_CONTEXT.getValue(a), undefined, 'the empty context holds nothing');
+  t.same([two.getValue(a), two.getValue(b)], [1, 2], 'a descendant sees its ancestors\' values');
+  t.same([sibling.getValue(a), sibling.getValue(b)], [3, undefined], 'a value set again shadows the older one; a sibling\'s is not seen');
+  const removed = two.deleteValue(a);
+  t.same([removed.getValue(a), removed.getValue(b)], [undefined, 2], 'a deleted key reads as unset, the others stay');
+  t.same([one.getValue(a), two.getValue(a)], [1, 1], 'setting or deleting never changes the context it started from');
+  t.end();
 });
