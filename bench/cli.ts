@@ -48,7 +48,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
            [--harness node|go] [--fake uws|node] [--cpu-prof DIR]
   teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
            [--timeout 120s] [--tokens 16] [--latency 5]
-  tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none]
+  tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none] [--provider simulated|openai]
   start    [--runs 3] [--store pglite|postgres|none] [--idle 3s] [--workers N] [--timeout 120s]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 
@@ -60,7 +60,7 @@ const OPTIONS: Record<string, ArgvSpec> = {
   limits: strings('duration', 'concurrency', 'keys', 'redis'),
   memory: strings('memories', 'queries', 'dimensions', 'max-insert'),
   teams: strings('tasks', 'members', 'workers', 'fault', 'kill-every', 'max-kills', 'timeout', 'tokens', 'latency'),
-  tracing: strings('conns', 'duration', 'warmup', 'rounds', 'store'),
+  tracing: strings('conns', 'duration', 'warmup', 'rounds', 'store', 'provider'),
   ws: {
     ...LOAD, ...strings('url', 'conns', 'scenario', 'ramp', 'agent', 'procs', 'drain', 'connect-timeout', 'fault', 'fault-at'), ...booleans('echo'),
   },
@@ -180,12 +180,18 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       const { runTracingBench, TRACING_BENCH_DEFAULTS: d } = await load('tracing', () => import('./tracing/index.js'));
       const store = a.str('--store');
       if (store !== undefined && store !== 'pglite' && store !== 'none') throw new BenchError('INVALID_REQUEST', `--store must be pglite or none (got "${store}")`);
+      const provider = a.str('--provider');
+      if (provider !== undefined && provider !== 'simulated' && provider !== 'openai') {
+        throw new BenchError('INVALID_REQUEST', `--provider must be simulated or openai (got "${provider}")`);
+      }
+      const providerOption = provider === undefined ? {} : { provider: provider as 'simulated' | 'openai' };
       const o = {
         conns: a.int('--conns', d.conns, 1, 100_000),
         durationMs: a.durationMs('--duration', d.durationMs),
         warmupMs: a.durationMs('--warmup', d.warmupMs),
         rounds: a.int('--rounds', d.rounds, 1, 20),
         ...(store === undefined ? {} : { store }),
+        ...providerOption,
       };
       const json = a.str('--json');
       const result = await runTracingBench(o, (line) => process.stderr.write(`${line}\n`));

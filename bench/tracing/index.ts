@@ -13,7 +13,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { processCpuSeconds, threadCpuSeconds } from '../common/proc_cpu.js';
-import { BENCH_AGENT, startGatewayProcess, type GatewayChild } from '../compare/processes.js';
+import { BENCH_AGENT, startFakeUpstream, startGatewayProcess, type Child, type GatewayChild } from '../compare/processes.js';
+import { PROXY_AGENT, proxyConfig } from '../proxy/run.js';
 import { runWsBench } from '../ws/run.js';
 
 export interface TracingBenchOptions {
@@ -23,6 +24,14 @@ export interface TracingBenchOptions {
   rounds: number;
   /** TROUPE_STORE for both gateways; undefined = the default (embedded PGlite). */
   store?: string;
+  /**
+   * The agent's provider: `simulated` (16 tokens, 0 ms, in the worker: the
+   * least work a turn can be, so tracing's share is the largest) or `openai`
+   * (the fake OpenAI upstream in its own process, through the provider actors
+   * and the lean OpenAI adapter, as a user's turn goes; the provider span then
+   * also carries `traceparent` out on the upstream request).
+   */
+  provider?: 'simulated' | 'openai';
 }
 
 export const TRACING_BENCH_DEFAULTS = { conns: 50, durationMs: 10_000, warmupMs: 2_000, rounds: 2 };
@@ -41,7 +50,7 @@ interface Round {
 export interface TracingBenchResult {
   kind: 'tracing';
   startedAt: string;
-  options: TracingBenchOptions & { store: string };
+  options: TracingBenchOptions & { store: string; provider: 'simulated' | 'openai' };
   rounds: Round[];
   offTurnsPerSec: number;
   onTurnsPerSec: number;
@@ -108,19 +117,31 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
   const startedAt = new Date().toISOString();
   const collector = await discardingCollector();
   const store: Record<string, string> = o.store === undefined ? {} : { TROUPE_STORE: o.store };
-  const gateways: GatewayChild[] = [];
+  const provider = o.provider ?? 'simulated';
+  const children: Child[] = [];
   try {
+    let config: object | undefined;
+    let agent = BENCH_AGENT;
+    if (provider === 'openai') {
+      log('starting the fake OpenAI upstream…');
+      const upstream = await startFakeUpstream();
+      children.push(upstream);
+      config = proxyConfig(upstream.port);
+      agent = PROXY_AGENT;
+    }
+    const withConfig = config === undefined ? {} : { config };
     log('starting the gateway without tracing…');
-    const off = await startGatewayProcess({ env: { ...store, OTEL_SDK_DISABLED: 'true' } });
-    gateways.push(off);
+    const off = await startGatewayProcess({ env: { ...store, OTEL_SDK_DISABLED: 'true' }, ...withConfig });
+    children.push(off);
     log('starting the gateway with tracing (always_on, OTLP http/protobuf)…');
     const on = await startGatewayProcess({
       env: { ...store, OTEL_SDK_DISABLED: 'false', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_SAMPLER: 'always_on' },
+      ...withConfig,
     });
-    gateways.push(on);
+    children.push(on);
     const load = (gw: GatewayChild, durationMs: number, warmupMs: number) => runWsBench({
       url: `ws://127.0.0.1:${gw.port}/ws`, conns: o.conns, durationMs, warmupMs, scenario: 'chat', rate: 0,
-      rampPerSec: 0, payload: 0, token: gw.token, agent: BENCH_AGENT, echo: false, drainMs: 10_000, connectTimeoutMs: 10_000,
+      rampPerSec: 0, payload: 0, token: gw.token, agent, echo: false, drainMs: 10_000, connectTimeoutMs: 10_000,
       metricsUrl: '', soak: false, leakThresholdBytes: 0,
     });
     // One unmeasured round each first: the traced gateway has the SDK and the exporter to load and compile.
@@ -159,7 +180,7 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
     return {
       kind: 'tracing',
       startedAt,
-      options: { ...o, store: o.store ?? 'pglite' },
+      options: { ...o, store: o.store ?? 'pglite', provider },
       rounds,
       offTurnsPerSec: round3(offTurnsPerSec),
       onTurnsPerSec: round3(onTurnsPerSec),
@@ -175,7 +196,7 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
       },
     };
   } finally {
-    await Promise.all(gateways.map((g) => g.stop()));
+    await Promise.all(children.map((c) => c.stop()));
     await new Promise((resolve) => collector.server.close(resolve));
   }
 }
