@@ -16,7 +16,12 @@ import type { StoredMessage } from './protocol.js';
 
 export type PersistRequest =
   | { t: 'load'; tenant: string; sessionKey: string; agent: string; limit: number }
-  | { t: 'append'; tenant: string; sessionKey: string; agent: string; message: StoredMessage }
+  /**
+   * A history message for the write-behind queue. With `ack`, the reply comes
+   * once it is queued (true), or is an error if it was refused: a send with an
+   * idempotency key is accepted only then (actors/session.ts).
+   */
+  | { t: 'append'; tenant: string; sessionKey: string; agent: string; message: StoredMessage; ack?: boolean }
   | { t: 'audit'; tenant: string; event: AuditEvent }
   | { t: 'usage'; tenant: string; event: UsageEvent }
   /** Creates the tenant's row if it has none (replies once it exists). */
@@ -62,7 +67,7 @@ export class Persistence {
   private readonly waiting = new Map<string, number>();
   private readonly tenants = new Map<string, Promise<void>>();
   /** Appends still waiting for their session id; close() waits for them. */
-  private readonly opening = new Set<Promise<void>>();
+  private readonly opening = new Set<Promise<unknown>>();
 
   constructor(
     readonly store: Store,
@@ -170,7 +175,10 @@ export class Persistence {
         const res = await s.messages.list(sid, { limit: 500, ...(after === undefined ? {} : { after }) });
         for (const m of res.items) {
           if (m.role !== 'user' && m.role !== 'assistant') continue;
-          out.push({ role: m.role, content: m.content, at: m.createdAt.getTime(), ...(typeof m.meta?.runId === 'string' ? { runId: m.meta.runId } : {}) });
+          const message: StoredMessage = { role: m.role, content: m.content, at: m.createdAt.getTime() };
+          if (typeof m.meta?.runId === 'string') message.runId = m.meta.runId;
+          if (m.role === 'user' && typeof m.meta?.key === 'string') message.key = m.meta.key;
+          out.push(message);
         }
         if (out.length > limit) out.splice(0, out.length - limit);
         if (res.nextCursor === null) break;
@@ -180,14 +188,12 @@ export class Persistence {
     });
   }
 
-  append(tenant: string, sessionKey: string, agent: string, message: StoredMessage): void {
+  /** Queues a history message for writing: whether it was queued (false: refused and counted), at once or once its session is open. */
+  append(tenant: string, sessionKey: string, agent: string, message: StoredMessage): boolean | Promise<boolean> {
     const k = `${tenant}\u0000${sessionKey}`;
     const known = this.openSessions.get(k);
     // Straight to the queue once the session is open and none of its earlier messages still waits for it.
-    if (known !== undefined && !this.waiting.has(k)) {
-      this.queueMessage(tenant, known, message);
-      return;
-    }
+    if (known !== undefined && !this.waiting.has(k)) return this.queueMessage(tenant, known, message);
     this.waiting.set(k, (this.waiting.get(k) ?? 0) + 1);
     const settle = () => {
       const n = (this.waiting.get(k) ?? 1) - 1;
@@ -196,28 +202,31 @@ export class Persistence {
     };
     const done = this.sessionId(tenant, sessionKey, agent).then((sessionId) => {
       settle();
-      this.queueMessage(tenant, sessionId, message);
+      return this.queueMessage(tenant, sessionId, message);
     }, (err: unknown) => {
       settle();
       this.stats.messagesRefused++;
       this.log('could not open the session to persist a message', err);
+      return false;
     });
     this.opening.add(done);
     void done.finally(() => this.opening.delete(done));
+    return done;
   }
 
-  private queueMessage(tenant: string, sessionId: string, message: StoredMessage): void {
+  private queueMessage(tenant: string, sessionId: string, message: StoredMessage): boolean {
     let ok = false;
     try {
       ok = this.writer.append({
         tenantId: tenant, sessionId, role: message.role, content: message.content,
-        ...(message.runId ? { meta: { runId: message.runId } } : {}),
+        ...(message.runId === undefined ? {} : { meta: message.key === undefined ? { runId: message.runId } : { runId: message.runId, key: message.key } }),
       });
     } catch (err) {
       this.log('a history message was refused', err);
     }
     if (ok) this.stats.messagesQueued++;
     else this.stats.messagesRefused++;
+    return ok;
   }
 
   /** Saves a note in one namespace (scope) of the tenant's vector memory (the memory_save tool). */
@@ -258,6 +267,11 @@ export class Persistence {
   }
 }
 
+/** A history message the store could not queue (its queue is full, or its session could not be opened). */
+function refused(): Error {
+  return Object.assign(new Error('the store did not take the message; retry'), { code: 'UNAVAILABLE' });
+}
+
 /** A store write's span, in the trace of the message that asked for it (none for a message that carried no trace). */
 function storeSpan(name: string, tenant: string): Span | undefined {
   return startChildSpan(name, SpanKind.INTERNAL, { 'troupe.tenant': tenant });
@@ -277,11 +291,17 @@ export function persistenceActor(args: { persistence: Persistence }): Behavior<P
           });
           return undefined;
         }
-        case 'append':
+        case 'append': {
           // No span here: the session records the turn's store.append_message as it hands the message over
-          // (actors/session.ts) and sends it untraced; the write-behind queue takes it, the batch is written later.
-          p.append(msg.tenant, msg.sessionKey, msg.agent, msg.message);
+          // (actors/session.ts); the write-behind queue takes it, the batch is written later.
+          const queued = p.append(msg.tenant, msg.sessionKey, msg.agent, msg.message);
+          if (msg.ack !== true) return undefined;
+          if (queued === true) return true;
+          if (queued === false) throw refused();
+          const reply = ctx.deferReply();
+          queued.then((ok) => (ok ? reply?.resolve(true) : reply?.reject(refused())), (err: unknown) => reply?.reject(err));
           return undefined;
+        }
         case 'audit': {
           const span = storeSpan('store.audit', msg.tenant);
           p.recordAudit(msg.tenant, msg.event);

@@ -49,6 +49,13 @@ export interface StoredMessage {
   content: string;
   at: number;
   runId?: string;
+  /**
+   * The idempotency key of the send that brought a user message, kept in the
+   * row's meta: a session that comes back (after passivation or its worker's
+   * death) knows the sends it already took. Only between the session and the
+   * store; never in the history a run or a client sees.
+   */
+  key?: string;
 }
 
 export type SessionRequest =

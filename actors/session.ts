@@ -6,13 +6,15 @@
  */
 import type { ActorContext, ActorRef, Behavior } from '../runtime/index.js';
 import { rootLog } from '../observability/log.js';
-import { SpanKind, endSpan, startChildSpan, untraced } from '../observability/tracing.js';
+import { SpanKind, currentContext, endSpan, startChildSpan, untraced, withContext } from '../observability/tracing.js';
 import { agent, tenantTools, type AgentMessage } from './agent.js';
 import type { AgentConfig, SendReply, SessionArgs, SessionRequest, StoredMessage, TenantMcpServers, TenantProviders } from './protocol.js';
 import { stableJson } from './stable_json.js';
 
 /** Idempotency keys remembered per session (oldest forgotten first). */
 const MAX_IDEMPOTENCY_KEYS = 256;
+/** How long a send with an idempotency key waits for the store to take its message. */
+const STORE_ACK_TIMEOUT_MS = 10_000;
 const HANDOFF_NOTE = /^\[handoff (\S+) → (\S+)\]/;
 
 export function session(args: SessionArgs): Behavior<SessionRequest> {
@@ -47,6 +49,11 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     const span = traced ? startChildSpan('store.append_message', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant }) : undefined;
     untraced(append, m);
     endSpan(span);
+    keep(m);
+  };
+
+  /** Adds a message to the history this session keeps (bounded). */
+  const keep = (m: StoredMessage): void => {
     history.push(m);
     if (history.length > args.historyLimit) history.splice(0, history.length - args.historyLimit);
   };
@@ -107,15 +114,54 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
     idle.unref();
   };
 
-  const send = (msg: Extract<SessionRequest, { t: 'send' }>, ctx: ActorContext<SessionRequest>): SendReply => {
-    if (msg.idempotencyKey !== undefined) {
-      const earlier = idempotency.get(msg.idempotencyKey);
-      if (earlier !== undefined) return { runId: earlier, duplicate: true } satisfies SendReply;
-      idempotency.set(msg.idempotencyKey, msg.runId);
-      if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
+  const rememberKey = (key: string, runId: string): void => {
+    idempotency.set(key, runId);
+    if (idempotency.size > MAX_IDEMPOTENCY_KEYS) idempotency.delete(idempotency.keys().next().value as string);
+  };
+
+  /**
+   * A send with an idempotency key (a client's retry-safe send, a team's delivery to its lead) is
+   * accepted only once the store worker has queued its message, with the key: told, as other
+   * messages are, it leaves this worker on the next flush, and a worker killed before that would
+   * lose a message whose sender was already told it was taken. The key in the stored message lets
+   * the session that comes back in its place know the send (preStart), so a retry is no second message.
+   */
+  const sendOnceStored = async (
+    msg: Extract<SessionRequest, { t: 'send' }>, key: string, persistence: NonNullable<SessionArgs['persistence']>, ctx: ActorContext<SessionRequest>,
+  ): Promise<SendReply> => {
+    const trace = currentContext();
+    const m: StoredMessage = { role: 'user', content: msg.message, at: Date.now(), runId: msg.runId };
+    const span = startChildSpan('store.append_message', SpanKind.INTERNAL, { 'troupe.tenant': args.tenant });
+    try {
+      await persistence.ask({
+        t: 'append', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, message: { ...m, key }, ack: true,
+      }, { timeoutMs: STORE_ACK_TIMEOUT_MS });
+    } catch (err) {
+      idempotency.delete(key);
+      endSpan(span, err);
+      throw err;
     }
-    const ref = agentRef(ctx, current(msg.agent));
+    endSpan(span);
+    return withContext(trace, () => startRun(msg, ctx, m));
+  };
+
+  const send = (msg: Extract<SessionRequest, { t: 'send' }>, ctx: ActorContext<SessionRequest>): SendReply | Promise<SendReply> => {
+    const key = msg.idempotencyKey;
+    const earlier = key === undefined ? undefined : idempotency.get(key);
+    if (earlier !== undefined) return { runId: earlier, duplicate: true } satisfies SendReply;
+    agentRef(ctx, current(msg.agent)); // an unknown agent fails the send before anything is kept
+    if (key !== undefined) {
+      rememberKey(key, msg.runId);
+      if (args.persistence !== undefined) return sendOnceStored(msg, key, args.persistence, ctx);
+    }
     remember({ role: 'user', content: msg.message, at: Date.now(), runId: msg.runId }, true);
+    return startRun(msg, ctx);
+  };
+
+  /** Starts the send's run on its agent; `stored` is its user message, already with the store (else remembered here before). */
+  const startRun = (msg: Extract<SessionRequest, { t: 'send' }>, ctx: ActorContext<SessionRequest>, stored?: StoredMessage): SendReply => {
+    const ref = agentRef(ctx, current(msg.agent));
+    if (stored !== undefined) keep(stored);
     const controller = new AbortController();
     runs.set(msg.runId, controller);
     ref.tell({
@@ -136,11 +182,16 @@ export function session(args: SessionArgs): Behavior<SessionRequest> {
       const stored = (await args.persistence.ask({
         t: 'load', tenant: args.tenant, sessionKey: args.sessionKey, agent: args.defaultAgent, limit: args.historyLimit,
       }, { timeoutMs: 30_000 })) as StoredMessage[];
-      history.push(...stored);
-      // Handoffs are remembered in the history itself, so they survive passivation.
+      // Handoffs are remembered in the history itself, so they survive passivation; so are the
+      // idempotency keys of the sends it took (a key stays with the store, not in the history).
       for (const m of stored) {
         const h = m.role === 'assistant' ? HANDOFF_NOTE.exec(m.content) : null;
         if (h !== null) handedTo.set(h[1], h[2]);
+        if (m.key !== undefined) {
+          if (m.runId !== undefined) rememberKey(m.key, m.runId);
+          delete m.key;
+        }
+        history.push(m);
       }
     },
     receive(msg, ctx) {

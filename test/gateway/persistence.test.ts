@@ -62,6 +62,27 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     t.match((history.payload?.messages as unknown[])[0], { content: 'before sleep' });
   });
 
+  t.test('a send with an idempotency key is known to the session that comes back: a retry is the same run, not a second message', async (t) => {
+    // The session takes such a send once the store worker has its message, key included (actors/session.ts):
+    // after passivation (or its worker's death) the session rehydrates the key with the history.
+    const gw = await startGateway(configFor(dataDir, { ...env, TROUPE_SESSION_IDLE_MS: '1000' }));
+    t.teardown(() => gw.shutdown());
+    const send = ['chat.send', { message: 'deliver this once', sessionKey: 'p6', idempotencyKey: 'outcome-6' }] as [string, Record<string, unknown>];
+    const [, unknown, first] = await call(gw, token, [
+      ['connect', {}], ['chat.send', { ...send[1], agent: 'nobody' }], send,
+    ]);
+    t.match(unknown, { ok: false, error: { code: 'NOT_FOUND' } }, 'a send to an unknown agent fails…');
+    t.equal(first.ok, true, '…and keeps nothing: the same key is then accepted (its run answers: the history below)');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const [, listed, again, history] = await call(gw, token, [['connect', {}], ['sessions.list', {}], send, ['chat.history', { sessionKey: 'p6' }]]);
+    t.notOk((listed.payload?.sessions as { sessionKey: string }[]).some((s) => s.sessionKey === 'p6'), 'the session had passivated');
+    t.equal(again.payload?.runId, first.payload?.runId, 'the retry names the first run');
+    const messages = history.payload?.messages as Record<string, unknown>[];
+    t.equal(messages.filter((m) => m.content === 'deliver this once').length, 1, 'the history holds the message once');
+    t.equal(messages.length, 2, 'and its one answer');
+    t.notOk(messages.some((m) => 'key' in m), 'the key stays with the store: a client never sees it');
+  });
+
   t.test('memory_save writes to the tenant\'s vector memory in the store, searchable by meaning and text', async (t) => {
     const gw = await startGateway(configFor(dataDir, env));
     t.teardown(() => gw.shutdown());
