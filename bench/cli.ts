@@ -48,7 +48,7 @@ export const BENCH_USAGE = `usage: troupe bench <ws|http|compare|proxy|runtime|l
            [--harness node|go] [--fake uws|node] [--cpu-prof DIR]
   teams    [--tasks 100] [--members 4] [--workers 2] [--fault worker-kill [--kill-every 1s] [--max-kills 10]]
            [--timeout 120s] [--tokens 16] [--latency 5]
-  tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none] [--provider simulated|openai]
+  tracing  [--conns 50] [--duration 10s] [--warmup 2s] [--rounds 2] [--store pglite|none] [--provider openai|simulated]
   start    [--runs 3] [--store pglite|postgres|none] [--idle 3s] [--workers N] [--timeout 120s]
   ws, http: [--metrics-url URL | --no-metrics]    every command: [--json FILE|-] [--report out.html]`;
 

@@ -1,9 +1,9 @@
 /**
  * `troupe bench tracing`: what OpenTelemetry tracing costs. Two gateways
- * (child `troupe start`s, default store, the 16-token 0 ms agent) run side by
- * side: one without tracing, one exporting every span (always_on, OTLP
- * http/protobuf) to a collector that accepts and discards them, in this
- * process. The same WebSocket chat load drives each in turn, alternating
+ * (child `troupe start`s, default store, an agent on the fake OpenAI
+ * upstream, or the 16-token 0 ms simulated agent) run side by side: one
+ * without tracing, one exporting every span (always_on, OTLP http/protobuf)
+ * to a collector that accepts and discards them, in this process. The same WebSocket chat load drives each in turn, alternating
  * off/on for `rounds`, and the result is turns/s with tracing ÷ without.
  * On Linux each round also reads the gateway's CPU time from /proc (every
  * thread, and the main thread alone) and divides it by the round's turns:
@@ -25,11 +25,11 @@ export interface TracingBenchOptions {
   /** TROUPE_STORE for both gateways; undefined = the default (embedded PGlite). */
   store?: string;
   /**
-   * The agent's provider: `simulated` (16 tokens, 0 ms, in the worker: the
-   * least work a turn can be, so tracing's share is the largest) or `openai`
-   * (the fake OpenAI upstream in its own process, through the provider actors
-   * and the lean OpenAI adapter, as a user's turn goes; the provider span then
-   * also carries `traceparent` out on the upstream request).
+   * The agent's provider: `openai` (the default: the fake OpenAI upstream in
+   * its own process, through the provider actors and the lean OpenAI adapter,
+   * as a user's turn goes; the model span then also carries `traceparent` out
+   * on the upstream request) or `simulated` (16 tokens, 0 ms, made in the
+   * worker: the least work a turn can be, so tracing's share is the largest).
    */
   provider?: 'simulated' | 'openai';
 }
@@ -117,7 +117,7 @@ export async function runTracingBench(o: TracingBenchOptions, log: (line: string
   const startedAt = new Date().toISOString();
   const collector = await discardingCollector();
   const store: Record<string, string> = o.store === undefined ? {} : { TROUPE_STORE: o.store };
-  const provider = o.provider ?? 'simulated';
+  const provider = o.provider ?? 'openai';
   const children: Child[] = [];
   try {
     let config: object | undefined;
