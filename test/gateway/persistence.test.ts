@@ -140,8 +140,17 @@ async function suite(t: Test, env: Record<string, string>): Promise<void> {
     await call(gw, token, [['connect', {}], ['chat.send', { message: 'what time is it', agent: 'tooly', sessionKey: `s-${secretKey}` }]]);
     const bad = new WebSocket(`ws://127.0.0.1:${gw.port}/ws?token=not-a-valid-token`);
     await new Promise((r) => { bad.once('close', r); bad.once('error', r); bad.once('unexpected-response', r); });
-    await store.flush(10_000);
-    const rows = await store.call<unknown, { action: string; target?: string; sourceIp?: string }[]>(STORE_CALLS, 'auditList', { tenant, limit: 100 });
+    // The tool call's audit row comes from the actor worker, this flush from the main thread: two links,
+    // each in order, but not with each other (runtime/hub.ts), so on a loaded machine the flush can reach
+    // the store worker first. Flush again until the row is there (bounded).
+    type Row = { action: string; target?: string; sourceIp?: string };
+    let rows: Row[] = [];
+    for (let i = 0; i < 50; i++) {
+      await store.flush(10_000);
+      rows = await store.call<unknown, Row[]>(STORE_CALLS, 'auditList', { tenant, limit: 100 });
+      if (rows.some((r) => r.action === 'tool.call')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const actions = rows.map((r) => r.action);
     t.ok(actions.includes('apikey.use'), 'key use is audited');
     // A chat turn's record is its usage row (one row a turn; the audit log has none for it).
