@@ -11,6 +11,7 @@ import { BenchError } from './common/target.js';
 import type { BenchPlatformName } from './channel/platform.js';
 import type { BenchResult, CompareResult } from './report/result.js';
 import { SCENARIOS, type Scenario } from './ws/options.js';
+import type { TracingProvider } from './tracing/index.js';
 
 /**
  * The load clients only benchmarks use are devDependencies: an installed gateway does
@@ -181,10 +182,10 @@ export async function runBenchCommand(argv: readonly string[], write: (s: string
       const store = a.str('--store');
       if (store !== undefined && store !== 'pglite' && store !== 'none') throw new BenchError('INVALID_REQUEST', `--store must be pglite or none (got "${store}")`);
       const provider = a.str('--provider');
-      if (provider !== undefined && provider !== 'simulated' && provider !== 'openai') {
-        throw new BenchError('INVALID_REQUEST', `--provider must be simulated or openai (got "${provider}")`);
+      if (provider !== undefined && provider !== 'openai' && provider !== 'simulated') {
+        throw new BenchError('INVALID_REQUEST', `--provider must be openai or simulated (got "${provider}")`);
       }
-      const providerOption = provider === undefined ? {} : { provider: provider as 'simulated' | 'openai' };
+      const providerOption = provider === undefined ? {} : { provider: provider as TracingProvider };
       const o = {
         conns: a.int('--conns', d.conns, 1, 100_000),
         durationMs: a.durationMs('--duration', d.durationMs),

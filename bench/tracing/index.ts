@@ -3,8 +3,9 @@
  * (child `troupe start`s, default store, an agent on the fake OpenAI
  * upstream, or the 16-token 0 ms simulated agent) run side by side: one
  * without tracing, one exporting every span (always_on, OTLP http/protobuf)
- * to a collector that accepts and discards them, in this process. The same WebSocket chat load drives each in turn, alternating
- * off/on for `rounds`, and the result is turns/s with tracing ÷ without.
+ * to a collector that accepts and discards them, in this process. The same
+ * WebSocket chat load drives each in turn, alternating off/on for `rounds`,
+ * and the result is turns/s with tracing ÷ without.
  * On Linux each round also reads the gateway's CPU time from /proc (every
  * thread, and the main thread alone) and divides it by the round's turns:
  * what tracing adds per turn, which a loaded machine blurs far less than the
@@ -16,6 +17,9 @@ import { processCpuSeconds, threadCpuSeconds } from '../common/proc_cpu.js';
 import { BENCH_AGENT, startFakeUpstream, startGatewayProcess, type Child, type GatewayChild } from '../compare/processes.js';
 import { PROXY_AGENT, proxyConfig } from '../proxy/run.js';
 import { runWsBench } from '../ws/run.js';
+
+/** The agent's provider in `bench tracing` (TracingBenchOptions.provider). */
+export type TracingProvider = 'openai' | 'simulated';
 
 export interface TracingBenchOptions {
   conns: number;
@@ -31,7 +35,7 @@ export interface TracingBenchOptions {
    * on the upstream request) or `simulated` (16 tokens, 0 ms, made in the
    * worker: the least work a turn can be, so tracing's share is the largest).
    */
-  provider?: 'simulated' | 'openai';
+  provider?: TracingProvider;
 }
 
 export const TRACING_BENCH_DEFAULTS = { conns: 50, durationMs: 10_000, warmupMs: 2_000, rounds: 2 };
@@ -50,7 +54,7 @@ interface Round {
 export interface TracingBenchResult {
   kind: 'tracing';
   startedAt: string;
-  options: TracingBenchOptions & { store: string; provider: 'simulated' | 'openai' };
+  options: TracingBenchOptions & { store: string; provider: TracingProvider };
   rounds: Round[];
   offTurnsPerSec: number;
   onTurnsPerSec: number;

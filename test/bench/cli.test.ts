@@ -11,7 +11,7 @@ t.test('unknown flags and bad values are refused with INVALID_REQUEST', async (t
   await t.rejects(run(['ws', '--scenario', 'storm']), { code: 'INVALID_REQUEST', message: /--scenario/ });
   await t.rejects(run(['http', '--conns', '0']), { code: 'INVALID_REQUEST', message: /--conns/ });
   await t.rejects(run(['fly']), { code: 'INVALID_REQUEST', message: /unknown benchmark/ });
-  await t.rejects(run(['tracing', '--provider', 'anthropic']), { code: 'INVALID_REQUEST', message: /--provider must be simulated or openai/ });
+  await t.rejects(run(['tracing', '--provider', 'anthropic']), { code: 'INVALID_REQUEST', message: /--provider must be openai or simulated/ });
 });
 
 t.test('a bad command line is refused by name before anything runs', async (t) => {
